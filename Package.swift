@@ -1,0 +1,86 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "liaison",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Liaison", targets: ["Liaison"]),
+        .library(name: "LiaisonProtocol", targets: ["LiaisonProtocol"]),
+        .library(name: "LiaisonServer", targets: ["LiaisonServer"]),
+        .library(name: "LiaisonClient", targets: ["LiaisonClient"]),
+        .executable(name: "liaison", targets: ["liaison"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(name: "LiaisonProtocol", swiftSettings: swiftSettings),
+        .target(
+            name: "Liaison",
+            dependencies: [
+                "CSQLite",
+                "LiaisonProtocol",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LiaisonServer",
+            dependencies: [
+                "Liaison",
+                "LiaisonProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LiaisonClient",
+            dependencies: [
+                "Liaison",
+                "LiaisonProtocol",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LiaisonTesting",
+            dependencies: ["Liaison", "LiaisonServer", "LiaisonClient", "LiaisonProtocol"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "liaison",
+            dependencies: [
+                "Liaison",
+                "LiaisonServer",
+                "LiaisonClient",
+                "LiaisonProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LiaisonTests",
+            dependencies: ["Liaison", "LiaisonTesting", "LiaisonProtocol", "LiaisonServer", "LiaisonClient"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,47 @@
+import Foundation
+
+/// The SQL triggers that record every write to a synced table into `_liaison_journal`, inside the
+/// writer's own SQLite transaction, whoever the writer is (the library, the CLI, the `sqlite3` shell).
+///
+/// The hot path writes only the row id and a bit mask of the changed columns; the values are read
+/// when the transaction is published, so an edit costs little more than plain SQLite.
+enum CaptureTriggers {
+    /// Statements creating the table and its triggers. `index` is the table's 1-based number.
+    static func createSQL(for table: TableDefinition, index: Int) -> String {
+        let name = quoted(table.name)
+        let columns = table.allColumns
+        let definitions = columns.map { column -> String in
+            switch column.name {
+            case "id": return "id TEXT PRIMARY KEY NOT NULL"
+            case "scope": return "scope TEXT NOT NULL DEFAULT 'public'"
+            case "owner": return "owner TEXT NOT NULL DEFAULT ''"
+            default: return "\(quoted(column.name)) \(column.type.sqlType)"
+            }
+        }
+        let tracked = columns.enumerated().filter { $0.element.name != "id" }
+        let changed = tracked.map { "NEW.\(quoted($0.element.name)) IS NOT OLD.\(quoted($0.element.name))" }
+        let mask = tracked.map { "((NEW.\(quoted($0.element.name)) IS NOT OLD.\(quoted($0.element.name))) << \($0.offset))" }
+        let prefix = "_liaison_\(table.name)"
+        return """
+            CREATE TABLE \(name)(\(definitions.joined(separator: ", ")));
+            CREATE TRIGGER \(quoted(prefix + "_insert")) AFTER INSERT ON \(name) BEGIN
+                INSERT INTO _liaison_journal(tbl, pk, mask) VALUES (\(index), NEW.id, -1);
+            END;
+            CREATE TRIGGER \(quoted(prefix + "_update")) AFTER UPDATE ON \(name)
+            WHEN \(changed.joined(separator: " OR ")) BEGIN
+                INSERT INTO _liaison_journal(tbl, pk, mask) VALUES (\(index), NEW.id, \(mask.joined(separator: " | ")));
+            END;
+            CREATE TRIGGER \(quoted(prefix + "_delete")) AFTER DELETE ON \(name) BEGIN
+                INSERT INTO _liaison_journal(tbl, pk, mask) VALUES (\(index), OLD.id, 0);
+            END;
+            CREATE TRIGGER \(quoted(prefix + "_immutable_id")) BEFORE UPDATE OF id ON \(name)
+            WHEN NEW.id IS NOT OLD.id BEGIN
+                SELECT RAISE(ABORT, 'liaison: the id of a synced row cannot change; insert a new row instead');
+            END;
+            """
+    }
+
+    static func quoted(_ identifier: String) -> String {
+        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

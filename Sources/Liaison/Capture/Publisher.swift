@@ -1,0 +1,176 @@
+import Foundation
+
+/// Turns the capture journal into published transactions of the change log.
+///
+/// Runs inside a write transaction, before anything reads the log (a sync, `liaison log`) and before
+/// a remote transaction is applied. Each journal row becomes a change carrying the row's current
+/// values of the columns it wrote; a column written again by a later unpublished transaction travels
+/// with the later one only, and a deletion supersedes the unpublished writes before it. Journal rows
+/// are read grouped by row through SQLite's sorter, so memory stays bounded by the number of
+/// transactions, not of changes.
+struct Publisher {
+    let replica: Replica
+    let db: Connection
+
+    private struct Marker {
+        var id: Int64
+        var seq: Int64
+        var hlc: Int64
+        var author: String
+        var changes = 0
+        var resolves: [String] = []
+    }
+
+    private struct Entry {
+        var id: Int64
+        var table: Int
+        var pk: String
+        var mask: Int64
+    }
+
+    /// Publishes every captured local edit; returns the number of transactions published.
+    @discardableResult
+    func run() throws -> Int {
+        _ = try Journal.tail(db, clock: replica.clock)
+        var markers = try db.query(
+            "SELECT id, seq, hlc, author FROM _liaison_journal WHERE seq IS NOT NULL ORDER BY id"
+        ) { Marker(id: $0.int64(0), seq: $0.int64(1), hlc: $0.int64(2), author: $0.text(3)) }
+        guard !markers.isEmpty else { return 0 }
+        func owner(of journalID: Int64) -> Int {
+            var low = 0
+            var high = markers.count - 1
+            while low < high {
+                let middle = (low + high) / 2
+                if markers[middle].id < journalID { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+        for (id, conflict) in try db.query("SELECT id, pk FROM _liaison_journal WHERE tbl = 0 ORDER BY id", [], {
+            ($0.int64(0), $0.text(1))
+        }) {
+            markers[owner(of: id)].resolves.append(conflict)
+        }
+
+        let tablesByIndex = Dictionary(uniqueKeysWithValues: replica.tables.values.map { ($0.index, $0) })
+        let entries = try db.prepare("SELECT id, tbl, pk, mask FROM _liaison_journal WHERE tbl > 0 ORDER BY tbl, pk, id DESC")
+        var group: [Entry] = []
+        func flush() throws {
+            guard let first = group.first, let table = tablesByIndex[first.table] else { return }
+            try publish(group, table: table) { journalID in
+                let index = owner(of: journalID)
+                markers[index].changes += 1
+                return markers[index].seq
+            }
+            group.removeAll(keepingCapacity: true)
+        }
+        while try entries.step() {
+            let entry = Entry(id: entries.int64(0), table: entries.int(1), pk: entries.text(2), mask: entries.int64(3))
+            if let first = group.first, first.table != entry.table || first.pk != entry.pk { try flush() }
+            group.append(entry)
+        }
+        try flush()
+
+        let context = try replica.remoteContextJSON(db)
+        var order = try db.first("SELECT next_ord FROM _liaison_state") { $0.int64(0) } ?? 1
+        for marker in markers {
+            try db.run(
+                "INSERT INTO _liaison_tx(sidx, seq, hlc, author, context, resolves, ord, changes) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    .integer(marker.seq), .integer(marker.hlc), .text(marker.author), .text(context),
+                    marker.resolves.isEmpty ? .null : .text(ConflictStore.encodeIDs(marker.resolves)), .integer(order),
+                    .integer(Int64(marker.changes)),
+                ])
+            order += 1
+        }
+        let last = markers[markers.count - 1]
+        try db.run("UPDATE _liaison_site SET seq = ? WHERE sidx = 1", [.integer(last.seq)])
+        try db.run("UPDATE _liaison_state SET next_ord = ?, last_hlc = max(last_hlc, ?)", [.integer(order), .integer(last.hlc)])
+        try db.run("DELETE FROM _liaison_journal")
+        return markers.count
+    }
+
+    /// Publishes the journal rows of one row, newest first.
+    private func publish(_ entries: [Entry], table: TableInfo, sequence: (Int64) -> Int64) throws {
+        let allColumns: Int64 = (1 << Int64(table.columns.count)) - 2  // every column but id
+        let pk = entries[0].pk
+        var claimed: Int64 = 0
+        var superseded = false
+        var latestIsDelete = false
+        var insertSeq: Int64?
+        var columnVersions: [Int: Int64] = [:]
+        var current: [String: CellValue]?? = .none
+        for (position, entry) in entries.enumerated() {
+            if superseded { break }
+            let seq = sequence(entry.id)
+            if entry.mask == 0 {
+                if position == 0 { latestIsDelete = true }
+                try insertChange(seq: seq, n: entry.id, table: table, pk: pk, op: .delete, values: nil)
+                superseded = true
+                continue
+            }
+            let isInsert = entry.mask == -1
+            let columns = (isInsert ? allColumns : entry.mask) & ~claimed
+            if isInsert && insertSeq == nil { insertSeq = seq }
+            claimed |= columns
+            if isInsert { superseded = true }
+            if columns == 0 { continue }
+            if case .none = current { current = .some(try replica.readRow(db, table: table, id: pk)) }
+            guard let row = current ?? nil else { continue }
+            var values: [String: CellValue] = [:]
+            for index in 1..<table.columns.count where columns & (1 << Int64(index)) != 0 {
+                values[table.columns[index].name] = row[table.columns[index].name] ?? .null
+                columnVersions[index] = seq
+            }
+            try insertChange(seq: seq, n: entry.id, table: table, pk: pk, op: isInsert ? .insert : .update, values: values)
+        }
+        let versions = VersionStore(db: db)
+        if latestIsDelete {
+            try versions.set(table: table.name, pk: pk, column: VersionStore.deletion, site: 1, seq: sequence(entries[0].id))
+            return
+        }
+        try versions.remove(table: table.name, pk: pk, column: VersionStore.deletion)
+        if let insertSeq {
+            try versions.removeAll(table: table.name, pk: pk)
+            try versions.set(table: table.name, pk: pk, column: VersionStore.rowInsert, site: 1, seq: insertSeq)
+        }
+        for (index, seq) in columnVersions where seq != insertSeq {
+            try versions.set(table: table.name, pk: pk, column: table.columns[index].name, site: 1, seq: seq)
+        }
+    }
+
+    private func insertChange(
+        seq: Int64, n: Int64, table: TableInfo, pk: String, op: ChangeRecord.Operation, values: [String: CellValue]?
+    ) throws {
+        try db.run(
+            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals) VALUES (1, ?, ?, ?, ?, ?, ?)",
+            [
+                .integer(seq), .integer(n), .text(table.name), .text(pk), .text(op.rawValue),
+                values.map { .text(CanonicalJSON.object($0)) } ?? .null,
+            ])
+    }
+}
+
+extension Replica {
+    /// Publishes captured local edits in their own transaction.
+    func publish(_ db: Connection) throws {
+        _ = try transaction(db) { try Publisher(replica: self, db: db).run() }
+    }
+
+    /// The version vector of every site but this one, as canonical JSON.
+    func remoteContextJSON(_ db: Connection) throws -> String {
+        let entries = try db.query("SELECT site_id, seq FROM _liaison_site WHERE sidx <> 1 AND seq > 0 ORDER BY site_id") {
+            CanonicalJSON.string($0.text(0)) + ":" + String($0.int64(1))
+        }
+        return "{" + entries.joined(separator: ",") + "}"
+    }
+
+    /// The current values of a row, or `nil` when it does not exist.
+    func readRow(_ db: Connection, table: TableInfo, id: String) throws -> [String: CellValue]? {
+        let columns = table.columns.map { CaptureTriggers.quoted($0.name) }.joined(separator: ", ")
+        return try db.first("SELECT \(columns) FROM \(table.quotedName) WHERE id = ?", [.text(id)]) { statement in
+            var row: [String: CellValue] = [:]
+            for (index, column) in table.columns.enumerated() { row[column.name] = statement.value(Int32(index)) }
+            return row
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// One write of one cell as the merge rule sees it: who wrote it, when, and what its writer had seen.
+public struct CellWrite: Hashable, Sendable {
+    /// The origin's site id.
+    public var site: String
+    /// The origin's site code.
+    public var code: String
+    public var seq: Int64
+    public var hlc: HybridTimestamp
+    /// What the origin had applied when it committed (its own earlier transactions are implied).
+    public var context: VersionVector
+
+    public init(site: String, code: String, seq: Int64, hlc: HybridTimestamp, context: VersionVector) {
+        self.site = site
+        self.code = code
+        self.seq = seq
+        self.hlc = hlc
+        self.context = context
+    }
+
+    /// Whether this write's origin had applied `other` when it committed.
+    public func hasSeen(site otherSite: String, seq otherSeq: Int64) -> Bool {
+        otherSite == site ? otherSeq < seq : context[otherSite] >= otherSeq
+    }
+
+    public func hasSeen(_ other: CellWrite) -> Bool { hasSeen(site: other.site, seq: other.seq) }
+}
+
+/// The decision between the local and a remote write of the same cell.
+public struct Resolution: Hashable, Sendable {
+    /// Whether the remote write becomes the cell's value.
+    public var takesRemote: Bool
+    /// Whether the two writes were concurrent, so the loser must be kept in a conflict record.
+    public var isConflict: Bool
+}
+
+/// The merge rule: decides between two writes of the same column. Pure: no SQL, no clock reads.
+public enum MergeRule {
+    /// Causality first: a write that had seen the other wins without conflict. Concurrent writes are
+    /// decided by `policy` the same way on every replica, whatever the order they arrive in.
+    public static func resolve(
+        local: CellWrite, remote: CellWrite, policy: ConflictPolicy, rowOwner: String?
+    ) -> Resolution {
+        if local.site == remote.site && local.seq == remote.seq { return Resolution(takesRemote: false, isConflict: false) }
+        if remote.hasSeen(local) { return Resolution(takesRemote: true, isConflict: false) }
+        if local.hasSeen(remote) { return Resolution(takesRemote: false, isConflict: false) }
+        return Resolution(takesRemote: wins(remote, over: local, policy: policy, rowOwner: rowOwner), isConflict: true)
+    }
+
+    /// Whether `a` beats the concurrent write `b` under `policy`. Antisymmetric for distinct writes.
+    public static func wins(_ a: CellWrite, over b: CellWrite, policy: ConflictPolicy, rowOwner: String?) -> Bool {
+        if policy == .ownerWins, let rowOwner, (a.code == rowOwner) != (b.code == rowOwner) {
+            return a.code == rowOwner
+        }
+        if a.hlc != b.hlc { return a.hlc > b.hlc }
+        if a.site != b.site { return a.site > b.site }
+        return a.seq > b.seq
+    }
+}

@@ -1,0 +1,275 @@
+import Foundation
+
+/// Applies remote transactions to a replica: checks them, merges each cell with the merge rule,
+/// records conflicts, and appends them to the change log in this replica's apply order.
+///
+/// Runs inside the caller's SQLite transaction; local edits must be published first, so every cell
+/// version it compares against is a published transaction.
+final class TransactionApplier {
+    let replica: Replica
+    let db: Connection
+    let sites: SiteDirectory
+    private let versions: VersionStore
+    private let conflicts: ConflictStore
+    private var writes: [VersionStore.Origin: CellWrite] = [:]
+    private var nextOrder: Int64
+    private var lastHLC: HybridTimestamp
+
+    init(replica: Replica, db: Connection) throws {
+        self.replica = replica
+        self.db = db
+        self.sites = try SiteDirectory(db: db)
+        self.versions = VersionStore(db: db)
+        self.conflicts = ConflictStore(db: db)
+        (nextOrder, lastHLC) = try db.first("SELECT next_ord, last_hlc FROM _liaison_state") {
+            ($0.int64(0), HybridTimestamp(rawValue: $0.int64(1)))
+        } ?? (1, .zero)
+    }
+
+    /// Whether this replica has applied the transaction already.
+    func hasApplied(origin: String, seq: Int64) throws -> Bool {
+        guard let index = sites.existingIndex(of: origin) else { return false }
+        return try appliedSeq(index) >= seq
+    }
+
+    private func appliedSeq(_ index: Int64) throws -> Int64 {
+        try db.first("SELECT seq FROM _liaison_site WHERE sidx = ?", [.integer(index)]) { $0.int64(0) } ?? 0
+    }
+
+    /// Checks that `header` may be applied now: new, next in its origin's sequence, its causal
+    /// predecessors present, its clock within bounds. Returns `false` when it was applied before.
+    func check(_ header: TransactionRecord) throws -> Bool {
+        if header.origin == replica.siteID {
+            let own = try appliedSeq(1)
+            if header.seq <= own { return false }
+            throw LiaisonError(
+                .invalidTransaction,
+                "transaction \(header.site)#\(header.seq) claims to come from this replica, which has only \(own)")
+        }
+        guard SiteCode(header.site) != nil, !header.origin.isEmpty, header.seq > 0 else {
+            throw LiaisonError(.invalidTransaction, "transaction with origin '\(header.origin)' has an invalid header")
+        }
+        let index = sites.existingIndex(of: header.origin)
+        let applied = try index.map(appliedSeq) ?? 0
+        if header.seq <= applied { return false }
+        if header.seq != applied + 1 {
+            throw LiaisonError(
+                .invalidTransaction,
+                "transaction \(header.site)#\(header.seq) arrived before \(header.site)#\(applied + 1); "
+                    + "sync with a peer that has the missing transactions")
+        }
+        let vector = try sites.versionVector()
+        for (site, seq) in header.context.entries where site != header.origin && vector[site] < seq {
+            throw LiaisonError(
+                .invalidTransaction,
+                "transaction \(header.site)#\(header.seq) depends on \(seq) transactions of site \(site), "
+                    + "this replica has \(vector[site])")
+        }
+        try replica.clock.check(remote: header.hlc, from: header.site)
+        return true
+    }
+
+    /// Applies a transaction already checked with `check`; its changes come in order from `changes`.
+    func apply(_ header: TransactionRecord, changes: some Sequence<ChangeRecord>) throws {
+        let index = try sites.index(of: header.origin, code: header.site)
+        let origin = VersionStore.Origin(site: index, seq: header.seq)
+        let write = CellWrite(site: header.origin, code: header.site, seq: header.seq, hlc: header.hlc, context: header.context)
+        writes[origin] = write
+        try db.run(
+            "INSERT INTO _liaison_tx(sidx, seq, hlc, author, context, resolves, ord, changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                .integer(index), .integer(header.seq), .integer(header.hlc.rawValue), .text(header.author),
+                .text(ChangeCodec.encodeContext(header.context)),
+                header.resolves.map { .text(ConflictStore.encodeIDs($0)) } ?? .null, .integer(nextOrder),
+                .integer(Int64(header.total)),
+            ])
+        var n: Int64 = 0
+        for change in changes {
+            n += 1
+            try db.run(
+                "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    .integer(index), .integer(header.seq), .integer(n), .text(change.table), .text(change.id),
+                    .text(change.op.rawValue), change.values.map { .text(CanonicalJSON.object($0)) } ?? .null,
+                ])
+            try merge(change, from: origin, write: write)
+        }
+        guard n == header.total else {
+            throw LiaisonError(
+                .invalidTransaction, "transaction \(header.site)#\(header.seq) announced \(header.total) changes but held \(n)")
+        }
+        if let resolves = header.resolves { try conflicts.resolve(resolves, by: origin) }
+        try db.run("UPDATE _liaison_site SET seq = ? WHERE sidx = ?", [.integer(header.seq), .integer(index)])
+        lastHLC = max(lastHLC, header.hlc)
+        nextOrder += 1
+        try db.run("UPDATE _liaison_state SET next_ord = ?, last_hlc = ?", [.integer(nextOrder), .integer(lastHLC.rawValue)])
+    }
+
+    /// Discards what the capture triggers recorded while remote changes were written.
+    func finish() throws {
+        try db.run("DELETE FROM _liaison_journal")
+    }
+
+    // MARK: - Merging one change
+
+    private func merge(_ change: ChangeRecord, from origin: VersionStore.Origin, write: CellWrite) throws {
+        let table = try replica.table(named: change.table)
+        try RowID.check(change.id)
+        let known = try versions.load(table: table.name, pk: change.id)
+        let current = try replica.readRow(db, table: table, id: change.id)
+        if change.op == .delete {
+            try mergeDeletion(table: table, pk: change.id, known: known, row: current, origin: origin, write: write)
+            return
+        }
+        guard let values = change.values else {
+            throw LiaisonError(.invalidTransaction, "a \(change.op.rawValue) of '\(change.table)' '\(change.id)' has no values")
+        }
+        for (name, value) in values {
+            let column = try table.column(named: name)
+            guard name != "id" else { throw LiaisonError(.invalidTransaction, "a change may not write the id column") }
+            try Validation.check(value, for: column, in: table, db: nil)
+        }
+        var row = current
+        var rowVersions = known
+        if row == nil, let deletion = known.deletion {
+            let deleter = try cellWrite(deletion)
+            if deleter.hasSeen(write) { return }
+            if !write.hasSeen(deleter) {
+                try record(
+                    .init(
+                        kind: .delete, table: table.name, pk: change.id, column: nil, policy: table.definition.policy,
+                        winner: origin, winnerValue: nil, loser: deletion, loserValue: nil),
+                    loserWrite: deleter)
+            }
+            row = try restoredRow(table: table, pk: change.id, versions: known)
+            rowVersions.deletion = nil
+        }
+        let owner: String? = {
+            if case .text(let code)? = row?["owner"] { return code }
+            if case .text(let code)? = values["owner"] { return code }
+            return nil
+        }()
+        var taken: [String: CellValue] = [:]
+        for (name, value) in values {
+            guard let localOrigin = rowVersions.version(of: name), row != nil else {
+                taken[name] = value
+                continue
+            }
+            let local = try cellWrite(localOrigin)
+            let decision = MergeRule.resolve(local: local, remote: write, policy: table.definition.policy, rowOwner: owner)
+            let localValue = row?[name] ?? .null
+            if decision.isConflict {
+                let (winner, loser) = decision.takesRemote ? (origin, localOrigin) : (localOrigin, origin)
+                let (winnerValue, loserValue) = decision.takesRemote ? (value, localValue) : (localValue, value)
+                try record(
+                    .init(
+                        kind: .value, table: table.name, pk: change.id, column: name, policy: table.definition.policy,
+                        winner: winner, winnerValue: winnerValue, loser: loser, loserValue: loserValue),
+                    loserWrite: decision.takesRemote ? local : write)
+            }
+            if decision.takesRemote { taken[name] = value }
+        }
+        try store(table: table, pk: change.id, existing: current, restored: row, taken: taken)
+        let wroteWholeRow = change.op == .insert && taken.count == table.columns.count - 1
+        if wroteWholeRow {
+            try versions.removeAll(table: table.name, pk: change.id)
+            try versions.set(table: table.name, pk: change.id, column: VersionStore.rowInsert, site: origin.site, seq: origin.seq)
+        } else {
+            if known.deletion != nil { try versions.remove(table: table.name, pk: change.id, column: VersionStore.deletion) }
+            for name in taken.keys {
+                try versions.set(table: table.name, pk: change.id, column: name, site: origin.site, seq: origin.seq)
+            }
+        }
+    }
+
+    private func mergeDeletion(
+        table: TableInfo, pk: String, known: VersionStore.RowVersions, row: [String: CellValue]?,
+        origin: VersionStore.Origin, write: CellWrite
+    ) throws {
+        guard row != nil else {
+            if known.deletion == nil {
+                try versions.set(table: table.name, pk: pk, column: VersionStore.deletion, site: origin.site, seq: origin.seq)
+            }
+            return
+        }
+        var unseen: [(VersionStore.Origin, CellWrite)] = []
+        for version in known.liveVersions {
+            let other = try cellWrite(version)
+            if !write.hasSeen(other) { unseen.append((version, other)) }
+        }
+        if unseen.isEmpty {
+            try db.run("DELETE FROM \(table.quotedName) WHERE id = ?", [.text(pk)])
+            try versions.set(table: table.name, pk: pk, column: VersionStore.deletion, site: origin.site, seq: origin.seq)
+            return
+        }
+        let kept = unseen.max { MergeRule.wins($1.1, over: $0.1, policy: .lww, rowOwner: nil) }!
+        try record(
+            .init(
+                kind: .delete, table: table.name, pk: pk, column: nil, policy: table.definition.policy, winner: kept.0,
+                winnerValue: nil, loser: origin, loserValue: nil),
+            loserWrite: write)
+    }
+
+    /// Writes the merged values: inserts the row when it is new or restored, else updates it.
+    private func store(
+        table: TableInfo, pk: String, existing: [String: CellValue]?, restored: [String: CellValue]?,
+        taken: [String: CellValue]
+    ) throws {
+        if existing == nil {
+            var values = restored ?? [:]
+            for (name, value) in taken { values[name] = value }
+            values["id"] = .text(pk)
+            let names = table.columns.map(\.name).filter { values[$0] != nil }
+            let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
+            try db.run(
+                "INSERT INTO \(table.quotedName)(\(names.map(CaptureTriggers.quoted).joined(separator: ", "))) VALUES (\(placeholders))",
+                names.map { values[$0]! })
+        } else if !taken.isEmpty {
+            let names = taken.keys.sorted()
+            let assignments = names.map { "\(CaptureTriggers.quoted($0)) = ?" }.joined(separator: ", ")
+            try db.run("UPDATE \(table.quotedName) SET \(assignments) WHERE id = ?", names.map { taken[$0]! } + [.text(pk)])
+        }
+    }
+
+    /// The values a deleted row had, rebuilt from the change log by each cell's version.
+    private func restoredRow(table: TableInfo, pk: String, versions known: VersionStore.RowVersions) throws
+        -> [String: CellValue]
+    {
+        var logged: [VersionStore.Origin: [String: CellValue]] = [:]
+        for (site, seq, vals) in try db.query(
+            "SELECT sidx, seq, vals FROM _liaison_change WHERE tbl = ? AND pk = ? AND vals IS NOT NULL",
+            [.text(table.name), .text(pk)], { ($0.int64(0), $0.int64(1), $0.text(2)) })
+        {
+            let values = try ChangeCodec.decodeValues(vals) ?? [:]
+            logged[VersionStore.Origin(site: site, seq: seq), default: [:]].merge(values) { _, new in new }
+        }
+        var row: [String: CellValue] = ["id": .text(pk)]
+        for column in table.columns.dropFirst() {
+            if let origin = known.version(of: column.name), let value = logged[origin]?[column.name] { row[column.name] = value }
+        }
+        return row
+    }
+
+    private func record(_ conflict: ConflictStore.Record, loserWrite: CellWrite) throws {
+        let id = ConflictStore.id(
+            kind: conflict.kind, table: conflict.table, pk: conflict.pk, column: conflict.column,
+            loserSite: loserWrite.site, loserSeq: loserWrite.seq)
+        try conflicts.record(conflict, id: id, order: nextOrder)
+    }
+
+    /// The write behind a stored version, with its context (cached for the batch).
+    func cellWrite(_ origin: VersionStore.Origin) throws -> CellWrite {
+        if let cached = writes[origin] { return cached }
+        guard
+            let (hlc, context) = try db.first(
+                "SELECT hlc, context FROM _liaison_tx WHERE sidx = ? AND seq = ?", [.integer(origin.site), .integer(origin.seq)],
+                { (HybridTimestamp(rawValue: $0.int64(0)), $0.text(1)) })
+        else {
+            throw LiaisonError(.storage, "the change log lacks transaction \(origin.site)#\(origin.seq) named by a version")
+        }
+        let site = sites.site(origin.site)
+        let write = CellWrite(site: site.id, code: site.code, seq: origin.seq, hlc: hlc, context: try ChangeCodec.decodeContext(context))
+        writes[origin] = write
+        return write
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// Which transaction last wrote each cell of a row, kept in `_liaison_version`.
+///
+/// A row's insert is one entry (`col` ''), so a row written once costs one version row whatever
+/// its width; later writes add an entry per column. `col` '#' holds the deletion of a deleted row.
+struct VersionStore {
+    let db: Connection
+
+    static let rowInsert = ""
+    static let deletion = "#"
+
+    /// A transaction, by local site number and sequence.
+    struct Origin: Hashable {
+        var site: Int64
+        var seq: Int64
+    }
+
+    /// The versions of one row.
+    struct RowVersions {
+        var insert: Origin?
+        var deletion: Origin?
+        var columns: [String: Origin] = [:]
+
+        /// The version of a column: its own entry, else the row's insert.
+        func version(of column: String) -> Origin? { columns[column] ?? insert }
+
+        var isKnown: Bool { insert != nil || deletion != nil || !columns.isEmpty }
+
+        /// Every distinct version the row's live values come from.
+        var liveVersions: Set<Origin> { Set(columns.values).union(insert.map { [$0] } ?? []) }
+    }
+
+    func load(table: String, pk: String) throws -> RowVersions {
+        var result = RowVersions()
+        let rows = try db.query("SELECT col, sidx, seq FROM _liaison_version WHERE tbl = ? AND pk = ?", [.text(table), .text(pk)]) {
+            ($0.text(0), Origin(site: $0.int64(1), seq: $0.int64(2)))
+        }
+        for (column, origin) in rows {
+            switch column {
+            case Self.rowInsert: result.insert = origin
+            case Self.deletion: result.deletion = origin
+            default: result.columns[column] = origin
+            }
+        }
+        return result
+    }
+
+    func set(table: String, pk: String, column: String, site: Int64, seq: Int64) throws {
+        try db.run(
+            "INSERT INTO _liaison_version(tbl, pk, col, sidx, seq) VALUES (?, ?, ?, ?, ?) "
+                + "ON CONFLICT(tbl, pk, col) DO UPDATE SET sidx = excluded.sidx, seq = excluded.seq",
+            [.text(table), .text(pk), .text(column), .integer(site), .integer(seq)])
+    }
+
+    func remove(table: String, pk: String, column: String) throws {
+        try db.run("DELETE FROM _liaison_version WHERE tbl = ? AND pk = ? AND col = ?", [.text(table), .text(pk), .text(column)])
+    }
+
+    func removeAll(table: String, pk: String) throws {
+        try db.run("DELETE FROM _liaison_version WHERE tbl = ? AND pk = ?", [.text(table), .text(pk)])
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+
+extension Replica {
+    /// The current values of a row, or `nil` when there is none.
+    public func row(_ tableName: String, id: String) throws -> [String: CellValue]? {
+        let table = try table(named: tableName)
+        return try withConnection { try readRow($0, table: table, id: id) }
+    }
+
+    /// Every row of a synced table, ordered by id.
+    public func rows(_ tableName: String) throws -> [[String: CellValue]] {
+        let table = try table(named: tableName)
+        let columns = table.columns.map { CaptureTriggers.quoted($0.name) }.joined(separator: ", ")
+        return try withConnection { db in
+            try db.query("SELECT \(columns) FROM \(table.quotedName) ORDER BY id") { statement in
+                var row: [String: CellValue] = [:]
+                for (index, column) in table.columns.enumerated() { row[column.name] = statement.value(Int32(index)) }
+                return row
+            }
+        }
+    }
+
+    /// Canonical JSON of all synced rows: tables by name, rows by id, keys sorted, one row a line.
+    /// Replicas that applied the same transactions print the same bytes.
+    public func dump() throws -> String {
+        var out = "{"
+        for (tableIndex, table) in schema.tables.map(\.name).sorted().enumerated() {
+            out += tableIndex == 0 ? "\n" : ",\n"
+            out += CanonicalJSON.string(table) + ": ["
+            let rows = try rows(table)
+            for (rowIndex, row) in rows.enumerated() {
+                out += (rowIndex == 0 ? "\n  " : ",\n  ") + CanonicalJSON.object(row)
+            }
+            out += rows.isEmpty ? "]" : "\n]"
+        }
+        return out + "\n}\n"
+    }
+}
+
+/// One transaction of the change log, as `liaison log` shows it.
+public struct LogEntry: Sendable, Codable, Hashable {
+    public var order: Int64
+    public var origin: String
+    public var site: String
+    public var seq: Int64
+    public var hlc: HybridTimestamp
+    public var time: String
+    public var author: String
+    public var context: VersionVector
+    public var resolves: [String]?
+    public var changes: [ChangeRecord]
+}
+
+extension Replica {
+    /// The newest `limit` transactions of the change log, oldest first. Publishes captured edits first.
+    public func log(limit: Int? = nil) throws -> [LogEntry] {
+        try withConnection { db in
+            try publishIfNeeded(db)
+            let sites = try SiteDirectory(db: db)
+            let headers = try db.query(
+                "SELECT ord, sidx, seq, hlc, author, context, resolves FROM _liaison_tx ORDER BY ord DESC LIMIT ?",
+                [.integer(Int64(limit ?? Int(Int32.max)))]
+            ) { ($0.int64(0), $0.int64(1), $0.int64(2), $0.int64(3), $0.text(4), $0.text(5), $0.optionalText(6)) }
+            return try headers.reversed().map { order, sidx, seq, hlc, author, context, resolves in
+                let site = sites.site(sidx)
+                let changes = try db.query(
+                    "SELECT tbl, pk, op, vals FROM _liaison_change WHERE sidx = ? AND seq = ? ORDER BY n",
+                    [.integer(sidx), .integer(seq)]
+                ) {
+                    ChangeRecord(
+                        table: $0.text(0), id: $0.text(1), op: ChangeRecord.Operation(rawValue: $0.text(2)) ?? .update,
+                        values: try ChangeCodec.decodeValues($0.optionalText(3)))
+                }
+                let stamp = HybridTimestamp(rawValue: hlc)
+                return LogEntry(
+                    order: order, origin: site.id, site: site.code, seq: seq, hlc: stamp, time: stamp.description,
+                    author: author, context: try ChangeCodec.decodeContext(context),
+                    resolves: ConflictStore.decodeIDs(resolves), changes: changes)
+            }
+        }
+    }
+}
+
+/// What `liaison status` shows.
+public struct ReplicaStatus: Sendable, Codable, Hashable {
+    public struct PeerStatus: Sendable, Codable, Hashable {
+        public var name: String
+        public var url: String
+        public var siteID: String?
+        public var lastSync: String?
+        public var lastError: String?
+        public var readScopes: String
+        public var writeScopes: String
+    }
+
+    public var siteID: String
+    public var site: String
+    public var path: String
+    public var schema: String
+    public var schemaVersion: Int
+    public var vector: VersionVector
+    public var sites: [String: String]
+    public var transactions: Int
+    public var openConflicts: Int
+    public var policies: [String: String]
+    public var peers: [PeerStatus]
+}
+
+extension Replica {
+    /// Version vector, peers, last sync and open conflicts.
+    public func status() throws -> ReplicaStatus {
+        try withConnection { db in
+            try publishIfNeeded(db)
+            let sites = try SiteDirectory(db: db)
+            var codes: [String: String] = [:]
+            for (id, code) in try db.query("SELECT site_id, code FROM _liaison_site", [], { ($0.text(0), $0.text(1)) }) {
+                codes[id] = code
+            }
+            let peers = try db.query(
+                "SELECT name, url, site_id, last_sync, last_error, read_scopes, write_scopes FROM _liaison_peer ORDER BY name"
+            ) {
+                ReplicaStatus.PeerStatus(
+                    name: $0.text(0), url: $0.text(1), siteID: $0.optionalText(2), lastSync: $0.optionalText(3),
+                    lastError: $0.optionalText(4), readScopes: $0.text(5), writeScopes: $0.text(6))
+            }
+            return ReplicaStatus(
+                siteID: siteID, site: siteCode.rawValue, path: path, schema: schema.name, schemaVersion: schema.version,
+                vector: try sites.versionVector(), sites: codes,
+                transactions: try db.first("SELECT count(*) FROM _liaison_tx") { $0.int(0) } ?? 0,
+                openConflicts: try db.first("SELECT count(*) FROM _liaison_conflict WHERE state = 'open'") { $0.int(0) } ?? 0,
+                policies: Dictionary(uniqueKeysWithValues: schema.tables.map { ($0.name, $0.policy.rawValue) }),
+                peers: peers)
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+extension Replica {
+    /// Runs `body` as one local transaction stamped with the next sequence number, a hybrid
+    /// timestamp and `author`. Commits when `body` returns, rolls back when it throws.
+    ///
+    /// Never touches the network. Writes that change nothing leave no transaction in the log.
+    @discardableResult
+    public func write<T>(author: String, _ body: (Editor) throws -> T) throws -> T {
+        try withConnection { db in try localTransaction(db, author: author) { try body(Editor(replica: self, db: db)) } }
+    }
+
+    func localTransaction<T>(_ db: Connection, author: String, _ body: () throws -> T) throws -> T {
+        try transaction(db) {
+            let tail = try Journal.tail(db, clock: clock)
+            let result = try body()
+            _ = try Journal.commit(db, after: tail, author: author, clock: clock)
+            return result
+        }
+    }
+}
+
+/// The edits allowed inside `Replica.write`: checked against the schema, bound, never built from values.
+public struct Editor {
+    let replica: Replica
+    let db: Connection
+
+    /// Inserts the row, or updates the given columns of an existing one.
+    ///
+    /// A new row gets `scope` `public` and `owner` this replica's site code unless given.
+    public func set(_ tableName: String, id: String, _ values: [String: CellValue]) throws {
+        let table = try replica.table(named: tableName)
+        try RowID.check(id)
+        var values = values
+        if let given = values.removeValue(forKey: "id"), given != .text(id) {
+            throw LiaisonError(.invalidInput, "the id of a row cannot change (row '\(id)' of '\(tableName)')")
+        }
+        for (name, value) in values { try Validation.check(value, for: try table.column(named: name), in: table, db: db) }
+        let exists = try db.first("SELECT 1 FROM \(table.quotedName) WHERE id = ?", [.text(id)]) { _ in true } ?? false
+        if exists {
+            guard !values.isEmpty else { return }
+            let names = values.keys.sorted()
+            let assignments = names.map { "\(CaptureTriggers.quoted($0)) = ?" }.joined(separator: ", ")
+            try db.run("UPDATE \(table.quotedName) SET \(assignments) WHERE id = ?", names.map { values[$0]! } + [.text(id)])
+        } else {
+            if values["scope"] == nil { values["scope"] = "public" }
+            if values["owner"] == nil { values["owner"] = .text(replica.siteCode.rawValue) }
+            let missing = table.definition.columns.filter { $0.isRequired && (values[$0.name] ?? .null) == .null }
+            if !missing.isEmpty {
+                throw LiaisonError(
+                    .invalidInput,
+                    "a new '\(tableName)' row needs \(missing.map(\.name).joined(separator: ", ")); no row '\(id)' exists yet")
+            }
+            let names = ["id"] + values.keys.sorted()
+            let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
+            try db.run(
+                "INSERT INTO \(table.quotedName)(\(names.map(CaptureTriggers.quoted).joined(separator: ", "))) VALUES (\(placeholders))",
+                [.text(id)] + names.dropFirst().map { values[$0]! })
+        }
+    }
+
+    /// Deletes the row; `false` when there was none.
+    @discardableResult
+    public func delete(_ tableName: String, id: String) throws -> Bool {
+        let table = try replica.table(named: tableName)
+        try db.run("DELETE FROM \(table.quotedName) WHERE id = ?", [.text(id)])
+        return db.changes > 0
+    }
+
+    /// The current values of a row, or `nil`.
+    public func row(_ tableName: String, id: String) throws -> [String: CellValue]? {
+        try replica.readRow(db, table: try replica.table(named: tableName), id: id)
+    }
+}
+
+/// Checks of row ids.
+public enum RowID {
+    /// An id is 1 to 128 printable characters without spaces.
+    public static func check(_ id: String) throws {
+        guard !id.isEmpty, id.count <= 128, id.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7f }) else {
+            throw LiaisonError(.invalidInput, "invalid row id '\(id)': use 1 to 128 characters without spaces")
+        }
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import Logging
+
+/// One agency's local replica of the shared dataset: a SQLite file with the synced tables, the
+/// change log, the version vector and the conflicts.
+///
+/// All access goes through one serial queue, so one `Replica` is safe to share between tasks; SQLite
+/// calls never run on Swift's cooperative thread pool when you use the `async` methods.
+public final class Replica: @unchecked Sendable {
+    /// The file path.
+    public let path: String
+    /// This replica's random, permanent site id.
+    public let siteID: String
+    /// This replica's human site code.
+    public let siteCode: SiteCode
+    /// The synced tables.
+    public let schema: SchemaDefinition
+    /// The clock that stamps local transactions and checks remote ones.
+    public let clock: HybridClock
+    let logger: Logger
+    let connection: Connection
+    let queue: DispatchQueue
+    let tables: [String: TableInfo]
+
+    private init(connection: Connection, clock: HybridClock, logger: Logger) throws {
+        self.connection = connection
+        self.path = connection.path
+        self.clock = clock
+        self.logger = logger
+        self.queue = DispatchQueue(label: "liaison.replica")
+        let meta = try Self.readMeta(connection)
+        guard let format = meta["format"].flatMap(Int.init) else {
+            throw LiaisonError(.notAReplica, "'\(connection.path)' is not a Liaison replica (no format marker)")
+        }
+        guard format == StorageLayout.formatVersion else {
+            throw LiaisonError(
+                .schemaMismatch,
+                "'\(connection.path)' uses replica format \(format); this liaison reads format \(StorageLayout.formatVersion)")
+        }
+        guard let id = meta["site_id"], let code = meta["site_code"].flatMap(SiteCode.init),
+            let schemaJSON = meta["schema"],
+            let schema = try? JSONDecoder().decode(SchemaDefinition.self, from: Data(schemaJSON.utf8))
+        else { throw LiaisonError(.notAReplica, "'\(connection.path)' has an incomplete Liaison header") }
+        self.siteID = id
+        self.siteCode = code
+        self.schema = schema
+        self.tables = TableInfo.index(schema)
+    }
+
+    /// Creates a new replica file with the given schema.
+    ///
+    /// - Throws: `LiaisonError` `.invalidInput` when the file exists already.
+    public static func create(
+        at path: String, site: SiteCode, schema: SchemaDefinition = .cooperation, siteID: String? = nil,
+        clock: HybridClock = HybridClock(), logger: Logger = Logger(label: "liaison")
+    ) throws -> Replica {
+        if FileManager.default.fileExists(atPath: path) {
+            throw LiaisonError(.invalidInput, "'\(path)' exists already; choose a new file name or remove it first")
+        }
+        let connection = try Connection(path: path, create: true)
+        do {
+            try configure(connection)
+            try connection.execute("BEGIN IMMEDIATE")
+            try connection.execute(StorageLayout.createSQL)
+            for (offset, table) in schema.tables.enumerated() {
+                try connection.execute(CaptureTriggers.createSQL(for: table, index: offset + 1))
+            }
+            let schemaJSON = String(decoding: try JSONEncoder().encode(schema), as: UTF8.self)
+            let id = siteID ?? UUID().uuidString.lowercased()
+            for (key, value) in [
+                ("format", String(StorageLayout.formatVersion)), ("site_id", id), ("site_code", site.rawValue),
+                ("schema", schemaJSON), ("schema_version", String(schema.version)),
+            ] {
+                try connection.run("INSERT INTO _liaison_meta VALUES (?, ?)", [.text(key), .text(value)])
+            }
+            try connection.run("INSERT INTO _liaison_site(sidx, site_id, code) VALUES (1, ?, ?)", [.text(id), .text(site.rawValue)])
+            try connection.execute("COMMIT")
+        } catch {
+            try? FileManager.default.removeItem(atPath: path)
+            for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            throw error
+        }
+        return try Replica(connection: connection, clock: clock, logger: logger)
+    }
+
+    /// Opens an existing replica.
+    ///
+    /// - Throws: `LiaisonError` `.notAReplica` when the file is missing or not a Liaison replica.
+    public static func open(
+        at path: String, clock: HybridClock = HybridClock(), logger: Logger = Logger(label: "liaison"),
+        busyTimeout: Duration = .seconds(5)
+    ) throws -> Replica {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw LiaisonError(.notAReplica, "no replica at '\(path)'; create one with 'liaison init \(path) --site CODE'")
+        }
+        let connection = try Connection(path: path, create: false)
+        connection.setBusyTimeout(busyTimeout)
+        try configure(connection)
+        return try Replica(connection: connection, clock: clock, logger: logger)
+    }
+
+    private static func configure(_ connection: Connection) throws {
+        do {
+            try connection.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
+        } catch let error as LiaisonError where error.code == .notAReplica {
+            throw LiaisonError(.notAReplica, "'\(connection.path)' is not a SQLite database, so not a Liaison replica")
+        }
+    }
+
+    private static func readMeta(_ connection: Connection) throws -> [String: String] {
+        let exists = try connection.first(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_liaison_meta'") { _ in true } ?? false
+        guard exists else {
+            throw LiaisonError(
+                .notAReplica, "'\(connection.path)' is a SQLite database but not a Liaison replica (no _liaison_meta table)")
+        }
+        var meta: [String: String] = [:]
+        for (key, value) in try connection.query("SELECT key, value FROM _liaison_meta", [], { ($0.text(0), $0.text(1)) }) {
+            meta[key] = value
+        }
+        return meta
+    }
+
+    // MARK: - Access
+
+    /// Runs `body` on the replica's queue with the raw connection.
+    func withConnection<T>(_ body: (Connection) throws -> T) throws -> T {
+        try queue.sync { try body(connection) }
+    }
+
+    /// Runs `body` on the replica's queue without blocking the caller's thread.
+    func withConnectionAsync<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                continuation.resume(with: Result { try body(self.connection) })
+            }
+        }
+    }
+
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction: commits when it returns, rolls back when it throws.
+    func transaction<T>(_ connection: Connection, _ body: () throws -> T) throws -> T {
+        try connection.execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try connection.execute("COMMIT")
+            return result
+        } catch {
+            try? connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    func table(named name: String) throws -> TableInfo {
+        if let table = tables[name] { return table }
+        let suggestion = Suggestion.nearest(to: name, in: schema.tables.map(\.name))
+        throw LiaisonError(
+            .unknownTable,
+            "no synced table '\(name)'\(suggestion.map { " (did you mean '\($0)'?)" } ?? ""); tables: "
+                + schema.tables.map(\.name).joined(separator: ", "))
+    }
+}

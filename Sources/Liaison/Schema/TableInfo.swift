@@ -1,0 +1,57 @@
+import Foundation
+
+/// A synced table as the engine uses it: its definition, number and column positions.
+struct TableInfo: Sendable {
+    let definition: TableDefinition
+    /// 1-based number used in the journal.
+    let index: Int
+    let columns: [ColumnDefinition]
+    let columnIndex: [String: Int]
+
+    var name: String { definition.name }
+
+    static func index(_ schema: SchemaDefinition) -> [String: TableInfo] {
+        var result: [String: TableInfo] = [:]
+        for (offset, table) in schema.tables.enumerated() {
+            let columns = table.allColumns
+            var positions: [String: Int] = [:]
+            for (position, column) in columns.enumerated() { positions[column.name] = position }
+            result[table.name] = TableInfo(definition: table, index: offset + 1, columns: columns, columnIndex: positions)
+        }
+        return result
+    }
+
+    func column(named name: String) throws -> ColumnDefinition {
+        if let position = columnIndex[name] { return columns[position] }
+        let suggestion = Suggestion.nearest(to: name, in: columns.map(\.name))
+        throw LiaisonError(
+            .unknownColumn,
+            "table '\(self.name)' has no column '\(name)'\(suggestion.map { " (did you mean '\($0)'?)" } ?? ""); columns: "
+                + columns.map(\.name).joined(separator: ", "))
+    }
+
+    var quotedName: String { CaptureTriggers.quoted(name) }
+}
+
+/// The nearest candidate by edit distance, for "did you mean" hints.
+enum Suggestion {
+    static func nearest(to word: String, in candidates: [String]) -> String? {
+        let scored = candidates.map { ($0, distance(Array(word.lowercased()), Array($0.lowercased()))) }
+        guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, word.count / 3) else { return nil }
+        return best.0
+    }
+
+    static func distance(_ a: [Character], _ b: [Character]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}

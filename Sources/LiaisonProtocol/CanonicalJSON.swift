@@ -1,0 +1,54 @@
+import Foundation
+
+/// A small JSON writer whose output depends only on the values: keys sorted, no spaces, numbers in
+/// their shortest form. `liaison dump` and the change log rely on it for byte-identical output.
+public enum CanonicalJSON {
+    /// A JSON object of column values with sorted keys.
+    public static func object(_ values: [String: CellValue]) -> String {
+        var out = "{"
+        var first = true
+        for key in values.keys.sorted() {
+            if !first { out += "," }
+            first = false
+            appendString(key, to: &out)
+            out += ":"
+            append(values[key]!, to: &out)
+        }
+        return out + "}"
+    }
+
+    public static func append(_ value: CellValue, to out: inout String) {
+        switch value {
+        case .null: out += "null"
+        case .integer(let number): out += String(number)
+        case .real(let number):
+            if number.isFinite { out += number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) + ".0" : "\(number)" }
+            else { out += "null" }
+        case .text(let text): appendString(text, to: &out)
+        }
+    }
+
+    public static func appendString(_ text: String, to out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case let c where c.value < 0x20:
+                let hex = String(c.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+
+    public static func string(_ text: String) -> String {
+        var out = ""
+        appendString(text, to: &out)
+        return out
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// One row write inside a transaction: new values of some columns, or a deletion.
+public struct ChangeRecord: Hashable, Sendable, Codable {
+    /// What the change does to its row.
+    public enum Operation: String, Hashable, Sendable, Codable {
+        case insert, update, delete
+    }
+
+    public var table: String
+    public var id: String
+    public var op: Operation
+    /// The new value of each written column; absent for a deletion.
+    public var values: [String: CellValue]?
+
+    public init(table: String, id: String, op: Operation, values: [String: CellValue]?) {
+        self.table = table
+        self.id = id
+        self.op = op
+        self.values = values
+    }
+}
+
+/// A transaction as it travels: its origin, clock, author, causal context and changes.
+///
+/// A large transaction travels in pieces: each piece repeats the header and carries `changes`
+/// starting at `offset` of `total`. A receiver applies the transaction only when it holds all of it.
+public struct TransactionRecord: Hashable, Sendable, Codable {
+    /// The origin's site id.
+    public var origin: String
+    /// The origin's site code.
+    public var site: String
+    /// The origin's sequence number, counting up from 1.
+    public var seq: Int64
+    public var hlc: HybridTimestamp
+    public var author: String
+    /// What the origin had applied when it committed (its own entry is `seq - 1`).
+    public var context: VersionVector
+    /// Conflict ids this transaction resolves.
+    public var resolves: [String]?
+    /// The number of changes of the whole transaction.
+    public var total: Int
+    /// The position of `changes.first` within the whole transaction.
+    public var offset: Int
+    public var changes: [ChangeRecord]
+
+    public init(
+        origin: String, site: String, seq: Int64, hlc: HybridTimestamp, author: String, context: VersionVector,
+        resolves: [String]? = nil, total: Int, offset: Int = 0, changes: [ChangeRecord]
+    ) {
+        self.origin = origin
+        self.site = site
+        self.seq = seq
+        self.hlc = hlc
+        self.author = author
+        self.context = context
+        self.resolves = resolves
+        self.total = total
+        self.offset = offset
+        self.changes = changes
+    }
+
+    /// Whether this record holds the whole transaction.
+    public var isComplete: Bool { offset == 0 && changes.count == total }
+
+    /// Whether this record holds the end of the transaction.
+    public var isLastPiece: Bool { offset + changes.count == total }
+}
