@@ -6,8 +6,8 @@ struct LiaisonCommand: AsyncParsableCommand {
         commandName: "liaison",
         abstract: "An offline-first replica of the shared cooperation dataset, synced with peer agencies over HTTP.",
         subcommands: [
-            InitCommand.self, SetCommand.self, DeleteCommand.self, GetCommand.self, ListCommand.self,
-            LogCommand.self, DumpCommand.self,
+            InitCommand.self, CloneCommand.self, SetCommand.self, DeleteCommand.self, GetCommand.self, ListCommand.self,
+            LogCommand.self, DumpCommand.self, ServeCommand.self, PeerCommand.self, SyncCommand.self,
             ConflictsCommand.self, ResolveCommand.self, StatusCommand.self,
         ])
 }

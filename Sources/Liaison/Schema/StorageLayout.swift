@@ -46,7 +46,7 @@ enum StorageLayout {
         CREATE INDEX _liaison_conflict_state ON _liaison_conflict(state, tbl, pk);
         CREATE TABLE _liaison_peer(
             name TEXT PRIMARY KEY NOT NULL, url TEXT NOT NULL, token TEXT NOT NULL, site_id TEXT,
-            pull_cursor TEXT NOT NULL DEFAULT '0:0', push_ord INTEGER NOT NULL DEFAULT 0,
+            pull_cursor TEXT NOT NULL DEFAULT '0:0:0', push_cursor TEXT NOT NULL DEFAULT '0:0:0',
             last_sync TEXT, last_error TEXT, read_scopes TEXT NOT NULL DEFAULT '*',
             write_scopes TEXT NOT NULL DEFAULT '*') WITHOUT ROWID;
         CREATE TABLE _liaison_staging(

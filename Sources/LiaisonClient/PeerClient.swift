@@ -1,0 +1,63 @@
+import Foundation
+import Liaison
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Speaks the `/v1` protocol to one peer over URLSession (libcurl on Linux).
+public struct PeerClient: Sendable {
+    public let baseURL: URL
+    let token: String
+    let session: URLSession
+
+    /// - Throws: `LiaisonError` `.invalidInput` for a URL that is not http(s).
+    public init(url: String, token: String, timeout: TimeInterval = 60) throws {
+        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+            throw LiaisonError(.invalidInput, "invalid peer URL '\(url)': expected http://HOST:PORT")
+        }
+        self.baseURL = parsed
+        self.token = token
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = timeout
+        configuration.httpAdditionalHeaders = ["Accept-Encoding": "gzip"]
+        self.session = URLSession(configuration: configuration)
+    }
+
+    public func status() async throws -> StatusResponse { try await send("status", body: Optional<PullRequest>.none) }
+
+    public func schema() async throws -> SchemaDefinition { try await send("schema", body: Optional<PullRequest>.none) }
+
+    public func pull(_ request: PullRequest) async throws -> PullResponse { try await send("pull", body: request) }
+
+    public func push(_ request: PushRequest) async throws -> PushResponse { try await send("push", body: request) }
+
+    /// Bytes received in response bodies so far are not tracked here; see `SyncReport`.
+    private func send<Body: Encodable, Answer: Decodable>(_ path: String, body: Body?) async throws -> Answer {
+        var request = URLRequest(url: baseURL.appendingPathComponent("v1").appendingPathComponent(path))
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        if let body {
+            request.httpMethod = "POST"
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = try WireJSON.encode(body)
+        }
+        let data: Data
+        let response: URLResponse
+        do {
+            (data, response) = try await session.data(for: request)
+        } catch {
+            throw LiaisonError(.peer, "cannot reach \(baseURL.absoluteString): \(error.localizedDescription)", cause: error)
+        }
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard status == 200 else {
+            let answer = try? JSONDecoder().decode(ErrorResponse.self, from: data)
+            let code: LiaisonError.Code = status == 401 ? .unauthorized : status == 403 ? .forbiddenScope : .peer
+            throw LiaisonError(
+                code, "\(baseURL.absoluteString) answered \(status): \(answer.map { "\($0.error): \($0.message)" } ?? "no details")")
+        }
+        do {
+            return try JSONDecoder().decode(Answer.self, from: data)
+        } catch {
+            throw LiaisonError(.peer, "\(baseURL.absoluteString) sent an unreadable \(Answer.self): \(error)")
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Liaison
+import Logging
+
+/// What one sync round with a peer moved.
+public struct SyncReport: Sendable, Codable {
+    public var peer: String
+    public var pulledTransactions = 0
+    public var pulledChanges = 0
+    public var pushedTransactions = 0
+    public var pushedChanges = 0
+    public var pages = 0
+    public var seconds = 0.0
+    public var error: String?
+
+    public init(peer: String) { self.peer = peer }
+}
+
+/// Runs sync rounds: pull everything the peer has that this replica lacks, then push the reverse.
+/// Cursors are stored in the replica after every page, so an interrupted round resumes.
+public struct SyncDriver: Sendable {
+    public let replica: Replica
+    public var pageLimits: PageLimits
+    public var logger: Logger
+    /// Called after every page with the running report.
+    public var progress: (@Sendable (SyncReport) -> Void)?
+
+    public init(replica: Replica, pageLimits: PageLimits = PageLimits(), logger: Logger = Logger(label: "liaison.sync")) {
+        self.replica = replica
+        self.pageLimits = pageLimits
+        self.logger = logger
+    }
+
+    /// One round with `peer`: pull, then push. Records the outcome in the replica.
+    @discardableResult
+    public func sync(with peer: PeerRecord) async throws -> SyncReport {
+        var report = SyncReport(peer: peer.name)
+        let started = ContinuousClock.now
+        let client = try PeerClient(url: peer.url, token: peer.token)
+        do {
+            let status = try await client.status()
+            guard status.schema == replica.schema.name, status.schemaVersion == replica.schema.version else {
+                throw LiaisonError(
+                    .schemaMismatch,
+                    "peer \(peer.name) serves schema \(status.schema) v\(status.schemaVersion); this replica has "
+                        + "\(replica.schema.name) v\(replica.schema.version)")
+            }
+            try await pull(from: client, peer: peer, report: &report)
+            try await push(to: client, peer: peer, report: &report)
+            report.seconds = (ContinuousClock.now - started).seconds
+            try await replica.perform { try $0.recordSync(peer: peer.name, siteID: status.siteID, error: nil) }
+            logger.debug("sync round done", metadata: ["sync.peer": "\(peer.name)", "sync.pulled": "\(report.pulledChanges)"])
+            return report
+        } catch {
+            let message = (error as? LiaisonError)?.message ?? "\(error)"
+            try? await replica.perform { try $0.recordSync(peer: peer.name, siteID: nil, error: message) }
+            throw error
+        }
+    }
+
+    private func pull(from client: PeerClient, peer: PeerRecord, report: inout SyncReport) async throws {
+        var cursor = try await replica.perform { replica in
+            try replica.peers().first { $0.name == peer.name }?.pullCursor ?? "0"
+        }
+        while true {
+            let vector = try await replica.perform { try $0.versionVector() }
+            let page = try await client.pull(PullRequest(cursor: cursor, vector: vector, limit: pageLimits.maxChanges))
+            let transactions = page.transactions
+            let next = page.cursor
+            _ = try await replica.perform { try $0.apply(transactions, savingPullCursor: (peer.name, next)) }
+            report.pages += 1
+            report.pulledTransactions += transactions.filter(\.isLastPiece).count
+            report.pulledChanges += transactions.reduce(0) { $0 + $1.changes.count }
+            progress?(report)
+            cursor = next
+            if !page.hasMore { break }
+        }
+    }
+
+    private func push(to client: PeerClient, peer: PeerRecord, report: inout SyncReport) async throws {
+        var vector = try await client.status().vector
+        var cursor = try SyncCursor(parsing: try await replica.perform { replica in
+            try replica.peers().first { $0.name == peer.name }?.pushCursor
+        })
+        let limits = pageLimits
+        while true {
+            let excluded = vector
+            let position = cursor
+            let page = try await replica.perform { try $0.changes(after: position, excluding: excluded, limits: limits) }
+            if !page.transactions.isEmpty {
+                let answer = try await client.push(PushRequest(transactions: page.transactions))
+                vector = answer.vector
+                report.pages += 1
+                report.pushedTransactions += page.transactions.filter(\.isLastPiece).count
+                report.pushedChanges += page.transactions.reduce(0) { $0 + $1.changes.count }
+                progress?(report)
+            }
+            let next = page.cursor
+            try await replica.perform { try $0.savePushCursor(peer: peer.name, cursor: next) }
+            cursor = try SyncCursor(parsing: next)
+            if !page.hasMore { break }
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

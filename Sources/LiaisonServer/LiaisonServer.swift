@@ -1,0 +1,26 @@
+import Hummingbird
+import Logging
+import NIOCore
+import Liaison
+import Logging
+
+/// The peer endpoint of one replica.
+public enum LiaisonServer {
+    /// Builds the Hummingbird application serving `replica` under `/v1`.
+    ///
+    /// `onRunning` receives the bound port once the server listens (useful with port 0).
+    public static func buildApplication(
+        replica: Replica, configuration: ServerConfiguration = ServerConfiguration(), logger: Logger = Logger(label: "liaison.server"),
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = Router(context: PeerRequestContext.self)
+        router.middlewares.add(ErrorMiddleware())
+        let group = router.group("v1").add(middleware: PeerAuthenticator(replica: replica))
+        SyncController(replica: replica, configuration: configuration).register(on: group)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "liaison"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
+            logger: logger)
+    }
+}

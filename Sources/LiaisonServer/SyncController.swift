@@ -1,0 +1,86 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Liaison
+
+/// The `/v1` endpoints: status, schema, pull and push.
+struct SyncController {
+    let replica: Replica
+    let configuration: ServerConfiguration
+
+    func register(on group: RouterGroup<PeerRequestContext>) {
+        group.get("status") { request, _ in try await status(request) }
+        group.get("schema") { request, _ in try json(replica.schema, for: request) }
+        group.post("pull") { request, _ in try await pull(request) }
+        group.post("push") { request, _ in try await push(request) }
+    }
+
+    func status(_ request: Request) async throws -> Response {
+        let vector = try await replica.perform { try $0.versionVector() }
+        return try json(
+            StatusResponse(
+                siteID: replica.siteID, site: replica.siteCode.rawValue, schema: replica.schema.name,
+                schemaVersion: replica.schema.version, vector: vector), for: request)
+    }
+
+    func pull(_ request: Request) async throws -> Response {
+        let body = try await decode(PullRequest.self, from: request)
+        let cursor = try SyncCursor(parsing: body.cursor)
+        var limits = configuration.pageLimits
+        if let limit = body.limit {
+            guard limit > 0 else { throw LiaisonError(.malformedRequest, "limit must be positive") }
+            limits.maxChanges = min(limit, limits.maxChanges)
+        }
+        let page = try await replica.perform { [limits] in try $0.changes(after: cursor, excluding: body.vector, limits: limits) }
+        return try json(page, for: request)
+    }
+
+    func push(_ request: Request) async throws -> Response {
+        let body = try await decode(PushRequest.self, from: request)
+        let result = try await replica.perform { try $0.apply(body.transactions) }
+        return try json(
+            PushResponse(applied: result.applied, skipped: result.skipped, vector: result.vector), for: request)
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+        let buffer = try await request.body.collect(upTo: configuration.maxBodyBytes)
+        do {
+            let value = try JSONDecoder().decode(type, from: Data(buffer.readableBytesView))
+            if let versioned = value as? any ProtocolVersioned, versioned.protocolVersion != liaisonProtocolVersion {
+                throw LiaisonError(
+                    .malformedRequest,
+                    "protocol version \(versioned.protocolVersion) is not supported; this server speaks \(liaisonProtocolVersion)")
+            }
+            return value
+        } catch let error as DecodingError {
+            throw LiaisonError(.malformedRequest, "the request body is not a valid \(T.self): \(Self.describe(error))")
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .dataCorrupted(let context), .keyNotFound(_, let context), .typeMismatch(_, let context),
+            .valueNotFound(_, let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return (path.isEmpty ? "" : "at '\(path)': ") + context.debugDescription
+        @unknown default:
+            return "\(error)"
+        }
+    }
+
+    private func json<T: Encodable>(_ value: T, for request: Request) throws -> Response {
+        let data = try WireJSON.encode(value)
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if data.count > 1_024, request.headers[.acceptEncoding]?.contains("gzip") == true, let compressed = Gzip.compress(data) {
+            headers[.contentEncoding] = "gzip"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: compressed)))
+        }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Messages that carry the protocol version.
+protocol ProtocolVersioned { var protocolVersion: Int { get } }
+extension PullRequest: ProtocolVersioned {}
+extension PushRequest: ProtocolVersioned {}

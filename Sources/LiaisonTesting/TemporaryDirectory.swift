@@ -1,0 +1,49 @@
+import Foundation
+import Liaison
+
+/// Runs `body` with a fresh temporary directory, removed afterwards.
+public func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async rethrows -> T {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-\(UUID().uuidString.prefix(8))")
+    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: url) }
+    return try await body(url)
+}
+
+/// Creates replicas in one temporary directory for a test.
+public struct ReplicaFactory: Sendable {
+    public let directory: URL
+
+    public init(directory: URL) { self.directory = directory }
+
+    /// A new replica `CODE.db`, optionally with the sample data.
+    public func make(_ code: String, sample: Bool = false, schema: SchemaDefinition = .cooperation, clock: HybridClock = HybridClock())
+        throws -> Replica
+    {
+        let replica = try Replica.create(
+            at: path(code), site: SiteCode(code)!, schema: schema, clock: clock)
+        if sample { try replica.loadSample() }
+        return replica
+    }
+
+    public func path(_ name: String) -> String { directory.appendingPathComponent("\(name).db").path }
+}
+
+/// Runs `body` with a factory of replicas in a fresh temporary directory.
+public func withReplicas<T>(_ body: (ReplicaFactory) async throws -> T) async throws -> T {
+    try await withTemporaryDirectory { try await body(ReplicaFactory(directory: $0)) }
+}
+
+/// Copies every transaction `from` has and `to` lacks, through the same pull pages the HTTP
+/// protocol uses, without a network (for fast simulations).
+@discardableResult
+public func transfer(from source: Replica, to target: Replica, limits: PageLimits = PageLimits()) throws -> Int {
+    var cursor = SyncCursor.start
+    var moved = 0
+    while true {
+        let page = try source.changes(after: cursor, excluding: try target.versionVector(), limits: limits)
+        let result = try target.apply(page.transactions)
+        moved += result.applied
+        cursor = try SyncCursor(parsing: page.cursor)
+        if !page.hasMore { return moved }
+    }
+}
