@@ -65,7 +65,11 @@ let package = Package(
         ),
         .target(
             name: "LiaisonTesting",
-            dependencies: ["Liaison", "LiaisonServer", "LiaisonClient", "LiaisonProtocol"],
+            dependencies: [
+                "Liaison", "LiaisonServer", "LiaisonClient", "LiaisonProtocol",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
