@@ -56,11 +56,9 @@ struct Publisher {
         var group: [Entry] = []
         func flush() throws {
             guard let first = group.first, let table = tablesByIndex[first.table] else { return }
-            try publish(group, table: table) { journalID in
-                let index = owner(of: journalID)
-                markers[index].changes += 1
-                return markers[index].seq
-            }
+            try publish(
+                group, table: table, sequence: { markers[owner(of: $0)].seq },
+                counted: { markers[owner(of: $0)].changes += 1 })
             group.removeAll(keepingCapacity: true)
         }
         while try entries.step() {
@@ -89,43 +87,54 @@ struct Publisher {
         return markers.count
     }
 
-    /// Publishes the journal rows of one row, newest first.
-    private func publish(_ entries: [Entry], table: TableInfo, sequence: (Int64) -> Int64) throws {
+    /// Publishes the journal rows of one row, newest first. Writes of the row within one transaction
+    /// become one change.
+    private func publish(
+        _ entries: [Entry], table: TableInfo, sequence: (Int64) -> Int64, counted: (Int64) -> Void
+    ) throws {
         let allColumns: Int64 = (1 << Int64(table.columns.count)) - 2  // every column but id
         let pk = entries[0].pk
         var claimed: Int64 = 0
-        var superseded = false
         var latestIsDelete = false
         var insertSeq: Int64?
         var columnVersions: [Int: Int64] = [:]
-        var current: [String: CellValue]?? = .none
+        var changes: [(seq: Int64, n: Int64, op: ChangeRecord.Operation, columns: Int64)] = []
         for (position, entry) in entries.enumerated() {
-            if superseded { break }
             let seq = sequence(entry.id)
             if entry.mask == 0 {
                 if position == 0 { latestIsDelete = true }
-                try insertChange(seq: seq, n: entry.id, table: table, pk: pk, op: .delete, values: nil)
-                superseded = true
-                continue
+                changes.append((seq, entry.id, .delete, 0))
+                break
             }
             let isInsert = entry.mask == -1
             let columns = (isInsert ? allColumns : entry.mask) & ~claimed
-            if isInsert && insertSeq == nil { insertSeq = seq }
             claimed |= columns
-            if isInsert { superseded = true }
-            if columns == 0 { continue }
-            if case .none = current { current = .some(try replica.readRow(db, table: table, id: pk)) }
-            guard let row = current ?? nil else { continue }
-            var values: [String: CellValue] = [:]
-            for index in 1..<table.columns.count where columns & (1 << Int64(index)) != 0 {
-                values[table.columns[index].name] = row[table.columns[index].name] ?? .null
-                columnVersions[index] = seq
+            if isInsert && insertSeq == nil { insertSeq = seq }
+            for index in 1..<table.columns.count where columns & (1 << Int64(index)) != 0 { columnVersions[index] = seq }
+            if let last = changes.last, last.seq == seq, last.op != .delete {
+                changes[changes.count - 1] = (seq, entry.id, isInsert ? .insert : last.op, last.columns | columns)
+            } else if columns != 0 {
+                changes.append((seq, entry.id, isInsert ? .insert : .update, columns))
             }
-            try insertChange(seq: seq, n: entry.id, table: table, pk: pk, op: isInsert ? .insert : .update, values: values)
+            if isInsert { break }
+        }
+        let row = changes.contains { $0.op != .delete } ? try replica.readRow(db, table: table, id: pk) : nil
+        for change in changes {
+            var values: [String: CellValue]?
+            if change.op != .delete {
+                guard let row else { continue }
+                var selected: [String: CellValue] = [:]
+                for index in 1..<table.columns.count where change.columns & (1 << Int64(index)) != 0 {
+                    selected[table.columns[index].name] = row[table.columns[index].name] ?? .null
+                }
+                values = selected
+            }
+            try insertChange(seq: change.seq, n: change.n, table: table, pk: pk, op: change.op, values: values)
+            counted(change.n)
         }
         let versions = VersionStore(db: db)
         if latestIsDelete {
-            try versions.set(table: table.name, pk: pk, column: VersionStore.deletion, site: 1, seq: sequence(entries[0].id))
+            try versions.set(table: table.name, pk: pk, column: VersionStore.deletion, site: 1, seq: changes[0].seq)
             return
         }
         try versions.remove(table: table.name, pk: pk, column: VersionStore.deletion)

@@ -1,0 +1,117 @@
+import Foundation
+import Liaison
+import LiaisonTesting
+import Testing
+
+@Suite struct CaptureTests {
+    @Test func libraryWriteIsOneTransactionWithOriginSeqClockAndAuthor() async throws {
+        try await withReplicas { factory in
+            let replica = try factory.make("NL-NCTV", sample: true)
+            try replica.write(author: "alice") { editor in
+                try editor.set("topic", id: "topic-a", ["name": "A"])
+                try editor.set("topic", id: "topic-b", ["name": "B"])
+                try editor.set("topic", id: "topic-a", ["description": "first"])
+            }
+            let entry = try #require(try replica.log(limit: 1).last)
+            #expect(entry.seq == 2)
+            #expect(entry.origin == replica.siteID)
+            #expect(entry.site == "NL-NCTV")
+            #expect(entry.author == "alice")
+            #expect(entry.hlc > .zero)
+            #expect(Set(entry.changes.map(\.id)) == ["topic-a", "topic-b"])
+            let insertA = try #require(entry.changes.first { $0.id == "topic-a" && $0.op == .insert })
+            #expect(insertA.values?["description"] == "first")
+            #expect(try replica.versionVector()[replica.siteID] == 2)
+        }
+    }
+
+    @Test func rolledBackTransactionLeavesNoTrace() async throws {
+        try await withReplicas { factory in
+            let replica = try factory.make("NL-NCTV", sample: true)
+            let before = try replica.log()
+            struct Abort: Error {}
+            #expect(throws: Abort.self) {
+                try replica.write(author: "alice") { editor in
+                    try editor.set("topic", id: "topic-x", ["name": "X"])
+                    throw Abort()
+                }
+            }
+            #expect(try replica.row("topic", id: "topic-x") == nil)
+            #expect(try replica.log() == before)
+            // A failing statement in the middle rolls back the statements before it too.
+            #expect(throws: LiaisonError.self) {
+                try replica.write(author: "alice") { editor in
+                    try editor.set("topic", id: "topic-y", ["name": "Y"])
+                    try editor.set("topic", id: "topic-z", ["nmae": "Z"])
+                }
+            }
+            #expect(try replica.row("topic", id: "topic-y") == nil)
+            #expect(try replica.log() == before)
+        }
+    }
+
+    @Test func writeThatChangesNothingLeavesNoLogEntry() async throws {
+        try await withReplicas { factory in
+            let replica = try factory.make("NL-NCTV", sample: true)
+            let row = try #require(try replica.row("topic", id: "topic-ftf"))
+            try replica.write(author: "alice") { try $0.set("topic", id: "topic-ftf", ["name": row["name"]!]) }
+            #expect(try replica.log().count == 1)
+        }
+    }
+
+    @Test func editsFromTheSQLiteShellAreCapturedAsTheirOwnTransaction() async throws {
+        try await withReplicas { factory in
+            let replica = try factory.make("NL-NCTV", sample: true)
+            try runSQLite(factory.path("NL-NCTV"), "UPDATE organisation SET name = 'Koninkrijk der Nederlanden' WHERE id = 'org-nl';")
+            try runSQLite(factory.path("NL-NCTV"), "BEGIN; INSERT INTO topic(id, name) VALUES ('topic-shell', 'Shell'); ROLLBACK;")
+            // A later library write is not blamed for the shell's edit.
+            try replica.write(author: "alice") { try $0.set("topic", id: "topic-lib", ["name": "Lib"]) }
+            let log = try replica.log()
+            #expect(log.count == 3)
+            let shell = log[1]
+            #expect(shell.author == "external:sqlite")
+            #expect(shell.changes == [
+                ChangeRecord(table: "organisation", id: "org-nl", op: .update, values: ["name": "Koninkrijk der Nederlanden"])
+            ])
+            #expect(log[2].author == "alice")
+            #expect(log[2].changes.map(\.id) == ["topic-lib"])
+            #expect(!log.flatMap(\.changes).contains { $0.id == "topic-shell" })
+        }
+    }
+
+    @Test func deletionIsATombstoneAndSupersedesEarlierUnpublishedWrites() async throws {
+        try await withReplicas { factory in
+            let replica = try factory.make("NL-NCTV", sample: true)
+            try replica.write(author: "a") { try $0.set("topic", id: "topic-ftf", ["description": "changed"]) }
+            try replica.write(author: "b") { try $0.delete("topic", id: "topic-ftf") }
+            let log = try replica.log()
+            #expect(log.count == 3)
+            #expect(log[1].changes.isEmpty)
+            #expect(log[2].changes == [ChangeRecord(table: "topic", id: "topic-ftf", op: .delete, values: nil)])
+            #expect(try replica.row("topic", id: "topic-ftf") == nil)
+        }
+    }
+
+    @Test func idOfASyncedRowCannotChange() async throws {
+        try await withReplicas { factory in
+            _ = try factory.make("NL-NCTV", sample: true)
+            #expect(throws: (any Error).self) {
+                try runSQLite(factory.path("NL-NCTV"), "UPDATE topic SET id = 'other' WHERE id = 'topic-ftf';")
+            }
+        }
+    }
+}
+
+/// Runs the `sqlite3` shell on a file; throws when it fails.
+func runSQLite(_ path: String, _ sql: String) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+    process.arguments = [path, sql]
+    let errors = Pipe()
+    process.standardError = errors
+    try process.run()
+    process.waitUntilExit()
+    let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    struct ShellFailed: Error { var message: String }
+    if process.terminationStatus != 0 || message.contains("Error") { throw ShellFailed(message: message) }
+}
