@@ -22,6 +22,10 @@ enum CaptureTriggers {
         let changed = tracked.map { "NEW.\(quoted($0.element.name)) IS NOT OLD.\(quoted($0.element.name))" }
         let mask = tracked.map { "((NEW.\(quoted($0.element.name)) IS NOT OLD.\(quoted($0.element.name))) << \($0.offset))" }
         let prefix = "_liaison_\(table.name)"
+        let indexes = table.columns.compactMap { column -> String? in
+            guard case .reference = column.type else { return nil }
+            return "CREATE INDEX \(quoted(prefix + "_" + column.name)) ON \(name)(\(quoted(column.name)));"
+        }
         return """
             CREATE TABLE \(name)(\(definitions.joined(separator: ", ")));
             CREATE TRIGGER \(quoted(prefix + "_insert")) AFTER INSERT ON \(name) BEGIN
@@ -38,7 +42,7 @@ enum CaptureTriggers {
             WHEN NEW.id IS NOT OLD.id BEGIN
                 SELECT RAISE(ABORT, 'liaison: the id of a synced row cannot change; insert a new row instead');
             END;
-            """
+            """ + indexes.joined(separator: "\n")
     }
 
     static func quoted(_ identifier: String) -> String {

@@ -10,6 +10,8 @@ public struct Conflict: Hashable, Sendable, Codable {
         case delete
         /// A row whose reference points to a row deleted concurrently: the row was kept.
         case orphan
+        /// Two rows with different ids but the same natural key (the same body created twice offline).
+        case duplicate
     }
 
     /// One side of a conflict.

@@ -75,6 +75,14 @@ extension Replica {
                     }
                     try editor.set(conflict.table, id: conflict.rowID, [column: value])
                     try Journal.recordForcedWrite(db, table: table, id: conflict.rowID, columns: [column])
+                case (.duplicate, .keepWinner), (.duplicate, .keepLoser):
+                    guard case .text(let winnerID)? = conflict.winner.value, case .text(let loserID)? = conflict.loser.value else {
+                        return
+                    }
+                    let (keep, drop) = choice == .keepWinner ? (winnerID, loserID) : (loserID, winnerID)
+                    try mergeDuplicate(db, editor: editor, table: table, keep: keep, drop: drop)
+                case (.duplicate, .value):
+                    throw LiaisonError(.invalidInput, "a duplicate conflict takes --keep winner or --keep loser (the id to keep)")
                 case (.delete, .keepWinner), (.orphan, .keepWinner):
                     break
                 case (.delete, .keepLoser), (.orphan, .keepLoser):
@@ -89,5 +97,18 @@ extension Replica {
                 try db.run("UPDATE _liaison_conflict SET state = 'resolved', resolved_sidx = 1 WHERE id = ?", [.text(conflictID)])
             }
         }
+    }
+
+    /// Merges row `drop` into row `keep`: references to `drop` are re-pointed, then `drop` is deleted.
+    func mergeDuplicate(_ db: Connection, editor: Editor, table: TableInfo, keep: String, drop: String) throws {
+        for referrer in tables.values.sorted(by: { $0.index < $1.index }) {
+            for column in referrer.columns where column.type == .reference(table.name) {
+                let ids = try db.query(
+                    "SELECT id FROM \(referrer.quotedName) WHERE \(CaptureTriggers.quoted(column.name)) = ?", [.text(drop)]
+                ) { $0.text(0) }
+                for id in ids { try editor.set(referrer.name, id: id, [column.name: .text(keep)]) }
+            }
+        }
+        try editor.delete(table.name, id: drop)
     }
 }
