@@ -12,12 +12,16 @@ public struct ChangeRecord: Hashable, Sendable, Codable {
     public var op: Operation
     /// The new value of each written column; absent for a deletion.
     public var values: [String: CellValue]?
+    /// For `owner-wins` tables: how many writes by the row's owner each written cell descends from.
+    /// Ordering concurrent writes by this level first keeps owner-wins consistent with causality.
+    public var levels: [String: Int64]?
 
-    public init(table: String, id: String, op: Operation, values: [String: CellValue]?) {
+    public init(table: String, id: String, op: Operation, values: [String: CellValue]?, levels: [String: Int64]? = nil) {
         self.table = table
         self.id = id
         self.op = op
         self.values = values
+        self.levels = levels
     }
 }
 

@@ -119,20 +119,32 @@ struct Publisher {
             if isInsert { break }
         }
         let row = changes.contains { $0.op != .delete } ? try replica.readRow(db, table: table, id: pk) : nil
+        let versions = VersionStore(db: db)
+        // owner-wins: each written cell's level is the level it overwrote, plus one when this
+        // replica owns the row.
+        var levels: [Int: Int64] = [:]
+        if table.definition.policy == .ownerWins, let row {
+            let known = try versions.load(table: table.name, pk: pk)
+            let step: Int64 = row["owner"] == .text(replica.siteCode.rawValue) ? 1 : 0
+            for index in columnVersions.keys { levels[index] = known.level(of: table.columns[index].name) + step }
+        }
         for change in changes {
             var values: [String: CellValue]?
+            var changeLevels: [String: Int64] = [:]
             if change.op != .delete {
                 guard let row else { continue }
                 var selected: [String: CellValue] = [:]
                 for index in 1..<table.columns.count where change.columns & (1 << Int64(index)) != 0 {
                     selected[table.columns[index].name] = row[table.columns[index].name] ?? .null
+                    if let level = levels[index], level != 0 { changeLevels[table.columns[index].name] = level }
                 }
                 values = selected
             }
-            try insertChange(seq: change.seq, n: change.n, table: table, pk: pk, op: change.op, values: values)
+            try insertChange(
+                seq: change.seq, n: change.n, table: table, pk: pk, op: change.op, values: values,
+                levels: changeLevels.isEmpty ? nil : changeLevels)
             counted(change.n)
         }
-        let versions = VersionStore(db: db)
         if latestIsDelete {
             try versions.set(table: table.name, pk: pk, column: VersionStore.deletion, site: 1, seq: changes[0].seq)
             return
@@ -142,19 +154,21 @@ struct Publisher {
             try versions.removeAll(table: table.name, pk: pk)
             try versions.set(table: table.name, pk: pk, column: VersionStore.rowInsert, site: 1, seq: insertSeq)
         }
-        for (index, seq) in columnVersions where seq != insertSeq {
-            try versions.set(table: table.name, pk: pk, column: table.columns[index].name, site: 1, seq: seq)
+        for (index, seq) in columnVersions where seq != insertSeq || levels[index, default: 0] != 0 {
+            try versions.set(
+                table: table.name, pk: pk, column: table.columns[index].name, site: 1, seq: seq, level: levels[index] ?? 0)
         }
     }
 
     private func insertChange(
-        seq: Int64, n: Int64, table: TableInfo, pk: String, op: ChangeRecord.Operation, values: [String: CellValue]?
+        seq: Int64, n: Int64, table: TableInfo, pk: String, op: ChangeRecord.Operation, values: [String: CellValue]?,
+        levels: [String: Int64]?
     ) throws {
         try db.run(
-            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals) VALUES (1, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
             [
                 .integer(seq), .integer(n), .text(table.name), .text(pk), .text(op.rawValue),
-                values.map { .text(CanonicalJSON.object($0)) } ?? .null,
+                values.map { .text(CanonicalJSON.object($0)) } ?? .null, ChangeCodec.encodeLevels(levels),
             ])
     }
 }

@@ -19,4 +19,14 @@ enum ChangeCodec {
         "{" + vector.entries.filter { $0.value > 0 }.sorted { $0.key < $1.key }
             .map { CanonicalJSON.string($0.key) + ":" + String($0.value) }.joined(separator: ",") + "}"
     }
+
+    static func encodeLevels(_ levels: [String: Int64]?) -> CellValue {
+        guard let levels, !levels.isEmpty else { return .null }
+        return .text(CanonicalJSON.object(levels.mapValues { .integer($0) }))
+    }
+
+    static func decodeLevels(_ text: String?) throws -> [String: Int64]? {
+        guard let text else { return nil }
+        return try JSONDecoder().decode([String: Int64].self, from: Data(text.utf8))
+    }
 }

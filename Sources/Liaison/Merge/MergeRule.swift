@@ -10,13 +10,23 @@ public struct CellWrite: Hashable, Sendable {
     public var hlc: HybridTimestamp
     /// What the origin had applied when it committed (its own earlier transactions are implied).
     public var context: VersionVector
+    /// The owner level of the written cell (see `ChangeRecord.levels`); 0 outside `owner-wins` tables.
+    public var level: Int64
 
-    public init(site: String, code: String, seq: Int64, hlc: HybridTimestamp, context: VersionVector) {
+    public init(site: String, code: String, seq: Int64, hlc: HybridTimestamp, context: VersionVector, level: Int64 = 0) {
         self.site = site
         self.code = code
         self.seq = seq
         self.hlc = hlc
         self.context = context
+        self.level = level
+    }
+
+    /// The same write, as it wrote a cell of the given owner level.
+    public func at(level: Int64) -> CellWrite {
+        var copy = self
+        copy.level = level
+        return copy
     }
 
     /// Whether this write's origin had applied `other` when it committed.
@@ -40,19 +50,21 @@ public enum MergeRule {
     /// Causality first: a write that had seen the other wins without conflict. Concurrent writes are
     /// decided by `policy` the same way on every replica, whatever the order they arrive in.
     public static func resolve(
-        local: CellWrite, remote: CellWrite, policy: ConflictPolicy, rowOwner: String?
+        local: CellWrite, remote: CellWrite, policy: ConflictPolicy
     ) -> Resolution {
         if local.site == remote.site && local.seq == remote.seq { return Resolution(takesRemote: false, isConflict: false) }
         if remote.hasSeen(local) { return Resolution(takesRemote: true, isConflict: false) }
         if local.hasSeen(remote) { return Resolution(takesRemote: false, isConflict: false) }
-        return Resolution(takesRemote: wins(remote, over: local, policy: policy, rowOwner: rowOwner), isConflict: true)
+        return Resolution(takesRemote: wins(remote, over: local, policy: policy), isConflict: true)
     }
 
     /// Whether `a` beats the concurrent write `b` under `policy`. Antisymmetric for distinct writes.
-    public static func wins(_ a: CellWrite, over b: CellWrite, policy: ConflictPolicy, rowOwner: String?) -> Bool {
-        if policy == .ownerWins, let rowOwner, (a.code == rowOwner) != (b.code == rowOwner) {
-            return a.code == rowOwner
-        }
+    ///
+    /// Both policies are total orders in which a causally later write always ranks higher (its
+    /// timestamp is later and its owner level no lower), so every replica settles on the same value
+    /// whatever the delivery order.
+    public static func wins(_ a: CellWrite, over b: CellWrite, policy: ConflictPolicy) -> Bool {
+        if policy == .ownerWins, a.level != b.level { return a.level > b.level }
         if a.hlc != b.hlc { return a.hlc > b.hlc }
         if a.site != b.site { return a.site > b.site }
         return a.seq > b.seq

@@ -87,10 +87,11 @@ final class TransactionApplier {
         for change in changes {
             n += 1
             try db.run(
-                "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     .integer(index), .integer(header.seq), .integer(n), .text(change.table), .text(change.id),
                     .text(change.op.rawValue), change.values.map { .text(CanonicalJSON.object($0)) } ?? .null,
+                    ChangeCodec.encodeLevels(change.levels),
                 ])
             try merge(change, from: origin, write: write)
         }
@@ -144,19 +145,15 @@ final class TransactionApplier {
             row = try restoredRow(table: table, pk: change.id, versions: known)
             rowVersions.deletion = nil
         }
-        let owner: String? = {
-            if case .text(let code)? = row?["owner"] { return code }
-            if case .text(let code)? = values["owner"] { return code }
-            return nil
-        }()
         var taken: [String: CellValue] = [:]
         for (name, value) in values {
             guard let localOrigin = rowVersions.version(of: name), row != nil else {
                 taken[name] = value
                 continue
             }
-            let local = try cellWrite(localOrigin)
-            let decision = MergeRule.resolve(local: local, remote: write, policy: table.definition.policy, rowOwner: owner)
+            let local = try cellWrite(localOrigin).at(level: rowVersions.level(of: name))
+            let remote = write.at(level: change.levels?[name] ?? 0)
+            let decision = MergeRule.resolve(local: local, remote: remote, policy: table.definition.policy)
             let localValue = row?[name] ?? .null
             if decision.isConflict {
                 let (winner, loser) = decision.takesRemote ? (origin, localOrigin) : (localOrigin, origin)
@@ -165,19 +162,21 @@ final class TransactionApplier {
                     .init(
                         kind: .value, table: table.name, pk: change.id, column: name, policy: table.definition.policy,
                         winner: winner, winnerValue: winnerValue, loser: loser, loserValue: loserValue),
-                    loserWrite: decision.takesRemote ? local : write)
+                    loserWrite: decision.takesRemote ? local : remote)
             }
             if decision.takesRemote { taken[name] = value }
         }
         try store(table: table, pk: change.id, existing: current, restored: row, taken: taken)
-        let wroteWholeRow = change.op == .insert && taken.count == table.columns.count - 1
+        let wroteWholeRow = change.op == .insert && taken.count == table.columns.count - 1 && change.levels == nil
         if wroteWholeRow {
             try versions.removeAll(table: table.name, pk: change.id)
             try versions.set(table: table.name, pk: change.id, column: VersionStore.rowInsert, site: origin.site, seq: origin.seq)
         } else {
             if known.deletion != nil { try versions.remove(table: table.name, pk: change.id, column: VersionStore.deletion) }
             for name in taken.keys {
-                try versions.set(table: table.name, pk: change.id, column: name, site: origin.site, seq: origin.seq)
+                try versions.set(
+                    table: table.name, pk: change.id, column: name, site: origin.site, seq: origin.seq,
+                    level: change.levels?[name] ?? 0)
             }
         }
         try checkReferences(table: table, pk: change.id, taken: taken, origin: origin, write: write)
@@ -276,7 +275,7 @@ final class TransactionApplier {
             try checkReferrers(of: table, pk: pk, deletion: origin, write: write)
             return
         }
-        let kept = unseen.max { MergeRule.wins($1.1, over: $0.1, policy: .lww, rowOwner: nil) }!
+        let kept = unseen.max { MergeRule.wins($1.1, over: $0.1, policy: .lww) }!
         try record(
             .init(
                 kind: .delete, table: table.name, pk: pk, column: nil, policy: table.definition.policy, winner: kept.0,

@@ -21,6 +21,11 @@ struct VersionStore {
         var insert: Origin?
         var deletion: Origin?
         var columns: [String: Origin] = [:]
+        /// Owner levels by column ('' for the insert).
+        var levels: [String: Int64] = [:]
+
+        /// The owner level of a column's current value.
+        func level(of column: String) -> Int64 { columns[column] != nil ? levels[column] ?? 0 : levels[""] ?? 0 }
 
         /// The version of a column: its own entry, else the row's insert.
         func version(of column: String) -> Origin? { columns[column] ?? insert }
@@ -33,10 +38,11 @@ struct VersionStore {
 
     func load(table: String, pk: String) throws -> RowVersions {
         var result = RowVersions()
-        let rows = try db.query("SELECT col, sidx, seq FROM _liaison_version WHERE tbl = ? AND pk = ?", [.text(table), .text(pk)]) {
-            ($0.text(0), Origin(site: $0.int64(1), seq: $0.int64(2)))
+        let rows = try db.query("SELECT col, sidx, seq, lvl FROM _liaison_version WHERE tbl = ? AND pk = ?", [.text(table), .text(pk)]) {
+            ($0.text(0), Origin(site: $0.int64(1), seq: $0.int64(2)), $0.int64(3))
         }
-        for (column, origin) in rows {
+        for (column, origin, level) in rows {
+            if level != 0 { result.levels[column] = level }
             switch column {
             case Self.rowInsert: result.insert = origin
             case Self.deletion: result.deletion = origin
@@ -46,11 +52,11 @@ struct VersionStore {
         return result
     }
 
-    func set(table: String, pk: String, column: String, site: Int64, seq: Int64) throws {
+    func set(table: String, pk: String, column: String, site: Int64, seq: Int64, level: Int64 = 0) throws {
         try db.run(
-            "INSERT INTO _liaison_version(tbl, pk, col, sidx, seq) VALUES (?, ?, ?, ?, ?) "
-                + "ON CONFLICT(tbl, pk, col) DO UPDATE SET sidx = excluded.sidx, seq = excluded.seq",
-            [.text(table), .text(pk), .text(column), .integer(site), .integer(seq)])
+            "INSERT INTO _liaison_version(tbl, pk, col, sidx, seq, lvl) VALUES (?, ?, ?, ?, ?, ?) "
+                + "ON CONFLICT(tbl, pk, col) DO UPDATE SET sidx = excluded.sidx, seq = excluded.seq, lvl = excluded.lvl",
+            [.text(table), .text(pk), .text(column), .integer(site), .integer(seq), .integer(level)])
     }
 
     func remove(table: String, pk: String, column: String) throws {

@@ -9,7 +9,7 @@ import Foundation
 /// - `_liaison_tx` and `_liaison_change`: the published change log, local and remote, in apply order
 ///   (`ord`).
 /// - `_liaison_version`: which transaction wrote each cell (`col` '' is the row's insert, '#' its
-///   deletion while it stays deleted).
+///   deletion while it stays deleted), and the cell's owner level for `owner-wins` tables.
 enum StorageLayout {
     static let formatVersion = 1
 
@@ -30,11 +30,12 @@ enum StorageLayout {
             PRIMARY KEY (sidx, seq)) WITHOUT ROWID;
         CREATE TABLE _liaison_change(
             sidx INTEGER NOT NULL, seq INTEGER NOT NULL, n INTEGER NOT NULL,
-            tbl TEXT NOT NULL, pk TEXT NOT NULL, op TEXT NOT NULL, vals TEXT,
+            tbl TEXT NOT NULL, pk TEXT NOT NULL, op TEXT NOT NULL, vals TEXT, lvls TEXT,
             PRIMARY KEY (sidx, seq, n)) WITHOUT ROWID;
         CREATE INDEX _liaison_change_row ON _liaison_change(tbl, pk);
         CREATE TABLE _liaison_version(
             tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT NOT NULL, sidx INTEGER NOT NULL, seq INTEGER NOT NULL,
+            lvl INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (tbl, pk, col)) WITHOUT ROWID;
         CREATE TABLE _liaison_conflict(
             id TEXT PRIMARY KEY NOT NULL, kind TEXT NOT NULL, tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT,

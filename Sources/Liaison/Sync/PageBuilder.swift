@@ -48,15 +48,15 @@ struct PageBuilder {
             var last = resuming ? cursor.lastChange : 0
             let room = max(1, limits.maxChanges - changeCount)
             let rows = try db.query(
-                "SELECT n, tbl, pk, op, vals FROM _liaison_change WHERE sidx = ? AND seq = ? AND n > ? ORDER BY n LIMIT ?",
+                "SELECT n, tbl, pk, op, vals, lvls FROM _liaison_change WHERE sidx = ? AND seq = ? AND n > ? ORDER BY n LIMIT ?",
                 [.integer(header.site), .integer(header.seq), .integer(last), .integer(Int64(room))]
-            ) { ($0.int64(0), $0.text(1), $0.text(2), $0.text(3), $0.optionalText(4)) }
-            for (n, table, pk, op, vals) in rows {
+            ) { ($0.int64(0), $0.text(1), $0.text(2), $0.text(3), $0.optionalText(4), $0.optionalText(5)) }
+            for (n, table, pk, op, vals, levels) in rows {
                 if bytes >= limits.maxBytes && !record.changes.isEmpty { break }
                 record.changes.append(
                     ChangeRecord(
                         table: table, id: pk, op: ChangeRecord.Operation(rawValue: op) ?? .update,
-                        values: try ChangeCodec.decodeValues(vals)))
+                        values: try ChangeCodec.decodeValues(vals), levels: try ChangeCodec.decodeLevels(levels)))
                 bytes += 40 + table.utf8.count + pk.utf8.count + (vals?.utf8.count ?? 0)
                 last = n
             }
