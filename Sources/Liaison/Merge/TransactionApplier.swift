@@ -136,10 +136,12 @@ final class TransactionApplier {
             let deleter = try cellWrite(deletion)
             if deleter.hasSeen(write) { return }
             if !write.hasSeen(deleter) {
+                let kept = try writesUnseen(by: deleter, table: table, pk: change.id)
+                    .max { MergeRule.wins($1.1, over: $0.1, policy: .lww) }
                 try record(
                     .init(
                         kind: .delete, table: table.name, pk: change.id, column: nil, policy: table.definition.policy,
-                        winner: origin, winnerValue: nil, loser: deletion, loserValue: nil),
+                        winner: kept?.0 ?? origin, winnerValue: nil, loser: deletion, loserValue: nil),
                     loserWrite: deleter)
             }
             row = try restoredRow(table: table, pk: change.id, versions: known)
@@ -264,11 +266,7 @@ final class TransactionApplier {
             }
             return
         }
-        var unseen: [(VersionStore.Origin, CellWrite)] = []
-        for version in known.liveVersions {
-            let other = try cellWrite(version)
-            if !write.hasSeen(other) { unseen.append((version, other)) }
-        }
+        let unseen = try writesUnseen(by: write, table: table, pk: pk)
         if unseen.isEmpty {
             try db.run("DELETE FROM \(table.quotedName) WHERE id = ?", [.text(pk)])
             try versions.set(table: table.name, pk: pk, column: VersionStore.deletion, site: origin.site, seq: origin.seq)
@@ -281,6 +279,22 @@ final class TransactionApplier {
                 kind: .delete, table: table.name, pk: pk, column: nil, policy: table.definition.policy, winner: kept.0,
                 winnerValue: nil, loser: origin, loserValue: nil),
             loserWrite: write)
+    }
+
+    /// Every logged write of the row that `deleter` had not seen. A deletion removes the row only
+    /// when this is empty: judging by every write, not only the ones still visible, gives the same
+    /// outcome in any delivery order.
+    private func writesUnseen(by deleter: CellWrite, table: TableInfo, pk: String) throws
+        -> [(VersionStore.Origin, CellWrite)]
+    {
+        let origins = try db.query(
+            "SELECT DISTINCT sidx, seq FROM _liaison_change WHERE tbl = ? AND pk = ? AND op <> 'delete'",
+            [.text(table.name), .text(pk)]
+        ) { VersionStore.Origin(site: $0.int64(0), seq: $0.int64(1)) }
+        return try origins.compactMap { origin in
+            let other = try cellWrite(origin)
+            return deleter.hasSeen(other) || (other.site == deleter.site && other.seq == deleter.seq) ? nil : (origin, other)
+        }
     }
 
     /// Writes the merged values: inserts the row when it is new or restored, else updates it.

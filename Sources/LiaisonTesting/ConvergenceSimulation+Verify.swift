@@ -1,0 +1,86 @@
+import Foundation
+import Liaison
+
+extension ConvergenceSimulation {
+    /// Checks, after `settle()`:
+    /// 1. every replica prints the same dump and has the same version vector;
+    /// 2. every value conflict on any replica is between writes that were concurrent;
+    /// 3. on rows never deleted, every cell's value is the policy's pick among the writes no other
+    ///    write had seen, and each other such write is kept as a conflict loser on every replica.
+    public func verify() throws {
+        let dumps = try replicas.map { try $0.dump() }
+        for (index, dump) in dumps.enumerated() where dump != dumps[0] {
+            let mine = dump.split(separator: "\n")
+            let theirs = dumps[0].split(separator: "\n")
+            let first = zip(mine, theirs).first { $0 != $1 }
+            throw failure(
+                "replica \(index) differs from replica 0 after full sync:\n  \(first?.0 ?? "(end)")\n  \(first?.1 ?? "(end)")"
+                    + (first == nil ? " (\(mine.count) vs \(theirs.count) lines)" : ""))
+        }
+        let vectors = try replicas.map { try $0.versionVector() }
+        guard vectors.allSatisfy({ $0 == vectors[0] }) else { throw failure("version vectors differ after full sync") }
+
+        let log = try replicas[0].log()
+        var writes: [String: CellWrite] = [:]
+        for entry in log {
+            writes["\(entry.origin)#\(entry.seq)"] = CellWrite(
+                site: entry.origin, code: entry.site, seq: entry.seq, hlc: entry.hlc, context: entry.context)
+        }
+        for (index, replica) in replicas.enumerated() {
+            for conflict in try replica.conflicts(includeResolved: true) where conflict.kind == .value {
+                guard let winner = writes["\(conflict.winner.siteID)#\(conflict.winner.seq)"],
+                    let loser = writes["\(conflict.loser.siteID)#\(conflict.loser.seq)"]
+                else { throw failure("conflict \(conflict.id) on replica \(index) names an unknown transaction") }
+                if winner.hasSeen(loser) || loser.hasSeen(winner) {
+                    throw failure("conflict \(conflict.id) on replica \(index) is between causally ordered writes")
+                }
+            }
+        }
+        try verifyCells(log: log, writes: writes)
+    }
+
+    private func verifyCells(log: [LogEntry], writes: [String: CellWrite]) throws {
+        let deletedRows = Set(log.flatMap(\.changes).filter { $0.op == .delete }.map { "\($0.table)/\($0.id)" })
+        var cells: [String: [(write: CellWrite, value: CellValue)]] = [:]
+        for entry in log {
+            let base = writes["\(entry.origin)#\(entry.seq)"]!
+            for change in entry.changes where !deletedRows.contains("\(change.table)/\(change.id)") {
+                for (column, value) in change.values ?? [:] {
+                    cells["\(change.table)/\(change.id)/\(column)", default: []].append(
+                        (base.at(level: change.levels?[column] ?? 0), value))
+                }
+            }
+        }
+        let policies = Dictionary(uniqueKeysWithValues: replicas[0].schema.tables.map { ($0.name, $0.policy) })
+        let losers = try replicas.map { replica in
+            Set(try replica.conflicts(includeResolved: true).map { "\($0.loser.siteID)#\($0.loser.seq)/\($0.table)/\($0.rowID)/\($0.column ?? "")" })
+        }
+        for (cell, candidates) in cells {
+            let parts = cell.split(separator: "/", maxSplits: 2).map(String.init)
+            let (table, id, column) = (parts[0], parts[1], parts[2])
+            let maximal = candidates.filter { candidate in !candidates.contains { $0.write.hasSeen(candidate.write) } }
+            let policy = policies[table] ?? .lww
+            guard
+                let best = maximal.max(by: { MergeRule.wins($1.write, over: $0.write, policy: policy) })
+            else { continue }
+            let actual = try replicas[0].row(table, id: id)?[column]
+            if actual != best.value {
+                throw failure("\(cell) is \(actual?.debugDescription ?? "missing"), the policy picks \(best.value)")
+            }
+            for other in maximal where other.write != best.write {
+                let key = "\(other.write.site)#\(other.write.seq)/\(table)/\(id)/\(column)"
+                for (index, recorded) in losers.enumerated() where !recorded.contains(key) {
+                    throw failure("replica \(index) lost \(key) without a conflict")
+                }
+            }
+        }
+    }
+
+    private func failure(_ message: String) -> SimulationFailure {
+        SimulationFailure(seed: seed, message: message, trace: trace)
+    }
+}
+
+extension CellValue: CustomDebugStringConvertible {
+    public var debugDescription: String { displayText }
+}

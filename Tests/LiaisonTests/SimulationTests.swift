@@ -1,0 +1,37 @@
+import Foundation
+import Liaison
+import LiaisonTesting
+import Testing
+
+@Suite struct SimulationTests {
+    /// Seeds to run: `LIAISON_SEED` replays one; `LIAISON_SOAK=1` runs 1,000; otherwise 200.
+    static var seeds: [UInt64] {
+        let environment = ProcessInfo.processInfo.environment
+        if let seed = environment["LIAISON_SEED"].flatMap(UInt64.init) { return [seed] }
+        let count = environment["LIAISON_SOAK"] == "1" ? 1_000 : 200
+        return (1...UInt64(count)).map { $0 }
+    }
+
+    @Test(.timeLimit(.minutes(20))) func randomizedReplicasConverge() async throws {
+        var failures: [String] = []
+        let keep = ProcessInfo.processInfo.environment["LIAISON_SIM_KEEP"].map { URL(fileURLWithPath: $0) }
+        for seed in Self.seeds {
+            try await withTemporaryDirectory { temporary in
+                let directory = keep?.appendingPathComponent("seed-\(seed)") ?? temporary
+                try? FileManager.default.removeItem(at: directory)
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                do {
+                    let simulation = try ConvergenceSimulation(seed: seed, replicaCount: 5, directory: directory)
+                    try simulation.run(steps: 60)
+                    try simulation.verify()
+                } catch let failure as SimulationFailure {
+                    failures.append(failure.description)
+                } catch {
+                    failures.append("seed \(seed): \(error) (replay with LIAISON_SEED=\(seed))")
+                }
+            }
+            if failures.count >= 3 { break }
+        }
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n\n"))")
+    }
+}
