@@ -86,6 +86,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The workloads of shared/bench/WORKLOADS.md; run through Scripts/bench in release mode.
+        .executableTarget(
+            name: "liaison-bench",
+            dependencies: ["Liaison", "LiaisonClient", "CSQLite", "CZlib"],
+            path: "Benchmarks/liaison-bench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "LiaisonTests",
             dependencies: ["Liaison", "LiaisonTesting", "LiaisonProtocol", "LiaisonServer", "LiaisonClient"],

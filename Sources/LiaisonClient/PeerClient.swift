@@ -9,6 +9,8 @@ public struct PeerClient: Sendable {
     public let baseURL: URL
     let token: String
     let session: URLSession
+    /// Called after every exchange with the bytes sent and the (decompressed) body received.
+    public var onExchange: (@Sendable (_ sent: Int, _ received: Data) -> Void)?
 
     /// - Throws: `LiaisonError` `.invalidInput` for a URL that is not http(s).
     public init(url: String, token: String, timeout: TimeInterval = 60) throws {
@@ -31,7 +33,6 @@ public struct PeerClient: Sendable {
 
     public func push(_ request: PushRequest) async throws -> PushResponse { try await send("push", body: request) }
 
-    /// Bytes received in response bodies so far are not tracked here; see `SyncReport`.
     private func send<Body: Encodable, Answer: Decodable>(_ path: String, body: Body?) async throws -> Answer {
         var request = URLRequest(url: baseURL.appendingPathComponent("v1").appendingPathComponent(path))
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
@@ -47,6 +48,7 @@ public struct PeerClient: Sendable {
         } catch {
             throw LiaisonError(.peer, "cannot reach \(baseURL.absoluteString): \(error.localizedDescription)", cause: error)
         }
+        onExchange?(request.httpBody?.count ?? 0, data)
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard status == 200 else {
             let answer = try? JSONDecoder().decode(ErrorResponse.self, from: data)

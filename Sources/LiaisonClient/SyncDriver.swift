@@ -24,6 +24,8 @@ public struct SyncDriver: Sendable {
     public var logger: Logger
     /// Called after every page with the running report.
     public var progress: (@Sendable (SyncReport) -> Void)?
+    /// Passed to every `PeerClient` the driver makes (to count wire bytes).
+    public var onExchange: (@Sendable (_ sent: Int, _ received: Data) -> Void)?
 
     public init(replica: Replica, pageLimits: PageLimits = PageLimits(), logger: Logger = Logger(label: "liaison.sync")) {
         self.replica = replica
@@ -36,7 +38,8 @@ public struct SyncDriver: Sendable {
     public func sync(with peer: PeerRecord) async throws -> SyncReport {
         var report = SyncReport(peer: peer.name)
         let started = ContinuousClock.now
-        let client = try PeerClient(url: peer.url, token: peer.token)
+        var client = try PeerClient(url: peer.url, token: peer.token)
+        client.onExchange = onExchange
         do {
             let status = try await client.status()
             guard status.schema == replica.schema.name, status.schemaVersion == replica.schema.version else {

@@ -37,10 +37,10 @@ enum Journal {
 
     /// Marks the rows written since `tail` as one local transaction; `false` when nothing was written.
     static func commit(_ db: Connection, after tail: Tail, author: String, clock: HybridClock) throws -> Bool {
-        let lastID = try db.first("SELECT max(id) FROM _liaison_journal") { $0.int64(0) } ?? 0
-        guard lastID > tail.lastID else { return false }
-        try mark(db, id: lastID, seq: tail.seq + 1, hlc: clock.next(after: tail.hlc), author: author)
-        return true
+        try db.run(
+            "UPDATE _liaison_journal SET seq = ?, hlc = ?, author = ? WHERE id = (SELECT max(id) FROM _liaison_journal) AND id > ?",
+            [.integer(tail.seq + 1), .integer(clock.next(after: tail.hlc).rawValue), .text(author), .integer(tail.lastID)])
+        return db.changes > 0
     }
 
     /// Records that the current local transaction resolves a conflict.

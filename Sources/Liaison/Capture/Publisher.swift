@@ -118,41 +118,48 @@ struct Publisher {
             }
             if isInsert { break }
         }
-        let row = changes.contains { $0.op != .delete } ? try replica.readRow(db, table: table, id: pk) : nil
+        // The row as it is now: every non-delete change takes its values from it.
+        let rowStatement = try db.cached(table.selectRowSQL)
+        let hasRow = try changes.contains { $0.op != .delete } && {
+            try rowStatement.bind(pk, at: 1)
+            return try rowStatement.step()
+        }()
+        defer { rowStatement.reset() }
         let versions = VersionStore(db: db)
         // owner-wins: each written cell's level is the level it overwrote, plus one when this
         // replica owns the row.
         var levels: [Int: Int64] = [:]
-        if table.definition.policy == .ownerWins, let row {
+        if table.definition.policy == .ownerWins, hasRow, let ownerPosition = table.columnIndex["owner"] {
             let known = try versions.load(table: table.name, pk: pk)
-            let step: Int64 = row["owner"] == .text(replica.siteCode.rawValue) ? 1 : 0
+            let step: Int64 = rowStatement.text(Int32(ownerPosition)) == replica.siteCode.rawValue ? 1 : 0
             for index in columnVersions.keys { levels[index] = known.level(of: table.columns[index].name) + step }
         }
+        let insert = try db.cached(
+            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls) VALUES (1, ?, ?, ?, ?, ?, ?, ?)")
         for change in changes {
-            var values: [String: CellValue]?
+            if change.op != .delete && !hasRow { continue }
             var changeLevels: [String: Int64] = [:]
-            if change.op != .delete {
-                guard let row else { continue }
-                var selected: [String: CellValue] = [:]
-                for index in 1..<table.columns.count where change.columns & (1 << Int64(index)) != 0 {
-                    selected[table.columns[index].name] = row[table.columns[index].name] ?? .null
-                    if let level = levels[index], level != 0 { changeLevels[table.columns[index].name] = level }
-                }
-                values = selected
+            for (index, level) in levels where level != 0 && change.columns & (1 << Int64(index)) != 0 {
+                changeLevels[table.columns[index].name] = level
             }
-            try insertChange(
-                seq: change.seq, n: change.n, table: table, pk: pk, op: change.op, values: values,
-                levels: changeLevels.isEmpty ? nil : changeLevels)
+            insert.reset()
+            try insert.bind([
+                .integer(change.seq), .integer(change.n), .text(table.name), .text(pk), .text(change.op.rawValue), .null,
+                ChangeCodec.encodeLevels(changeLevels),
+            ])
+            if change.op != .delete { try insert.bind(utf8: rowJSON(table).encode(rowStatement, mask: change.columns), at: 6) }
+            try insert.step()
             counted(change.n)
         }
         if latestIsDelete {
             try versions.set(table: table.name, pk: pk, column: VersionStore.deletion, site: 1, seq: changes[0].seq)
             return
         }
-        try versions.remove(table: table.name, pk: pk, column: VersionStore.deletion)
         if let insertSeq {
             try versions.removeAll(table: table.name, pk: pk)
             try versions.set(table: table.name, pk: pk, column: VersionStore.rowInsert, site: 1, seq: insertSeq)
+        } else {
+            try versions.remove(table: table.name, pk: pk, column: VersionStore.deletion)
         }
         for (index, seq) in columnVersions where seq != insertSeq || levels[index, default: 0] != 0 {
             try versions.set(
@@ -160,17 +167,7 @@ struct Publisher {
         }
     }
 
-    private func insertChange(
-        seq: Int64, n: Int64, table: TableInfo, pk: String, op: ChangeRecord.Operation, values: [String: CellValue]?,
-        levels: [String: Int64]?
-    ) throws {
-        try db.run(
-            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                .integer(seq), .integer(n), .text(table.name), .text(pk), .text(op.rawValue),
-                values.map { .text(CanonicalJSON.object($0)) } ?? .null, ChangeCodec.encodeLevels(levels),
-            ])
-    }
+    private func rowJSON(_ table: TableInfo) -> RowJSON { table.rowJSON }
 }
 
 extension Replica {
@@ -189,11 +186,11 @@ extension Replica {
 
     /// The current values of a row, or `nil` when it does not exist.
     func readRow(_ db: Connection, table: TableInfo, id: String) throws -> [String: CellValue]? {
-        let columns = table.columns.map { CaptureTriggers.quoted($0.name) }.joined(separator: ", ")
-        return try db.first("SELECT \(columns) FROM \(table.quotedName) WHERE id = ?", [.text(id)]) { statement in
+        try db.first(table.selectRowSQL, [.text(id)]) { statement in
             var row: [String: CellValue] = [:]
             for (index, column) in table.columns.enumerated() { row[column.name] = statement.value(Int32(index)) }
             return row
         }
     }
 }
+

@@ -106,3 +106,15 @@ final class Statement {
         Connection.error(rc: rc, message: String(cString: sqlite3_errmsg(connection.handle)), sql: sql)
     }
 }
+
+extension Statement {
+    /// Binds UTF-8 bytes as text.
+    func bind(utf8 bytes: [UInt8], at index: Int32) throws {
+        let rc = bytes.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                sqlite3_bind_text(handle, index, $0, Int32(buffer.count), sqliteTransient)
+            }
+        }
+        if rc != SQLITE_OK { throw LiaisonError(.storage, "cannot bind a value: code \(rc)") }
+    }
+}

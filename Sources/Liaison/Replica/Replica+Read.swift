@@ -10,9 +10,8 @@ extension Replica {
     /// Every row of a synced table, ordered by id.
     public func rows(_ tableName: String) throws -> [[String: CellValue]] {
         let table = try table(named: tableName)
-        let columns = table.columns.map { CaptureTriggers.quoted($0.name) }.joined(separator: ", ")
         return try withConnection { db in
-            try db.query("SELECT \(columns) FROM \(table.quotedName) ORDER BY id") { statement in
+            try db.query(table.selectAllSQL) { statement in
                 var row: [String: CellValue] = [:]
                 for (index, column) in table.columns.enumerated() { row[column.name] = statement.value(Int32(index)) }
                 return row

@@ -67,6 +67,13 @@ public struct Editor {
         return db.changes > 0
     }
 
+    /// Runs one SQL statement with bound arguments, as any SQLite client could; the capture triggers
+    /// record what it changes. Statements are prepared once and cached, so a loop of inserts runs
+    /// at SQLite's own speed. Values are not checked against the schema: prefer `set` for edits.
+    public func execute(_ sql: String, _ arguments: [CellValue] = []) throws {
+        try db.run(sql, arguments)
+    }
+
     /// The current values of a row, or `nil`.
     public func row(_ tableName: String, id: String) throws -> [String: CellValue]? {
         try replica.readRow(db, table: try replica.table(named: tableName), id: id)

@@ -101,7 +101,8 @@ public final class Replica: @unchecked Sendable {
 
     private static func configure(_ connection: Connection) throws {
         do {
-            try connection.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
+            try connection.execute(
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-32000;")
         } catch let error as LiaisonError where error.code == .notAReplica {
             throw LiaisonError(.notAReplica, "'\(connection.path)' is not a SQLite database, so not a Liaison replica")
         }
@@ -139,13 +140,13 @@ public final class Replica: @unchecked Sendable {
 
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction: commits when it returns, rolls back when it throws.
     func transaction<T>(_ connection: Connection, _ body: () throws -> T) throws -> T {
-        try connection.execute("BEGIN IMMEDIATE")
+        try connection.run("BEGIN IMMEDIATE")
         do {
             let result = try body()
-            try connection.execute("COMMIT")
+            try connection.run("COMMIT")
             return result
         } catch {
-            try? connection.execute("ROLLBACK")
+            try? connection.run("ROLLBACK")
             throw error
         }
     }

@@ -7,6 +7,28 @@ struct TableInfo: Sendable {
     let index: Int
     let columns: [ColumnDefinition]
     let columnIndex: [String: Int]
+    /// The table's name, quoted for SQL.
+    let quotedName: String
+    /// `SELECT every column FROM table WHERE id = ?`, built once.
+    let selectRowSQL: String
+
+    init(definition: TableDefinition, index: Int, columns: [ColumnDefinition], columnIndex: [String: Int]) {
+        self.definition = definition
+        self.index = index
+        self.columns = columns
+        self.columnIndex = columnIndex
+        self.quotedName = CaptureTriggers.quoted(definition.name)
+        let list = columns.map { CaptureTriggers.quoted($0.name) }.joined(separator: ", ")
+        self.selectRowSQL = "SELECT \(list) FROM \(quotedName) WHERE id = ?"
+        self.selectAllSQL = "SELECT \(list) FROM \(quotedName) ORDER BY id"
+        self.rowJSON = RowJSON(table: self)
+    }
+
+    /// Canonical JSON of this table's rows, straight from a statement.
+    private(set) var rowJSON: RowJSON!
+
+    /// `SELECT every column FROM table ORDER BY id`.
+    let selectAllSQL: String
 
     var name: String { definition.name }
 
@@ -29,8 +51,6 @@ struct TableInfo: Sendable {
             "table '\(self.name)' has no column '\(name)'\(suggestion.map { " (did you mean '\($0)'?)" } ?? ""); columns: "
                 + columns.map(\.name).joined(separator: ", "))
     }
-
-    var quotedName: String { CaptureTriggers.quoted(name) }
 }
 
 /// The nearest candidate by edit distance, for "did you mean" hints.

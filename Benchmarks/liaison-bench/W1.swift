@@ -1,0 +1,71 @@
+import Foundation
+import Liaison
+
+/// W1 (local write overhead) and its W4 floor, in one process.
+enum W1 {
+    static func run(directory: String, rowCount: Int) throws -> [String: Double] {
+        let rows = Workload.rows(rowCount)
+        let updates = min(10_000, rowCount)
+        var result: [String: Double] = [:]
+
+        // W4a: plain SQLite, one transaction, one prepared INSERT.
+        let plainPath = directory + "/plain.db"
+        let plain = PlainSQLite(path: plainPath)
+        plain.exec(Workload.createPlainSQL)
+        let insert = plain.prepare(Workload.insertSQL)
+        result["w4a_seconds"] = measure {
+            plain.exec("BEGIN")
+            for row in rows { plain.run(insert, row) }
+            plain.exec("COMMIT")
+        }
+        result["w4a_bytes"] = Double(plain.checkpointedSize(path: plainPath))
+
+        // W1a: the same through a Liaison replica, capture on.
+        let replicaPath = directory + "/liaison.db"
+        let replica = try Replica.create(at: replicaPath, site: SiteCode("BENCH-A")!, schema: Workload.schema)
+        let values = rows.map { row in row.map { CellValue.text($0) } + [.text("public"), .text("BENCH-A")] }
+        let sql =
+            "INSERT INTO organisation(id, name, kind, country, updated_at, email, phone, address, city, postcode, notes, scope, owner) "
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        result["w1a_seconds"] = try measure {
+            try replica.write(author: "bench") { editor in
+                for row in values { try editor.execute(sql, row) }
+            }
+        }
+        // Publishing (values, versions) happens when a sync or the log first asks: measured apart.
+        result["publish_seconds"] = try measure { _ = try replica.versionVector() }
+        let check = PlainSQLite(path: replicaPath)
+        result["w1a_bytes"] = Double(check.checkpointedSize(path: replicaPath))
+
+        // W4b: 10,000 separate UPDATE transactions on plain SQLite.
+        let update = plain.prepare(Workload.updateSQL)
+        var plainLatencies: [Double] = []
+        result["w4b_seconds"] = measure {
+            for index in 0..<updates {
+                plainLatencies.append(measure {
+                    plain.exec("BEGIN")
+                    plain.run(update, ["Renamed \(index)", "2026-11-29T12:00:00Z", rows[index][0]])
+                    plain.exec("COMMIT")
+                })
+            }
+        }
+        // W1b: the same through the replica.
+        var latencies: [Double] = []
+        result["w1b_seconds"] = try measure {
+            for index in 0..<updates {
+                latencies.append(try measure {
+                    try replica.write(author: "bench") { editor in
+                        try editor.execute(Workload.updateSQL, [.text("Renamed \(index)"), "2026-11-29T12:00:00Z", .text(rows[index][0])])
+                    }
+                })
+            }
+        }
+        result["w1b_p50_us"] = percentile(latencies, 0.5) * 1e6
+        result["w1b_p99_us"] = percentile(latencies, 0.99) * 1e6
+        result["w4b_p50_us"] = percentile(plainLatencies, 0.5) * 1e6
+        result["w4b_p99_us"] = percentile(plainLatencies, 0.99) * 1e6
+        result["rows"] = Double(rowCount)
+        result["updates"] = Double(updates)
+        return result
+    }
+}

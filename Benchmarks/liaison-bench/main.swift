@@ -1,0 +1,32 @@
+import Foundation
+
+// liaison-bench WORKLOAD DIR [options]: runs one workload in this fresh process and prints its
+// figures as one JSON object. Scripts/bench runs each three times and reports medians.
+let arguments = CommandLine.arguments
+func argument(_ index: Int, _ fallback: String) -> String { arguments.count > index ? arguments[index] : fallback }
+let liaison = ProcessInfo.processInfo.environment["LIAISON_BIN"] ?? "liaison"
+
+do {
+    let figures: [String: Double]
+    switch argument(1, "") {
+    case "prepare":
+        try Prepare.run(path: argument(2, "a.db"), rows: Int(argument(3, "100000"))!, batch: Int(argument(4, "100000"))!)
+        exit(0)
+    case "w1":
+        figures = try W1.run(directory: argument(2, "."), rowCount: Int(argument(3, "100000"))!)
+    case "w2":
+        figures = try await W2.run(directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "100000"))!, batch: Int(argument(3, "100000"))!, updates: 10_000)
+    case "w3":
+        figures = try await W3.run(directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "100000"))!)
+    case "w5":
+        figures = try await W2.run(directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "1000000"))!, batch: 10_000, updates: 0)
+    default:
+        FileHandle.standardError.write(Data("usage: liaison-bench w1|w2|w3|w5 DIR [ROWS]\n".utf8))
+        exit(64)
+    }
+    let json = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
+    print(String(decoding: json, as: UTF8.self))
+} catch {
+    FileHandle.standardError.write(Data("liaison-bench: \(error)\n".utf8))
+    exit(1)
+}
