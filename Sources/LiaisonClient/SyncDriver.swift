@@ -42,6 +42,11 @@ public struct SyncDriver: Sendable {
         client.onExchange = onExchange
         do {
             let status = try await client.status()
+            guard status.protocolVersion == liaisonProtocolVersion else {
+                throw LiaisonError(
+                    .schemaMismatch,
+                    "peer \(peer.name) speaks protocol \(status.protocolVersion); this liaison speaks \(liaisonProtocolVersion)")
+            }
             guard status.schema == replica.schema.name, status.schemaVersion == replica.schema.version else {
                 throw LiaisonError(
                     .schemaMismatch,

@@ -25,6 +25,41 @@ public enum ColumnType: Hashable, Sendable, Codable {
     }
 }
 
+extension ColumnType {
+    private enum CodingKeys: String, CodingKey { case type, values, table }
+
+    /// `{"type": "text"}`, `{"type": "choice", "values": [...]}`, `{"type": "reference", "table": "..."}`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        switch try container.decode(String.self, forKey: .type) {
+        case "text": self = .text
+        case "integer": self = .integer
+        case "real": self = .real
+        case "date": self = .date
+        case "choice": self = .choice(try container.decode([String].self, forKey: .values))
+        case "reference": self = .reference(try container.decode(String.self, forKey: .table))
+        case let other:
+            throw DecodingError.dataCorruptedError(forKey: .type, in: container, debugDescription: "unknown column type '\(other)'")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .text: try container.encode("text", forKey: .type)
+        case .integer: try container.encode("integer", forKey: .type)
+        case .real: try container.encode("real", forKey: .type)
+        case .date: try container.encode("date", forKey: .type)
+        case .choice(let values):
+            try container.encode("choice", forKey: .type)
+            try container.encode(values, forKey: .values)
+        case .reference(let table):
+            try container.encode("reference", forKey: .type)
+            try container.encode(table, forKey: .table)
+        }
+    }
+}
+
 /// One column of a synced table.
 public struct ColumnDefinition: Hashable, Sendable, Codable {
     public var name: String

@@ -24,7 +24,8 @@ public struct HybridTimestamp: Hashable, Comparable, Sendable, Codable, CustomSt
     public var description: String {
         let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
         let formatted = date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
-        return counter == 0 ? formatted : "\(formatted)+\(String(format: "%04d", counter))"
+        let utc = formatted.hasSuffix("Z") ? formatted : formatted + "Z"
+        return counter == 0 ? utc : "\(utc)+\(String(format: "%04d", counter))"
     }
 
     public init(from decoder: any Decoder) throws {

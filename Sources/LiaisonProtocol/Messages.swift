@@ -72,12 +72,15 @@ public struct PushResponse: Hashable, Sendable, Codable {
     public var protocolVersion: Int
     public var applied: Int
     public var skipped: Int
+    /// Pieces of unfinished transactions held until their last piece arrives.
+    public var staged: Int
     public var vector: VersionVector
 
-    public init(protocolVersion: Int = liaisonProtocolVersion, applied: Int, skipped: Int, vector: VersionVector) {
+    public init(protocolVersion: Int = liaisonProtocolVersion, applied: Int, skipped: Int, staged: Int = 0, vector: VersionVector) {
         self.protocolVersion = protocolVersion
         self.applied = applied
         self.skipped = skipped
+        self.staged = staged
         self.vector = vector
     }
 }

@@ -12,7 +12,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as LiaisonError {
-            if !error.isUsageError { context.logger.warning("request failed", metadata: ["error": "\(error)"]) }
+            if !error.isUsageError && error.code != .unauthorized && error.code != .forbiddenScope {
+                context.logger.warning("request failed", metadata: ["error": "\(error)"])
+            }
             return Self.response(status: Self.status(for: error.code), code: error.code.description, message: error.message)
         } catch let error as any HTTPResponseError {
             let code = error.status == .contentTooLarge ? "payload_too_large" : error.status.reasonPhrase.lowercased()

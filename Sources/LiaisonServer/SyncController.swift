@@ -40,7 +40,8 @@ struct SyncController {
         let body = try await decode(PushRequest.self, from: request)
         let result = try await replica.perform { try $0.apply(body.transactions) }
         return try json(
-            PushResponse(applied: result.applied, skipped: result.skipped, vector: result.vector), for: request)
+            PushResponse(applied: result.applied, skipped: result.skipped, staged: result.staged, vector: result.vector),
+            for: request)
     }
 
     private func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
@@ -72,11 +73,26 @@ struct SyncController {
     private func json<T: Encodable>(_ value: T, for request: Request) throws -> Response {
         let data = try WireJSON.encode(value)
         var headers: HTTPFields = [.contentType: "application/json"]
-        if data.count > 1_024, request.headers[.acceptEncoding]?.contains("gzip") == true, let compressed = Gzip.compress(data) {
+        headers[.vary] = "Accept-Encoding"
+        if data.count > 1_024, Self.acceptsGzip(request.headers[.acceptEncoding]), let compressed = Gzip.compress(data) {
             headers[.contentEncoding] = "gzip"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: compressed)))
         }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension SyncController {
+    /// Whether an `Accept-Encoding` header allows gzip (`gzip;q=0` refuses it).
+    static func acceptsGzip(_ header: String?) -> Bool {
+        guard let header else { return false }
+        for part in header.split(separator: ",") {
+            let fields = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let coding = fields.first?.lowercased(), coding == "gzip" || coding == "*" else { continue }
+            let quality = fields.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
+            return quality > 0
+        }
+        return false
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct LiaisonCommand: AsyncParsableCommand {
@@ -10,4 +11,29 @@ struct LiaisonCommand: AsyncParsableCommand {
             LogCommand.self, DumpCommand.self, ServeCommand.self, PeerCommand.self, SyncCommand.self,
             ConflictsCommand.self, ResolveCommand.self, StatusCommand.self,
         ])
+
+    /// Parses and runs, printing every error as one line `liaison: …` on stderr and exiting with
+    /// the contract's codes: 64 for bad usage or input, 1 for other failures. Help goes to stdout.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            let message = message(for: error).split(separator: "\n").first.map(String.init) ?? ""
+            if !message.isEmpty {
+                let text = message.hasPrefix("Error: ") ? String(message.dropFirst("Error: ".count)) : message
+                FileHandle.standardError.write(Data("liaison: \(text) (see 'liaison --help')\n".utf8))
+            }
+            Foundation.exit(code == .validationFailure ? CLI.usageExit : code.rawValue)
+        }
+    }
 }

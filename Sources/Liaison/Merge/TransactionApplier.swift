@@ -115,20 +115,26 @@ final class TransactionApplier {
 
     private func merge(_ change: ChangeRecord, from origin: VersionStore.Origin, write: CellWrite) throws {
         let table = try replica.table(named: change.table)
-        try RowID.check(change.id)
+        do {
+            try RowID.check(change.id)
+        } catch let error as LiaisonError {
+            throw LiaisonError(.invalidTransaction, error.message)
+        }
         let known = try versions.load(table: table.name, pk: change.id)
         let current = try replica.readRow(db, table: table, id: change.id)
         if change.op == .delete {
             try mergeDeletion(table: table, pk: change.id, known: known, row: current, origin: origin, write: write)
             return
         }
-        guard let values = change.values else {
+        guard let received = change.values else {
             throw LiaisonError(.invalidTransaction, "a \(change.op.rawValue) of '\(change.table)' '\(change.id)' has no values")
         }
-        for (name, value) in values {
+        var values: [String: CellValue] = [:]
+        for (name, value) in received {
             let column = try table.column(named: name)
             guard name != "id" else { throw LiaisonError(.invalidTransaction, "a change may not write the id column") }
             try Validation.check(value, for: column, in: table, db: nil)
+            values[name] = Validation.normalized(value, for: column)
         }
         var row = current
         var rowVersions = known

@@ -35,7 +35,11 @@ public struct Editor {
         if let given = values.removeValue(forKey: "id"), given != .text(id) {
             throw LiaisonError(.invalidInput, "the id of a row cannot change (row '\(id)' of '\(tableName)')")
         }
-        for (name, value) in values { try Validation.check(value, for: try table.column(named: name), in: table, db: db) }
+        for (name, value) in values {
+            let column = try table.column(named: name)
+            try Validation.check(value, for: column, in: table, db: db)
+            values[name] = Validation.normalized(value, for: column)
+        }
         let exists = try db.first("SELECT 1 FROM \(table.quotedName) WHERE id = ?", [.text(id)]) { _ in true } ?? false
         if exists {
             guard !values.isEmpty else { return }

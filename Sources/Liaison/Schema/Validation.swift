@@ -56,6 +56,13 @@ enum Validation {
         }
     }
 
+    /// The value in the column's storage type: JSON cannot tell 1.0 from 1, so a whole number
+    /// for a `real` column becomes a real.
+    static func normalized(_ value: CellValue, for column: ColumnDefinition) -> CellValue {
+        if column.type == .real, case .integer(let number) = value { return .real(Double(number)) }
+        return value
+    }
+
     /// Turns command-line text into a value of the column's type; an empty string is NULL.
     static func parse(_ text: String, for column: ColumnDefinition, in table: TableInfo) throws -> CellValue {
         if text.isEmpty { return .null }

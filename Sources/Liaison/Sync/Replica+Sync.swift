@@ -93,6 +93,12 @@ struct Staging {
 
     /// Stores a piece; when it completes its transaction, applies the whole and returns `true`.
     func add(_ record: TransactionRecord, applier: TransactionApplier) throws -> Bool {
+        guard record.total >= 0, record.offset >= 0, record.offset + record.changes.count <= record.total else {
+            throw LiaisonError(
+                .invalidTransaction,
+                "a piece of \(record.site)#\(record.seq) holds changes \(record.offset)..<\(record.offset + record.changes.count) "
+                    + "of a transaction of \(record.total)")
+        }
         if try applier.hasApplied(origin: record.origin, seq: record.seq) { return false }
         let held = try db.first(
             "SELECT count(*) FROM _liaison_staging WHERE origin = ? AND seq = ? AND n > 0",
