@@ -60,7 +60,7 @@ func clone(from url: String, into path: String, site: String, token: String, cou
     let status = try await client.status()
     let schema = try await client.schema()
     let replica = try Replica.create(at: path, site: SiteCode(site)!, schema: schema)
-    try replica.addPeer(name: "A", url: url, token: token, siteID: status.siteID)
+    try replica.addPeer(name: "A", url: url, token: token, siteID: status.siteID, read: ["*"], write: ["*"])
     var driver = SyncDriver(replica: replica)
     driver.onExchange = { counter.record(sent: $0, received: $1) }
     try await driver.sync(with: try replica.peers()[0])

@@ -8,7 +8,7 @@ enum Prepare {
 
     static func run(path: String, rows: Int, batch: Int) throws {
         let replica = try Replica.create(at: path, site: SiteCode("BENCH-A")!, schema: Workload.schema)
-        try replica.addPeer(name: "B", url: "http://127.0.0.1:1", token: token)
+        try replica.addPeer(name: "B", url: "http://127.0.0.1:1", token: token, read: ["*"], write: ["*"])
         let sql =
             "INSERT INTO organisation(id, name, kind, country, updated_at, email, phone, address, city, postcode, notes, scope, owner) "
             + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'public', 'BENCH-A')"

@@ -34,13 +34,19 @@ public struct PeerClient: Sendable {
     public func push(_ request: PushRequest) async throws -> PushResponse { try await send("push", body: request) }
 
     private func send<Body: Encodable, Answer: Decodable>(_ path: String, body: Body?) async throws -> Answer {
-        var request = URLRequest(url: baseURL.appendingPathComponent("v1").appendingPathComponent(path))
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let url = baseURL.appendingPathComponent("v1").appendingPathComponent(path)
+        var request = URLRequest(url: url)
+        var payload = Data()
         if let body {
             request.httpMethod = "POST"
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = try WireJSON.encode(body)
+            payload = try WireJSON.encode(body)
+            request.httpBody = payload
         }
+        let signature = RequestSignature.sign(
+            token: token, method: request.httpMethod ?? "GET", path: url.path, body: payload,
+            now: Int64(Date().timeIntervalSince1970 * 1000))
+        request.setValue(signature.headerValue, forHTTPHeaderField: "Authorization")
         let data: Data
         let response: URLResponse
         do {

@@ -53,6 +53,9 @@ public struct SyncDriver: Sendable {
                     "peer \(peer.name) serves schema \(status.schema) v\(status.schemaVersion); this replica has "
                         + "\(replica.schema.name) v\(replica.schema.version)")
             }
+            if let key = status.publicKey {
+                try await replica.perform { try $0.pinPeerKey(peer: peer.name, siteID: status.siteID, site: status.site, key: key) }
+            }
             try await pull(from: client, peer: peer, report: &report)
             try await push(to: client, peer: peer, report: &report)
             report.seconds = (ContinuousClock.now - started).seconds
@@ -70,12 +73,18 @@ public struct SyncDriver: Sendable {
         var cursor = try await replica.perform { replica in
             try replica.peers().first { $0.name == peer.name }?.pullCursor ?? "0"
         }
+        var wanted = try await replica.perform { try $0.wantedTransactions() }
         while true {
             let vector = try await replica.perform { try $0.versionVector() }
-            let page = try await client.pull(PullRequest(cursor: cursor, vector: vector, limit: pageLimits.maxChanges))
+            let page = try await client.pull(
+                PullRequest(cursor: cursor, vector: vector, limit: pageLimits.maxChanges, wanted: wanted.isEmpty ? nil : wanted))
+            wanted = []
             let transactions = page.transactions
             let next = page.cursor
-            _ = try await replica.perform { try $0.apply(transactions, savingPullCursor: (peer.name, next)) }
+            let keys = page.keys
+            _ = try await replica.perform {
+                try $0.apply(transactions, keys: keys, writableScopes: peer.writeScopes, savingPullCursor: (peer.name, next))
+            }
             report.pages += 1
             report.pulledTransactions += transactions.filter(\.isLastPiece).count
             report.pulledChanges += transactions.reduce(0) { $0 + $1.changes.count }
@@ -94,9 +103,11 @@ public struct SyncDriver: Sendable {
         while true {
             let excluded = vector
             let position = cursor
-            let page = try await replica.perform { try $0.changes(after: position, excluding: excluded, limits: limits) }
+            let page = try await replica.perform {
+                try $0.changes(after: position, excluding: excluded, limits: limits, readable: peer.readScopes)
+            }
             if !page.transactions.isEmpty {
-                let answer = try await client.push(PushRequest(transactions: page.transactions))
+                let answer = try await client.push(PushRequest(transactions: page.transactions, keys: page.keys))
                 vector = answer.vector
                 report.pages += 1
                 report.pushedTransactions += page.transactions.filter(\.isLastPiece).count

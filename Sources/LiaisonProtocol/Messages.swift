@@ -11,14 +11,47 @@ public struct StatusResponse: Hashable, Sendable, Codable {
     public var schema: String
     public var schemaVersion: Int
     public var vector: VersionVector
+    /// The server's Ed25519 public key, base64 (pinned by clients on first contact).
+    public var publicKey: String?
 
-    public init(protocolVersion: Int = liaisonProtocolVersion, siteID: String, site: String, schema: String, schemaVersion: Int, vector: VersionVector) {
+    public init(
+        protocolVersion: Int = liaisonProtocolVersion, siteID: String, site: String, schema: String, schemaVersion: Int,
+        vector: VersionVector, publicKey: String? = nil
+    ) {
+        self.publicKey = publicKey
         self.protocolVersion = protocolVersion
         self.siteID = siteID
         self.site = site
         self.schema = schema
         self.schemaVersion = schemaVersion
         self.vector = vector
+    }
+}
+
+/// A site's pinned public key, carried with the transactions it signed.
+public struct SiteKeyRecord: Hashable, Sendable, Codable {
+    /// The site code.
+    public var site: String
+    /// The Ed25519 public key, base64.
+    public var key: String
+
+    public init(site: String, key: String) {
+        self.site = site
+        self.key = key
+    }
+}
+
+/// A transaction whose changes a requester lacks in part (withheld by a peer that could not share them).
+public struct WantedTransaction: Hashable, Sendable, Codable {
+    public var origin: String
+    public var seq: Int64
+    /// The positions of the changes the requester lacks (`nil`: any it may read).
+    public var missing: [Int]?
+
+    public init(origin: String, seq: Int64, missing: [Int]? = nil) {
+        self.origin = origin
+        self.seq = seq
+        self.missing = missing
     }
 }
 
@@ -31,12 +64,18 @@ public struct PullRequest: Hashable, Sendable, Codable {
     public var vector: VersionVector
     /// The most changes the requester wants in one page.
     public var limit: Int?
+    /// Transactions the requester holds with changes withheld; the server sends what it may of them.
+    public var wanted: [WantedTransaction]?
 
-    public init(protocolVersion: Int = liaisonProtocolVersion, cursor: String?, vector: VersionVector, limit: Int? = nil) {
+    public init(
+        protocolVersion: Int = liaisonProtocolVersion, cursor: String?, vector: VersionVector, limit: Int? = nil,
+        wanted: [WantedTransaction]? = nil
+    ) {
         self.protocolVersion = protocolVersion
         self.cursor = cursor
         self.vector = vector
         self.limit = limit
+        self.wanted = wanted
     }
 }
 
@@ -47,12 +86,18 @@ public struct PullResponse: Hashable, Sendable, Codable {
     /// Pass it back to continue after this page.
     public var cursor: String
     public var hasMore: Bool
+    /// The public keys of the origins in this page, by site id.
+    public var keys: [String: SiteKeyRecord]?
 
-    public init(protocolVersion: Int = liaisonProtocolVersion, transactions: [TransactionRecord], cursor: String, hasMore: Bool) {
+    public init(
+        protocolVersion: Int = liaisonProtocolVersion, transactions: [TransactionRecord], cursor: String, hasMore: Bool,
+        keys: [String: SiteKeyRecord]? = nil
+    ) {
         self.protocolVersion = protocolVersion
         self.transactions = transactions
         self.cursor = cursor
         self.hasMore = hasMore
+        self.keys = keys
     }
 }
 
@@ -60,10 +105,15 @@ public struct PullResponse: Hashable, Sendable, Codable {
 public struct PushRequest: Hashable, Sendable, Codable {
     public var protocolVersion: Int
     public var transactions: [TransactionRecord]
+    /// The public keys of the origins in this batch, by site id.
+    public var keys: [String: SiteKeyRecord]?
 
-    public init(protocolVersion: Int = liaisonProtocolVersion, transactions: [TransactionRecord]) {
+    public init(
+        protocolVersion: Int = liaisonProtocolVersion, transactions: [TransactionRecord], keys: [String: SiteKeyRecord]? = nil
+    ) {
         self.protocolVersion = protocolVersion
         self.transactions = transactions
+        self.keys = keys
     }
 }
 

@@ -15,13 +15,22 @@ public struct ChangeRecord: Hashable, Sendable, Codable {
     /// For `owner-wins` tables: how many writes by the row's owner each written cell descends from.
     /// Ordering concurrent writes by this level first keeps owner-wins consistent with causality.
     public var levels: [String: Int64]?
+    /// The sharing scope of the row when it was written (what a peer must be granted to receive it).
+    public var scope: String?
+    /// The change's position in its transaction, when some changes were withheld from this peer.
+    public var index: Int?
 
-    public init(table: String, id: String, op: Operation, values: [String: CellValue]?, levels: [String: Int64]? = nil) {
+    public init(
+        table: String, id: String, op: Operation, values: [String: CellValue]?, levels: [String: Int64]? = nil,
+        scope: String? = nil, index: Int? = nil
+    ) {
         self.table = table
         self.id = id
         self.op = op
         self.values = values
         self.levels = levels
+        self.scope = scope
+        self.index = index
     }
 }
 
@@ -47,11 +56,23 @@ public struct TransactionRecord: Hashable, Sendable, Codable {
     /// The position of `changes.first` within the whole transaction.
     public var offset: Int
     public var changes: [ChangeRecord]
+    /// The digest of the origin's previous transaction: each origin's log is a hash chain.
+    public var previous: String?
+    /// The digest of every change of the whole transaction, in order (hex SHA-256).
+    public var digests: [String]?
+    /// The origin's Ed25519 signature over the header and the root of the change digests (base64).
+    public var signature: String?
+    /// When changes were withheld: how many positions of the transaction this piece covers.
+    public var span: Int?
 
     public init(
         origin: String, site: String, seq: Int64, hlc: HybridTimestamp, author: String, context: VersionVector,
-        resolves: [String]? = nil, total: Int, offset: Int = 0, changes: [ChangeRecord]
+        resolves: [String]? = nil, total: Int, offset: Int = 0, changes: [ChangeRecord], previous: String? = nil,
+        digests: [String]? = nil, signature: String? = nil
     ) {
+        self.previous = previous
+        self.digests = digests
+        self.signature = signature
         self.origin = origin
         self.site = site
         self.seq = seq
@@ -64,9 +85,12 @@ public struct TransactionRecord: Hashable, Sendable, Codable {
         self.changes = changes
     }
 
-    /// Whether this record holds the whole transaction.
-    public var isComplete: Bool { offset == 0 && changes.count == total }
+    /// The number of positions this piece covers (withheld changes included).
+    public var covered: Int { span ?? changes.count }
+
+    /// Whether this record holds the whole transaction (as far as the receiver may see it).
+    public var isComplete: Bool { offset == 0 && covered == total }
 
     /// Whether this record holds the end of the transaction.
-    public var isLastPiece: Bool { offset + changes.count == total }
+    public var isLastPiece: Bool { offset + covered == total }
 }

@@ -15,7 +15,10 @@ public enum LiaisonServer {
     ) -> some ApplicationProtocol {
         let router = Router(context: PeerRequestContext.self)
         router.middlewares.add(ErrorMiddleware())
-        let group = router.group("v1").add(middleware: PeerAuthenticator(replica: replica))
+        let group = router.group("v1").add(
+            middleware: PeerAuthenticator(
+                replica: replica, replays: ReplayGuard(), maxBodyBytes: configuration.maxBodyBytes,
+                wallTime: replica.clock.wallTime))
         SyncController(replica: replica, configuration: configuration).register(on: group)
         return Application(
             router: router,

@@ -1,24 +1,37 @@
+import Foundation
 import Hummingbird
+import Liaison
 import Logging
 import NIOCore
-import Liaison
 
-/// Accepts only requests carrying the bearer token of a registered peer; anything else gets 401.
+/// Accepts only requests signed with the token of a registered peer, fresh and seen once
+/// (`RequestSignature`); anything else gets 401 and nothing else.
 struct PeerAuthenticator: RouterMiddleware {
     let replica: Replica
+    let replays: ReplayGuard
+    let maxBodyBytes: Int
+    let wallTime: @Sendable () -> Int64
 
     func handle(_ request: Request, context: PeerRequestContext, next: (Request, PeerRequestContext) async throws -> Response)
         async throws -> Response
     {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
-            throw LiaisonError(.unauthorized, "missing bearer token: send 'Authorization: Bearer TOKEN' of a registered peer")
+        guard let header = request.headers[.authorization], let signature = RequestSignature(header: header) else {
+            throw LiaisonError(
+                .unauthorized,
+                "missing or malformed request signature: send 'Authorization: Liaison key=…, ts=…, nonce=…, sig=…' "
+                    + "made with the token of a registered peer")
         }
-        let token = String(header.dropFirst("Bearer ".count))
-        guard let peer = try await replica.perform({ try $0.peer(forToken: token) }) else {
-            throw LiaisonError(.unauthorized, "unknown token: this server has no peer with it ('liaison peer add' registers one)")
+        var request = request
+        let buffer = try await request.collectBody(upTo: maxBodyBytes)
+        let body = Data(buffer.readableBytesView)
+        let method = request.method.rawValue
+        let path = request.uri.path
+        guard let peer = try await replica.perform({ try $0.peer(for: signature, method: method, path: path, body: body) }) else {
+            throw LiaisonError(.unauthorized, "unknown key or bad signature: this server has no peer with that token")
         }
+        try replays.admit(signature, now: wallTime())
         var context = context
-        context.peer = peer.name
+        context.peer = peer
         context.logger[metadataKey: "sync.peer"] = "\(peer.name)"
         return try await next(request, context)
     }

@@ -1,12 +1,13 @@
 import Hummingbird
+import Liaison
 import Logging
 import NIOCore
 
 /// The request context: who the authenticated peer is.
 public struct PeerRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// The registered peer name behind the bearer token, set by `PeerAuthenticator`.
-    public var peer: String?
+    /// The registered peer behind the request signature, set by `PeerAuthenticator`.
+    public var peer: PeerRecord?
 
     public init(source: Source) {
         self.coreContext = .init(source: source)

@@ -12,8 +12,8 @@ struct SyncController {
     func register(on group: RouterGroup<PeerRequestContext>) {
         group.get("status") { request, _ in try await status(request) }
         group.get("schema") { request, _ in try json(replica.schema, for: request) }
-        group.post("pull") { request, _ in try await pull(request) }
-        group.post("push") { request, _ in try await push(request) }
+        group.post("pull") { request, context in try await pull(request, peer: try authenticated(context)) }
+        group.post("push") { request, context in try await push(request, peer: try authenticated(context)) }
     }
 
     func status(_ request: Request) async throws -> Response {
@@ -21,10 +21,15 @@ struct SyncController {
         return try json(
             StatusResponse(
                 siteID: replica.siteID, site: replica.siteCode.rawValue, schema: replica.schema.name,
-                schemaVersion: replica.schema.version, vector: vector), for: request)
+                schemaVersion: replica.schema.version, vector: vector, publicKey: replica.publicKey), for: request)
     }
 
-    func pull(_ request: Request) async throws -> Response {
+    private func authenticated(_ context: PeerRequestContext) throws -> PeerRecord {
+        guard let peer = context.peer else { throw LiaisonError(.unauthorized, "the request is not authenticated") }
+        return peer
+    }
+
+    func pull(_ request: Request, peer: PeerRecord) async throws -> Response {
         let body = try await decode(PullRequest.self, from: request)
         let cursor = try SyncCursor(parsing: body.cursor)
         var limits = configuration.pageLimits
@@ -32,13 +37,18 @@ struct SyncController {
             guard limit > 0 else { throw LiaisonError(.malformedRequest, "limit must be positive") }
             limits.maxChanges = min(limit, limits.maxChanges)
         }
-        let page = try await replica.perform { [limits] in try $0.changes(after: cursor, excluding: body.vector, limits: limits) }
+        let wanted = Array((body.wanted ?? []).prefix(500))
+        let page = try await replica.perform { [limits] in
+            try $0.changes(after: cursor, excluding: body.vector, limits: limits, readable: peer.readScopes, wanted: wanted)
+        }
         return try json(page, for: request)
     }
 
-    func push(_ request: Request) async throws -> Response {
+    func push(_ request: Request, peer: PeerRecord) async throws -> Response {
         let body = try await decode(PushRequest.self, from: request)
-        let result = try await replica.perform { try $0.apply(body.transactions) }
+        let result = try await replica.perform {
+            try $0.apply(body.transactions, keys: body.keys, writableScopes: peer.writeScopes)
+        }
         return try json(
             PushResponse(applied: result.applied, skipped: result.skipped, staged: result.staged, vector: result.vector),
             for: request)

@@ -13,7 +13,7 @@ public final class ConvergenceSimulation {
     public let replicas: [Replica]
     private var random: SeededGenerator
     private let time: SimulatedTime
-    private var sentPages: [[TransactionRecord]] = []
+    private var sentPages: [PullResponse] = []
     private var nextID = 0
     /// What happened, for the failure message.
     public private(set) var trace: [String] = []
@@ -131,9 +131,9 @@ public final class ConvergenceSimulation {
         var pages = 0
         while pages < interruptAfter {
             let page = try replicas[from].changes(after: cursor, excluding: try replicas[to].versionVector(), limits: limits)
-            _ = try replicas[to].apply(page.transactions)
-            if Int.random(in: 0..<5, using: &random) == 0 { _ = try replicas[to].apply(page.transactions) }
-            sentPages.append(page.transactions)
+            _ = try replicas[to].apply(page.transactions, keys: page.keys)
+            if Int.random(in: 0..<5, using: &random) == 0 { _ = try replicas[to].apply(page.transactions, keys: page.keys) }
+            sentPages.append(page)
             pages += 1
             cursor = try SyncCursor(parsing: page.cursor)
             if !page.hasMore { break }
@@ -148,8 +148,8 @@ public final class ConvergenceSimulation {
         let before = try replicas[index].dump()
         let vector = try replicas[index].versionVector()
         do {
-            _ = try replicas[index].apply(page)
-            trace.append("resend \(page.count) to \(index)")
+            _ = try replicas[index].apply(page.transactions, keys: page.keys)
+            trace.append("resend \(page.transactions.count) to \(index)")
         } catch let error as LiaisonError where error.code == .invalidTransaction {
             // Out of causal order for this replica: refused whole.
             guard try replicas[index].dump() == before, try replicas[index].versionVector() == vector else {

@@ -41,7 +41,7 @@ public func transfer(from source: Replica, to target: Replica, limits: PageLimit
     var moved = 0
     while true {
         let page = try source.changes(after: cursor, excluding: try target.versionVector(), limits: limits)
-        let result = try target.apply(page.transactions)
+        let result = try target.apply(page.transactions, keys: page.keys)
         moved += result.applied
         cursor = try SyncCursor(parsing: page.cursor)
         if !page.hasMore { return moved }

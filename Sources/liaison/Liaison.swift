@@ -9,7 +9,8 @@ struct LiaisonCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, CloneCommand.self, SetCommand.self, DeleteCommand.self, GetCommand.self, ListCommand.self,
             LogCommand.self, DumpCommand.self, ServeCommand.self, PeerCommand.self, SyncCommand.self,
-            ConflictsCommand.self, ResolveCommand.self, StatusCommand.self,
+            ConflictsCommand.self, ResolveCommand.self, StatusCommand.self, IdentityCommand.self, GrantCommand.self,
+            HistoryCommand.self, VerifyCommand.self,
         ])
 
     /// Parses and runs, printing every error as one line `liaison: …` on stderr and exiting with
@@ -31,7 +32,9 @@ struct LiaisonCommand: AsyncParsableCommand {
             let message = message(for: error).split(separator: "\n").first.map(String.init) ?? ""
             if !message.isEmpty {
                 let text = message.hasPrefix("Error: ") ? String(message.dropFirst("Error: ".count)) : message
-                FileHandle.standardError.write(Data("liaison: \(text) (see 'liaison --help')\n".utf8))
+                CLI.report(
+                    code: "invalid_usage", message: "\(text) (see 'liaison --help')",
+                    json: CommandLine.arguments.contains("--json"))
             }
             Foundation.exit(code == .validationFailure ? CLI.usageExit : code.rawValue)
         }

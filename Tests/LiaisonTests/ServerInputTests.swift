@@ -20,6 +20,8 @@ import Testing
 
     @Test(arguments: [
         nil, "Bearer not-a-registered-token", "Bearer ", "Basic dG9rZW4tTUEtREdTVC1OTC1OQ1RW", "token-MA-DGST-NL-NCTV",
+        // The token itself never travels: a bearer token, even the right one, is refused.
+        "Bearer token-MA-DGST-NL-NCTV",
     ])
     func pushWithoutAValidTokenIsUnauthorized(authorization: String?) async throws {
         try await withHarness { harness in
@@ -436,7 +438,11 @@ private struct Harness: Sendable {
         var request = URLRequest(url: URL(string: url + path)!)
         request.httpMethod = method
         switch authorization {
-        case .none: request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        case .none:
+            let signed = RequestSignature.sign(
+                token: token, method: method, path: URL(string: url + path)!.path, body: body ?? Data(),
+                now: Int64(Date().timeIntervalSince1970 * 1000))
+            request.setValue(signed.headerValue, forHTTPHeaderField: "Authorization")
         case .some(.some(let value)): request.setValue(value, forHTTPHeaderField: "Authorization")
         case .some(.none): break
         }
@@ -518,7 +524,9 @@ private enum RawHTTP {
         headers: [String: String] = [:]
     ) async throws -> Harness.Answer {
         guard let port = URL(string: base)?.port else { throw Failure(description: "no port in \(base)") }
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAuthorization: Bearer \(token)\r\n"
+        let signed = RequestSignature.sign(
+            token: token, method: method, path: path, body: body, now: Int64(Date().timeIntervalSince1970 * 1000))
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAuthorization: \(signed.headerValue)\r\n"
         head += "Connection: close\r\nContent-Length: \(body.count)\r\n"
         if !body.isEmpty { head += "Content-Type: application/json\r\n" }
         for (name, value) in headers { head += "\(name): \(value)\r\n" }

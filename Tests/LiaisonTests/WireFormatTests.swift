@@ -85,7 +85,7 @@ import Testing
 
         var withExtras = try #require(
             JSONSerialization.jsonObject(with: try fixtureData("transaction-record")) as? [String: Any])
-        withExtras["signature"] = "ed25519:abcdef"
+        withExtras["x-extension"] = "ed25519:abcdef"
         var changes = try #require(withExtras["changes"] as? [[String: Any]])
         changes[0]["previous"] = ["name": "Old name"]
         withExtras["changes"] = changes
@@ -118,7 +118,7 @@ import Testing
             #expect(try a.row("reading", id: "r1")?["value"] == .real(1.0))
             let page = try a.changes(after: .start, excluding: VersionVector())
             let wire = try WireJSON.decode(PullResponse.self, from: try WireJSON.encode(page))
-            _ = try b.apply(wire.transactions)
+            _ = try b.apply(wire.transactions, keys: wire.keys)
             #expect(try b.row("reading", id: "r1")?["value"] == .real(1.0))
             #expect(try a.dump() == b.dump())
         }

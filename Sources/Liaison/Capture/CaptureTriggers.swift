@@ -36,7 +36,7 @@ enum CaptureTriggers {
                 INSERT INTO _liaison_journal(tbl, pk, mask) VALUES (\(index), NEW.id, \(mask.joined(separator: " | ")));
             END;
             CREATE TRIGGER \(quoted(prefix + "_delete")) AFTER DELETE ON \(name) BEGIN
-                INSERT INTO _liaison_journal(tbl, pk, mask) VALUES (\(index), OLD.id, 0);
+                INSERT INTO _liaison_journal(tbl, pk, mask, scope) VALUES (\(index), OLD.id, 0, OLD.scope);
             END;
             CREATE TRIGGER \(quoted(prefix + "_immutable_id")) BEFORE UPDATE OF id ON \(name)
             WHEN NEW.id IS NOT OLD.id BEGIN

@@ -26,6 +26,8 @@ struct Publisher {
         var table: Int
         var pk: String
         var mask: Int64
+        /// The scope of a deleted row.
+        var scope: String?
     }
 
     /// Publishes every captured local edit; returns the number of transactions published.
@@ -52,7 +54,8 @@ struct Publisher {
         }
 
         let tablesByIndex = Dictionary(uniqueKeysWithValues: replica.tables.values.map { ($0.index, $0) })
-        let entries = try db.prepare("SELECT id, tbl, pk, mask FROM _liaison_journal WHERE tbl > 0 ORDER BY tbl, pk, id DESC")
+        let entries = try db.prepare(
+            "SELECT id, tbl, pk, mask, scope FROM _liaison_journal WHERE tbl > 0 ORDER BY tbl, pk, id DESC")
         var group: [Entry] = []
         func flush() throws {
             guard let first = group.first, let table = tablesByIndex[first.table] else { return }
@@ -62,7 +65,9 @@ struct Publisher {
             group.removeAll(keepingCapacity: true)
         }
         while try entries.step() {
-            let entry = Entry(id: entries.int64(0), table: entries.int(1), pk: entries.text(2), mask: entries.int64(3))
+            let entry = Entry(
+                id: entries.int64(0), table: entries.int(1), pk: entries.text(2), mask: entries.int64(3),
+                scope: entries.optionalText(4))
             if let first = group.first, first.table != entry.table || first.pk != entry.pk { try flush() }
             group.append(entry)
         }
@@ -70,14 +75,30 @@ struct Publisher {
 
         let context = try replica.remoteContextJSON(db)
         var order = try db.first("SELECT next_ord FROM _liaison_state") { $0.int64(0) } ?? 1
+        var previous = try db.first(
+            "SELECT digest FROM _liaison_tx WHERE sidx = 1 ORDER BY seq DESC LIMIT 1") { $0.text(0) }
         for marker in markers {
+            let digests = try db.query(
+                "SELECT digest FROM _liaison_change WHERE sidx = 1 AND seq = ? ORDER BY n", [.integer(marker.seq)]
+            ) { $0.text(0) }
+            let root = TransactionDigest.root(digests)
+            let header = TransactionDigest.header(
+                origin: replica.siteID, site: replica.siteCode.rawValue, seq: marker.seq, hlc: marker.hlc,
+                author: marker.author, context: context, resolves: marker.resolves, previous: previous, root: root,
+                total: marker.changes)
+            let digest = SiteKey.sha256Hex(header)
             try db.run(
-                "INSERT INTO _liaison_tx(sidx, seq, hlc, author, context, resolves, ord, changes) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+                """
+                INSERT INTO _liaison_tx(sidx, seq, hlc, author, context, resolves, ord, changes, previous, root, signature, digest)
+                VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
                 [
                     .integer(marker.seq), .integer(marker.hlc), .text(marker.author), .text(context),
                     marker.resolves.isEmpty ? .null : .text(ConflictStore.encodeIDs(marker.resolves)), .integer(order),
-                    .integer(Int64(marker.changes)),
+                    .integer(Int64(marker.changes)), previous.map { .text($0) } ?? .null, .text(root),
+                    .text(try TransactionDigest.sign(header, with: replica.signingKey)), .text(digest),
                 ])
+            previous = digest
             order += 1
         }
         let last = markers[markers.count - 1]
@@ -99,10 +120,12 @@ struct Publisher {
         var insertSeq: Int64?
         var columnVersions: [Int: Int64] = [:]
         var changes: [(seq: Int64, n: Int64, op: ChangeRecord.Operation, columns: Int64)] = []
+        var deletedScope: String?
         for (position, entry) in entries.enumerated() {
             let seq = sequence(entry.id)
             if entry.mask == 0 {
                 if position == 0 { latestIsDelete = true }
+                deletedScope = entry.scope
                 changes.append((seq, entry.id, .delete, 0))
                 break
             }
@@ -135,19 +158,27 @@ struct Publisher {
             for index in columnVersions.keys { levels[index] = known.level(of: table.columns[index].name) + step }
         }
         let insert = try db.cached(
-            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls) VALUES (1, ?, ?, ?, ?, ?, ?, ?)")
+            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls, scope, digest) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        let rowScope = hasRow ? rowStatement.text(1) : nil
         for change in changes {
             if change.op != .delete && !hasRow { continue }
             var changeLevels: [String: Int64] = [:]
             for (index, level) in levels where level != 0 && change.columns & (1 << Int64(index)) != 0 {
                 changeLevels[table.columns[index].name] = level
             }
+            let scope = (change.op == .delete ? deletedScope : rowScope) ?? "public"
+            let values = change.op == .delete ? nil : rowJSON(table).encode(rowStatement, mask: change.columns)
+            let levelsText = ChangeCodec.encodeLevels(changeLevels)
+            let levelsString: String? = if case .text(let text) = levelsText { text } else { nil }
+            let digest = TransactionDigest.change(
+                table: table.name, id: pk, op: change.op.rawValue, scope: scope,
+                values: values.map { String(decoding: $0, as: UTF8.self) }, levels: levelsString)
             insert.reset()
             try insert.bind([
                 .integer(change.seq), .integer(change.n), .text(table.name), .text(pk), .text(change.op.rawValue), .null,
-                ChangeCodec.encodeLevels(changeLevels),
+                levelsText, .text(scope), .text(digest),
             ])
-            if change.op != .delete { try insert.bind(utf8: rowJSON(table).encode(rowStatement, mask: change.columns), at: 6) }
+            if let values { try insert.bind(utf8: values, at: 6) }
             try insert.step()
             counted(change.n)
         }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Applies remote transactions to a replica: checks them, merges each cell with the merge rule,
@@ -71,39 +72,161 @@ final class TransactionApplier {
 
     /// Applies a transaction already checked with `check`; its changes come in order from `changes`.
     func apply(_ header: TransactionRecord, changes: some Sequence<ChangeRecord>) throws {
+        let key = try publicKey(of: header.origin, site: header.site)
         let index = try sites.index(of: header.origin, code: header.site)
         let origin = VersionStore.Origin(site: index, seq: header.seq)
         let write = CellWrite(site: header.origin, code: header.site, seq: header.seq, hlc: header.hlc, context: header.context)
         writes[origin] = write
-        try db.run(
-            "INSERT INTO _liaison_tx(sidx, seq, hlc, author, context, resolves, ord, changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                .integer(index), .integer(header.seq), .integer(header.hlc.rawValue), .text(header.author),
-                .text(ChangeCodec.encodeContext(header.context)),
-                header.resolves.map { .text(ConflictStore.encodeIDs($0)) } ?? .null, .integer(nextOrder),
-                .integer(Int64(header.total)),
-            ])
-        var n: Int64 = 0
+        let name = "\(header.site)#\(header.seq)"
+        guard header.total >= 0, header.digests.map({ $0.count == header.total }) ?? true else {
+            throw LiaisonError(.invalidTransaction, "transaction \(name) lists \(header.digests?.count ?? 0) digests for \(header.total) changes")
+        }
+        var received: [Int: String] = [:]
+        var count = 0
         for change in changes {
-            n += 1
-            try db.run(
-                "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    .integer(index), .integer(header.seq), .integer(n), .text(change.table), .text(change.id),
-                    .text(change.op.rawValue), change.values.map { .text(CanonicalJSON.object($0)) } ?? .null,
-                    ChangeCodec.encodeLevels(change.levels),
-                ])
+            let position = change.index ?? count
+            count += 1
+            guard position >= 0, position < header.total, received[position] == nil else {
+                throw LiaisonError(.invalidTransaction, "transaction \(name) has a change at an invalid position \(position)")
+            }
+            let digest = try store(change, of: origin, position: position, name: name)
+            if let expected = header.digests?[position], expected != digest {
+                throw LiaisonError(
+                    .invalidTransaction, "change \(position) of transaction \(name) does not match its signed digest: it was altered")
+            }
+            received[position] = digest
             try merge(change, from: origin, write: write)
         }
-        guard n == header.total else {
-            throw LiaisonError(
-                .invalidTransaction, "transaction \(header.site)#\(header.seq) announced \(header.total) changes but held \(n)")
+        let digests: [String]
+        if let listed = header.digests {
+            digests = listed
+            for position in 0..<header.total where received[position] == nil {
+                try db.run(
+                    "INSERT INTO _liaison_withheld(sidx, seq, n, digest) VALUES (?, ?, ?, ?)",
+                    [.integer(index), .integer(header.seq), .integer(Int64(position + 1)), .text(listed[position])])
+            }
+        } else {
+            guard received.count == header.total else {
+                throw LiaisonError(
+                    .invalidTransaction, "transaction \(name) announced \(header.total) changes but held \(received.count)")
+            }
+            digests = (0..<header.total).map { received[$0]! }
         }
+        let root = TransactionDigest.root(digests)
+        let context = ChangeCodec.encodeContext(header.context)
+        let bytes = TransactionDigest.header(
+            origin: header.origin, site: header.site, seq: header.seq, hlc: header.hlc.rawValue, author: header.author,
+            context: context, resolves: header.resolves, previous: header.previous, root: root, total: header.total)
+        guard TransactionDigest.isValid(signature: header.signature, header: bytes, key: key) else {
+            throw LiaisonError(
+                .invalidTransaction,
+                "transaction \(name) is not signed by \(header.site)'s key: it was forged or altered; nothing of this batch was applied")
+        }
+        if header.seq > 1 {
+            let expected = try db.first(
+                "SELECT digest FROM _liaison_tx WHERE sidx = ? AND seq = ?", [.integer(index), .integer(header.seq - 1)]
+            ) { $0.text(0) }
+            guard let expected, expected == header.previous else {
+                throw LiaisonError(
+                    .invalidTransaction, "transaction \(name) does not follow \(header.site)#\(header.seq - 1) in its hash chain")
+            }
+        }
+        try db.run(
+            """
+            INSERT INTO _liaison_tx(sidx, seq, hlc, author, context, resolves, ord, changes, previous, root, signature, digest)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .integer(index), .integer(header.seq), .integer(header.hlc.rawValue), .text(header.author), .text(context),
+                header.resolves.map { .text(ConflictStore.encodeIDs($0)) } ?? .null, .integer(nextOrder),
+                .integer(Int64(header.total)), header.previous.map { .text($0) } ?? .null, .text(root),
+                .text(header.signature ?? ""), .text(SiteKey.sha256Hex(bytes)),
+            ])
         if let resolves = header.resolves { try conflicts.resolve(resolves, by: origin) }
         try db.run("UPDATE _liaison_site SET seq = ? WHERE sidx = ?", [.integer(header.seq), .integer(index)])
         lastHLC = max(lastHLC, header.hlc)
         nextOrder += 1
         try db.run("UPDATE _liaison_state SET next_ord = ?, last_hlc = ?", [.integer(nextOrder), .integer(lastHLC.rawValue)])
+    }
+
+    /// Applies changes of a transaction applied before, which a peer had withheld then: each must
+    /// match the signed digest kept for its position. Returns how many were new.
+    func applyLate(_ header: TransactionRecord) throws -> Int {
+        guard let index = sites.existingIndex(of: header.origin) else { return 0 }
+        let origin = VersionStore.Origin(site: index, seq: header.seq)
+        let write = try cellWrite(origin)
+        let name = "\(header.site)#\(header.seq)"
+        var added = 0
+        for change in header.changes {
+            guard let position = change.index else { continue }
+            let n = Int64(position + 1)
+            guard
+                let expected = try db.first(
+                    "SELECT digest FROM _liaison_withheld WHERE sidx = ? AND seq = ? AND n = ?",
+                    [.integer(index), .integer(header.seq), .integer(n)], { $0.text(0) })
+            else { continue }
+            let digest = try store(change, of: origin, position: position, name: name)
+            guard digest == expected else {
+                throw LiaisonError(
+                    .invalidTransaction, "change \(position) of transaction \(name) does not match its signed digest: it was altered")
+            }
+            try db.run(
+                "DELETE FROM _liaison_withheld WHERE sidx = ? AND seq = ? AND n = ?",
+                [.integer(index), .integer(header.seq), .integer(n)])
+            try merge(change, from: origin, write: write)
+            added += 1
+        }
+        return added
+    }
+
+    /// Scopes this batch may write (the sender's write grant here); `nil` for any.
+    var writableScopes: Set<String>?
+
+    /// Checks and logs one received change; returns its digest.
+    private func store(_ change: ChangeRecord, of origin: VersionStore.Origin, position: Int, name: String) throws -> String {
+        guard let scope = change.scope, Scope.isValid(scope) else {
+            throw LiaisonError(.invalidTransaction, "a change of transaction \(name) has no valid scope")
+        }
+        let table = try replica.table(named: change.table)
+        if let writable = writableScopes {
+            let current = try replica.readRow(db, table: table, id: change.id)?["scope"]
+            let touched = [scope] + (current.flatMap { if case .text(let s) = $0 { [s] } else { nil } } ?? [])
+            for scope in touched where !Scope.allows(writable, scope) {
+                throw LiaisonError(
+                    .forbiddenScope,
+                    "transaction \(name) writes \(change.table) '\(change.id)' in scope '\(scope)', which this peer may not "
+                        + "write here; the whole batch was refused")
+            }
+        }
+        let values = try change.values.map { received in
+            var normalized: [String: CellValue] = [:]
+            for (name, value) in received { normalized[name] = Validation.normalized(value, for: try table.column(named: name)) }
+            return CanonicalJSON.object(normalized)
+        }
+        let levels: String? = if case .text(let text) = ChangeCodec.encodeLevels(change.levels) { text } else { nil }
+        let digest = TransactionDigest.change(
+            table: change.table, id: change.id, op: change.op.rawValue, scope: scope, values: values, levels: levels)
+        try db.run(
+            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls, scope, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                .integer(origin.site), .integer(origin.seq), .integer(Int64(position + 1)), .text(change.table),
+                .text(change.id), .text(change.op.rawValue), values.map { .text($0) } ?? .null,
+                levels.map { .text($0) } ?? .null, .text(scope), .text(digest),
+            ])
+        return digest
+    }
+
+    /// The pinned key of a site; a transaction from a site without one is refused.
+    private func publicKey(of siteID: String, site: String) throws -> Curve25519.Signing.PublicKey {
+        guard
+            let key = try db.first("SELECT public_key FROM _liaison_site WHERE site_id = ?", [.text(siteID)], { $0.optionalText(0) })
+                ?? nil
+        else {
+            throw LiaisonError(
+                .invalidTransaction,
+                "no public key is pinned for site \(site) (\(siteID)); its transactions cannot be verified and were refused")
+        }
+        return try SiteKey.publicKey(key)
     }
 
     /// Discards what the capture triggers recorded while remote changes were written.

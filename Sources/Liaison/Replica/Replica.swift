@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 
@@ -21,6 +22,10 @@ public final class Replica: @unchecked Sendable {
     let connection: Connection
     let queue: DispatchQueue
     let tables: [String: TableInfo]
+    /// Signs this replica's transactions.
+    let signingKey: Curve25519.Signing.PrivateKey
+    /// This replica's public key, base64.
+    public let publicKey: String
 
     private init(connection: Connection, clock: HybridClock, logger: Logger) throws {
         self.connection = connection
@@ -41,6 +46,11 @@ public final class Replica: @unchecked Sendable {
             let schemaJSON = meta["schema"],
             let schema = try? JSONDecoder().decode(SchemaDefinition.self, from: Data(schemaJSON.utf8))
         else { throw LiaisonError(.notAReplica, "'\(connection.path)' has an incomplete Liaison header") }
+        guard let privateKey = meta["private_key"], let publicKey = meta["public_key"] else {
+            throw LiaisonError(.notAReplica, "'\(connection.path)' has no signing key")
+        }
+        self.signingKey = try SiteKey.privateKey(privateKey)
+        self.publicKey = publicKey
         self.siteID = id
         self.siteCode = code
         self.schema = schema
@@ -67,13 +77,17 @@ public final class Replica: @unchecked Sendable {
             }
             let schemaJSON = String(decoding: try JSONEncoder().encode(schema), as: UTF8.self)
             let id = siteID ?? UUID().uuidString.lowercased()
+            let keys = SiteKey.generate()
             for (key, value) in [
+                ("private_key", keys.privateKey), ("public_key", keys.publicKey),
                 ("format", String(StorageLayout.formatVersion)), ("site_id", id), ("site_code", site.rawValue),
                 ("schema", schemaJSON), ("schema_version", String(schema.version)),
             ] {
                 try connection.run("INSERT INTO _liaison_meta VALUES (?, ?)", [.text(key), .text(value)])
             }
-            try connection.run("INSERT INTO _liaison_site(sidx, site_id, code) VALUES (1, ?, ?)", [.text(id), .text(site.rawValue)])
+            try connection.run(
+                "INSERT INTO _liaison_site(sidx, site_id, code, public_key) VALUES (1, ?, ?, ?)",
+                [.text(id), .text(site.rawValue), .text(keys.publicKey)])
             try connection.execute("COMMIT")
         } catch {
             try? FileManager.default.removeItem(atPath: path)
@@ -95,6 +109,12 @@ public final class Replica: @unchecked Sendable {
         }
         let connection = try Connection(path: path, create: false)
         connection.setBusyTimeout(busyTimeout)
+        // Check that it is a replica before changing anything about the file (journal mode).
+        do {
+            _ = try readMeta(connection)
+        } catch let error as LiaisonError where error.code == .notAReplica && !error.message.contains("_liaison_meta") {
+            throw LiaisonError(.notAReplica, "'\(path)' is not a SQLite database, so not a Liaison replica")
+        }
         try configure(connection)
         return try Replica(connection: connection, clock: clock, logger: logger)
     }
@@ -120,6 +140,11 @@ public final class Replica: @unchecked Sendable {
             meta[key] = value
         }
         return meta
+    }
+
+    /// Site code, site id, public key and its fingerprint.
+    public var identity: Identity {
+        Identity(site: siteCode.rawValue, siteID: siteID, publicKey: publicKey, fingerprint: SiteKey.fingerprint(publicKey))
     }
 
     // MARK: - Access

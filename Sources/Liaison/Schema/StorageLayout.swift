@@ -7,7 +7,8 @@ import Foundation
 ///   columns); `tbl = 0` names a conflict that the transaction resolves (in `pk`). The last row of
 ///   each local transaction carries its `seq`, `hlc` and `author`.
 /// - `_liaison_tx` and `_liaison_change`: the published change log, local and remote, in apply order
-///   (`ord`).
+///   (`ord`), signed by each origin and hash-chained per origin (`previous`, `digest`).
+/// - `_liaison_withheld`: digests of changes a peer withheld (outside this replica's scopes there).
 /// - `_liaison_version`: which transaction wrote each cell (`col` '' is the row's insert, '#' its
 ///   deletion while it stays deleted), and the cell's owner level for `owner-wins` tables.
 enum StorageLayout {
@@ -23,14 +24,19 @@ enum StorageLayout {
         INSERT INTO _liaison_state VALUES (1, 0, 1);
         CREATE TABLE _liaison_journal(
             id INTEGER PRIMARY KEY, tbl INTEGER NOT NULL, pk TEXT, mask INTEGER,
-            seq INTEGER, hlc INTEGER, author TEXT);
+            seq INTEGER, hlc INTEGER, author TEXT, scope TEXT);
         CREATE TABLE _liaison_tx(
             sidx INTEGER NOT NULL, seq INTEGER NOT NULL, hlc INTEGER NOT NULL, author TEXT NOT NULL,
             context TEXT NOT NULL, resolves TEXT, ord INTEGER NOT NULL UNIQUE, changes INTEGER NOT NULL,
+            previous TEXT, root TEXT NOT NULL, signature TEXT NOT NULL, digest TEXT NOT NULL,
             PRIMARY KEY (sidx, seq)) WITHOUT ROWID;
         CREATE TABLE _liaison_change(
             sidx INTEGER NOT NULL, seq INTEGER NOT NULL, n INTEGER NOT NULL,
             tbl TEXT NOT NULL, pk TEXT NOT NULL, op TEXT NOT NULL, vals TEXT, lvls TEXT,
+            scope TEXT NOT NULL, digest TEXT NOT NULL,
+            PRIMARY KEY (sidx, seq, n)) WITHOUT ROWID;
+        CREATE TABLE _liaison_withheld(
+            sidx INTEGER NOT NULL, seq INTEGER NOT NULL, n INTEGER NOT NULL, digest TEXT NOT NULL,
             PRIMARY KEY (sidx, seq, n)) WITHOUT ROWID;
         CREATE INDEX _liaison_change_row ON _liaison_change(tbl, pk);
         CREATE TABLE _liaison_version(
@@ -48,10 +54,11 @@ enum StorageLayout {
         CREATE TABLE _liaison_peer(
             name TEXT PRIMARY KEY NOT NULL, url TEXT NOT NULL, token TEXT NOT NULL, site_id TEXT,
             pull_cursor TEXT NOT NULL DEFAULT '0:0:0', push_cursor TEXT NOT NULL DEFAULT '0:0:0',
-            last_sync TEXT, last_error TEXT, read_scopes TEXT NOT NULL DEFAULT '*',
-            write_scopes TEXT NOT NULL DEFAULT '*') WITHOUT ROWID;
+            last_sync TEXT, last_error TEXT, read_scopes TEXT NOT NULL DEFAULT 'public',
+            write_scopes TEXT NOT NULL DEFAULT 'public', public_key TEXT) WITHOUT ROWID;
+        CREATE TABLE _liaison_nonce(mac TEXT PRIMARY KEY NOT NULL, seen INTEGER NOT NULL) WITHOUT ROWID;
         CREATE TABLE _liaison_staging(
-            origin TEXT NOT NULL, seq INTEGER NOT NULL, n INTEGER NOT NULL, header TEXT, change TEXT,
+            origin TEXT NOT NULL, seq INTEGER NOT NULL, n INTEGER NOT NULL, header TEXT, change TEXT, progress INTEGER,
             PRIMARY KEY (origin, seq, n)) WITHOUT ROWID;
         """
 }

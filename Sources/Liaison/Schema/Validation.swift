@@ -98,6 +98,21 @@ enum Validation {
 
 /// Sharing scopes: `public`, `eu`, `gctf`, `coalition`, `bilateral:NL-MA`, …
 public enum Scope {
+    /// Whether a grant (`nil` or containing `*` for every scope) allows `scope`.
+    public static func allows(_ grant: Set<String>?, _ scope: String) -> Bool {
+        guard let grant else { return true }
+        return grant.contains("*") || grant.contains(scope)
+    }
+
+    /// Parses a grant such as `public,eu,bilateral:NL-MA` or `*`.
+    public static func parseGrant(_ text: String) throws -> Set<String> {
+        let scopes = Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        for scope in scopes where scope != "*" && !isValid(scope) {
+            throw LiaisonError(.invalidInput, "invalid scope '\(scope)': use lower-case words such as public, eu, bilateral:NL-MA")
+        }
+        return scopes
+    }
+
     /// Lower-case letters, digits, `-`, `_`, `:` and upper-case site codes after a colon; 1 to 64 characters.
     public static func isValid(_ scope: String) -> Bool {
         guard (1...64).contains(scope.count), let first = scope.unicodeScalars.first, first.properties.isLowercase else {

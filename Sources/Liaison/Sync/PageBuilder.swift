@@ -1,10 +1,13 @@
 import Foundation
 
-/// Reads a page of the change log in apply order, within byte and change limits. A transaction
-/// larger than a page travels in pieces; the cursor then points inside it.
+/// Reads a page of the change log in apply order, within byte and change limits, showing a peer
+/// only the changes in scopes it may read. A transaction larger than a page travels in pieces; the
+/// cursor then points inside it. Withheld changes travel as their signed digests only.
 struct PageBuilder {
     let db: Connection
     let limits: PageLimits
+    /// Scopes the requester may read; `nil` for all.
+    let readable: Set<String>?
 
     private struct Header {
         var order: Int64
@@ -15,60 +18,169 @@ struct PageBuilder {
         var context: String
         var resolves: String?
         var total: Int
+        var previous: String?
+        var signature: String
     }
 
-    func page(after cursor: SyncCursor, excluding vector: VersionVector) throws -> PullResponse {
+    private static let headerColumns = "ord, sidx, seq, hlc, author, context, resolves, changes, previous, signature"
+
+    private func readHeader(_ s: Statement) -> Header {
+        Header(
+            order: s.int64(0), site: s.int64(1), seq: s.int64(2), hlc: s.int64(3), author: s.text(4), context: s.text(5),
+            resolves: s.optionalText(6), total: s.int(7), previous: s.optionalText(8), signature: s.text(9))
+    }
+
+    func page(after cursor: SyncCursor, excluding vector: VersionVector, wanted: [WantedTransaction] = []) throws -> PullResponse {
         let sites = try SiteDirectory(db: db)
         var records: [TransactionRecord] = []
         var changeCount = 0
         var bytes = 0
+        var origins: Set<Int64> = []
+        func finish(_ cursor: SyncCursor, hasMore: Bool) throws -> PullResponse {
+            PullResponse(transactions: records, cursor: cursor.description, hasMore: hasMore, keys: try keys(for: origins, sites))
+        }
+        // Changes the requester holds only as digests, which this server may now send.
+        for want in wanted {
+            guard let site = sites.existingIndex(of: want.origin),
+                let header = try db.first(
+                    "SELECT \(Self.headerColumns) FROM _liaison_tx WHERE sidx = ? AND seq = ?", [.integer(site), .integer(want.seq)],
+                    readHeader)
+            else { continue }
+            var (record, _) = try piece(
+                header, sites: sites, from: .start, room: Int(Int32.max), bytes: &bytes, forceIndex: true,
+                only: want.missing.map { Set($0.prefix(10_000)) })
+            guard !record.changes.isEmpty else { continue }
+            record.span = record.total
+            origins.insert(header.site)
+            changeCount += record.changes.count
+            records.append(record)
+        }
         var position = cursor
-        let headers = try db.prepare(
-            "SELECT ord, sidx, seq, hlc, author, context, resolves, changes FROM _liaison_tx WHERE ord >= ? ORDER BY ord")
+        let headers = try db.prepare("SELECT \(Self.headerColumns) FROM _liaison_tx WHERE ord >= ? ORDER BY ord")
         try headers.bind([.integer(cursor.offset > 0 ? cursor.order : cursor.order + 1)])
         while try headers.step() {
-            let header = Header(
-                order: headers.int64(0), site: headers.int64(1), seq: headers.int64(2), hlc: headers.int64(3),
-                author: headers.text(4), context: headers.text(5), resolves: headers.optionalText(6), total: headers.int(7))
-            if changeCount >= limits.maxChanges || bytes >= limits.maxBytes {
-                return PullResponse(transactions: records, cursor: position.description, hasMore: true)
-            }
+            let header = readHeader(headers)
+            if changeCount >= limits.maxChanges || bytes >= limits.maxBytes { return try finish(position, hasMore: true) }
             let site = sites.site(header.site)
             let resuming = cursor.offset > 0 && header.order == cursor.order
             if vector[site.id] >= header.seq {
                 position = SyncCursor(order: header.order, lastChange: 0, offset: 0)
                 continue
             }
-            var record = TransactionRecord(
-                origin: site.id, site: site.code, seq: header.seq, hlc: HybridTimestamp(rawValue: header.hlc),
-                author: header.author, context: try ChangeCodec.decodeContext(header.context),
-                resolves: ConflictStore.decodeIDs(header.resolves), total: header.total,
-                offset: resuming ? cursor.offset : 0, changes: [])
-            bytes += 200 + header.context.utf8.count
-            var last = resuming ? cursor.lastChange : 0
-            let room = max(1, limits.maxChanges - changeCount)
-            let rows = try db.query(
-                "SELECT n, tbl, pk, op, vals, lvls FROM _liaison_change WHERE sidx = ? AND seq = ? AND n > ? ORDER BY n LIMIT ?",
-                [.integer(header.site), .integer(header.seq), .integer(last), .integer(Int64(room))]
-            ) { ($0.int64(0), $0.text(1), $0.text(2), $0.text(3), $0.optionalText(4), $0.optionalText(5)) }
-            for (n, table, pk, op, vals, levels) in rows {
-                if bytes >= limits.maxBytes && !record.changes.isEmpty { break }
-                record.changes.append(
-                    ChangeRecord(
-                        table: table, id: pk, op: ChangeRecord.Operation(rawValue: op) ?? .update,
-                        values: try ChangeCodec.decodeValues(vals), levels: try ChangeCodec.decodeLevels(levels)))
-                bytes += 40 + table.utf8.count + pk.utf8.count + (vals?.utf8.count ?? 0)
-                last = n
-            }
+            let start = resuming ? cursor : SyncCursor(order: header.order, lastChange: 0, offset: 0)
+            let (record, lastN) = try piece(
+                header, sites: sites, from: start, room: max(1, limits.maxChanges - changeCount), bytes: &bytes, forceIndex: false)
+            origins.insert(header.site)
             changeCount += record.changes.count
             records.append(record)
             if record.isLastPiece {
                 position = SyncCursor(order: header.order, lastChange: 0, offset: 0)
             } else {
-                position = SyncCursor(order: header.order, lastChange: last, offset: record.offset + record.changes.count)
-                return PullResponse(transactions: records, cursor: position.description, hasMore: true)
+                position = SyncCursor(order: header.order, lastChange: lastN, offset: record.offset + record.covered)
+                return try finish(position, hasMore: true)
             }
         }
-        return PullResponse(transactions: records, cursor: position.description, hasMore: false)
+        return try finish(position, hasMore: false)
+    }
+
+    /// One transaction, or the piece of it that fits, from `start`; and the log number of the last
+    /// change read (for the cursor).
+    private func piece(
+        _ header: Header, sites: SiteDirectory, from start: SyncCursor, room: Int, bytes: inout Int, forceIndex: Bool,
+        only positions: Set<Int>? = nil
+    ) throws -> (TransactionRecord, Int64) {
+        let site = sites.site(header.site)
+        var record = TransactionRecord(
+            origin: site.id, site: site.code, seq: header.seq, hlc: HybridTimestamp(rawValue: header.hlc),
+            author: header.author, context: try ChangeCodec.decodeContext(header.context),
+            resolves: ConflictStore.decodeIDs(header.resolves), total: header.total, offset: start.offset, changes: [],
+            previous: header.previous, signature: header.signature)
+        bytes += 300 + header.context.utf8.count
+        let isLocal = header.site == 1
+        var rank = start.offset
+        var last = start.lastChange
+        var covered = start.offset
+        var withheld = false
+        let scan = max(room, 1) * 4
+        let rows = try db.query(
+            "SELECT n, tbl, pk, op, vals, lvls, scope FROM _liaison_change WHERE sidx = ? AND seq = ? AND n > ? ORDER BY n LIMIT ?",
+            [.integer(header.site), .integer(header.seq), .integer(last), .integer(Int64(scan))]
+        ) { ($0.int64(0), $0.text(1), $0.text(2), $0.text(3), $0.optionalText(4), $0.optionalText(5), $0.text(6)) }
+        var finished = rows.count < scan
+        for (n, table, pk, op, vals, levels, scope) in rows {
+            if record.changes.count >= room || (bytes >= limits.maxBytes && !record.changes.isEmpty) {
+                finished = false
+                break
+            }
+            let position = isLocal ? rank : Int(n) - 1
+            rank += 1
+            last = n
+            covered = position + 1
+            guard Scope.allows(readable, scope), positions?.contains(position) ?? true else {
+                withheld = true
+                continue
+            }
+            record.changes.append(
+                ChangeRecord(
+                    table: table, id: pk, op: ChangeRecord.Operation(rawValue: op) ?? .update,
+                    values: try ChangeCodec.decodeValues(vals), levels: try ChangeCodec.decodeLevels(levels), scope: scope,
+                    index: position))
+            bytes += 60 + table.utf8.count + pk.utf8.count + (vals?.utf8.count ?? 0)
+        }
+        if finished { covered = header.total }
+        let heldOnlyInPart =
+            try isLocal
+            ? false
+            : db.first(
+                "SELECT 1 FROM _liaison_withheld WHERE sidx = ? AND seq = ? LIMIT 1", [.integer(header.site), .integer(header.seq)]
+            ) { _ in true } ?? false
+        let gaps = heldOnlyInPart
+        if withheld || gaps || forceIndex || covered - start.offset != record.changes.count {
+            record.span = covered - start.offset
+        } else {
+            for index in record.changes.indices { record.changes[index].index = nil }
+        }
+        if finished, try withheld || gaps || hasUnreadable(header) {
+            record.digests = try digests(header, isLocal: isLocal)
+        }
+        return (record, last)
+    }
+
+    /// Whether any change of the transaction lies outside the requester's scopes.
+    private func hasUnreadable(_ header: Header) throws -> Bool {
+        guard let readable, !readable.contains("*") else { return false }
+        let scopes = try db.query(
+            "SELECT DISTINCT scope FROM _liaison_change WHERE sidx = ? AND seq = ?", [.integer(header.site), .integer(header.seq)]
+        ) { $0.text(0) }
+        return scopes.contains { !readable.contains($0) }
+    }
+
+    /// Every change digest of the transaction by position, held or withheld.
+    private func digests(_ header: Header, isLocal: Bool) throws -> [String] {
+        let key: [CellValue] = [.integer(header.site), .integer(header.seq)]
+        if isLocal {
+            return try db.query("SELECT digest FROM _liaison_change WHERE sidx = ? AND seq = ? ORDER BY n", key) { $0.text(0) }
+        }
+        var byPosition: [Int: String] = [:]
+        for (n, digest) in try db.query(
+            "SELECT n, digest FROM _liaison_change WHERE sidx = ? AND seq = ? UNION ALL "
+                + "SELECT n, digest FROM _liaison_withheld WHERE sidx = ? AND seq = ?", key + key, { ($0.int(0), $0.text(1)) })
+        {
+            byPosition[n - 1] = digest
+        }
+        return (0..<header.total).map { byPosition[$0] ?? "" }
+    }
+
+    private func keys(for origins: Set<Int64>, _ sites: SiteDirectory) throws -> [String: SiteKeyRecord]? {
+        guard !origins.isEmpty else { return nil }
+        var keys: [String: SiteKeyRecord] = [:]
+        for origin in origins {
+            if let key = try db.first("SELECT site_id, code, public_key FROM _liaison_site WHERE sidx = ?", [.integer(origin)], {
+                $0.isNull(2) ? nil : ($0.text(0), SiteKeyRecord(site: $0.text(1), key: $0.text(2)))
+            }) ?? nil {
+                keys[key.0] = key.1
+            }
+        }
+        return keys
     }
 }

@@ -8,11 +8,22 @@ public struct PeerRecord: Sendable, Hashable {
     public var siteID: String?
     public var pullCursor: String
     public var pushCursor: String
+    /// Scopes the peer may receive from this replica (`*` for all).
+    public var readScopes: Set<String>
+    /// Scopes the peer may write into this replica (`*` for all).
+    public var writeScopes: Set<String>
 }
 
 extension Replica {
     /// Registers a peer (or updates its URL and token). The token authenticates both ways.
-    public func addPeer(name: String, url: String, token: String, siteID: String? = nil) throws {
+    ///
+    /// A new peer may read and write the `public` scope only unless `read`/`write` say otherwise;
+    /// `grant` changes it later. `publicKey` pins the peer's key (else it is pinned on first contact).
+    public func addPeer(
+        name: String, url: String, token: String, siteID: String? = nil, read: Set<String> = ["public"],
+        write: Set<String> = ["public"], publicKey: String? = nil
+    ) throws {
+        if let publicKey { _ = try SiteKey.publicKey(publicKey) }
         guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
             throw LiaisonError(.invalidInput, "invalid peer name '\(name)': use letters, digits, '-', '_' or '.'")
         }
@@ -25,20 +36,64 @@ extension Replica {
         try withConnection { db in
             try db.run(
                 """
-                INSERT INTO _liaison_peer(name, url, token, site_id) VALUES (?, ?, ?, ?)
+                INSERT INTO _liaison_peer(name, url, token, site_id, read_scopes, write_scopes, public_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(name) DO UPDATE SET url = excluded.url, token = excluded.token,
-                    site_id = coalesce(excluded.site_id, site_id)
-                """, [.text(name), .text(url), .text(token), siteID.map { .text($0) } ?? .null])
+                    site_id = coalesce(excluded.site_id, site_id), public_key = coalesce(excluded.public_key, public_key)
+                """,
+                [
+                    .text(name), .text(url), .text(token), siteID.map { .text($0) } ?? .null, .text(Self.grantText(read)),
+                    .text(Self.grantText(write)), publicKey.map { .text($0) } ?? .null,
+                ])
+        }
+    }
+
+    /// Sets what a peer may read from and write into this replica.
+    public func grant(peer: String, read: Set<String>, write: Set<String>) throws {
+        try withConnection { db in
+            try db.run(
+                "UPDATE _liaison_peer SET read_scopes = ?, write_scopes = ? WHERE name = ?",
+                [.text(Self.grantText(read)), .text(Self.grantText(write)), .text(peer)])
+            guard db.changes > 0 else {
+                throw LiaisonError(.invalidInput, "no peer '\(peer)'; add it first with 'liaison peer add'")
+            }
+        }
+    }
+
+    static func grantText(_ scopes: Set<String>) -> String { scopes.sorted().joined(separator: ",") }
+
+    /// Pins another site's key, learnt out of band (`liaison identity` on the other side).
+    public func pinKey(of identity: Identity) throws {
+        try withConnection { db in
+            try transaction(db) { try pin([identity.siteID: SiteKeyRecord(site: identity.site, key: identity.publicKey)], db) }
+        }
+    }
+
+    /// Pins the key a peer presented (first contact), or checks it against the pinned one.
+    public func pinPeerKey(peer: String, siteID: String, site: String, key: String) throws {
+        try withConnection { db in
+            let pinned = try db.first("SELECT public_key FROM _liaison_peer WHERE name = ?", [.text(peer)]) { $0.optionalText(0) }
+            if case .some(.some(let existing)) = pinned, existing != key {
+                throw LiaisonError(
+                    .unauthorized,
+                    "peer \(peer) presents key \(SiteKey.fingerprint(key)), not the pinned \(SiteKey.fingerprint(existing)); "
+                        + "refusing to sync")
+            }
+            try db.run("UPDATE _liaison_peer SET public_key = ? WHERE name = ?", [.text(key), .text(peer)])
+            try transaction(db) { try pin([siteID: SiteKeyRecord(site: site, key: key)], db) }
         }
     }
 
     /// Every registered peer, by name.
     public func peers() throws -> [PeerRecord] {
         try withConnection { db in
-            try db.query("SELECT name, url, token, site_id, pull_cursor, push_cursor FROM _liaison_peer ORDER BY name") {
+            try db.query(
+                "SELECT name, url, token, site_id, pull_cursor, push_cursor, read_scopes, write_scopes FROM _liaison_peer ORDER BY name"
+            ) {
                 PeerRecord(
                     name: $0.text(0), url: $0.text(1), token: $0.text(2), siteID: $0.optionalText(3),
-                    pullCursor: $0.text(4), pushCursor: $0.text(5))
+                    pullCursor: $0.text(4), pushCursor: $0.text(5), readScopes: (try? Scope.parseGrant($0.text(6))) ?? [],
+                    writeScopes: (try? Scope.parseGrant($0.text(7))) ?? [])
             }
         }
     }

@@ -34,30 +34,45 @@ extension Replica {
 
     /// A page of transactions after `cursor` in this replica's apply order, skipping those the
     /// requester has (`vector`). Publishes captured local edits first.
-    public func changes(after cursor: SyncCursor, excluding vector: VersionVector, limits: PageLimits = PageLimits()) throws
-        -> PullResponse
-    {
+    public func changes(
+        after cursor: SyncCursor, excluding vector: VersionVector, limits: PageLimits = PageLimits(),
+        readable: Set<String>? = nil, wanted: [WantedTransaction] = []
+    ) throws -> PullResponse {
         try withConnection { db in
             try publishIfNeeded(db)
-            return try transactionOfReads(db) { try PageBuilder(db: db, limits: limits).page(after: cursor, excluding: vector) }
+            return try transactionOfReads(db) {
+                try PageBuilder(db: db, limits: limits, readable: readable).page(after: cursor, excluding: vector, wanted: wanted)
+            }
         }
     }
 
     /// Applies a batch of transactions (or pieces of them) in one SQLite transaction: all of it or
-    /// nothing. Transactions applied before are skipped; pieces of an unfinished transaction are staged
-    /// until its last piece arrives. `peerCursor` is stored in the same transaction.
-    public func apply(_ records: [TransactionRecord], savingPullCursor peerCursor: (peer: String, cursor: String)? = nil) throws
-        -> ApplyResult
-    {
+    /// nothing. Transactions applied before are skipped (or complete what a peer had withheld);
+    /// pieces of an unfinished transaction are staged until its last piece arrives.
+    ///
+    /// - Parameters:
+    ///   - keys: public keys sent with the batch; unknown sites are pinned, a different key for a
+    ///     pinned site refuses the batch.
+    ///   - writableScopes: the scopes the sender may write here (`nil` for any); a change outside
+    ///     them refuses the whole batch.
+    ///   - peerCursor: a pull cursor stored in the same transaction.
+    public func apply(
+        _ records: [TransactionRecord], keys: [String: SiteKeyRecord]? = nil, writableScopes: Set<String>? = nil,
+        savingPullCursor peerCursor: (peer: String, cursor: String)? = nil
+    ) throws -> ApplyResult {
         try withConnection { db in
             try publishIfNeeded(db)
             return try transaction(db) {
+                try pin(keys ?? [:], db)
                 let applier = try TransactionApplier(replica: self, db: db)
+                applier.writableScopes = writableScopes
                 var result = ApplyResult(applied: 0, skipped: 0, staged: 0, vector: VersionVector())
                 for record in records {
                     if record.isComplete {
                         if try applier.check(record) {
                             try applier.apply(record, changes: record.changes)
+                            result.applied += 1
+                        } else if try applier.applyLate(record) > 0 {
                             result.applied += 1
                         } else {
                             result.skipped += 1
@@ -79,6 +94,53 @@ extension Replica {
         }
     }
 
+    /// Pins keys of sites seen for the first time; refuses a key that differs from a pinned one.
+    func pin(_ keys: [String: SiteKeyRecord], _ db: Connection) throws {
+        for (siteID, record) in keys.sorted(by: { $0.key < $1.key }) {
+            guard SiteCode(record.site) != nil, !siteID.isEmpty else {
+                throw LiaisonError(.invalidTransaction, "a key record names an invalid site '\(record.site)'")
+            }
+            _ = try SiteKey.publicKey(record.key)
+            let pinned = try db.first("SELECT public_key FROM _liaison_site WHERE site_id = ?", [.text(siteID)]) {
+                $0.optionalText(0)
+            }
+            switch pinned {
+            case .some(.some(let key)) where key != record.key:
+                throw LiaisonError(
+                    .invalidTransaction,
+                    "site \(record.site) (\(siteID)) presents a key other than the one pinned here; the batch was refused")
+            case .some(.some):
+                continue
+            case .some(.none):
+                try db.run("UPDATE _liaison_site SET public_key = ? WHERE site_id = ?", [.text(record.key), .text(siteID)])
+            case .none:
+                try db.run(
+                    "INSERT INTO _liaison_site(site_id, code, public_key) VALUES (?, ?, ?)",
+                    [.text(siteID), .text(record.site), .text(record.key)])
+            }
+        }
+    }
+
+    /// Transactions this replica holds with changes a peer withheld, oldest first (at most `limit`).
+    public func wantedTransactions(limit: Int = 200) throws -> [WantedTransaction] {
+        try withConnection { db in
+            var wanted: [WantedTransaction] = []
+            for (origin, seq, n) in try db.query(
+                """
+                SELECT s.site_id, w.seq, w.n FROM _liaison_withheld w JOIN _liaison_site s ON s.sidx = w.sidx
+                ORDER BY w.sidx, w.seq, w.n LIMIT ?
+                """, [.integer(Int64(limit * 20))], { ($0.text(0), $0.int64(1), $0.int(2)) })
+            {
+                if let last = wanted.last, last.origin == origin, last.seq == seq {
+                    wanted[wanted.count - 1].missing?.append(n - 1)
+                } else if wanted.count < limit {
+                    wanted.append(WantedTransaction(origin: origin, seq: seq, missing: [n - 1]))
+                }
+            }
+            return wanted
+        }
+    }
+
     /// Runs reads in one snapshot.
     func transactionOfReads<T>(_ db: Connection, _ body: () throws -> T) throws -> T {
         try db.execute("BEGIN")
@@ -93,45 +155,54 @@ struct Staging {
 
     /// Stores a piece; when it completes its transaction, applies the whole and returns `true`.
     func add(_ record: TransactionRecord, applier: TransactionApplier) throws -> Bool {
-        guard record.total >= 0, record.offset >= 0, record.offset + record.changes.count <= record.total else {
+        guard record.total >= 0, record.offset >= 0, record.offset + record.covered <= record.total,
+            record.changes.count <= record.covered
+        else {
             throw LiaisonError(
                 .invalidTransaction,
-                "a piece of \(record.site)#\(record.seq) holds changes \(record.offset)..<\(record.offset + record.changes.count) "
+                "a piece of \(record.site)#\(record.seq) covers positions \(record.offset)..<\(record.offset + record.covered) "
                     + "of a transaction of \(record.total)")
         }
         if try applier.hasApplied(origin: record.origin, seq: record.seq) { return false }
-        let held = try db.first(
-            "SELECT count(*) FROM _liaison_staging WHERE origin = ? AND seq = ? AND n > 0",
-            [.text(record.origin), .integer(record.seq)]) { $0.int(0) } ?? 0
-        guard record.offset <= held else {
+        let key: [CellValue] = [.text(record.origin), .integer(record.seq)]
+        let progress = try db.first("SELECT progress FROM _liaison_staging WHERE origin = ? AND seq = ? AND n = 0", key) {
+            $0.int(0)
+        } ?? 0
+        guard record.offset <= progress else {
             throw LiaisonError(
                 .invalidTransaction,
-                "a piece of \(record.site)#\(record.seq) starts at change \(record.offset) but only \(held) are held; resend from \(held)")
+                "a piece of \(record.site)#\(record.seq) starts at change \(record.offset) but only \(progress) are held; resend from \(progress)")
         }
-        if record.offset == 0 {
-            var header = record
-            header.changes = []
-            try db.run(
-                "INSERT OR IGNORE INTO _liaison_staging(origin, seq, n, header) VALUES (?, ?, 0, ?)",
-                [.text(record.origin), .integer(record.seq), .text(try WireJSON.string(header))])
-        }
+        var header = record
+        header.changes = []
+        try db.run(
+            """
+            INSERT INTO _liaison_staging(origin, seq, n, header, progress) VALUES (?, ?, 0, ?, ?)
+            ON CONFLICT(origin, seq, n) DO UPDATE SET progress = max(progress, excluded.progress),
+                header = CASE WHEN excluded.progress > progress THEN excluded.header ELSE header END
+            """, key + [.text(try WireJSON.string(header)), .integer(Int64(record.offset + record.covered))])
         for (position, change) in record.changes.enumerated() {
+            let n = Int64((change.index ?? (record.offset + position)) + 1)
             try db.run(
                 "INSERT OR IGNORE INTO _liaison_staging(origin, seq, n, change) VALUES (?, ?, ?, ?)",
-                [.text(record.origin), .integer(record.seq), .integer(Int64(record.offset + position + 1)), .text(try WireJSON.string(change))])
+                key + [.integer(n), .text(try WireJSON.string(change))])
         }
         guard record.isLastPiece else { return false }
         guard try applier.check(record) else { return false }
-        var header = record
+        header = record
         header.offset = 0
+        header.span = nil
         header.changes = []
-        let statement = try db.prepare(
-            "SELECT change FROM _liaison_staging WHERE origin = ? AND seq = ? AND n > 0 ORDER BY n")
-        try statement.bind([.text(record.origin), .integer(record.seq)])
-        let changes = StatementSequence(statement: statement) { try WireJSON.decode(ChangeRecord.self, from: $0.text(0)) }
+        let statement = try db.prepare("SELECT n, change FROM _liaison_staging WHERE origin = ? AND seq = ? AND n > 0 ORDER BY n")
+        try statement.bind(key)
+        let changes = StatementSequence(statement: statement) { row -> ChangeRecord in
+            var change = try WireJSON.decode(ChangeRecord.self, from: row.text(1))
+            change.index = row.int(0) - 1
+            return change
+        }
         try applier.apply(header, changes: changes)
         try changes.rethrow()
-        try db.run("DELETE FROM _liaison_staging WHERE origin = ? AND seq = ?", [.text(record.origin), .integer(record.seq)])
+        try db.run("DELETE FROM _liaison_staging WHERE origin = ? AND seq = ?", key)
         return true
     }
 }

@@ -28,7 +28,9 @@ struct CloneCommand: AsyncParsableCommand {
             let replica = try Replica.create(at: database, site: SiteCode(site)!, schema: schema)
             let peerName = name ?? status.site
             do {
-                try replica.addPeer(name: peerName, url: url, token: token, siteID: status.siteID)
+                try replica.addPeer(
+                    name: peerName, url: url, token: token, siteID: status.siteID, read: ["*"], write: ["*"],
+                    publicKey: status.publicKey)
                 let peer = try replica.peers().first { $0.name == peerName }!
                 let report = try await SyncDriver(replica: replica).sync(with: peer)
                 print("cloned \(report.pulledTransactions) transactions (\(report.pulledChanges) changes) from \(status.site) into \(database); peer '\(peerName)' registered")

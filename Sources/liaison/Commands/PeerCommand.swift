@@ -12,12 +12,27 @@ struct PeerCommand: AsyncParsableCommand {
         @OptionGroup var replica: ReplicaArgument
         @Argument(help: "A name for the peer, e.g. MA-DGST.") var name: String
         @Argument(help: "Where the peer serves, e.g. http://127.0.0.1:8081.") var url: String
-        @Option(help: "The bearer token shared with the peer (at least 8 characters).") var token: String
+        @Option(help: "The secret token shared with the peer (at least 8 characters); it signs every request.")
+        var token: String
+        @Option(help: "The peer's public key from 'liaison identity' (else pinned on first contact).") var key: String?
+        @Option(help: "Scopes the peer may receive from this replica (default public).") var read = "public"
+        @Option(help: "Scopes the peer may write into this replica (default public).") var write = "public"
+
+        func validate() throws {
+            do {
+                _ = try Scope.parseGrant(read)
+                _ = try Scope.parseGrant(write)
+            } catch let error as LiaisonError {
+                throw ValidationError(error.message)
+            }
+        }
 
         func run() async throws {
             try await CLI.run {
-                try CLI.open(replica.database).addPeer(name: name, url: url, token: token)
-                print("peer \(name) at \(url)")
+                try CLI.open(replica.database).addPeer(
+                    name: name, url: url, token: token, read: try Scope.parseGrant(read), write: try Scope.parseGrant(write),
+                    publicKey: key)
+                print("peer \(name) at \(url) (reads \(read); writes \(write))")
             }
         }
     }

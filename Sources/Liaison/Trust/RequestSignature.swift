@@ -1,0 +1,105 @@
+import Crypto
+import Foundation
+
+/// How a peer proves itself on every request without sending its token: an HMAC-SHA256, keyed by
+/// the shared token, over the method, path, a timestamp, a nonce and the body's SHA-256.
+///
+/// `Authorization: Liaison key=<token id>, ts=<ms>, nonce=<hex>, sig=<base64>`. The server accepts
+/// it only within `window` of its own clock and only once (a captured request sent again is refused).
+public struct RequestSignature: Sendable, Hashable {
+    public var keyID: String
+    public var timestamp: Int64
+    public var nonce: String
+    public var signature: String
+
+    /// How far a request's timestamp may be from the server's clock.
+    public static let window: Int64 = 300_000
+
+    /// The public name of a token: the first 16 hex digits of its SHA-256 (the token itself never travels).
+    public static func keyID(forToken token: String) -> String {
+        String(SiteKey.sha256Hex(Data(token.utf8)).prefix(16))
+    }
+
+    /// Signs a request.
+    public static func sign(token: String, method: String, path: String, body: Data, now: Int64) -> RequestSignature {
+        let nonce = (0..<12).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        return RequestSignature(
+            keyID: keyID(forToken: token), timestamp: now, nonce: nonce,
+            signature: mac(token: token, method: method, path: path, timestamp: now, nonce: nonce, body: body))
+    }
+
+    static func mac(token: String, method: String, path: String, timestamp: Int64, nonce: String, body: Data) -> String {
+        let message = "\(method)\n\(path)\n\(timestamp)\n\(nonce)\n\(SiteKey.sha256Hex(body))"
+        let code = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: Data(token.utf8)))
+        return Data(code).base64EncodedString()
+    }
+
+    /// Whether this signature was made with `token` for this request.
+    public func isValid(token: String, method: String, path: String, body: Data) -> Bool {
+        let expected = Self.mac(token: token, method: method, path: path, timestamp: timestamp, nonce: nonce, body: body)
+        let a = Array(expected.utf8)
+        let b = Array(signature.utf8)
+        guard a.count == b.count else { return false }
+        return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    /// The header value.
+    public var headerValue: String { "Liaison key=\(keyID), ts=\(timestamp), nonce=\(nonce), sig=\(signature)" }
+
+    /// Parses a header value; `nil` when it is not of this form.
+    public init?(header: String) {
+        guard header.hasPrefix("Liaison ") else { return nil }
+        var fields: [String: String] = [:]
+        for part in header.dropFirst("Liaison ".count).split(separator: ",") {
+            let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1).map(String.init)
+            if pair.count == 2 { fields[pair[0]] = pair[1] }
+        }
+        guard let key = fields["key"], let ts = fields["ts"].flatMap(Int64.init), let nonce = fields["nonce"],
+            let sig = fields["sig"], nonce.count <= 64, key.count <= 64
+        else { return nil }
+        self.init(keyID: key, timestamp: ts, nonce: nonce, signature: sig)
+    }
+
+    public init(keyID: String, timestamp: Int64, nonce: String, signature: String) {
+        self.keyID = keyID
+        self.timestamp = timestamp
+        self.nonce = nonce
+        self.signature = signature
+    }
+}
+
+extension Replica {
+    /// The peer a request signature names, if its HMAC verifies; the timestamp and replay checks are
+    /// the caller's (see `ReplayGuard`).
+    public func peer(for signature: RequestSignature, method: String, path: String, body: Data) throws -> PeerRecord? {
+        try peers().first {
+            RequestSignature.keyID(forToken: $0.token) == signature.keyID
+                && signature.isValid(token: $0.token, method: method, path: path, body: body)
+        }
+    }
+}
+
+/// Remembers request signatures seen within the window, so each is accepted once.
+public final class ReplayGuard: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [String: Int64] = [:]
+
+    public init() {}
+
+    /// Checks the timestamp against `now` and records the signature; throws when stale or replayed.
+    public func admit(_ signature: RequestSignature, now: Int64) throws {
+        guard abs(now - signature.timestamp) <= RequestSignature.window else {
+            throw LiaisonError(
+                .unauthorized,
+                "the request's timestamp is \((signature.timestamp - now) / 1000) s from this server's clock (allowed: "
+                    + "\(RequestSignature.window / 1000) s); check the clocks, then send a fresh request")
+        }
+        lock.lock()
+        defer { lock.unlock() }
+        if seen.count > 10_000 { seen = seen.filter { now - $0.value <= RequestSignature.window } }
+        guard seen[signature.signature] == nil else {
+            throw LiaisonError(.unauthorized, "this request was sent before (replayed); send a freshly signed request")
+        }
+        seen[signature.signature] = signature.timestamp
+    }
+}

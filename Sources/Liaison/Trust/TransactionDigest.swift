@@ -1,0 +1,53 @@
+import Crypto
+import Foundation
+
+/// What a transaction's signature covers, in canonical bytes.
+///
+/// Each change has a digest: SHA-256 of its canonical JSON (table, id, op, scope, values, levels).
+/// The header names the root of those digests, so a peer that withholds changes outside a
+/// receiver's scopes can still prove the rest: it sends the withheld changes' digests instead.
+/// The header also names the digest of the origin's previous transaction, chaining each origin's
+/// log; the transaction's own digest is the SHA-256 of its header bytes.
+enum TransactionDigest {
+    /// The digest of one change, from its canonical parts (`values`/`levels` as canonical JSON text).
+    static func change(table: String, id: String, op: String, scope: String?, values: String?, levels: String?) -> String {
+        var out = "{\"id\":" + CanonicalJSON.string(id)
+        if let levels { out += ",\"levels\":" + levels }
+        out += ",\"op\":" + CanonicalJSON.string(op)
+        if let scope { out += ",\"scope\":" + CanonicalJSON.string(scope) }
+        out += ",\"table\":" + CanonicalJSON.string(table)
+        if let values { out += ",\"values\":" + values }
+        out += "}"
+        return SiteKey.sha256Hex(Data(out.utf8))
+    }
+
+    /// The root of a transaction's change digests, in order.
+    static func root(_ digests: [String]) -> String {
+        var hasher = SHA256()
+        for digest in digests { hasher.update(data: Data(digest.utf8)) }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The signed bytes of a transaction header.
+    static func header(
+        origin: String, site: String, seq: Int64, hlc: Int64, author: String, context: String, resolves: [String]?,
+        previous: String?, root: String, total: Int
+    ) -> Data {
+        var out = "{\"author\":" + CanonicalJSON.string(author) + ",\"context\":" + context + ",\"hlc\":" + String(hlc)
+            + ",\"origin\":" + CanonicalJSON.string(origin)
+        if let previous { out += ",\"previous\":" + CanonicalJSON.string(previous) }
+        if let resolves, !resolves.isEmpty { out += ",\"resolves\":" + ConflictStore.encodeIDs(resolves) }
+        out += ",\"root\":" + CanonicalJSON.string(root) + ",\"seq\":" + String(seq) + ",\"site\":"
+            + CanonicalJSON.string(site) + ",\"total\":" + String(total) + "}"
+        return Data(out.utf8)
+    }
+
+    static func sign(_ header: Data, with key: Curve25519.Signing.PrivateKey) throws -> String {
+        try key.signature(for: header).base64EncodedString()
+    }
+
+    static func isValid(signature: String?, header: Data, key: Curve25519.Signing.PublicKey) -> Bool {
+        guard let signature, let raw = Data(base64Encoded: signature) else { return false }
+        return key.isValidSignature(raw, for: header)
+    }
+}

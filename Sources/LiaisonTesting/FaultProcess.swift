@@ -1,0 +1,295 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// How a child process of a fault test ended.
+public struct FaultOutcome: Sendable, CustomStringConvertible {
+    /// The exit status, meaningless when `signal` is set.
+    public var status: Int32
+    /// The signal that ended the process, if one did (a crash, or our SIGKILL).
+    public var signal: Int32?
+    public var stdout: String
+    public var stderr: String
+    /// Whether the process outlived its time limit and was killed for it.
+    public var timedOut: Bool
+
+    public var description: String {
+        let end = signal.map { "signal \($0)" } ?? "exit \(status)"
+        return "\(end)\(timedOut ? " (timed out)" : ""), stdout: \(stdout.prefix(400).debugDescription), "
+            + "stderr: \(stderr.prefix(1_500).debugDescription)"
+    }
+
+    /// The lines written to stderr.
+    public var errorLines: [Substring] { stderr.split(separator: "\n", omittingEmptySubsequences: true) }
+}
+
+/// A child process whose output goes to files, so nothing blocks on a full pipe and a SIGKILL
+/// leaves everything it printed readable.
+public final class FaultProcess: @unchecked Sendable {
+    private let process = Process()
+    private let lock = NSLock()
+    private var ended: (status: Int32, signal: Int32?)?
+    private let stdoutURL: URL
+    private let stderrURL: URL
+    private let input: Pipe?
+    public let arguments: [String]
+
+    /// - Parameter acceptsInput: give the process a pipe on stdin (see `send(_:)`), else /dev/null.
+    public init(
+        executable: URL, arguments: [String], directory: URL, environment: [String: String], acceptsInput: Bool = false
+    ) throws {
+        let logs = directory.appendingPathComponent(".fault-logs")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        let name = UUID().uuidString.prefix(8)
+        stdoutURL = logs.appendingPathComponent("\(name).out")
+        stderrURL = logs.appendingPathComponent("\(name).err")
+        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        self.arguments = arguments
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        process.environment = environment
+        input = acceptsInput ? Pipe() : nil
+        process.standardInput = input ?? FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
+        process.standardError = try FileHandle(forWritingTo: stderrURL)
+        process.terminationHandler = { [weak self] process in
+            let signal = process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil
+            self?.lock.withLock { self?.ended = (process.terminationStatus, signal) }
+        }
+    }
+
+    /// Starts the process.
+    public func start() throws {
+        try process.run()
+    }
+
+    public var processIdentifier: Int32 { process.processIdentifier }
+
+    /// Writes `text` to the process's stdin (when it was started with `acceptsInput`).
+    public func send(_ text: String) {
+        input?.fileHandleForWriting.write(Data(text.utf8))
+    }
+
+    /// Closes the process's stdin.
+    public func closeInput() {
+        try? input?.fileHandleForWriting.close()
+    }
+
+    /// Waits (at most `timeout`) until stdout contains `marker`; returns whether it did.
+    public func waitForOutput(_ marker: String, timeout: Duration = .seconds(20)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if stdout.contains(marker) { return true }
+            if !isRunning { return stdout.contains(marker) }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
+
+    public var isRunning: Bool { lock.withLock { ended == nil } && process.isRunning }
+
+    /// Sends `signal` (SIGKILL by default) to this process only, by its id, if it still runs.
+    /// Returns whether it was running.
+    @discardableResult
+    public func kill(_ signal: Int32 = SIGKILL) -> Bool {
+        guard isRunning else { return false }
+        return Foundation.kill(process.processIdentifier, signal) == 0
+    }
+
+    /// What it printed so far.
+    public var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
+    public var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
+
+    /// Waits for the end, at most `timeout`; a process still running then is killed.
+    public func wait(timeout: Duration = .seconds(120)) async -> FaultOutcome {
+        let deadline = ContinuousClock.now + timeout
+        var timedOut = false
+        while isRunning {
+            if ContinuousClock.now >= deadline {
+                timedOut = kill(SIGKILL)
+                break
+            }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        // The termination handler runs on another thread: give it a bounded moment.
+        var end: (status: Int32, signal: Int32?)?
+        for _ in 0..<2_000 {
+            end = lock.withLock { ended }
+            if end != nil { break }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        let result = end ?? (process.terminationStatus, process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil)
+        return FaultOutcome(status: result.status, signal: result.signal, stdout: stdout, stderr: stderr, timedOut: timedOut)
+    }
+}
+
+/// The executables fault tests run, and the environment they run them in.
+public enum FaultTools {
+    /// The `liaison` built with the running test bundle (`LIAISON_BINARY` overrides).
+    public static let liaison: URL? = {
+        let fileManager = FileManager.default
+        if let override = ProcessInfo.processInfo.environment["LIAISON_BINARY"] {
+            return URL(fileURLWithPath: override)
+        }
+        func executable(in directory: URL) -> URL? {
+            let candidate = directory.appendingPathComponent("liaison")
+            var isDirectory: ObjCBool = false
+            guard fileManager.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                fileManager.isExecutableFile(atPath: candidate.path)
+            else { return nil }
+            return candidate
+        }
+        var starts = [URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0])]
+        starts += [Bundle.main.executableURL, Bundle.main.bundleURL].compactMap { $0 }
+        starts += Bundle.allBundles.map(\.bundleURL).filter { $0.pathExtension == "xctest" }
+        for start in starts {
+            var directory = start.resolvingSymlinksInPath().deletingLastPathComponent()
+            for _ in 0..<4 {
+                if let found = executable(in: directory) { return found }
+                directory = directory.deletingLastPathComponent()
+            }
+        }
+        return nil
+    }()
+
+    /// `sqlite3` from `/usr/bin` or the `PATH`.
+    public static let sqlite3: URL = executable(named: "sqlite3") ?? URL(fileURLWithPath: "/usr/bin/sqlite3")
+
+    /// An executable on `/usr/bin`, `/bin`, `/usr/sbin`, `/sbin` or the `PATH`.
+    public static func executable(named name: String) -> URL? {
+        let paths =
+            ["/usr/bin", "/bin", "/usr/sbin", "/sbin"]
+            + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        for path in paths where FileManager.default.isExecutableFile(atPath: path + "/" + name) {
+            return URL(fileURLWithPath: path + "/" + name)
+        }
+        return nil
+    }
+
+    /// The inherited environment without author or lock settings, and without a backtrace pause
+    /// longer than needed.
+    public static var environment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        for key in ["LIAISON_AUTHOR", "LIAISON_BUSY_TIMEOUT_MS", "LOGNAME"] { environment[key] = nil }
+        environment["USER"] = "fault-tester"
+        return environment
+    }
+
+    /// Runs `executable` to completion (at most `timeout`, then SIGKILL).
+    public static func run(
+        _ executable: URL, _ arguments: [String], in directory: URL, environment: [String: String] = FaultTools.environment,
+        timeout: Duration = .seconds(120)
+    ) async throws -> FaultOutcome {
+        let process = try FaultProcess(
+            executable: executable, arguments: arguments, directory: directory, environment: environment)
+        try process.start()
+        return await process.wait(timeout: timeout)
+    }
+}
+
+/// A `liaison serve` child process that can be killed and restarted on the same port.
+public final class FaultServer: @unchecked Sendable {
+    public let binary: URL
+    public let database: String
+    public let directory: URL
+    public let extraArguments: [String]
+    private let lock = NSLock()
+    private var current: FaultProcess
+    private var boundPort: Int
+
+    private init(binary: URL, database: String, directory: URL, extraArguments: [String], process: FaultProcess, port: Int) {
+        self.binary = binary
+        self.database = database
+        self.directory = directory
+        self.extraArguments = extraArguments
+        self.current = process
+        self.boundPort = port
+    }
+
+    public var port: Int { lock.withLock { boundPort } }
+    public var url: String { "http://127.0.0.1:\(port)" }
+    public var process: FaultProcess { lock.withLock { current } }
+
+    /// Starts `liaison serve DATABASE --port 0` and waits for the line naming its URL.
+    public static func start(
+        binary: URL, database: String, in directory: URL, extraArguments: [String] = []
+    ) async throws -> FaultServer {
+        let (process, port) = try await launch(
+            binary: binary, database: database, directory: directory, port: 0, extraArguments: extraArguments)
+        return FaultServer(
+            binary: binary, database: database, directory: directory, extraArguments: extraArguments, process: process,
+            port: port)
+    }
+
+    private static func launch(
+        binary: URL, database: String, directory: URL, port: Int, extraArguments: [String]
+    ) async throws -> (FaultProcess, Int) {
+        let process = try FaultProcess(
+            executable: binary, arguments: ["serve", database, "--host", "127.0.0.1", "--port", String(port)] + extraArguments,
+            directory: directory, environment: FaultTools.environment)
+        try process.start()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            let printed = process.stdout
+            if let line = printed.split(separator: "\n").first(where: { $0.contains(" serving ") }),
+                let range = line.range(of: "http://127.0.0.1:"),
+                let bound = Int(line[range.upperBound...].prefix { $0.isNumber })
+            {
+                return (process, bound)
+            }
+            if !process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        process.kill()
+        let outcome = await process.wait(timeout: .seconds(10))
+        throw FaultFailure("liaison serve \(database) did not start: \(outcome)")
+    }
+
+    /// SIGKILLs the server; returns whether it was running.
+    @discardableResult
+    public func kill() -> Bool { process.kill(SIGKILL) }
+
+    /// Starts the server again on the port it had (retrying while the port is still held),
+    /// after the previous process has ended.
+    public func restart() async throws {
+        let old = process
+        old.kill()
+        _ = await old.wait(timeout: .seconds(30))
+        var lastError: (any Error)?
+        for _ in 0..<40 {
+            do {
+                let (process, port) = try await Self.launch(
+                    binary: binary, database: database, directory: directory, port: self.port, extraArguments: extraArguments)
+                lock.withLock {
+                    current = process
+                    boundPort = port
+                }
+                return
+            } catch {
+                lastError = error
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        throw lastError ?? FaultFailure("liaison serve \(database) did not restart")
+    }
+
+    /// Stops the server with SIGTERM (SIGKILL after a while) and returns how it ended.
+    @discardableResult
+    public func stop() async -> FaultOutcome {
+        let process = self.process
+        process.kill(SIGTERM)
+        return await process.wait(timeout: .seconds(20))
+    }
+}
+
+/// A failure of the fault harness itself.
+public struct FaultFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
