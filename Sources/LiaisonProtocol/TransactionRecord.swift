@@ -34,6 +34,17 @@ public struct ChangeRecord: Hashable, Sendable, Codable {
     }
 }
 
+/// A row named by table and id.
+public struct RowReference: Hashable, Sendable, Codable {
+    public var table: String
+    public var id: String
+
+    public init(table: String, id: String) {
+        self.table = table
+        self.id = id
+    }
+}
+
 /// A transaction as it travels: its origin, clock, author, causal context and changes.
 ///
 /// A large transaction travels in pieces: each piece repeats the header and carries `changes`
@@ -64,6 +75,9 @@ public struct TransactionRecord: Hashable, Sendable, Codable {
     public var signature: String?
     /// When changes were withheld: how many positions of the transaction this piece covers.
     public var span: Int?
+    /// Rows this transaction moved into a scope the receiver may not read: the receiver removes
+    /// its copy (locally, without logging a deletion).
+    public var evictions: [RowReference]?
 
     public init(
         origin: String, site: String, seq: Int64, hlc: HybridTimestamp, author: String, context: VersionVector,

@@ -206,3 +206,26 @@ enum SignedHTTP {
         return try await send(request(base, path: "/v1/push", token: token, body: body))
     }
 }
+
+extension TrustTests {
+    @Test func aRowMovedToAScopeThePeerMayNotReadLeavesThatPeer() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let ma = try factory.make("MA-DGST")
+            try await withServer(nl) { url in
+                let peer = try pair(ma, with: nl, url: url)
+                try nl.grant(peer: "MA-DGST", read: ["public", "gctf"], write: ["gctf"])
+                try await SyncDriver(replica: ma).sync(with: peer)
+                #expect(try ma.row("topic", id: "topic-ftf") != nil)
+                try nl.write(author: "anne") { try $0.set("topic", id: "topic-ftf", ["scope": "bilateral:NL-TR"]) }
+                try await SyncDriver(replica: ma).sync(with: peer)
+                #expect(try ma.row("topic", id: "topic-ftf") == nil)
+                #expect(try nl.row("topic", id: "topic-ftf")?["scope"] == "bilateral:NL-TR")
+                // The removal is local: nothing travels back to NL.
+                try await SyncDriver(replica: ma).sync(with: peer)
+                #expect(try nl.row("topic", id: "topic-ftf") != nil)
+                #expect(try nl.versionVector()[ma.siteID] == 0)
+            }
+        }
+    }
+}

@@ -1,18 +1,19 @@
 import Foundation
 
-/// Decoding of the JSON stored in the change log (values, contexts).
+/// Decoding of the JSON stored in the change log (values, contexts), through `WireJSON`'s fast
+/// reader (which leaves anything unusual to `JSONDecoder`).
 enum ChangeCodec {
     static func decodeValues(_ text: String?) throws -> [String: CellValue]? {
         guard let text else { return nil }
-        return try JSONDecoder().decode([String: CellValue].self, from: Data(text.utf8))
+        return try WireJSON.decode([String: CellValue].self, from: text)
     }
 
     static func decodeValue(_ text: String) -> CellValue? {
-        try? JSONDecoder().decode(CellValue.self, from: Data(text.utf8))
+        try? WireJSON.decode(CellValue.self, from: text)
     }
 
     static func decodeContext(_ text: String) throws -> VersionVector {
-        VersionVector(try JSONDecoder().decode([String: Int64].self, from: Data(text.utf8)))
+        VersionVector(try WireJSON.decode([String: Int64].self, from: text))
     }
 
     static func encodeContext(_ vector: VersionVector) -> String {
@@ -27,6 +28,6 @@ enum ChangeCodec {
 
     static func decodeLevels(_ text: String?) throws -> [String: Int64]? {
         guard let text else { return nil }
-        return try JSONDecoder().decode([String: Int64].self, from: Data(text.utf8))
+        return try WireJSON.decode([String: Int64].self, from: text)
     }
 }

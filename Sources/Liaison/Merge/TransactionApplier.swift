@@ -229,6 +229,16 @@ final class TransactionApplier {
         return try SiteKey.publicKey(key)
     }
 
+    /// Removes this replica's copy of rows moved out of its readable scopes (no deletion is logged:
+    /// the rows live on where they may be read). Done after the transaction's changes.
+    func evict(_ rows: [RowReference]) throws {
+        for row in rows {
+            guard let table = replica.tables[row.table] else { continue }
+            try db.run("DELETE FROM \(table.quotedName) WHERE id = ?", [.text(row.id)])
+            try versions.removeAll(table: table.name, pk: row.id)
+        }
+    }
+
     /// Discards what the capture triggers recorded while remote changes were written.
     func finish() throws {
         try db.run("DELETE FROM _liaison_journal")

@@ -118,6 +118,9 @@ struct PageBuilder {
             covered = position + 1
             guard Scope.allows(readable, scope), positions?.contains(position) ?? true else {
                 withheld = true
+                if positions == nil, vals?.contains("\"scope\":") == true {
+                    record.evictions = (record.evictions ?? []) + [RowReference(table: table, id: pk)]
+                }
                 continue
             }
             record.changes.append(

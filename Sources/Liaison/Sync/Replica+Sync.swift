@@ -82,6 +82,7 @@ extension Replica {
                     } else {
                         result.staged += 1
                     }
+                    if let rows = record.evictions { try applier.evict(rows) }
                 }
                 try applier.finish()
                 if let peerCursor {
