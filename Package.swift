@@ -91,7 +91,9 @@ let package = Package(
         // The workloads of shared/bench/WORKLOADS.md; run through Scripts/bench in release mode.
         .executableTarget(
             name: "liaison-bench",
-            dependencies: ["Liaison", "LiaisonClient", "CSQLite", "CZlib"],
+            dependencies: [
+                "Liaison", "LiaisonClient", "CSQLite", "CZlib", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Benchmarks/liaison-bench",
             swiftSettings: swiftSettings
         ),

@@ -18,10 +18,12 @@ do {
         figures = try await W2.run(directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "100000"))!, batch: Int(argument(3, "100000"))!, updates: 10_000)
     case "w3":
         figures = try await W3.run(directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "100000"))!)
+    case "trust":
+        figures = Trust.run(transactions: Int(argument(3, "20000"))!)
     case "w5":
         figures = try await W2.run(directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "1000000"))!, batch: 10_000, updates: 0)
     default:
-        FileHandle.standardError.write(Data("usage: liaison-bench w1|w2|w3|w5 DIR [ROWS]\n".utf8))
+        FileHandle.standardError.write(Data("usage: liaison-bench w1|w2|w3|w5|trust DIR [ROWS]\n".utf8))
         exit(64)
     }
     let json = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])

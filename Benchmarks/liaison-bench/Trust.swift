@@ -1,0 +1,36 @@
+import Crypto
+import Foundation
+
+/// The cost of signing and verifying, per transaction and per change, with the operations the
+/// engine performs: publishing signs one header; applying hashes each change, the root and the
+/// header, and verifies one signature.
+enum Trust {
+    static func run(transactions: Int) -> [String: Double] {
+        let key = Curve25519.Signing.PrivateKey()
+        let change = Data(
+            (#"{"id":"0f8fad5b-d9cb-469f-a165-70867728950e","op":"update","scope":"public","table":"organisation","#
+                + #""values":{"name":"Renamed 42","updated_at":"2026-11-29T12:00:00Z"}}"#).utf8)
+        let header = Data(
+            (#"{"author":"bench","context":{"4a0e…":12},"hlc":117700207196897280,"origin":"5b2c…","previous":"#
+                + #""8d969eef6ecad3c29a3a629280e686cf0c3f5d5a86aff3ca12020c923adc6c92","root":"…","seq":42,"#
+                + #""site":"BENCH-A","total":1}"#).utf8)
+        var signatures: [Data] = []
+        let sign = measure {
+            for _ in 0..<transactions { signatures.append(try! key.signature(for: header)) }
+        }
+        var valid = 0
+        let verify = measure {
+            for signature in signatures where key.publicKey.isValidSignature(signature, for: header) { valid += 1 }
+        }
+        var sink = 0
+        let hash = measure {
+            for _ in 0..<transactions { sink &+= Int(Array(SHA256.hash(data: change))[0]) }
+        }
+        return [
+            "sign_us_per_tx": sign / Double(transactions) * 1e6,
+            "verify_us_per_tx": verify / Double(transactions) * 1e6,
+            "sha256_us_per_change": hash / Double(transactions) * 1e6,
+            "valid": Double(valid == transactions ? 1 : 0), "sink": Double(sink % 2),
+        ]
+    }
+}
