@@ -470,6 +470,64 @@ import Testing
     }
 }
 
+extension CLITests {
+    /// The issue's own story: NL marks a roadmap action done while MA, offline, sets it in progress
+    /// and moves its due date; then a deletion against an update, and a reference to a deleted body.
+    @Test func actionConflictDeleteAgainstUpdateAndOrphanOverHTTP() async throws {
+        try await withSampleReplica { cli in
+            try await cli.expectSuccess(
+                "peer", "add", "nl.db", "MA-DGST", "http://127.0.0.1:1", "--token", "ma-to-nl-secret",
+                "--read", "public,eu,gctf,coalition", "--write", "public,eu,gctf,coalition")
+            let server = try await cli.serve("nl.db")
+            try await cli.expectSuccess("clone", server.url, "ma.db", "--site", "MA-DGST", "--token", "ma-to-nl-secret")
+            let action = "act-roadmap-early-detection"
+            try await cli.expectSuccess("set", "nl.db", "action", action, "status=done", "--author", "anne")
+            try await cli.expectSuccess(
+                "set", "ma.db", "action", action, "status=in_progress", "due=2018-03", "--author", "karim")
+            try await cli.expectSuccess("sync", "ma.db")
+            let row = try await cli.getJSON("nl.db", "action", action)
+            let rowOnMA = try await cli.getJSON("ma.db", "action", action)
+            #expect(row == rowOnMA)
+            #expect(row["due"] == .text("2018-03"))
+            let conflicts = try await cli.conflicts("nl.db")
+            let conflictsOnMA = try await cli.conflicts("ma.db")
+            #expect(conflicts.count == 1 && conflicts == conflictsOnMA)
+            let conflict = try #require(conflicts.first)
+            #expect(Set([conflict.winner.value, conflict.loser.value]) == [.text("done"), .text("in_progress")])
+            #expect(Set([conflict.winner.author, conflict.loser.author]) == ["anne", "karim"])
+            try await cli.expectSuccess("resolve", "nl.db", conflict.id, "--keep", "loser", "--author", "anne")
+            try await cli.expectSuccess("sync", "ma.db")
+            #expect(try await cli.conflicts("ma.db").isEmpty)
+
+            // Delete against a concurrent update: the row survives with the update, one conflict.
+            let other = "act-roadmap-ftf-exchange"
+            try await cli.expectSuccess("delete", "nl.db", "action", other, "--author", "anne")
+            try await cli.expectSuccess("set", "ma.db", "action", other, "status=done", "--author", "karim")
+            try await cli.expectSuccess("sync", "ma.db")
+            let survived = try await cli.getJSON("nl.db", "action", other)
+            #expect(survived["status"] == .text("done"))
+            let deletes = try await cli.conflicts("nl.db").filter { $0.kind == "delete" }
+            let deletesOnMA = try await cli.conflicts("ma.db").filter { $0.kind == "delete" }
+            #expect(deletes.count == 1 && deletes.map(\.id) == deletesOnMA.map(\.id))
+
+            // A membership of a body deleted concurrently: kept, recorded as an orphan.
+            try await cli.expectSuccess("delete", "nl.db", "organisation", "org-gctf-ftf-wg", "--author", "anne")
+            try await cli.expectSuccess(
+                "set", "ma.db", "membership", "mem-ma-ftf", "organisation_id=org-ma", "body_id=org-gctf-ftf-wg",
+                "role=participant", "scope=gctf", "--author", "karim")
+            try await cli.expectSuccess("sync", "ma.db")
+            let kept = try await cli.getJSON("nl.db", "membership", "mem-ma-ftf")
+            #expect(kept["body_id"] == .text("org-gctf-ftf-wg"))
+            let orphans = try await cli.conflicts("nl.db").filter { $0.kind == "orphan" }
+            #expect(orphans.map(\.rowID) == ["mem-ma-ftf"])
+            let nlDump = try await cli("dump", "nl.db")
+            let maDump = try await cli("dump", "ma.db")
+            #expect(nlDump == maDump)
+            _ = try await server.stop()
+        }
+    }
+}
+
 // MARK: - Expectations
 
 /// A value the schema refuses, and a phrase the error must contain.
