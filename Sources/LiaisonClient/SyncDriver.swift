@@ -74,6 +74,7 @@ public struct SyncDriver: Sendable {
             try replica.peers().first { $0.name == peer.name }?.pullCursor ?? "0"
         }
         var wanted = try await replica.perform { try $0.wantedTransactions() }
+        var askedAgain = false
         while true {
             let vector = try await replica.perform { try $0.versionVector() }
             let page = try await client.pull(
@@ -83,14 +84,22 @@ public struct SyncDriver: Sendable {
             let next = page.cursor
             let keys = page.keys
             _ = try await replica.perform {
-                try $0.apply(transactions, keys: keys, writableScopes: peer.writeScopes, savingPullCursor: (peer.name, next))
+                try $0.apply(
+                    transactions, keys: keys, writableScopes: peer.writeScopes, from: peer.name,
+                    savingPullCursor: (peer.name, next))
             }
             report.pages += 1
             report.pulledTransactions += transactions.filter(\.isLastPiece).count
             report.pulledChanges += transactions.reduce(0) { $0 + $1.changes.count }
             progress?(report)
             cursor = next
-            if !page.hasMore { break }
+            if page.hasMore { continue }
+            // Rows that became readable in this round bring their earlier changes with them: ask
+            // once more for what is still withheld.
+            let stillWanted = try await replica.perform { try $0.wantedTransactions() }
+            if askedAgain || stillWanted.isEmpty || page.transactions.isEmpty { break }
+            askedAgain = true
+            wanted = stillWanted
         }
     }
 

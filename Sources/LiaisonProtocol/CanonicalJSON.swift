@@ -5,16 +5,26 @@ import Foundation
 public enum CanonicalJSON {
     /// A JSON object of column values with sorted keys.
     public static func object(_ values: [String: CellValue]) -> String {
-        var out = "{"
-        var first = true
-        for key in values.keys.sorted() {
-            if !first { out += "," }
-            first = false
-            appendString(key, to: &out)
-            out += ":"
-            append(values[key]!, to: &out)
+        var writer = JSONWriter(capacity: 16 + 48 * values.count)
+        writer.byte(UInt8(ascii: "{"))
+        SortedEntries.withSorted(values, byUTF8: false) { entries in
+            for position in entries.indices {
+                if position > 0 { writer.byte(UInt8(ascii: ",")) }
+                writer.string(entries[position].key, letterEscapes: false)
+                writer.byte(UInt8(ascii: ":"))
+                switch entries[position].value {
+                case .null: writer.raw("null")
+                case .integer(let number): writer.integer(number)
+                case .text(let text): writer.string(text, letterEscapes: false)
+                case .real:
+                    var text = ""
+                    append(entries[position].value, to: &text)
+                    writer.raw(text)
+                }
+            }
         }
-        return out + "}"
+        writer.byte(UInt8(ascii: "}"))
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 
     public static func append(_ value: CellValue, to out: inout String) {

@@ -34,14 +34,25 @@ public struct ChangeRecord: Hashable, Sendable, Codable {
     }
 }
 
-/// A row named by table and id.
-public struct RowReference: Hashable, Sendable, Codable {
+/// The outline of a withheld change that moved a row out of the receiver's scopes: enough to
+/// check it against the signed digest at `index` (with `body`, the digest of its values), not
+/// enough to read the values.
+public struct ChangeOutline: Hashable, Sendable, Codable {
+    public var index: Int
     public var table: String
     public var id: String
+    public var op: ChangeRecord.Operation
+    public var scope: String
+    /// SHA-256 of the change's canonical `{"levels":…,"values":…}`.
+    public var body: String
 
-    public init(table: String, id: String) {
+    public init(index: Int, table: String, id: String, op: ChangeRecord.Operation, scope: String, body: String) {
+        self.index = index
         self.table = table
         self.id = id
+        self.op = op
+        self.scope = scope
+        self.body = body
     }
 }
 
@@ -75,9 +86,9 @@ public struct TransactionRecord: Hashable, Sendable, Codable {
     public var signature: String?
     /// When changes were withheld: how many positions of the transaction this piece covers.
     public var span: Int?
-    /// Rows this transaction moved into a scope the receiver may not read: the receiver removes
-    /// its copy (locally, without logging a deletion).
-    public var evictions: [RowReference]?
+    /// Changes that moved rows the receiver could read into scopes it may not: the receiver checks
+    /// each against the signed digests and removes its copy (locally, without logging a deletion).
+    public var evictions: [ChangeOutline]?
 
     public init(
         origin: String, site: String, seq: Int64, hlc: HybridTimestamp, author: String, context: VersionVector,

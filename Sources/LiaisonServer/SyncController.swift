@@ -47,7 +47,7 @@ struct SyncController {
     func push(_ request: Request, peer: PeerRecord) async throws -> Response {
         let body = try await decode(PushRequest.self, from: request)
         let result = try await replica.perform {
-            try $0.apply(body.transactions, keys: body.keys, writableScopes: peer.writeScopes)
+            try $0.apply(body.transactions, keys: body.keys, writableScopes: peer.writeScopes, from: peer.name)
         }
         return try json(
             PushResponse(applied: result.applied, skipped: result.skipped, staged: result.staged, vector: result.vector),

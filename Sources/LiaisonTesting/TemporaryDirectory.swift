@@ -47,3 +47,19 @@ public func transfer(from source: Replica, to target: Replica, limits: PageLimit
         if !page.hasMore { return moved }
     }
 }
+
+/// Runs blocking work (SQLite loops, waiting on processes) on a dispatch thread, so it never
+/// holds one of Swift's few cooperative threads while servers in the same process need them.
+public func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
+}
+
+/// Runs `body` with a fresh temporary directory, removed afterwards (synchronous form).
+public func withTemporaryDirectorySync<T>(_ body: (URL) throws -> T) rethrows -> T {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-\(UUID().uuidString.prefix(8))")
+    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: url) }
+    return try body(url)
+}

@@ -104,6 +104,7 @@ struct WireSamples {
             previous: maybe { $0.text() }, digests: maybe { s in (0..<s.int(0...3)).map { _ in s.text() } },
             signature: maybe { $0.text() })
         record.span = maybe { $0.int(0...1_000) }
+        record.evictions = maybe { s in (0..<s.int(0...2)).map { _ in ChangeOutline(index: s.int(0...9), table: s.text(maxLength: 8), id: s.text(), op: .update, scope: s.text(maxLength: 8), body: s.text(maxLength: 8)) } }
         return record
     }
 

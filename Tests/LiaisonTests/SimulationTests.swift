@@ -13,10 +13,15 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(20))) func randomizedReplicasConverge() async throws {
+        let failures = try await offCooperativePool { try Self.runSeeds() }
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n\n"))")
+    }
+
+    static func runSeeds() throws -> [String] {
         var failures: [String] = []
         let keep = ProcessInfo.processInfo.environment["LIAISON_SIM_KEEP"].map { URL(fileURLWithPath: $0) }
         for seed in Self.seeds {
-            try await withTemporaryDirectory { temporary in
+            try withTemporaryDirectorySync { temporary in
                 let directory = keep?.appendingPathComponent("seed-\(seed)") ?? temporary
                 try? FileManager.default.removeItem(at: directory)
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -32,6 +37,6 @@ import Testing
             }
             if failures.count >= 3 { break }
         }
-        #expect(failures.isEmpty, "\(failures.joined(separator: "\n\n"))")
+        return failures
     }
 }

@@ -51,7 +51,7 @@ import Testing
                 for _ in 0..<3 {
                     let page = try await client.pull(PullRequest(cursor: cursor, vector: try ma.versionVector(), limit: 20))
                     _ = try ma.apply(
-                        page.transactions, keys: page.keys, writableScopes: peer.writeScopes,
+                        page.transactions, keys: page.keys, writableScopes: peer.writeScopes, from: peer.name,
                         savingPullCursor: (peer.name, page.cursor))
                     fetched += page.transactions.reduce(0) { $0 + $1.changes.count }
                     cursor = page.cursor

@@ -229,3 +229,44 @@ extension TrustTests {
         }
     }
 }
+
+extension TrustTests {
+    @Test func aRowMovedIntoAReadableScopeArrivesWhole() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let ma = try factory.make("MA-DGST")
+            try await withServer(nl) { url in
+                let peer = try pair(ma, with: nl, url: url)
+                try nl.grant(peer: "MA-DGST", read: ["public"], write: ["public"])
+                try await SyncDriver(replica: ma).sync(with: peer)
+                #expect(try ma.row("organisation", id: "org-europol") == nil)
+                try nl.write(author: "anne") { try $0.set("organisation", id: "org-europol", ["scope": "public"]) }
+                try await SyncDriver(replica: ma).sync(with: peer)
+                #expect(try ma.row("organisation", id: "org-europol") == nl.row("organisation", id: "org-europol"))
+                #expect(try ma.verify().isIntact)
+            }
+        }
+    }
+
+    @Test func anEvictionThePeerMadeUpIsRefused() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let ma = try factory.make("MA-DGST")
+            try transfer(from: nl, to: ma)
+            try await withServer(ma) { url in
+                _ = try pair(nl, with: ma, url: url)
+                try nl.write(author: "anne") { try $0.set("topic", id: "topic-new", ["name": "New"]) }
+                let page = try nl.changes(after: .start, excluding: try ma.versionVector())
+                var records = page.transactions
+                records[0].evictions = [
+                    ChangeOutline(index: 0, table: "organisation", id: "org-nl", op: .update, scope: "eu", body: "00")
+                ]
+                let before = try ma.dump()
+                let answer = try await SignedHTTP.push(url, token: "token-NL-NCTV-MA-DGST", records, keys: page.keys)
+                #expect(answer.status == 422)
+                #expect(try ma.dump() == before)
+                #expect(try ma.row("organisation", id: "org-nl") != nil)
+            }
+        }
+    }
+}

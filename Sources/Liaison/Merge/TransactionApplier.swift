@@ -229,13 +229,30 @@ final class TransactionApplier {
         return try SiteKey.publicKey(key)
     }
 
-    /// Removes this replica's copy of rows moved out of its readable scopes (no deletion is logged:
-    /// the rows live on where they may be read). Done after the transaction's changes.
-    func evict(_ rows: [RowReference]) throws {
-        for row in rows {
-            guard let table = replica.tables[row.table] else { continue }
-            try db.run("DELETE FROM \(table.quotedName) WHERE id = ?", [.text(row.id)])
-            try versions.removeAll(table: table.name, pk: row.id)
+    /// Removes this replica's copy of rows that `header`'s origin moved out of this replica's
+    /// readable scopes (no deletion is logged: the rows live on where they may be read). Each
+    /// outline must match the signed digest kept for its withheld position, so a peer cannot make
+    /// this replica drop rows the origin did not move.
+    func evict(_ outlines: [ChangeOutline], of header: TransactionRecord) throws {
+        guard let index = sites.existingIndex(of: header.origin) else { return }
+        for outline in outlines {
+            guard
+                let expected = try db.first(
+                    "SELECT digest FROM _liaison_withheld WHERE sidx = ? AND seq = ? AND n = ?",
+                    [.integer(index), .integer(header.seq), .integer(Int64(outline.index + 1))], { $0.text(0) }),
+                expected
+                    == TransactionDigest.change(
+                        table: outline.table, id: outline.id, op: outline.op.rawValue, scope: outline.scope,
+                        body: outline.body),
+                let table = replica.tables[outline.table]
+            else {
+                throw LiaisonError(
+                    .invalidTransaction,
+                    "an eviction of \(outline.table) '\(outline.id)' does not match a withheld change of "
+                        + "\(header.site)#\(header.seq); the batch was refused")
+            }
+            try db.run("DELETE FROM \(table.quotedName) WHERE id = ?", [.text(outline.id)])
+            try versions.removeAll(table: table.name, pk: outline.id)
         }
     }
 

@@ -58,7 +58,8 @@ enum StorageLayout {
             write_scopes TEXT NOT NULL DEFAULT 'public', public_key TEXT) WITHOUT ROWID;
         CREATE TABLE _liaison_nonce(mac TEXT PRIMARY KEY NOT NULL, seen INTEGER NOT NULL) WITHOUT ROWID;
         CREATE TABLE _liaison_staging(
-            origin TEXT NOT NULL, seq INTEGER NOT NULL, n INTEGER NOT NULL, header TEXT, change TEXT, progress INTEGER,
-            PRIMARY KEY (origin, seq, n)) WITHOUT ROWID;
+            source TEXT NOT NULL, origin TEXT NOT NULL, seq INTEGER NOT NULL, n INTEGER NOT NULL, header TEXT,
+            change TEXT, progress INTEGER,
+            PRIMARY KEY (source, origin, seq, n)) WITHOUT ROWID;
         """
 }

@@ -1,13 +1,55 @@
 import Foundation
 
 /// Reads a page of the change log in apply order, within byte and change limits, showing a peer
-/// only the changes in scopes it may read. A transaction larger than a page travels in pieces; the
-/// cursor then points inside it. Withheld changes travel as their signed digests only.
-struct PageBuilder {
+/// only the changes of rows whose current scope it may read. A transaction larger than a page
+/// travels in pieces; the cursor then points inside it. Withheld changes travel as their signed
+/// digests only; a change that moved a row the peer could read out of its scopes also travels as
+/// an outline, so the peer can drop its copy.
+final class PageBuilder {
     let db: Connection
     let limits: PageLimits
     /// Scopes the requester may read; `nil` for all.
     let readable: Set<String>?
+    private var rowScopes: [String: String] = [:]
+
+    init(db: Connection, limits: PageLimits, readable: Set<String>?) {
+        self.db = db
+        self.limits = limits
+        self.readable = readable
+    }
+
+    /// The scope a row has now (its last logged scope when deleted).
+    private func currentScope(table: String, id: String, logged: String) throws -> String {
+        let key = table + "\u{1}" + id
+        if let known = rowScopes[key] { return known }
+        var scope = logged
+        if let info = tables[table],
+            let row = try db.first("SELECT scope FROM \(info.quotedName) WHERE id = ?", [.text(id)], { $0.text(0) })
+        {
+            scope = row
+        } else if let last = try db.first(
+            """
+            SELECT c.scope FROM _liaison_change c JOIN _liaison_tx t ON t.sidx = c.sidx AND t.seq = c.seq
+            WHERE c.tbl = ? AND c.pk = ? ORDER BY t.ord DESC LIMIT 1
+            """, [.text(table), .text(id)], { $0.text(0) })
+        {
+            scope = last
+        }
+        rowScopes[key] = scope
+        return scope
+    }
+
+    /// The scope a row had before the change at apply order `order`, if it existed.
+    private func scopeBefore(table: String, id: String, order: Int64) throws -> String? {
+        try db.first(
+            """
+            SELECT c.scope FROM _liaison_change c JOIN _liaison_tx t ON t.sidx = c.sidx AND t.seq = c.seq
+            WHERE c.tbl = ? AND c.pk = ? AND t.ord < ? ORDER BY t.ord DESC LIMIT 1
+            """, [.text(table), .text(id), .integer(order)], { $0.text(0) })
+    }
+
+    /// The synced tables, for current-scope lookups.
+    var tables: [String: TableInfo] = [:]
 
     private struct Header {
         var order: Int64
@@ -107,6 +149,7 @@ struct PageBuilder {
             [.integer(header.site), .integer(header.seq), .integer(last), .integer(Int64(scan))]
         ) { ($0.int64(0), $0.text(1), $0.text(2), $0.text(3), $0.optionalText(4), $0.optionalText(5), $0.text(6)) }
         var finished = rows.count < scan
+        var pendingEvictions: [ChangeOutline] = []
         for (n, table, pk, op, vals, levels, scope) in rows {
             if record.changes.count >= room || (bytes >= limits.maxBytes && !record.changes.isEmpty) {
                 finished = false
@@ -116,10 +159,16 @@ struct PageBuilder {
             rank += 1
             last = n
             covered = position + 1
-            guard Scope.allows(readable, scope), positions?.contains(position) ?? true else {
+            let visible = readable == nil ? true : Scope.allows(readable, try currentScope(table: table, id: pk, logged: scope))
+            guard visible, positions?.contains(position) ?? true else {
                 withheld = true
-                if positions == nil, vals?.contains("\"scope\":") == true {
-                    record.evictions = (record.evictions ?? []) + [RowReference(table: table, id: pk)]
+                if positions == nil, !visible, vals?.contains("\"scope\":") == true,
+                    let before = try scopeBefore(table: table, id: pk, order: header.order), Scope.allows(readable, before)
+                {
+                    pendingEvictions.append(
+                        ChangeOutline(
+                            index: position, table: table, id: pk, op: ChangeRecord.Operation(rawValue: op) ?? .update,
+                            scope: scope, body: TransactionDigest.body(values: vals, levels: levels)))
                 }
                 continue
             }
@@ -146,16 +195,23 @@ struct PageBuilder {
         if finished, try withheld || gaps || hasUnreadable(header) {
             record.digests = try digests(header, isLocal: isLocal)
         }
+        if !pendingEvictions.isEmpty {
+            // Kept for the last piece, when the receiver holds every withheld digest of the transaction.
+            evictions[header.order, default: []] += pendingEvictions
+        }
+        if finished, let outlines = evictions.removeValue(forKey: header.order) { record.evictions = outlines }
         return (record, last)
     }
 
-    /// Whether any change of the transaction lies outside the requester's scopes.
+    private var evictions: [Int64: [ChangeOutline]] = [:]
+
+    /// Whether any change of the transaction is of a row outside the requester's scopes.
     private func hasUnreadable(_ header: Header) throws -> Bool {
         guard let readable, !readable.contains("*") else { return false }
-        let scopes = try db.query(
-            "SELECT DISTINCT scope FROM _liaison_change WHERE sidx = ? AND seq = ?", [.integer(header.site), .integer(header.seq)]
-        ) { $0.text(0) }
-        return scopes.contains { !readable.contains($0) }
+        let rows = try db.query(
+            "SELECT tbl, pk, scope FROM _liaison_change WHERE sidx = ? AND seq = ?", [.integer(header.site), .integer(header.seq)]
+        ) { ($0.text(0), $0.text(1), $0.text(2)) }
+        return try rows.contains { !Scope.allows(readable, try currentScope(table: $0.0, id: $0.1, logged: $0.2)) }
     }
 
     /// Every change digest of the transaction by position, held or withheld.

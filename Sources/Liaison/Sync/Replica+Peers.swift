@@ -45,6 +45,12 @@ extension Replica {
                     .text(name), .text(url), .text(token), siteID.map { .text($0) } ?? .null, .text(Self.grantText(read)),
                     .text(Self.grantText(write)), publicKey.map { .text($0) } ?? .null,
                 ])
+            if let publicKey, let siteID {
+                guard SiteCode(name) != nil else {
+                    throw LiaisonError(.invalidInput, "to pin a key, name the peer by its site code (e.g. MA-DGST), not '\(name)'")
+                }
+                try transaction(db) { try pin([siteID: SiteKeyRecord(site: name, key: publicKey)], db) }
+            }
         }
     }
 

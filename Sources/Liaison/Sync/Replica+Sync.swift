@@ -41,7 +41,9 @@ extension Replica {
         try withConnection { db in
             try publishIfNeeded(db)
             return try transactionOfReads(db) {
-                try PageBuilder(db: db, limits: limits, readable: readable).page(after: cursor, excluding: vector, wanted: wanted)
+                let builder = PageBuilder(db: db, limits: limits, readable: readable)
+                builder.tables = tables
+                return try builder.page(after: cursor, excluding: vector, wanted: wanted)
             }
         }
     }
@@ -58,16 +60,40 @@ extension Replica {
     ///   - peerCursor: a pull cursor stored in the same transaction.
     public func apply(
         _ records: [TransactionRecord], keys: [String: SiteKeyRecord]? = nil, writableScopes: Set<String>? = nil,
-        savingPullCursor peerCursor: (peer: String, cursor: String)? = nil
+        from source: String = "", savingPullCursor peerCursor: (peer: String, cursor: String)? = nil
     ) throws -> ApplyResult {
         try withConnection { db in
             try publishIfNeeded(db)
+            var current: TransactionRecord?
+            do {
+                return try applyBatch(db, records, keys: keys, writableScopes: writableScopes, source: source, current: &current,
+                    peerCursor: peerCursor)
+            } catch let error as LiaisonError where error.code == .invalidTransaction {
+                // Pieces of a transaction that failed its checks are dropped, so a bad sender cannot
+                // block the genuine transaction for good.
+                if let failed = current, !failed.isComplete {
+                    try transaction(db) {
+                        try db.run(
+                            "DELETE FROM _liaison_staging WHERE source = ? AND origin = ? AND seq = ?",
+                            [.text(source), .text(failed.origin), .integer(failed.seq)])
+                    }
+                }
+                throw error
+            }
+        }
+    }
+
+    private func applyBatch(
+        _ db: Connection, _ records: [TransactionRecord], keys: [String: SiteKeyRecord]?, writableScopes: Set<String>?,
+        source: String, current: inout TransactionRecord?, peerCursor: (peer: String, cursor: String)?
+    ) throws -> ApplyResult {
             return try transaction(db) {
                 try pin(keys ?? [:], db)
                 let applier = try TransactionApplier(replica: self, db: db)
                 applier.writableScopes = writableScopes
                 var result = ApplyResult(applied: 0, skipped: 0, staged: 0, vector: VersionVector())
                 for record in records {
+                    current = record
                     if record.isComplete {
                         if try applier.check(record) {
                             try applier.apply(record, changes: record.changes)
@@ -77,12 +103,12 @@ extension Replica {
                         } else {
                             result.skipped += 1
                         }
-                    } else if try Staging(db: db).add(record, applier: applier) {
+                    } else if try Staging(db: db, source: source).add(record, applier: applier) {
                         result.applied += 1
                     } else {
                         result.staged += 1
                     }
-                    if let rows = record.evictions { try applier.evict(rows) }
+                    if let outlines = record.evictions, record.isLastPiece { try applier.evict(outlines, of: record) }
                 }
                 try applier.finish()
                 if let peerCursor {
@@ -92,7 +118,6 @@ extension Replica {
                 result.vector = try applier.sites.versionVector()
                 return result
             }
-        }
     }
 
     /// Pins keys of sites seen for the first time; refuses a key that differs from a pinned one.
@@ -153,6 +178,8 @@ extension Replica {
 /// Pieces of large transactions held until the last piece arrives.
 struct Staging {
     let db: Connection
+    /// Who sent the pieces: each sender's pieces are held apart.
+    let source: String
 
     /// Stores a piece; when it completes its transaction, applies the whole and returns `true`.
     func add(_ record: TransactionRecord, applier: TransactionApplier) throws -> Bool {
@@ -165,8 +192,10 @@ struct Staging {
                     + "of a transaction of \(record.total)")
         }
         if try applier.hasApplied(origin: record.origin, seq: record.seq) { return false }
-        let key: [CellValue] = [.text(record.origin), .integer(record.seq)]
-        let progress = try db.first("SELECT progress FROM _liaison_staging WHERE origin = ? AND seq = ? AND n = 0", key) {
+        let key: [CellValue] = [.text(source), .text(record.origin), .integer(record.seq)]
+        let progress = try db.first(
+            "SELECT progress FROM _liaison_staging WHERE source = ? AND origin = ? AND seq = ? AND n = 0", key
+        ) {
             $0.int(0)
         } ?? 0
         guard record.offset <= progress else {
@@ -178,14 +207,14 @@ struct Staging {
         header.changes = []
         try db.run(
             """
-            INSERT INTO _liaison_staging(origin, seq, n, header, progress) VALUES (?, ?, 0, ?, ?)
-            ON CONFLICT(origin, seq, n) DO UPDATE SET progress = max(progress, excluded.progress),
+            INSERT INTO _liaison_staging(source, origin, seq, n, header, progress) VALUES (?, ?, ?, 0, ?, ?)
+            ON CONFLICT(source, origin, seq, n) DO UPDATE SET progress = max(progress, excluded.progress),
                 header = CASE WHEN excluded.progress > progress THEN excluded.header ELSE header END
             """, key + [.text(try WireJSON.string(header)), .integer(Int64(record.offset + record.covered))])
         for (position, change) in record.changes.enumerated() {
             let n = Int64((change.index ?? (record.offset + position)) + 1)
             try db.run(
-                "INSERT OR IGNORE INTO _liaison_staging(origin, seq, n, change) VALUES (?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO _liaison_staging(source, origin, seq, n, change) VALUES (?, ?, ?, ?, ?)",
                 key + [.integer(n), .text(try WireJSON.string(change))])
         }
         guard record.isLastPiece else { return false }
@@ -194,7 +223,8 @@ struct Staging {
         header.offset = 0
         header.span = nil
         header.changes = []
-        let statement = try db.prepare("SELECT n, change FROM _liaison_staging WHERE origin = ? AND seq = ? AND n > 0 ORDER BY n")
+        let statement = try db.prepare(
+            "SELECT n, change FROM _liaison_staging WHERE source = ? AND origin = ? AND seq = ? AND n > 0 ORDER BY n")
         try statement.bind(key)
         let changes = StatementSequence(statement: statement) { row -> ChangeRecord in
             var change = try WireJSON.decode(ChangeRecord.self, from: row.text(1))
@@ -203,7 +233,7 @@ struct Staging {
         }
         try applier.apply(header, changes: changes)
         try changes.rethrow()
-        try db.run("DELETE FROM _liaison_staging WHERE origin = ? AND seq = ?", key)
+        try db.run("DELETE FROM _liaison_staging WHERE origin = ? AND seq = ?", Array(key.dropFirst()))
         return true
     }
 }

@@ -10,14 +10,24 @@ import Foundation
 /// log; the transaction's own digest is the SHA-256 of its header bytes.
 enum TransactionDigest {
     /// The digest of one change, from its canonical parts (`values`/`levels` as canonical JSON text).
-    static func change(table: String, id: String, op: String, scope: String?, values: String?, levels: String?) -> String {
-        var out = "{\"id\":" + CanonicalJSON.string(id)
-        if let levels { out += ",\"levels\":" + levels }
-        out += ",\"op\":" + CanonicalJSON.string(op)
-        if let scope { out += ",\"scope\":" + CanonicalJSON.string(scope) }
-        out += ",\"table\":" + CanonicalJSON.string(table)
-        if let values { out += ",\"values\":" + values }
-        out += "}"
+    static func change(table: String, id: String, op: String, scope: String, values: String?, levels: String?) -> String {
+        change(table: table, id: id, op: op, scope: scope, body: body(values: values, levels: levels))
+    }
+
+    /// The digest of a change's content: SHA-256 of `{"levels":…,"values":…}` (absent parts left out).
+    static func body(values: String?, levels: String?) -> String {
+        var out = "{"
+        if let levels { out += "\"levels\":" + levels }
+        if let values { out += (levels == nil ? "" : ",") + "\"values\":" + values }
+        return SiteKey.sha256Hex(Data((out + "}").utf8))
+    }
+
+    /// The digest of a change from its outline: `{"body":…,"id":…,"op":…,"scope":…,"table":…}`.
+    /// A receiver can check which row a withheld change touched without seeing its values.
+    static func change(table: String, id: String, op: String, scope: String, body: String) -> String {
+        let out = "{\"body\":" + CanonicalJSON.string(body) + ",\"id\":" + CanonicalJSON.string(id) + ",\"op\":"
+            + CanonicalJSON.string(op) + ",\"scope\":" + CanonicalJSON.string(scope) + ",\"table\":"
+            + CanonicalJSON.string(table) + "}"
         return SiteKey.sha256Hex(Data(out.utf8))
     }
 

@@ -12,13 +12,17 @@ struct PeerCommand: AsyncParsableCommand {
         @OptionGroup var replica: ReplicaArgument
         @Argument(help: "A name for the peer, e.g. MA-DGST.") var name: String
         @Argument(help: "Where the peer serves, e.g. http://127.0.0.1:8081.") var url: String
-        @Option(help: "The secret token shared with the peer (at least 8 characters); it signs every request.")
+        @Option(help: "The secret shared with the peer (at least 8 characters); it signs every request and never travels.")
         var token: String
         @Option(help: "The peer's public key from 'liaison identity' (else pinned on first contact).") var key: String?
+        @Option(help: "The peer's site id from 'liaison identity' (required with --key).") var siteId: String?
         @Option(help: "Scopes the peer may receive from this replica (default public).") var read = "public"
         @Option(help: "Scopes the peer may write into this replica (default public).") var write = "public"
 
         func validate() throws {
+            if (key == nil) != (siteId == nil) {
+                throw ValidationError("--key and --site-id go together: both from the peer's 'liaison identity'")
+            }
             do {
                 _ = try Scope.parseGrant(read)
                 _ = try Scope.parseGrant(write)
@@ -30,8 +34,8 @@ struct PeerCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLI.run {
                 try CLI.open(replica.database).addPeer(
-                    name: name, url: url, token: token, read: try Scope.parseGrant(read), write: try Scope.parseGrant(write),
-                    publicKey: key)
+                    name: name, url: url, token: token, siteID: siteId, read: try Scope.parseGrant(read),
+                    write: try Scope.parseGrant(write), publicKey: key)
                 print("peer \(name) at \(url) (reads \(read); writes \(write))")
             }
         }

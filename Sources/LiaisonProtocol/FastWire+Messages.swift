@@ -1,0 +1,241 @@
+import Foundation
+
+// The hand-written JSON forms of the pull and push messages (see `FastWire+Records.swift`).
+
+extension SiteKeyRecord: FastWireCodable {
+    static let fields = JSONFields(["key", "site"])
+
+    package static let isFastWireComplete = FastWire.covers(SiteKeyRecord(site: "", key: ""), fields)
+
+    package static func read(from scanner: inout JSONScanner) throws -> SiteKeyRecord {
+        var key: String?
+        var site: String?
+        try scanner.readFields(fields) { scanner, field in
+            switch field {
+            case 0: key = try scanner.readString()
+            default: site = try scanner.readString()
+            }
+        }
+        guard let key, let site else { throw scanner.missing("key or site", in: Self.self) }
+        return SiteKeyRecord(site: site, key: key)
+    }
+
+    package func write(to writer: inout JSONWriter) {
+        writer.raw("{\"key\":")
+        writer.string(key)
+        writer.raw(",\"site\":")
+        writer.string(site)
+        writer.byte(UInt8(ascii: "}"))
+    }
+}
+
+extension WantedTransaction: FastWireCodable {
+    static let fields = JSONFields(["missing", "origin", "seq"])
+
+    package static let isFastWireComplete = FastWire.covers(WantedTransaction(origin: "", seq: 0), fields)
+
+    package static func read(from scanner: inout JSONScanner) throws -> WantedTransaction {
+        var missing: [Int]?
+        var origin: String?
+        var seq: Int64?
+        try scanner.readFields(fields) { scanner, field in
+            switch field {
+            case 0: missing = try scanner.readOptional { try [Int].read(from: &$0) }
+            case 1: origin = try scanner.readString()
+            default: seq = try scanner.readInt64()
+            }
+        }
+        guard let origin, let seq else { throw scanner.missing("origin or seq", in: Self.self) }
+        return WantedTransaction(origin: origin, seq: seq, missing: missing)
+    }
+
+    package func write(to writer: inout JSONWriter) throws {
+        writer.byte(UInt8(ascii: "{"))
+        if let missing {
+            writer.raw("\"missing\":")
+            try missing.write(to: &writer)
+            writer.byte(UInt8(ascii: ","))
+        }
+        writer.raw("\"origin\":")
+        writer.string(origin)
+        writer.raw(",\"seq\":")
+        writer.integer(seq)
+        writer.byte(UInt8(ascii: "}"))
+    }
+}
+
+extension PullRequest: FastWireCodable {
+    static let fields = JSONFields(["cursor", "limit", "protocolVersion", "vector", "wanted"])
+
+    package static let isFastWireComplete =
+        WantedTransaction.isFastWireComplete && FastWire.covers(PullRequest(cursor: nil, vector: VersionVector()), fields)
+
+    package static func read(from scanner: inout JSONScanner) throws -> PullRequest {
+        var cursor: String?
+        var limit: Int?
+        var protocolVersion: Int?
+        var vector: VersionVector?
+        var wanted: [WantedTransaction]?
+        try scanner.readFields(fields) { scanner, field in
+            switch field {
+            case 0: cursor = try scanner.readOptional { try $0.readString() }
+            case 1: limit = try scanner.readOptional { try $0.readInt() }
+            case 2: protocolVersion = try scanner.readInt()
+            case 3: vector = try VersionVector.read(from: &scanner)
+            default: wanted = try scanner.readOptional { try [WantedTransaction].read(from: &$0) }
+            }
+        }
+        guard let protocolVersion, let vector else { throw scanner.missing("a required key", in: Self.self) }
+        return PullRequest(protocolVersion: protocolVersion, cursor: cursor, vector: vector, limit: limit, wanted: wanted)
+    }
+
+    package func write(to writer: inout JSONWriter) throws {
+        var first = true
+        writer.byte(UInt8(ascii: "{"))
+        if let cursor {
+            writer.key("\"cursor\":", first: &first)
+            writer.string(cursor)
+        }
+        if let limit {
+            writer.key("\"limit\":", first: &first)
+            writer.integer(limit)
+        }
+        writer.key("\"protocolVersion\":", first: &first)
+        writer.integer(protocolVersion)
+        writer.key("\"vector\":", first: &first)
+        vector.write(to: &writer)
+        if let wanted {
+            writer.key("\"wanted\":", first: &first)
+            try wanted.write(to: &writer)
+        }
+        writer.byte(UInt8(ascii: "}"))
+    }
+}
+
+extension PullResponse: FastWireCodable {
+    static let fields = JSONFields(["cursor", "hasMore", "keys", "protocolVersion", "transactions"])
+
+    package static let isFastWireComplete =
+        TransactionRecord.isFastWireComplete && SiteKeyRecord.isFastWireComplete
+        && FastWire.covers(PullResponse(transactions: [], cursor: "", hasMore: false), fields)
+
+    package static func read(from scanner: inout JSONScanner) throws -> PullResponse {
+        var cursor: String?
+        var hasMore: Bool?
+        var keys: [String: SiteKeyRecord]?
+        var protocolVersion: Int?
+        var transactions: [TransactionRecord]?
+        try scanner.readFields(fields) { scanner, field in
+            switch field {
+            case 0: cursor = try scanner.readString()
+            case 1: hasMore = try scanner.readBool()
+            case 2: keys = try scanner.readOptional { try [String: SiteKeyRecord].read(from: &$0) }
+            case 3: protocolVersion = try scanner.readInt()
+            default: transactions = try [TransactionRecord].read(from: &scanner)
+            }
+        }
+        guard let cursor, let hasMore, let protocolVersion, let transactions else {
+            throw scanner.missing("a required key", in: Self.self)
+        }
+        return PullResponse(
+            protocolVersion: protocolVersion, transactions: transactions, cursor: cursor, hasMore: hasMore, keys: keys)
+    }
+
+    package func write(to writer: inout JSONWriter) throws {
+        var first = true
+        writer.byte(UInt8(ascii: "{"))
+        writer.key("\"cursor\":", first: &first)
+        writer.string(cursor)
+        writer.key("\"hasMore\":", first: &first)
+        writer.bool(hasMore)
+        if let keys {
+            writer.key("\"keys\":", first: &first)
+            try keys.write(to: &writer)
+        }
+        writer.key("\"protocolVersion\":", first: &first)
+        writer.integer(protocolVersion)
+        writer.key("\"transactions\":", first: &first)
+        try transactions.write(to: &writer)
+        writer.byte(UInt8(ascii: "}"))
+    }
+}
+
+extension PushRequest: FastWireCodable {
+    static let fields = JSONFields(["keys", "protocolVersion", "transactions"])
+
+    package static let isFastWireComplete =
+        TransactionRecord.isFastWireComplete && SiteKeyRecord.isFastWireComplete
+        && FastWire.covers(PushRequest(transactions: []), fields)
+
+    package static func read(from scanner: inout JSONScanner) throws -> PushRequest {
+        var keys: [String: SiteKeyRecord]?
+        var protocolVersion: Int?
+        var transactions: [TransactionRecord]?
+        try scanner.readFields(fields) { scanner, field in
+            switch field {
+            case 0: keys = try scanner.readOptional { try [String: SiteKeyRecord].read(from: &$0) }
+            case 1: protocolVersion = try scanner.readInt()
+            default: transactions = try [TransactionRecord].read(from: &scanner)
+            }
+        }
+        guard let protocolVersion, let transactions else { throw scanner.missing("a required key", in: Self.self) }
+        return PushRequest(protocolVersion: protocolVersion, transactions: transactions, keys: keys)
+    }
+
+    package func write(to writer: inout JSONWriter) throws {
+        var first = true
+        writer.byte(UInt8(ascii: "{"))
+        if let keys {
+            writer.key("\"keys\":", first: &first)
+            try keys.write(to: &writer)
+        }
+        writer.key("\"protocolVersion\":", first: &first)
+        writer.integer(protocolVersion)
+        writer.key("\"transactions\":", first: &first)
+        try transactions.write(to: &writer)
+        writer.byte(UInt8(ascii: "}"))
+    }
+}
+
+extension PushResponse: FastWireCodable {
+    static let fields = JSONFields(["applied", "protocolVersion", "skipped", "staged", "vector"])
+
+    package static let isFastWireComplete = FastWire.covers(
+        PushResponse(applied: 0, skipped: 0, vector: VersionVector()), fields)
+
+    package static func read(from scanner: inout JSONScanner) throws -> PushResponse {
+        var applied: Int?
+        var protocolVersion: Int?
+        var skipped: Int?
+        var staged: Int?
+        var vector: VersionVector?
+        try scanner.readFields(fields) { scanner, field in
+            switch field {
+            case 0: applied = try scanner.readInt()
+            case 1: protocolVersion = try scanner.readInt()
+            case 2: skipped = try scanner.readInt()
+            case 3: staged = try scanner.readInt()
+            default: vector = try VersionVector.read(from: &scanner)
+            }
+        }
+        guard let applied, let protocolVersion, let skipped, let staged, let vector else {
+            throw scanner.missing("a required key", in: Self.self)
+        }
+        return PushResponse(
+            protocolVersion: protocolVersion, applied: applied, skipped: skipped, staged: staged, vector: vector)
+    }
+
+    package func write(to writer: inout JSONWriter) {
+        writer.raw("{\"applied\":")
+        writer.integer(applied)
+        writer.raw(",\"protocolVersion\":")
+        writer.integer(protocolVersion)
+        writer.raw(",\"skipped\":")
+        writer.integer(skipped)
+        writer.raw(",\"staged\":")
+        writer.integer(staged)
+        writer.raw(",\"vector\":")
+        vector.write(to: &writer)
+        writer.byte(UInt8(ascii: "}"))
+    }
+}
