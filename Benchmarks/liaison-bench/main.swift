@@ -18,6 +18,8 @@ do {
         figures = try await W2.run(directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "100000"))!, batch: Int(argument(3, "100000"))!, updates: 10_000)
     case "w3":
         figures = try await W3.run(directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "100000"))!)
+    case "local":
+        figures = try Local.run(directory: argument(2, "."), updates: Int(argument(3, "10000"))!)
     case "trust":
         figures = Trust.run(transactions: Int(argument(3, "20000"))!)
     case "w5":

@@ -47,6 +47,9 @@ public struct PeerClient: Sendable {
             token: token, method: request.httpMethod ?? "GET", path: url.path, body: payload,
             now: Int64(Date().timeIntervalSince1970 * 1000))
         request.setValue(signature.headerValue, forHTTPHeaderField: "Authorization")
+        // libcurl would otherwise send "Expect: 100-continue" with larger bodies and wait for an
+        // interim answer the server never sends.
+        request.setValue("", forHTTPHeaderField: "Expect")
         let data: Data
         let response: URLResponse
         do {

@@ -22,7 +22,7 @@ public struct RequestSignature: Sendable, Hashable {
 
     /// Signs a request.
     public static func sign(token: String, method: String, path: String, body: Data, now: Int64) -> RequestSignature {
-        let nonce = (0..<12).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let nonce = SiteKey.hex((0..<12).map { _ in UInt8.random(in: 0...255) })
         return RequestSignature(
             keyID: keyID(forToken: token), timestamp: now, nonce: nonce,
             signature: mac(token: token, method: method, path: path, timestamp: now, nonce: nonce, body: body))

@@ -24,7 +24,7 @@ enum SiteKey {
     /// A short, readable fingerprint of a public key: the first 16 bytes of its SHA-256, in groups.
     static func fingerprint(_ base64: String) -> String {
         let digest = SHA256.hash(data: Data(base64Encoded: base64) ?? Data(base64.utf8))
-        let hex = digest.prefix(16).map { String(format: "%02x", $0) }.joined()
+        let hex = Self.hex(digest.prefix(16))
         return stride(from: 0, to: hex.count, by: 4).map { start -> String in
             let from = hex.index(hex.startIndex, offsetBy: start)
             return String(hex[from..<hex.index(from, offsetBy: 4)])
@@ -32,7 +32,20 @@ enum SiteKey {
     }
 
     static func sha256Hex(_ bytes: some DataProtocol) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        hex(SHA256.hash(data: bytes))
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// Lower-case hex of bytes (a lookup per nibble: this runs for every change digest).
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in bytes {
+            out.append(hexDigits[Int(byte >> 4)])
+            out.append(hexDigits[Int(byte & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

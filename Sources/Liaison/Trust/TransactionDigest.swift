@@ -35,7 +35,7 @@ enum TransactionDigest {
     static func root(_ digests: [String]) -> String {
         var hasher = SHA256()
         for digest in digests { hasher.update(data: Data(digest.utf8)) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return SiteKey.hex(hasher.finalize())
     }
 
     /// The signed bytes of a transaction header.
