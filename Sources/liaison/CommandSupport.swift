@@ -20,6 +20,15 @@ struct AuthorOption: ParsableArguments {
     }
 }
 
+/// Checks `--read`/`--write` grants such as `public,eu` or `*` in `validate()`.
+func validateGrants(_ grants: String...) throws {
+    do {
+        for grant in grants { _ = try Scope.parseGrant(grant) }
+    } catch let error as LiaisonError {
+        throw ValidationError(error.message)
+    }
+}
+
 /// Exit codes of the contract: 0 success, 64 bad usage or input, 1 other failures.
 enum CLI {
     static let usageExit: Int32 = 64

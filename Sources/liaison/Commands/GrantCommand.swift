@@ -10,14 +10,7 @@ struct GrantCommand: AsyncParsableCommand {
     @Option(help: "Scopes the peer may receive, comma-separated (e.g. public,gctf or *).") var read: String
     @Option(help: "Scopes the peer may write, comma-separated.") var write: String
 
-    func validate() throws {
-        do {
-            _ = try Scope.parseGrant(read)
-            _ = try Scope.parseGrant(write)
-        } catch let error as LiaisonError {
-            throw ValidationError(error.message)
-        }
-    }
+    func validate() throws { try validateGrants(read, write) }
 
     func run() async throws {
         try await CLI.run {

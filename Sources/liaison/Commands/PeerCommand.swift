@@ -23,12 +23,7 @@ struct PeerCommand: AsyncParsableCommand {
             if (key == nil) != (siteId == nil) {
                 throw ValidationError("--key and --site-id go together: both from the peer's 'liaison identity'")
             }
-            do {
-                _ = try Scope.parseGrant(read)
-                _ = try Scope.parseGrant(write)
-            } catch let error as LiaisonError {
-                throw ValidationError(error.message)
-            }
+            try validateGrants(read, write)
         }
 
         func run() async throws {
