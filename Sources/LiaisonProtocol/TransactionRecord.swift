@@ -116,6 +116,14 @@ public struct TransactionRecord: Hashable, Sendable, Codable {
     /// Whether this record holds the whole transaction (as far as the receiver may see it).
     public var isComplete: Bool { offset == 0 && covered == total }
 
-    /// Whether this record holds the end of the transaction.
-    public var isLastPiece: Bool { offset + covered == total }
+    /// Whether this record holds the end of the transaction (overflow-safe for hostile numbers).
+    public var isLastPiece: Bool {
+        let (end, overflow) = offset.addingReportingOverflow(covered)
+        return !overflow && end == total
+    }
+
+    /// Whether offset, span and total describe a possible piece.
+    public var isWellFormed: Bool {
+        offset >= 0 && covered >= 0 && total >= 0 && changes.count <= covered && offset <= total && covered <= total - offset
+    }
 }

@@ -99,7 +99,7 @@ final class PageBuilder {
         }
         var position = cursor
         let headers = try db.prepare("SELECT \(Self.headerColumns) FROM _liaison_tx WHERE ord >= ? ORDER BY ord")
-        try headers.bind([.integer(cursor.offset > 0 ? cursor.order : cursor.order + 1)])
+        try headers.bind([.integer(cursor.offset > 0 || cursor.order == .max ? cursor.order : cursor.order + 1)])
         while try headers.step() {
             let header = readHeader(headers)
             if changeCount >= limits.maxChanges || bytes >= limits.maxBytes { return try finish(position, hasMore: true) }

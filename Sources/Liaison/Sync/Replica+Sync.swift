@@ -183,13 +183,11 @@ struct Staging {
 
     /// Stores a piece; when it completes its transaction, applies the whole and returns `true`.
     func add(_ record: TransactionRecord, applier: TransactionApplier) throws -> Bool {
-        guard record.total >= 0, record.offset >= 0, record.offset + record.covered <= record.total,
-            record.changes.count <= record.covered
-        else {
+        guard record.isWellFormed else {
             throw LiaisonError(
                 .invalidTransaction,
-                "a piece of \(record.site)#\(record.seq) covers positions \(record.offset)..<\(record.offset + record.covered) "
-                    + "of a transaction of \(record.total)")
+                "a piece of \(record.site)#\(record.seq) covers \(record.covered) positions from \(record.offset) "
+                    + "of a transaction of \(record.total), which is impossible")
         }
         if try applier.hasApplied(origin: record.origin, seq: record.seq) { return false }
         let key: [CellValue] = [.text(source), .text(record.origin), .integer(record.seq)]

@@ -88,10 +88,11 @@ public final class ReplayGuard: @unchecked Sendable {
 
     /// Checks the timestamp against `now` and records the signature; throws when stale or replayed.
     public func admit(_ signature: RequestSignature, now: Int64) throws {
-        guard abs(now - signature.timestamp) <= RequestSignature.window else {
+        guard signature.timestamp >= now - RequestSignature.window, signature.timestamp <= now + RequestSignature.window else {
+            let seconds = signature.timestamp.subtractingReportingOverflow(now).partialValue / 1000
             throw LiaisonError(
                 .unauthorized,
-                "the request's timestamp is \((signature.timestamp - now) / 1000) s from this server's clock (allowed: "
+                "the request's timestamp is \(seconds) s from this server's clock (allowed: "
                     + "\(RequestSignature.window / 1000) s); check the clocks, then send a fresh request")
         }
         lock.lock()
