@@ -13,7 +13,7 @@ public struct PeerClient: Sendable {
     public var onExchange: (@Sendable (_ sent: Int, _ received: Data) -> Void)?
 
     /// - Throws: `LiaisonError` `.invalidInput` for a URL that is not http(s).
-    public init(url: String, token: String, timeout: TimeInterval = 60) throws {
+    public init(url: String, token: String, timeout: TimeInterval = 300) throws {
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
             throw LiaisonError(.invalidInput, "invalid peer URL '\(url)': expected http://HOST:PORT")
         }

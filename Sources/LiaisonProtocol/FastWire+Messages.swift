@@ -68,7 +68,8 @@ extension PullRequest: FastWireCodable {
     static let fields = JSONFields(["cursor", "limit", "protocolVersion", "vector", "wanted"])
 
     package static let isFastWireComplete =
-        WantedTransaction.isFastWireComplete && FastWire.covers(PullRequest(cursor: nil, vector: VersionVector()), fields)
+        WantedTransaction.isFastWireComplete
+        && FastWire.covers(PullRequest(cursor: nil, vector: VersionVector()), fields)
 
     package static func read(from scanner: inout JSONScanner) throws -> PullRequest {
         var cursor: String?
@@ -86,7 +87,8 @@ extension PullRequest: FastWireCodable {
             }
         }
         guard let protocolVersion, let vector else { throw scanner.missing("a required key", in: Self.self) }
-        return PullRequest(protocolVersion: protocolVersion, cursor: cursor, vector: vector, limit: limit, wanted: wanted)
+        return PullRequest(
+            protocolVersion: protocolVersion, cursor: cursor, vector: vector, limit: limit, wanted: wanted)
     }
 
     package func write(to writer: inout JSONWriter) throws {

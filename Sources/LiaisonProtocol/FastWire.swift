@@ -30,7 +30,9 @@ package enum FastWire {
     }
 
     /// Reads one whole JSON document as a `Value`.
-    package static func decode<Value: FastWireCodable>(_ type: Value.Type, from buffer: UnsafeRawBufferPointer) throws -> Value {
+    package static func decode<Value: FastWireCodable>(_ type: Value.Type, from buffer: UnsafeRawBufferPointer) throws
+        -> Value
+    {
         var scanner = try JSONScanner(buffer)
         return try scanner.readDocument { try Value.read(from: &$0) }
     }

@@ -7,7 +7,9 @@ extension JSONScanner {
     package mutating func readInt64() throws -> Int64 {
         let token = try scanNumber()
         if token.isPlain, let value = plainInteger(token) { return value }
-        guard let value = try wholeNumber(token, try double(token)) else { throw failure("not a whole number in range") }
+        guard let value = try wholeNumber(token, try double(token)) else {
+            throw failure("not a whole number in range")
+        }
         return value
     }
 
@@ -107,7 +109,8 @@ extension JSONScanner {
                 let isNegativeExponent = self.byte(at: position) == UInt8(ascii: "-")
                 if !isDigit(self.byte(at: position)) { position += 1 }
                 while position < token.end {
-                    exponent = exponent * 10 + Int(base.load(fromByteOffset: position, as: UInt8.self) &- UInt8(ascii: "0"))
+                    exponent =
+                        exponent * 10 + Int(base.load(fromByteOffset: position, as: UInt8.self) &- UInt8(ascii: "0"))
                     guard exponent <= 400 else { throw failure("exponent too large to read without Decimal") }
                     position += 1
                 }
@@ -159,7 +162,8 @@ extension JSONScanner {
 
     /// The number correctly rounded to a `Double` (as `strtod`, which `JSONDecoder` uses).
     private func double(_ token: NumberToken) throws -> Double {
-        let text = String(decoding: UnsafeRawBufferPointer(start: base + token.start, count: token.end - token.start), as: UTF8.self)
+        let text = String(
+            decoding: UnsafeRawBufferPointer(start: base + token.start, count: token.end - token.start), as: UTF8.self)
         guard let value = Double(text) else { throw failure("unreadable number") }
         return value
     }

@@ -12,7 +12,8 @@ extension JSONScanner {
     mutating func readKey() throws -> Key {
         let token = try scanString()
         if !token.isEscaped && token.isASCII {
-            return Key(bytes: UnsafeRawBufferPointer(start: base + token.start, count: token.end - token.start), text: nil)
+            return Key(
+                bytes: UnsafeRawBufferPointer(start: base + token.start, count: token.end - token.start), text: nil)
         }
         return Key(bytes: UnsafeRawBufferPointer(start: base, count: 0), text: try text(of: token))
     }
@@ -53,7 +54,8 @@ extension JSONScanner {
         }
         let end = index
         index += 1
-        return StringToken(start: start, end: end, isEscaped: isEscaped, isASCII: bits < 0x80 && !JSONBytes.hasNonASCII(wordBits))
+        return StringToken(
+            start: start, end: end, isEscaped: isEscaped, isASCII: bits < 0x80 && !JSONBytes.hasNonASCII(wordBits))
     }
 
     private mutating func text(of token: StringToken) throws -> String {
@@ -85,7 +87,8 @@ extension JSONScanner {
                 var scalar = try hexQuad(at: position, end: token.end)
                 position += 4
                 if (0xD800..<0xDC00).contains(scalar) {
-                    guard self.byte(at: position) == UInt8(ascii: "\\"), self.byte(at: position + 1) == UInt8(ascii: "u")
+                    guard self.byte(at: position) == UInt8(ascii: "\\"),
+                        self.byte(at: position + 1) == UInt8(ascii: "u")
                     else { throw failure("unpaired surrogate in a string") }
                     let low = try hexQuad(at: position + 2, end: token.end)
                     guard (0xDC00..<0xE000).contains(low) else { throw failure("unpaired surrogate in a string") }

@@ -22,7 +22,8 @@ package struct JSONWriter {
 
     /// Appends text as it is (a number already formatted).
     package mutating func raw(_ text: String) {
-        text.utf8.withContiguousStorageIfAvailable { bytes.append(contentsOf: $0) } ?? bytes.append(contentsOf: text.utf8)
+        text.utf8.withContiguousStorageIfAvailable { bytes.append(contentsOf: $0) }
+            ?? bytes.append(contentsOf: text.utf8)
     }
 
     @inline(__always) package mutating func byte(_ byte: UInt8) {
@@ -56,7 +57,9 @@ package struct JSONWriter {
     package mutating func real(_ value: Double) throws {
         guard value.isFinite else {
             throw EncodingError.invalidValue(
-                value, EncodingError.Context(codingPath: [], debugDescription: "Unable to encode Double.\(value) directly in JSON."))
+                value,
+                EncodingError.Context(
+                    codingPath: [], debugDescription: "Unable to encode Double.\(value) directly in JSON."))
         }
         var text = value.description
         if text.hasSuffix(".0") { text.removeLast(2) }

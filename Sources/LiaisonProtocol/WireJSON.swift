@@ -43,7 +43,9 @@ public enum WireJSON {
     /// The fast reading, or `nil` to let `JSONDecoder` read (or refuse) the input.
     private static func fastDecode<T: Decodable>(_ type: T.Type, from buffer: UnsafeRawBufferPointer) -> T? {
         // The change log's stored objects, named so they get code specialized for them.
-        if type == [String: CellValue].self { return (try? FastWire.decode([String: CellValue].self, from: buffer)) as? T }
+        if type == [String: CellValue].self {
+            return (try? FastWire.decode([String: CellValue].self, from: buffer)) as? T
+        }
         if type == [String: Int64].self { return (try? FastWire.decode([String: Int64].self, from: buffer)) as? T }
         guard let fastType = type as? any FastWireCodable.Type, fastType.isFastWireComplete else { return nil }
         return (try? FastWire.decode(fastType, from: buffer)) as? T

@@ -5,23 +5,26 @@ import Foundation
 public struct FaultCLI: Sendable {
     public let binary: URL
     public let directory: URL
+    /// What every command runs with (`FaultTools.environment` unless changed).
+    public var environment: [String: String]
 
-    public init(binary: URL, directory: URL) {
+    public init(binary: URL, directory: URL, environment: [String: String] = FaultTools.environment) {
         self.binary = binary
         self.directory = directory
+        self.environment = environment
     }
 
     public func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     /// Runs `liaison ARGUMENTS` to completion (at most `timeout`).
     public func run(_ arguments: [String], timeout: Duration = .seconds(180)) async throws -> FaultOutcome {
-        try await FaultTools.run(binary, arguments, in: directory, timeout: timeout)
+        try await FaultTools.run(binary, arguments, in: directory, environment: environment, timeout: timeout)
     }
 
     /// Starts `liaison ARGUMENTS` without waiting.
     public func start(_ arguments: [String]) throws -> FaultProcess {
         let process = try FaultProcess(
-            executable: binary, arguments: arguments, directory: directory, environment: FaultTools.environment)
+            executable: binary, arguments: arguments, directory: directory, environment: environment)
         try process.start()
         return process
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Liaison
 
 /// One hostile request and what the server may answer to it.
 public struct FaultRequest: Sendable, CustomStringConvertible {
@@ -41,8 +42,9 @@ public struct FaultHeader: Sendable {
 /// oversized bodies, unknown fields, SQL in table and column names, random bytes.
 ///
 /// Every push it makes is unacceptable by construction (a poison that no mutation can turn into a
-/// valid value), so a server that writes anything has a bug. Two inputs known to crash the server
-/// (a pull cursor at order Int64.max, a push piece at offset Int.max) are left to their own tests.
+/// valid value), so a server that writes anything has a bug. Three inputs known to crash the server
+/// (a pull cursor at order Int64.max, a push piece at offset Int.max, a request signed at
+/// Int64.min) are left to their own tests.
 public struct FaultFuzzer {
     private var generator: SeededGenerator
     private let token: String
@@ -368,14 +370,24 @@ public struct FaultFuzzer {
 
     private mutating func badAuthorization() -> FaultRequest {
         let path = pick(["/v1/status", "/v1/schema", "/v1/pull", "/v1/push"])
-        var headers: [FaultHeader] = []
-        let value = pick([
-            nil, "Bearer not-a-token", "Bearer ", "Basic dG9rZW46dG9rZW4=", token, "Bearer \(token)x",
-            "bearer \(token)", "Bearer " + String(repeating: "t", count: 8_000), "Bearer \(token.prefix(token.count - 1))",
-        ])
-        if let value { headers.append(FaultHeader(name: "Authorization", value: value)) }
         let method = path.hasSuffix("pull") || path.hasSuffix("push") ? "POST" : "GET"
         let body: Data? = method == "POST" ? Self.json(poisonedPushObject().0) : nil
+        let now = FaultHTTP.nowMilliseconds
+        func signed(token: String, method: String = method, path: String = path, body: Data? = body, at time: Int64 = now) -> String {
+            RequestSignature.sign(token: token, method: method, path: path, body: body ?? Data(), now: time).headerValue
+        }
+        let value: String? = pick([
+            nil, "Bearer \(token)", "Bearer not-a-token", "Basic dG9rZW46dG9rZW4=", token,
+            signed(token: "a-token-nobody-registered"), signed(token: token, path: "/v1/elsewhere"),
+            signed(token: token, body: Data("{}".utf8)), signed(token: token, method: "DELETE"),
+            signed(token: token, at: now - 3_600_000), signed(token: token, at: now + 3_600_000),
+            signed(token: token, at: Int64.max), signed(token: token, at: Int64.min / 2),
+            "Liaison key=, ts=, nonce=, sig=", "Liaison " + String(repeating: "key=x,", count: 2_000),
+            "Liaison key=\(String(repeating: "k", count: 65)), ts=1, nonce=n, sig=s",
+            signed(token: token).replacingOccurrences(of: "sig=", with: "sig=A"),
+        ])
+        var headers: [FaultHeader] = []
+        if let value { headers.append(FaultHeader(name: "Authorization", value: value)) }
         return FaultRequest(
             method: method, path: path, headers: headers, body: body, token: nil, kind: "bad authorization",
             expectation: .refused)

@@ -1,4 +1,5 @@
 import Foundation
+import Liaison
 
 #if canImport(Glibc)
     import Glibc
@@ -28,12 +29,17 @@ public struct FaultHTTPAnswer: Sendable, CustomStringConvertible {
 /// HTTP/1.1 over a plain loopback socket: sends exactly the bytes given (path tricks, broken
 /// bodies), one request per connection, with time limits on every step.
 public enum FaultHTTP {
-    /// The bytes of a request with `Connection: close` and a `Content-Length`.
+    /// The bytes of a request with `Connection: close` and a `Content-Length`, signed with `token`
+    /// as a registered peer signs (`RequestSignature`) when one is given.
     public static func request(
         _ method: String, _ path: String, port: Int, token: String?, body: Data? = nil, headers: [(String, String)] = []
     ) -> Data {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
-        if let token { head += "Authorization: Bearer \(token)\r\n" }
+        if let token {
+            let signature = RequestSignature.sign(
+                token: token, method: method, path: signedPath(path), body: body ?? Data(), now: nowMilliseconds)
+            head += "Authorization: \(signature.headerValue)\r\n"
+        }
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if let body {
             if !headers.contains(where: { $0.0.lowercased() == "content-type" }) { head += "Content-Type: application/json\r\n" }
@@ -41,6 +47,13 @@ public enum FaultHTTP {
         }
         return Data((head + "\r\n").utf8) + (body ?? Data())
     }
+
+    /// The part of a request target a signature covers: the path without query or fragment.
+    public static func signedPath(_ target: String) -> String {
+        String(target.prefix { $0 != "?" && $0 != "#" })
+    }
+
+    public static var nowMilliseconds: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     /// Sends `request` and reads the answer; `nil` when the server closed without answering.
     /// Blocking socket calls run on a dispatch thread, off Swift's cooperative pool.

@@ -26,6 +26,13 @@ public struct FaultBatch: Sendable, Hashable {
     public var size: Int
     public var payload: String
     public var isDeleted = false
+
+    public init(id: String, site: String, size: Int, payload: String) {
+        self.id = id
+        self.site = site
+        self.size = size
+        self.payload = payload
+    }
 }
 
 /// What the fault suites have written, so that the end state of every replica can be checked

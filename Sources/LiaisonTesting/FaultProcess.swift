@@ -172,12 +172,19 @@ public enum FaultTools {
         return nil
     }
 
-    /// The inherited environment without author or lock settings, and without a backtrace pause
-    /// longer than needed.
+    /// The inherited environment without author or lock settings.
     public static var environment: [String: String] {
         var environment = ProcessInfo.processInfo.environment
         for key in ["LIAISON_AUTHOR", "LIAISON_BUSY_TIMEOUT_MS", "LOGNAME"] { environment[key] = nil }
         environment["USER"] = "fault-tester"
+        return environment
+    }
+
+    /// The same without Swift's backtracer, for processes expected to crash: they end at once
+    /// (runtime messages such as `Fatal error: …` still reach stderr).
+    public static var environmentWithoutBacktraces: [String: String] {
+        var environment = self.environment
+        environment["SWIFT_BACKTRACE"] = "enable=no"
         return environment
     }
 
@@ -199,15 +206,20 @@ public final class FaultServer: @unchecked Sendable {
     public let database: String
     public let directory: URL
     public let extraArguments: [String]
+    public let environment: [String: String]
     private let lock = NSLock()
     private var current: FaultProcess
     private var boundPort: Int
 
-    private init(binary: URL, database: String, directory: URL, extraArguments: [String], process: FaultProcess, port: Int) {
+    private init(
+        binary: URL, database: String, directory: URL, extraArguments: [String], environment: [String: String],
+        process: FaultProcess, port: Int
+    ) {
         self.binary = binary
         self.database = database
         self.directory = directory
         self.extraArguments = extraArguments
+        self.environment = environment
         self.current = process
         self.boundPort = port
     }
@@ -218,21 +230,23 @@ public final class FaultServer: @unchecked Sendable {
 
     /// Starts `liaison serve DATABASE --port 0` and waits for the line naming its URL.
     public static func start(
-        binary: URL, database: String, in directory: URL, extraArguments: [String] = []
+        binary: URL, database: String, in directory: URL, extraArguments: [String] = [],
+        environment: [String: String] = FaultTools.environment
     ) async throws -> FaultServer {
         let (process, port) = try await launch(
-            binary: binary, database: database, directory: directory, port: 0, extraArguments: extraArguments)
+            binary: binary, database: database, directory: directory, port: 0, extraArguments: extraArguments,
+            environment: environment)
         return FaultServer(
-            binary: binary, database: database, directory: directory, extraArguments: extraArguments, process: process,
-            port: port)
+            binary: binary, database: database, directory: directory, extraArguments: extraArguments,
+            environment: environment, process: process, port: port)
     }
 
     private static func launch(
-        binary: URL, database: String, directory: URL, port: Int, extraArguments: [String]
+        binary: URL, database: String, directory: URL, port: Int, extraArguments: [String], environment: [String: String]
     ) async throws -> (FaultProcess, Int) {
         let process = try FaultProcess(
             executable: binary, arguments: ["serve", database, "--host", "127.0.0.1", "--port", String(port)] + extraArguments,
-            directory: directory, environment: FaultTools.environment)
+            directory: directory, environment: environment)
         try process.start()
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline {
@@ -265,7 +279,8 @@ public final class FaultServer: @unchecked Sendable {
         for _ in 0..<40 {
             do {
                 let (process, port) = try await Self.launch(
-                    binary: binary, database: database, directory: directory, port: self.port, extraArguments: extraArguments)
+                    binary: binary, database: database, directory: directory, port: self.port, extraArguments: extraArguments,
+                    environment: environment)
                 lock.withLock {
                     current = process
                     boundPort = port

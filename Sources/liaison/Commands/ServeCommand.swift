@@ -29,6 +29,8 @@ struct ServeCommand: AsyncParsableCommand {
             var logger = Logger(label: "liaison")
             logger.logLevel = .warning
             let opened = try CLI.open(replica.database)
+            // Publish what was edited offline now, not on the first peer's request.
+            _ = try opened.versionVector()
             let configuration = ServerConfiguration(
                 host: host, port: port, maxBodyBytes: maxBody, pageLimits: PageLimits(maxChanges: pageChanges))
             let app = LiaisonServer.buildApplication(replica: opened, configuration: configuration, logger: logger) { bound in

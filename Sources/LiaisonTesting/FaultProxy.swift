@@ -1,0 +1,279 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// What the proxy does to one connection.
+public enum FaultAction: Sendable, Equatable, CustomStringConvertible {
+    /// Forwards everything.
+    case pass
+    /// Forwards this many bytes of the server's answer, then closes both sides.
+    case cutResponse(after: Int)
+    /// Forwards this many bytes of the client's request, then closes both sides.
+    case cutRequest(after: Int)
+    /// Holds the server's answer back this long before forwarding it.
+    case delay(milliseconds: Int)
+    /// Resets the connection at once (RST), before anything is forwarded.
+    case reset
+
+    public var description: String {
+        switch self {
+        case .pass: "pass"
+        case .cutResponse(let bytes): "cut response after \(bytes) bytes"
+        case .cutRequest(let bytes): "cut request after \(bytes) bytes"
+        case .delay(let milliseconds): "delay \(milliseconds) ms"
+        case .reset: "reset"
+        }
+    }
+
+    var kind: String? {
+        switch self {
+        case .pass: nil
+        case .cutResponse: "cut response"
+        case .cutRequest: "cut request"
+        case .delay: "delay"
+        case .reset: "reset"
+        }
+    }
+}
+
+/// How often and how hard the proxy interferes, drawn from a seeded generator.
+public struct FaultPlan: Sendable {
+    public var seed: UInt64
+    /// The share of connections that get a fault.
+    public var faultRate: Double
+    /// Cuts happen within this many bytes.
+    public var maxCutBytes: Int
+    public var maxDelayMilliseconds: Int
+    /// Actions for the first connections, in order; random ones follow.
+    public var script: [FaultAction]
+    /// A connection idle this long in either direction is closed (bounds every stall).
+    public var idleTimeoutSeconds: Int
+
+    public init(
+        seed: UInt64, faultRate: Double = 0.5, maxCutBytes: Int = 20_000, maxDelayMilliseconds: Int = 300,
+        script: [FaultAction] = [], idleTimeoutSeconds: Int = 30
+    ) {
+        self.seed = seed
+        self.faultRate = faultRate
+        self.maxCutBytes = maxCutBytes
+        self.maxDelayMilliseconds = maxDelayMilliseconds
+        self.script = script
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+    }
+}
+
+/// A loopback TCP proxy between a sync client and a server that cuts, delays and resets
+/// connections according to a seeded plan. Plain BSD sockets, two threads per connection.
+/// Call `stop()` when done.
+public final class FaultProxy: @unchecked Sendable {
+    public let port: Int
+    private let upstreamPort: Int
+    private let listener: Int32
+    private let plan: FaultPlan
+    private let lock = NSLock()
+    private var generator: SeededGenerator
+    private var enabled = true
+    private var stopped = false
+    private var connectionCount = 0
+    private var injected = 0
+    private var actions: [String: Int] = [:]
+    private var live: Set<Int32> = []
+
+    /// Listens on 127.0.0.1 (a free port) and forwards to 127.0.0.1:`upstreamPort`.
+    public init(upstreamPort: Int, plan: FaultPlan) throws {
+        self.upstreamPort = upstreamPort
+        self.plan = plan
+        self.generator = SeededGenerator(seed: plan.seed)
+        #if canImport(Glibc)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+            let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { throw FaultFailure("proxy socket: errno \(errno)") }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = FaultSocket.loopback(port: 0)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 64) == 0 else {
+            close(fd)
+            throw FaultFailure("proxy bind/listen: errno \(errno)")
+        }
+        var actual = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &actual) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        self.listener = fd
+        self.port = Int(UInt16(bigEndian: actual.sin_port))
+        Thread.detachNewThread { [self] in acceptLoop() }
+    }
+
+    public var url: String { "http://127.0.0.1:\(port)" }
+
+    /// While disabled, every new connection passes untouched.
+    public var isEnabled: Bool {
+        get { lock.withLock { enabled } }
+        set { lock.withLock { enabled = newValue } }
+    }
+
+    /// Connections on which a fault took effect.
+    public var faultsInjected: Int { lock.withLock { injected } }
+    /// Connections accepted.
+    public var connections: Int { lock.withLock { connectionCount } }
+    /// How many faults of each kind took effect.
+    public var faultKinds: [String: Int] { lock.withLock { actions } }
+
+    /// Stops accepting and tears down every live connection.
+    public func stop() {
+        // Under the lock: a socket still in `live` has not been closed, so its number is still its own.
+        lock.withLock {
+            stopped = true
+            for fd in live { shutdown(fd, Int32(SHUT_RDWR)) }
+        }
+    }
+
+    private func nextAction() -> FaultAction {
+        lock.withLock {
+            connectionCount += 1
+            guard enabled else { return .pass }
+            if connectionCount <= plan.script.count { return plan.script[connectionCount - 1] }
+            guard Double.random(in: 0..<1, using: &generator) < plan.faultRate else { return .pass }
+            switch Int.random(in: 0..<20, using: &generator) {
+            case 0..<10: return .cutResponse(after: Int.random(in: 0...plan.maxCutBytes, using: &generator))
+            case 10..<16: return .cutRequest(after: Int.random(in: 0...plan.maxCutBytes, using: &generator))
+            case 16: return .delay(milliseconds: Int.random(in: 1...plan.maxDelayMilliseconds, using: &generator))
+            default: return .reset
+            }
+        }
+    }
+
+    private func record(_ action: FaultAction) {
+        guard let kind = action.kind else { return }
+        lock.withLock {
+            injected += 1
+            actions[kind, default: 0] += 1
+        }
+    }
+
+    private func acceptLoop() {
+        defer { close(listener) }
+        while !lock.withLock({ stopped }) {
+            var waiting = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+            guard poll(&waiting, 1, 100) > 0 else { continue }
+            let client = accept(listener, nil, nil)
+            guard client >= 0 else { continue }
+            let action = nextAction()
+            Thread.detachNewThread { [self] in serve(client: client, action: action) }
+        }
+    }
+
+    private func serve(client: Int32, action: FaultAction) {
+        FaultSocket.setTimeouts(client, seconds: plan.idleTimeoutSeconds)
+        if action == .reset {
+            var abort = linger(l_onoff: 1, l_linger: 0)
+            setsockopt(client, SOL_SOCKET, SO_LINGER, &abort, socklen_t(MemoryLayout<linger>.size))
+            close(client)
+            record(action)
+            return
+        }
+        guard let upstream = try? FaultSocket.connect(port: upstreamPort, timeout: plan.idleTimeoutSeconds) else {
+            close(client)
+            return
+        }
+        let registered = lock.withLock { () -> Bool in
+            guard !stopped else { return false }
+            live.insert(client)
+            live.insert(upstream)
+            return true
+        }
+        guard registered else {
+            close(client)
+            close(upstream)
+            return
+        }
+        let pair = SocketPair(client: client, upstream: upstream) { [self] in
+            lock.withLock {
+                live.remove(client)
+                live.remove(upstream)
+            }
+        }
+        var requestLimit: Int?
+        var responseLimit: Int?
+        var delay: Int?
+        switch action {
+        case .cutRequest(let bytes): requestLimit = bytes
+        case .cutResponse(let bytes): responseLimit = bytes
+        case .delay(let milliseconds): delay = milliseconds
+        case .pass, .reset: break
+        }
+        Thread.detachNewThread { [self, requestLimit] in
+            pump(from: client, to: upstream, limit: requestLimit, delay: nil, action: action)
+            pair.finish()
+        }
+        pump(from: upstream, to: client, limit: responseLimit, delay: delay, action: action)
+        pair.finish()
+    }
+
+    /// Copies bytes until either side ends or `limit` is passed, then tears down both sides.
+    private func pump(from source: Int32, to target: Int32, limit: Int?, delay: Int?, action: FaultAction) {
+        var buffer = [UInt8](repeating: 0, count: 16_384)
+        var forwarded = 0
+        var delayed = false
+        while true {
+            let count = recv(source, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            if let delay, !delayed {
+                delayed = true
+                usleep(useconds_t(delay * 1_000))
+                record(action)
+            }
+            var chunk = count
+            var cut = false
+            if let limit, forwarded + count > limit {
+                chunk = limit - forwarded
+                cut = true
+            }
+            let sent = buffer.withUnsafeBytes { FaultSocket.sendAll(target, $0.baseAddress!, count: chunk) }
+            forwarded += chunk
+            if cut {
+                record(action)
+                break
+            }
+            if !sent { break }
+        }
+        shutdown(source, Int32(SHUT_RDWR))
+        shutdown(target, Int32(SHUT_RDWR))
+    }
+}
+
+/// The two sockets of one proxied connection, closed once both pumps have finished.
+private final class SocketPair: @unchecked Sendable {
+    private let client: Int32
+    private let upstream: Int32
+    private let lock = NSLock()
+    private var remaining = 2
+    private let onClose: @Sendable () -> Void
+
+    init(client: Int32, upstream: Int32, onClose: @escaping @Sendable () -> Void) {
+        self.client = client
+        self.upstream = upstream
+        self.onClose = onClose
+    }
+
+    func finish() {
+        let last = lock.withLock { () -> Bool in
+            remaining -= 1
+            return remaining == 0
+        }
+        guard last else { return }
+        onClose()
+        close(client)
+        close(upstream)
+    }
+}
