@@ -1,6 +1,6 @@
 import Foundation
 
-/// A registered peer agency: where it serves, the shared bearer token, and how far syncing has come.
+/// A registered peer agency: where it serves, the shared secret that signs requests, its grants, and how far syncing has come.
 public struct PeerRecord: Sendable, Hashable {
     public var name: String
     public var url: String

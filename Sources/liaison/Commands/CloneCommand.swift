@@ -10,7 +10,7 @@ struct CloneCommand: AsyncParsableCommand {
     @Argument(help: "The peer's URL, e.g. http://127.0.0.1:8080.") var url: String
     @Argument(help: "The new replica file.") var database: String
     @Option(help: "This agency's site code.") var site: String
-    @Option(help: "The bearer token the peer registered for this agency.") var token: String
+    @Option(help: "The secret token the peer registered for this agency (it signs requests; it never travels).") var token: String
     @Option(help: "The name to register the peer under (default: its site code).") var name: String?
 
     func validate() throws {

@@ -7,7 +7,7 @@ struct PeerCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "add", abstract: "Register a peer: its URL and the bearer token shared with it.")
+            commandName: "add", abstract: "Register a peer: its URL, the secret token shared with it, and what it may read and write.")
 
         @OptionGroup var replica: ReplicaArgument
         @Argument(help: "A name for the peer, e.g. MA-DGST.") var name: String
