@@ -42,7 +42,9 @@ public enum FaultHTTP {
         }
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if let body {
-            if !headers.contains(where: { $0.0.lowercased() == "content-type" }) { head += "Content-Type: application/json\r\n" }
+            if !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+                head += "Content-Type: application/json\r\n"
+            }
             head += "Content-Length: \(body.count)\r\n"
         }
         return Data((head + "\r\n").utf8) + (body ?? Data())
@@ -98,7 +100,8 @@ public enum FaultHTTP {
         var headers: [String: String] = [:]
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                in: .whitespaces)
         }
         let rest = Data(response[end.upperBound...])
         if let length = headers["content-length"].flatMap(Int.init) {

@@ -80,7 +80,9 @@ public struct FaultLedger: Sendable {
     /// Compares a converged dump with the ledger: every row of every live batch with its last
     /// payload, nothing else. Returns the problems and how many expected rows are missing.
     public func differences(from dump: String) -> (problems: [String], missingRows: Int) {
-        guard let rows = FaultDump.rows(dump) else { return (["the dump is not JSON: \(dump.prefix(200))"], expectedRowCount) }
+        guard let rows = FaultDump.rows(dump) else {
+            return (["the dump is not JSON: \(dump.prefix(200))"], expectedRowCount)
+        }
         var present: [String: FaultDump.Row] = [:]
         var problems: [String] = []
         for row in rows {
@@ -150,7 +152,8 @@ public enum FaultDump {
             }
             let payloads = Set(rows.map { $0.payload ?? "NULL" })
             if payloads.count > 1 {
-                problems.append("batch \(batch) mixes payloads \(payloads.sorted().prefix(3)): an update was half applied")
+                problems.append(
+                    "batch \(batch) mixes payloads \(payloads.sorted().prefix(3)): an update was half applied")
             }
         }
         return problems

@@ -39,7 +39,8 @@ public enum FaultMount {
     public static func remount(_ directory: URL, readOnly: Bool) async throws -> Bool {
         guard let mount = FaultTools.executable(named: "mount") else { return false }
         let outcome = try await FaultTools.run(
-            mount, ["-o", "remount,\(readOnly ? "ro" : "rw")", directory.path], in: directory.deletingLastPathComponent(),
+            mount, ["-o", "remount,\(readOnly ? "ro" : "rw")", directory.path],
+            in: directory.deletingLastPathComponent(),
             timeout: .seconds(30))
         return outcome.signal == nil && outcome.status == 0
     }

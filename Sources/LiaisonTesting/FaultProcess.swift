@@ -124,8 +124,13 @@ public final class FaultProcess: @unchecked Sendable {
             if end != nil { break }
             try? await Task.sleep(for: .milliseconds(5))
         }
-        let result = end ?? (process.terminationStatus, process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil)
-        return FaultOutcome(status: result.status, signal: result.signal, stdout: stdout, stderr: stderr, timedOut: timedOut)
+        let result =
+            end ?? (
+                process.terminationStatus,
+                process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil
+            )
+        return FaultOutcome(
+            status: result.status, signal: result.signal, stdout: stdout, stderr: stderr, timedOut: timedOut)
     }
 }
 
@@ -157,6 +162,10 @@ public enum FaultTools {
         }
         return nil
     }()
+
+    /// What FoundationNetworking prints when it crashes on a connection closed inside a response's
+    /// headers (`_NativeProtocol.transferCompleted`).
+    public static let urlSessionCrash = "Transfer completed, but there's no response"
 
     /// `sqlite3` from `/usr/bin` or the `PATH`.
     public static let sqlite3: URL = executable(named: "sqlite3") ?? URL(fileURLWithPath: "/usr/bin/sqlite3")
@@ -190,7 +199,8 @@ public enum FaultTools {
 
     /// Runs `executable` to completion (at most `timeout`, then SIGKILL).
     public static func run(
-        _ executable: URL, _ arguments: [String], in directory: URL, environment: [String: String] = FaultTools.environment,
+        _ executable: URL, _ arguments: [String], in directory: URL,
+        environment: [String: String] = FaultTools.environment,
         timeout: Duration = .seconds(120)
     ) async throws -> FaultOutcome {
         let process = try FaultProcess(
@@ -242,10 +252,12 @@ public final class FaultServer: @unchecked Sendable {
     }
 
     private static func launch(
-        binary: URL, database: String, directory: URL, port: Int, extraArguments: [String], environment: [String: String]
+        binary: URL, database: String, directory: URL, port: Int, extraArguments: [String],
+        environment: [String: String]
     ) async throws -> (FaultProcess, Int) {
         let process = try FaultProcess(
-            executable: binary, arguments: ["serve", database, "--host", "127.0.0.1", "--port", String(port)] + extraArguments,
+            executable: binary,
+            arguments: ["serve", database, "--host", "127.0.0.1", "--port", String(port)] + extraArguments,
             directory: directory, environment: environment)
         try process.start()
         let deadline = ContinuousClock.now + .seconds(20)
@@ -279,7 +291,8 @@ public final class FaultServer: @unchecked Sendable {
         for _ in 0..<40 {
             do {
                 let (process, port) = try await Self.launch(
-                    binary: binary, database: database, directory: directory, port: self.port, extraArguments: extraArguments,
+                    binary: binary, database: database, directory: directory, port: self.port,
+                    extraArguments: extraArguments,
                     environment: environment)
                 lock.withLock {
                     current = process

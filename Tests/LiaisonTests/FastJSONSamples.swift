@@ -32,7 +32,9 @@ struct WireSamples {
 
     /// A key: mostly plain identifiers (sorting must match), sometimes awkward text.
     mutating func key() -> String {
-        chance(80) ? pick(["id", "name", "a", "a_b", "aB", "Ab", "B", "a10", "a9", "parent_id", "é", "Å", "ﬁ", ""]) : text(maxLength: 6)
+        chance(80)
+            ? pick(["id", "name", "a", "a_b", "aB", "Ab", "B", "a10", "a9", "parent_id", "é", "Å", "ﬁ", ""])
+            : text(maxLength: 6)
     }
 
     mutating func integer() -> Int64 {
@@ -46,7 +48,10 @@ struct WireSamples {
     mutating func real() -> Double {
         switch int(0...6) {
         case 0:
-            return pick([0.5, -0.0, 1e-7, 1e15, 1e16, 1e21, 1e22, .leastNonzeroMagnitude, 2.2250738585072014e-308, .greatestFiniteMagnitude, 0.1, 2.5, 100])
+            return pick([
+                0.5, -0.0, 1e-7, 1e15, 1e16, 1e21, 1e22, .leastNonzeroMagnitude, 2.2250738585072014e-308,
+                .greatestFiniteMagnitude, 0.1, 2.5, 100,
+            ])
         case 1: return Double(int(-100_000...100_000)) / 64
         case 2: return Double(integer())
         default:
@@ -79,7 +84,9 @@ struct WireSamples {
 
     mutating func vector() -> VersionVector {
         var vector = VersionVector()
-        for _ in 0..<int(0...4) { vector[chance(70) ? UUID(uuid: uuidBytes()).uuidString.lowercased() : text()] = integer() }
+        for _ in 0..<int(0...4) {
+            vector[chance(70) ? UUID(uuid: uuidBytes()).uuidString.lowercased() : text()] = integer()
+        }
         return vector
     }
 
@@ -104,7 +111,13 @@ struct WireSamples {
             previous: maybe { $0.text() }, digests: maybe { s in (0..<s.int(0...3)).map { _ in s.text() } },
             signature: maybe { $0.text() })
         record.span = maybe { $0.int(0...1_000) }
-        record.evictions = maybe { s in (0..<s.int(0...2)).map { _ in ChangeOutline(index: s.int(0...9), table: s.text(maxLength: 8), id: s.text(), op: .update, scope: s.text(maxLength: 8), body: s.text(maxLength: 8)) } }
+        record.evictions = maybe { s in
+            (0..<s.int(0...2)).map { _ in
+                ChangeOutline(
+                    index: s.int(0...9), table: s.text(maxLength: 8), id: s.text(), op: .update,
+                    scope: s.text(maxLength: 8), body: s.text(maxLength: 8))
+            }
+        }
         return record
     }
 
@@ -116,8 +129,15 @@ struct WireSamples {
 
     mutating func pullRequest() -> PullRequest {
         PullRequest(
-            protocolVersion: int(0...3), cursor: maybe { $0.text() }, vector: vector(), limit: maybe { $0.int(-1...5_000) },
-            wanted: maybe { s in (0..<s.int(0...2)).map { _ in WantedTransaction(origin: s.text(), seq: s.integer(), missing: s.maybe { t in (0..<t.int(0...3)).map { _ in t.int(0...9_999) } }) } })
+            protocolVersion: int(0...3), cursor: maybe { $0.text() }, vector: vector(),
+            limit: maybe { $0.int(-1...5_000) },
+            wanted: maybe { s in
+                (0..<s.int(0...2)).map { _ in
+                    WantedTransaction(
+                        origin: s.text(), seq: s.integer(),
+                        missing: s.maybe { t in (0..<t.int(0...3)).map { _ in t.int(0...9_999) } })
+                }
+            })
     }
 
     mutating func pullResponse() -> PullResponse {
@@ -127,11 +147,14 @@ struct WireSamples {
     }
 
     mutating func pushRequest() -> PushRequest {
-        PushRequest(protocolVersion: int(0...3), transactions: (0..<int(0...3)).map { _ in transaction() }, keys: maybe { $0.keys() })
+        PushRequest(
+            protocolVersion: int(0...3), transactions: (0..<int(0...3)).map { _ in transaction() },
+            keys: maybe { $0.keys() })
     }
 
     mutating func pushResponse() -> PushResponse {
-        PushResponse(protocolVersion: int(0...3), applied: int(0...9), skipped: int(0...9), staged: int(0...9), vector: vector())
+        PushResponse(
+            protocolVersion: int(0...3), applied: int(0...9), skipped: int(0...9), staged: int(0...9), vector: vector())
     }
 
     /// Rewrites a JSON document into an equivalent one: keys shuffled, whitespace added, characters
@@ -165,7 +188,9 @@ struct WireSamples {
             space(&out)
             out += "]"
         case .object(var members):
-            if chance(30), !Self.dictionaryKeys.contains(parent ?? "") { members.insert(("x-unknown-\(int(0...9))", unknownValue(depth: 3)), at: int(0...members.count)) }
+            if chance(30), !Self.dictionaryKeys.contains(parent ?? "") {
+                members.insert(("x-unknown-\(int(0...9))", unknownValue(depth: 3)), at: int(0...members.count))
+            }
             members.shuffle(using: &random)
             out += "{"
             for (position, member) in members.enumerated() {

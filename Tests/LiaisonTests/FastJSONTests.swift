@@ -45,7 +45,9 @@ import Testing
 
     @Test func doublesAreWrittenAsJSONEncoderWritesThem() throws {
         var random = SplitMix(state: 7)
-        var values: [Double] = [0, -0.0, 1, -1, 0.1, 1.5, 1e-7, 1e15, 1e16, 1e21, 1e22, .leastNonzeroMagnitude, 1.7976931348623157e308]
+        var values: [Double] = [
+            0, -0.0, 1, -1, 0.1, 1.5, 1e-7, 1e15, 1e16, 1e21, 1e22, .leastNonzeroMagnitude, 1.7976931348623157e308,
+        ]
         while values.count < 20_000 {
             let value = Double(bitPattern: random.next())
             if value.isFinite { values.append(value) }
@@ -61,8 +63,10 @@ import Testing
             "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
             "100000000000000000000000", "9007199254740993.0", "9007199254740993e0", "123456789012345678.0",
             "1.23456789012345678e17", "4611686018427387903.5", "9223372036854775806.0", "-9223372036854775808.0",
-            "1e+16", "1.2345678901234568e+17", "-9.223372036854775808e18", "9.223372036854775807e18", "2.50", "1e18", "1e19",
-            "0.000000000000000000000000000000000000000000000000000000000000000001e66", "1.00000000000000000000000000001",
+            "1e+16", "1.2345678901234568e+17", "-9.223372036854775808e18", "9.223372036854775807e18", "2.50", "1e18",
+            "1e19",
+            "0.000000000000000000000000000000000000000000000000000000000000000001e66",
+            "1.00000000000000000000000000001",
         ]
         for _ in 0..<3_000 {
             var text = Int.random(in: 0...3, using: &random) == 0 ? "-" : ""
@@ -90,8 +94,11 @@ import Testing
     }
 
     @Test func keysAreOrderedByTheirUTF8Bytes() throws {
-        let keys = ["e\u{301}x", "\u{E9}a", "Å", "\u{212B}b", "A\u{30A}c", "\u{E000}", "😀", "｡", "a10", "a9", "aB", "a_b", ""]
-        let values = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($0.element, CellValue.integer(Int64($0.offset))) })
+        let keys = [
+            "e\u{301}x", "\u{E9}a", "Å", "\u{212B}b", "A\u{30A}c", "\u{E000}", "😀", "｡", "a10", "a9", "aB", "a_b", "",
+        ]
+        let values = Dictionary(
+            uniqueKeysWithValues: keys.enumerated().map { ($0.element, CellValue.integer(Int64($0.offset))) })
         #expect(try WireJSON.string(values) == String(decoding: try WireJSON.encoder().encode(values), as: UTF8.self))
         #expect(try FastWire.encode(values) == Array(try WireJSON.encoder().encode(values)))
     }
@@ -171,10 +178,14 @@ import Testing
     }
 
     @Test func invalidUTF8IsRefused() {
-        for bad: [UInt8] in [[0xFF], [0xC3], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82]] {
+        for bad: [UInt8] in [
+            [0xFF], [0xC3], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82],
+        ] {
             let json = Data(Array(#"["a"#.utf8) + bad + Array(#""]"#.utf8))
             #expect(throws: DecodingError.self) { try WireJSON.decode([CellValue].self, from: json) }
-            #expect(throws: JSONScanner.Failure.self) { try json.withUnsafeBytes { try FastWire.decode([String].self, from: $0) } }
+            #expect(throws: JSONScanner.Failure.self) {
+                try json.withUnsafeBytes { try FastWire.decode([String].self, from: $0) }
+            }
         }
     }
 
@@ -190,7 +201,9 @@ import Testing
             #"{"protocolVersion":1,"transactions":[{"author":"a","changes":[],"context":{"s":"1"},"hlc":1,"offset":0,"origin":"x","seq":1,"site":"MA-DGST","total":1}]}"#,
         ]
         for body in bodies {
-            #expect(throws: DecodingError.self, "\(body)") { try WireJSON.decode(PushRequest.self, from: Data(body.utf8)) }
+            #expect(throws: DecodingError.self, "\(body)") {
+                try WireJSON.decode(PushRequest.self, from: Data(body.utf8))
+            }
             #expect(throws: JSONScanner.Failure.self, "\(body)") { try FastWire.decode(PushRequest.self, from: body) }
         }
     }
@@ -198,7 +211,10 @@ import Testing
     @Test func everyTruncationAndManyMutationsAgreeWithJSONDecoder() throws {
         var samples = WireSamples(seed: 99)
         var random = SplitMix(state: 99)
-        let json = Array(try WireJSON.encode(PullResponse(transactions: [samples.transaction(), samples.transaction()], cursor: "1:0:0", hasMore: true)))
+        let json = Array(
+            try WireJSON.encode(
+                PullResponse(
+                    transactions: [samples.transaction(), samples.transaction()], cursor: "1:0:0", hasMore: true)))
         for end in 0..<json.count {
             let prefix = Data(json[..<end])
             #expect(throws: DecodingError.self) { try WireJSON.decode(PullResponse.self, from: prefix) }
@@ -207,8 +223,10 @@ import Testing
             var mutated = json
             for _ in 0..<Int.random(in: 1...3, using: &random) {
                 let position = Int.random(in: 0..<mutated.count, using: &random)
-                let replacement: UInt8 = random.next() % 2 == 0
-                    ? UInt8.random(in: 0...255, using: &random) : Array(#"{}[],:"\0-e.1 n"#.utf8).randomElement(using: &random)!
+                let replacement: UInt8 =
+                    random.next() % 2 == 0
+                    ? UInt8.random(in: 0...255, using: &random)
+                    : Array(#"{}[],:"\0-e.1 n"#.utf8).randomElement(using: &random)!
                 mutated[position] = replacement
             }
             let expected = try? JSONDecoder().decode(PullResponse.self, from: Data(mutated))
@@ -226,10 +244,13 @@ import Testing
         let hidden = #"{"id":"r","op":"delete","table":"t","x":"# + deep + "}"
         #expect(throws: DecodingError.self) { try WireJSON.decode(ChangeRecord.self, from: hidden) }
         // Within JSONDecoder's own limit, deep unknown values are read (by JSONDecoder, past the fast reader's).
-        let nested = #"{"id":"r","op":"delete","table":"t","x":"# + String(repeating: "[", count: 100)
+        let nested =
+            #"{"id":"r","op":"delete","table":"t","x":"# + String(repeating: "[", count: 100)
             + String(repeating: "]", count: 100) + "}"
         #expect(throws: JSONScanner.Failure.self) { try FastWire.decode(ChangeRecord.self, from: nested) }
-        #expect(try WireJSON.decode(ChangeRecord.self, from: nested) == ChangeRecord(table: "t", id: "r", op: .delete, values: nil))
+        #expect(
+            try WireJSON.decode(ChangeRecord.self, from: nested)
+                == ChangeRecord(table: "t", id: "r", op: .delete, values: nil))
     }
 
     @Test func valuesJSONEncoderCannotWriteAreRefusedByWireJSONToo() {
@@ -244,12 +265,18 @@ import Testing
     ) throws {
         let expected = Array(try WireJSON.encoder().encode(value))
         let bytes = try FastWire.encode(value)
-        #expect(bytes == expected, "seed \(seed): \(String(decoding: bytes, as: UTF8.self))", sourceLocation: sourceLocation)
+        #expect(
+            bytes == expected, "seed \(seed): \(String(decoding: bytes, as: UTF8.self))", sourceLocation: sourceLocation
+        )
         #expect(Array(try WireJSON.encode(value)) == expected, "seed \(seed)", sourceLocation: sourceLocation)
         let decoded = try JSONDecoder().decode(T.self, from: Data(expected))
-        #expect(try WireJSON.decode(T.self, from: Data(expected)) == decoded, "seed \(seed)", sourceLocation: sourceLocation)
+        #expect(
+            try WireJSON.decode(T.self, from: Data(expected)) == decoded, "seed \(seed)", sourceLocation: sourceLocation
+        )
         // Only whole numbers past 2^53 with more than 19 digits are left to JSONDecoder; the encoder never writes those.
         let fast = try expected.withUnsafeBytes { try FastWire.decode(T.self, from: $0) }
-        #expect(fast == decoded, "seed \(seed): \(String(decoding: expected, as: UTF8.self))", sourceLocation: sourceLocation)
+        #expect(
+            fast == decoded, "seed \(seed): \(String(decoding: expected, as: UTF8.self))",
+            sourceLocation: sourceLocation)
     }
 }
