@@ -206,18 +206,9 @@ let faultToken = "fault-token-0123456789"
                         $0.changes.contains { $0.id == "topic-external" }
                     }
                     let arrived = try await cli.run(["get", "spoke.db", "topic", "topic-external"])
-                    withKnownIssue(
-                        """
-                        Replica.apply publishes captured edits (publishIfNeeded) before it takes the write lock, then \
-                        TransactionApplier.finish() runs 'DELETE FROM _liaison_journal' inside the apply transaction. \
-                        An edit of another SQLite client (or of another Replica.write) that commits between the two \
-                        has its journal rows deleted unpublished: the row stays in the hub's table but is never \
-                        logged, never synced, and the replicas' dumps differ for good.
-                        """, isIntermittent: true
-                    ) {
-                        #expect(logged, "the hub's change log lacks the sqlite3 edit")
-                        #expect(arrived.status == 0, "the sqlite3 edit never reached the spoke: \(arrived)")
-                    }
+                    // Apply publishes under its own write lock, so the sqlite3 edit is logged, not lost.
+                    #expect(logged, "the hub's change log lacks the sqlite3 edit")
+                    #expect(arrived.status == 0, "the sqlite3 edit never reached the spoke: \(arrived)")
                 }
             }
         }

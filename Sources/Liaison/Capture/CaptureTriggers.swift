@@ -22,9 +22,14 @@ enum CaptureTriggers {
         let changed = tracked.map { "NEW.\(quoted($0.element.name)) IS NOT OLD.\(quoted($0.element.name))" }
         let mask = tracked.map { "((NEW.\(quoted($0.element.name)) IS NOT OLD.\(quoted($0.element.name))) << \($0.offset))" }
         let prefix = "_liaison_\(table.name)"
-        let indexes = table.columns.compactMap { column -> String? in
+        var indexes = table.columns.compactMap { column -> String? in
             guard case .reference = column.type else { return nil }
             return "CREATE INDEX \(quoted(prefix + "_" + column.name)) ON \(name)(\(quoted(column.name)));"
+        }
+        if !table.naturalKey.isEmpty {
+            // Duplicate detection looks rows up by their natural key on every remote insert.
+            indexes.append(
+                "CREATE INDEX \(quoted(prefix + "_natural_key")) ON \(name)(\(table.naturalKey.map(quoted).joined(separator: ", ")));")
         }
         return """
             CREATE TABLE \(name)(\(definitions.joined(separator: ", ")));

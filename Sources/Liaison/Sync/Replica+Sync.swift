@@ -88,6 +88,9 @@ extension Replica {
         source: String, current: inout TransactionRecord?, peerCursor: (peer: String, cursor: String)?
     ) throws -> ApplyResult {
             return try transaction(db) {
+                // Publish under the same write lock: an edit another SQLite client commits before
+                // this lock is taken is published here, never mistaken for a trace of the apply.
+                try Publisher(replica: self, db: db).run()
                 try pin(keys ?? [:], db)
                 let applier = try TransactionApplier(replica: self, db: db)
                 applier.writableScopes = writableScopes
