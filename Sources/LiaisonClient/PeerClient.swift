@@ -66,7 +66,7 @@ public struct PeerClient: Sendable {
                 code, "\(baseURL.absoluteString) answered \(status): \(answer.map { "\($0.error): \($0.message)" } ?? "no details")")
         }
         do {
-            return try JSONDecoder().decode(Answer.self, from: data)
+            return try WireJSON.decode(Answer.self, from: data)
         } catch {
             throw LiaisonError(.peer, "\(baseURL.absoluteString) sent an unreadable \(Answer.self): \(error)")
         }

@@ -57,7 +57,7 @@ struct SyncController {
     private func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
         let buffer = try await request.body.collect(upTo: configuration.maxBodyBytes)
         do {
-            let value = try JSONDecoder().decode(type, from: Data(buffer.readableBytesView))
+            let value = try WireJSON.decode(type, from: Data(buffer.readableBytesView))
             if let versioned = value as? any ProtocolVersioned, versioned.protocolVersion != liaisonProtocolVersion {
                 throw LiaisonError(
                     .malformedRequest,
