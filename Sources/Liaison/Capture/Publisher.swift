@@ -167,7 +167,7 @@ struct Publisher {
                 changeLevels[table.columns[index].name] = level
             }
             let scope = (change.op == .delete ? deletedScope : rowScope) ?? "public"
-            let values = change.op == .delete ? nil : rowJSON(table).encode(rowStatement, mask: change.columns)
+            let values = change.op == .delete ? nil : table.rowJSON.encode(rowStatement, mask: change.columns)
             let levelsText = ChangeCodec.encodeLevels(changeLevels)
             let levelsString: String? = if case .text(let text) = levelsText { text } else { nil }
             let digest = TransactionDigest.change(
@@ -198,7 +198,6 @@ struct Publisher {
         }
     }
 
-    private func rowJSON(_ table: TableInfo) -> RowJSON { table.rowJSON }
 }
 
 extension Replica {

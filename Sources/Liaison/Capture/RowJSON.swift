@@ -7,8 +7,9 @@ struct RowJSON {
     /// Column positions sorted by column name (id excluded), and each `"name":` prefix.
     let order: [(position: Int32, key: [UInt8])]
 
-    init(table: TableInfo) {
-        order = table.columns.enumerated().dropFirst().sorted { $0.element.name < $1.element.name }.map {
+    /// `columns` in storage order, `id` first.
+    init(columns: [ColumnDefinition]) {
+        order = columns.enumerated().dropFirst().sorted { $0.element.name < $1.element.name }.map {
             (Int32($0.offset), Array((CanonicalJSON.string($0.element.name) + ":").utf8))
         }
     }

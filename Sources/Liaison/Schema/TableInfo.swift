@@ -21,11 +21,11 @@ struct TableInfo: Sendable {
         let list = columns.map { CaptureTriggers.quoted($0.name) }.joined(separator: ", ")
         self.selectRowSQL = "SELECT \(list) FROM \(quotedName) WHERE id = ?"
         self.selectAllSQL = "SELECT \(list) FROM \(quotedName) ORDER BY id"
-        self.rowJSON = RowJSON(table: self)
+        self.rowJSON = RowJSON(columns: columns)
     }
 
     /// Canonical JSON of this table's rows, straight from a statement.
-    private(set) var rowJSON: RowJSON!
+    let rowJSON: RowJSON
 
     /// `SELECT every column FROM table ORDER BY id`.
     let selectAllSQL: String
