@@ -1,17 +1,30 @@
+import AsyncHTTPClient
 import Foundation
 import Liaison
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTPCompression
+import NIOHTTP1
 
-/// Speaks the `/v1` protocol to one peer over URLSession (libcurl on Linux).
+/// Speaks the `/v1` protocol to one peer over AsyncHTTPClient (SwiftNIO).
+///
+/// Every failure of the exchange — a refused or cut connection, a timeout, an error answer — comes
+/// back as a `LiaisonError`; nothing is retried behind the caller's back except a request refused
+/// only because this machine's clock differs from the peer's (then it is signed again in the peer's
+/// time, once).
 public struct PeerClient: Sendable {
     public let baseURL: URL
     let token: String
-    let session: URLSession
+    let timeout: TimeInterval
+    /// What this client learned about the peer's clock: add it to the local time when signing.
+    private let clockOffset = ClockOffset()
     /// Called after every exchange with the bytes sent and the (decompressed) body received.
     public var onExchange: (@Sendable (_ sent: Int, _ received: Data) -> Void)?
 
+    /// The largest answer accepted, after decompression.
+    public static let maxAnswerBytes = 1 << 30
+
+    /// - Parameter timeout: how long one exchange (request and whole answer) may take.
     /// - Throws: `LiaisonError` `.invalidInput` for a URL that is not http(s).
     public init(url: String, token: String, timeout: TimeInterval = 300) throws {
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
@@ -19,10 +32,7 @@ public struct PeerClient: Sendable {
         }
         self.baseURL = parsed
         self.token = token
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.httpAdditionalHeaders = ["Accept-Encoding": "gzip"]
-        self.session = URLSession(configuration: configuration)
+        self.timeout = timeout
     }
 
     public func status() async throws -> StatusResponse { try await send("status", body: Optional<PullRequest>.none) }
@@ -35,30 +45,14 @@ public struct PeerClient: Sendable {
 
     private func send<Body: Encodable, Answer: Decodable>(_ path: String, body: Body?) async throws -> Answer {
         let url = baseURL.appendingPathComponent("v1").appendingPathComponent(path)
-        var request = URLRequest(url: url)
-        var payload = Data()
-        if let body {
-            request.httpMethod = "POST"
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            payload = try WireJSON.encode(body)
-            request.httpBody = payload
+        let payload = try body.map { try WireJSON.encode($0) }
+        var (status, data) = try await exchange(url: url, payload: payload)
+        if status == 401, let answer = try? JSONDecoder().decode(ErrorResponse.self, from: data),
+            answer.error == "stale_signature", let serverTime = answer.serverTime
+        {
+            clockOffset.value = serverTime - Self.now()
+            (status, data) = try await exchange(url: url, payload: payload)
         }
-        let signature = RequestSignature.sign(
-            token: token, method: request.httpMethod ?? "GET", path: url.path, body: payload,
-            now: Int64(Date().timeIntervalSince1970 * 1000))
-        request.setValue(signature.headerValue, forHTTPHeaderField: "Authorization")
-        // libcurl would otherwise send "Expect: 100-continue" with larger bodies and wait for an
-        // interim answer the server never sends.
-        request.setValue("", forHTTPHeaderField: "Expect")
-        let data: Data
-        let response: URLResponse
-        do {
-            (data, response) = try await session.data(for: request)
-        } catch {
-            throw LiaisonError(.peer, "cannot reach \(baseURL.absoluteString): \(error.localizedDescription)", cause: error)
-        }
-        onExchange?(request.httpBody?.count ?? 0, data)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard status == 200 else {
             let answer = try? JSONDecoder().decode(ErrorResponse.self, from: data)
             let code: LiaisonError.Code = status == 401 ? .unauthorized : status == 403 ? .forbiddenScope : .peer
@@ -70,5 +64,68 @@ public struct PeerClient: Sendable {
         } catch {
             throw LiaisonError(.peer, "\(baseURL.absoluteString) sent an unreadable \(Answer.self): \(error)")
         }
+    }
+
+    /// One signed request and its whole answer.
+    private func exchange(url: URL, payload: Data?) async throws -> (status: Int, body: Data) {
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = payload == nil ? .GET : .POST
+        let signature = RequestSignature.sign(
+            token: token, method: request.method.rawValue, path: url.path, body: payload ?? Data(),
+            now: Self.now() + clockOffset.value)
+        request.headers.add(name: "Authorization", value: signature.headerValue)
+        request.headers.add(name: "Accept-Encoding", value: "gzip")
+        if let payload {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: payload))
+        }
+        do {
+            let response = try await Self.http.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+            let body = try await response.body.collect(upTo: Self.maxAnswerBytes)
+            let data = Data(buffer: body, byteTransferStrategy: .noCopy)
+            onExchange?(payload?.count ?? 0, data)
+            return (Int(response.status.code), data)
+        } catch {
+            throw LiaisonError(.peer, "cannot reach \(baseURL.absoluteString): \(Self.describe(error))", cause: error)
+        }
+    }
+
+    private static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    private static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as HTTPClientError where error == .remoteConnectionClosed:
+            return "the connection was closed before the whole answer arrived; sync again to resume"
+        case let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout:
+            return "no complete answer in time; sync again to resume"
+        case let error as HTTPClientError where error == .connectTimeout:
+            return "the connection timed out; is the peer's 'liaison serve' running?"
+        case is NIOTooManyBytesError:
+            return "the answer is larger than \(maxAnswerBytes) bytes; ask for smaller pages"
+        default:
+            return "\(error)"
+        }
+    }
+
+    /// One connection pool for the process: kept-alive connections are shared by every client.
+    /// It lives as long as the process, so it is never shut down.
+    private static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration(
+            timeout: .init(connect: .seconds(10), read: .seconds(300)),
+            decompression: .enabled(limit: .size(maxAnswerBytes)))
+        configuration.httpVersion = .http1Only
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+}
+
+/// The offset a client learned between its clock and its peer's, shared by its copies.
+private final class ClockOffset: @unchecked Sendable {
+    private let lock = NSLock()
+    private var milliseconds: Int64 = 0
+
+    var value: Int64 {
+        get { lock.withLock { milliseconds } }
+        set { lock.withLock { milliseconds = newValue } }
     }
 }

@@ -139,9 +139,13 @@ public struct PushResponse: Hashable, Sendable, Codable {
 public struct ErrorResponse: Hashable, Sendable, Codable {
     public var error: String
     public var message: String
+    /// Only with `stale_signature`: the server's clock in ms since 1970, so that a peer whose
+    /// clock differs can sign its next request in the server's time.
+    public var serverTime: Int64?
 
-    public init(error: String, message: String) {
+    public init(error: String, message: String, serverTime: Int64? = nil) {
         self.error = error
         self.message = message
+        self.serverTime = serverTime
     }
 }

@@ -44,7 +44,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func response(status: HTTPResponse.Status, code: String, message: String) -> Response {
-        let body = (try? WireJSON.encode(ErrorResponse(error: code, message: message))) ?? Data()
+        response(status: status, answer: ErrorResponse(error: code, message: message))
+    }
+
+    static func response(status: HTTPResponse.Status, answer: ErrorResponse) -> Response {
+        let body = (try? WireJSON.encode(answer)) ?? Data()
         return Response(
             status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }

@@ -22,6 +22,7 @@ public enum LiaisonServer {
         SyncController(replica: replica, configuration: configuration).register(on: group)
         return Application(
             router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [ParserErrorResponder()])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "liaison"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)

@@ -29,7 +29,14 @@ struct PeerAuthenticator: RouterMiddleware {
         guard let peer = try await replica.perform({ try $0.peer(for: signature, method: method, path: path, body: body) }) else {
             throw LiaisonError(.unauthorized, "unknown key or bad signature: this server has no peer with that token")
         }
-        try replays.admit(signature, now: wallTime())
+        let now = wallTime()
+        if let stale = ReplayGuard.staleness(of: signature, now: now) {
+            // The peer is who it says; only its clock differs. Tell it this server's time so that it
+            // can sign again (only a registered peer learns it).
+            return ErrorMiddleware<PeerRequestContext>.response(
+                status: .unauthorized, answer: ErrorResponse(error: "stale_signature", message: stale, serverTime: now))
+        }
+        try replays.admit(signature, now: now)
         var context = context
         context.peer = peer
         context.logger[metadataKey: "sync.peer"] = "\(peer.name)"

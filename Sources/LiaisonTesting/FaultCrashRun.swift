@@ -51,9 +51,6 @@ public final class FaultCrashRun {
     public private(set) var kills = 0
     /// Those kills by target.
     public private(set) var killed: [String: Int] = [:]
-    /// Syncs that died of the URLSession crash (`FaultTools.urlSessionCrash`) when their server was
-    /// killed in the middle of an answer.
-    public private(set) var clientCrashes: [String] = []
     /// Rows of the ledger missing from a replica at the end (the most of any replica).
     public private(set) var rowsLost = 0
     /// Everything found wrong, with the moment it was found.
@@ -213,11 +210,7 @@ public final class FaultCrashRun {
         let outcome = await sync.wait(timeout: .seconds(300))
         if outcome.timedOut { problems.append("attempt \(attempt): liaison sync \(spoke) hung: \(outcome)") }
         if let signal = outcome.signal, signal != SIGKILL {
-            if signal == SIGILL, outcome.stderr.contains(FaultTools.urlSessionCrash) {
-                clientCrashes.append("attempt \(attempt)")
-            } else {
-                problems.append("attempt \(attempt): liaison sync \(spoke) crashed with signal \(signal): \(outcome)")
-            }
+            problems.append("attempt \(attempt): liaison sync \(spoke) crashed with signal \(signal): \(outcome)")
         }
         if outcome.signal == nil, outcome.status != 0, !killed.contains(hub) {
             problems.append("attempt \(attempt): liaison sync \(spoke) failed with nothing killed: \(outcome)")

@@ -89,7 +89,7 @@ public final class FaultProcess: @unchecked Sendable {
             if !isRunning { return stdout.contains(marker) }
             try? await Task.sleep(for: .milliseconds(10))
         }
-        return false
+        return stdout.contains(marker)
     }
 
     public var isRunning: Bool { lock.withLock { ended == nil } && process.isRunning }
@@ -162,10 +162,6 @@ public enum FaultTools {
         }
         return nil
     }()
-
-    /// What FoundationNetworking prints when it crashes on a connection closed inside a response's
-    /// headers (`_NativeProtocol.transferCompleted`).
-    public static let urlSessionCrash = "Transfer completed, but there's no response"
 
     /// `sqlite3` from `/usr/bin` or the `PATH`.
     public static let sqlite3: URL = executable(named: "sqlite3") ?? URL(fileURLWithPath: "/usr/bin/sqlite3")
@@ -260,8 +256,11 @@ public final class FaultServer: @unchecked Sendable {
             arguments: ["serve", database, "--host", "127.0.0.1", "--port", String(port)] + extraArguments,
             directory: directory, environment: environment)
         try process.start()
+        // Checked once more after the deadline: a test process busy with other tests may wake this
+        // task only after the deadline, long after the server printed its address.
         let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
+        while true {
+            let late = ContinuousClock.now >= deadline
             let printed = process.stdout
             if let line = printed.split(separator: "\n").first(where: { $0.contains(" serving ") }),
                 let range = line.range(of: "http://127.0.0.1:"),
@@ -269,7 +268,7 @@ public final class FaultServer: @unchecked Sendable {
             {
                 return (process, bound)
             }
-            if !process.isRunning { break }
+            if late || !process.isRunning { break }
             try await Task.sleep(for: .milliseconds(10))
         }
         process.kill()

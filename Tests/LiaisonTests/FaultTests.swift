@@ -159,9 +159,6 @@ let faultToken = "fault-token-0123456789"
                     harness.problems.isEmpty,
                     "seed \(FaultScale.current.seed):\n\(harness.problems.prefix(40).joined(separator: "\n"))")
                 #expect(harness.kills >= FaultScale.current.kills, "only \(harness.kills) kills landed")
-                withKnownIssue(urlSessionCrashIssue, isIntermittent: true) {
-                    #expect(harness.clientCrashes.isEmpty, "liaison sync crashed (SIGILL) at \(harness.clientCrashes)")
-                }
             }
         }
     }
@@ -217,16 +214,6 @@ let faultToken = "fault-token-0123456789"
 
 // MARK: - 2. Network faults: a proxy that cuts, delays and resets
 
-/// What the client's HTTP stack (FoundationNetworking) does when a connection closes inside a
-/// response's headers (`FaultTools.urlSessionCrash`).
-let urlSessionCrashIssue: Comment = """
-    PeerClient uses URLSession (FoundationNetworking on Linux). When a connection closes inside the \
-    headers of a response, FoundationNetworking's _NativeProtocol.transferCompleted hits \
-    fatalError("Transfer completed, but there's no response."): 'liaison sync' and 'liaison clone' \
-    die with SIGILL instead of failing with 'cannot reach', and 'liaison serve --sync-every' goes down \
-    with its periodic sync. Any peer or middlebox that drops a connection at that moment crashes the node.
-    """
-
 @Suite(.timeLimit(.minutes(20))) struct NetworkFaultTests {
     static let suite = "NetworkFaultTests"
     static let tests = 3
@@ -269,7 +256,6 @@ let urlSessionCrashIssue: Comment = """
                             seed: scale.seed &+ 2, faultRate: 0.9, maxCutBytes: 12_000, idleTimeoutSeconds: 3))
                     defer { proxy.stop() }
                     _ = try await cli.output(["peer", "add", "MA-DGST.db", "NL-NCTV", proxy.url, "--token", faultToken])
-                    var crashes: [String] = []
                     var failed = 0
                     var lastWrite = 0
                     var synced = false
@@ -297,10 +283,6 @@ let urlSessionCrashIssue: Comment = """
                             continue
                         }
                         failed += 1
-                        if outcome.signal == SIGILL, outcome.stderr.contains(FaultTools.urlSessionCrash) {
-                            crashes.append("attempt \(attempt)")
-                            continue
-                        }
                         #expect(
                             outcome.signal == nil && outcome.status == 1
                                 && outcome.errorLines.allSatisfy { $0.hasPrefix("liaison: ") },
@@ -333,13 +315,10 @@ let urlSessionCrashIssue: Comment = """
                     for site in sites { originOf[siteIDs[site]!] = site }
                     let logProblems = FaultLogs.problems(logs, originOf: originOf)
                     #expect(logProblems.isEmpty, "\(logProblems)")
-                    withKnownIssue(urlSessionCrashIssue, isIntermittent: true) {
-                        #expect(crashes.isEmpty, "liaison sync crashed (SIGILL) at \(crashes)")
-                    }
                     FileHandle.standardOutput.write(
                         Data(
                             ("NetworkFaultTests: \(proxy.connections) connections, faults \(describe(proxy.faultKinds)), "
-                                + "\(failed) failed rounds, \(crashes.count) client crashes\n").utf8))
+                                + "\(failed) failed rounds, no client crash\n").utf8))
                     tally.faults += proxy.faultsInjected
                     tally.rowsLost = missing
                 }
@@ -371,12 +350,13 @@ let urlSessionCrashIssue: Comment = """
                 serve.kill(SIGTERM)
                 let served = await serve.wait(timeout: .seconds(20))
                 tally.faults += stub.requests
-                #expect(synced.signal == SIGILL || synced.status == 1, "\(synced)")
-                withKnownIssue(urlSessionCrashIssue) {
-                    #expect(synced.signal == nil && synced.status == 1, "liaison sync: \(synced)")
-                    #expect(cloned.signal == nil && cloned.status == 1, "liaison clone: \(cloned)")
-                    #expect(alive, "liaison serve --sync-every went down with its periodic sync: \(served)")
-                }
+                // Before AsyncHTTPClient, URLSession (FoundationNetworking) died here with SIGILL
+                // ("Transfer completed, but there's no response").
+                #expect(synced.signal == nil && synced.status == 1, "liaison sync: \(synced)")
+                #expect(synced.errorLines.count == 1 && synced.stderr.contains("cannot reach"), "\(synced)")
+                #expect(cloned.signal == nil && cloned.status == 1, "liaison clone: \(cloned)")
+                #expect(!FileManager.default.fileExists(atPath: cli.path("clone.db")), "a failed clone left a file")
+                #expect(alive, "liaison serve --sync-every went down with its periodic sync: \(served)")
             }
         }
     }
@@ -414,16 +394,8 @@ let urlSessionCrashIssue: Comment = """
                     let elapsed = ContinuousClock.now - started
                     tally.faults += proxy.faultsInjected
                     #expect(cut.signal == nil && cut.status == 1, "\(cut)")
-                    withKnownIssue(
-                        """
-                        When a reused connection dies while a POST body is being sent, libcurl (under URLSession) \
-                        retries the request on a fresh connection but sends only its headers (the body stream is \
-                        not rewound), with the same signature and nonce; the server waits for the body and the sync \
-                        stalls until URLSession's 60 s request timeout (here until the proxy's 8 s idle timeout).
-                        """, isIntermittent: true
-                    ) {
-                        #expect(elapsed < .seconds(6), "the cut round took \(elapsed)")
-                    }
+                    // URLSession's libcurl re-sent the cut POST without its body and waited for a timeout.
+                    #expect(elapsed < .seconds(6), "the cut round took \(elapsed)")
                     let next = try await cli.run(
                         ["sync", "MA-DGST.db", "--page-changes", "100"], timeout: .seconds(120))
                     #expect(next.status == 0, "\(next)")
@@ -556,17 +528,10 @@ func expectSameLogsWithoutDuplicates(_ a: Replica, _ b: Replica, sourceLocation:
                         failure = "\(error)"
                     }
                     let arrived = try hub.rows("item").count
-                    withKnownIssue(
-                        """
-                        PeerAuthenticator checks each request's signature timestamp against the replica's clock \
-                        (ReplayGuard.admit, a 300 s window) while PeerClient signs with the machine's time: peers \
-                        whose clocks are more than five minutes apart cannot sync at all (401 'the request's \
-                        timestamp is … s from this server's clock'), although transactions tolerate maximumDrift.
-                        """
-                    ) {
-                        #expect(failure == nil, "\(failure ?? "")")
-                        #expect(arrived == batch.size)
-                    }
+                    // The hub answers the first request 401 stale_signature with its time; the client
+                    // signs again in the hub's time.
+                    #expect(failure == nil, "\(failure ?? "")")
+                    #expect(arrived == batch.size)
                 }
             }
         }
@@ -919,16 +884,14 @@ func expectSameLogsWithoutDuplicates(_ a: Replica, _ b: Replica, sourceLocation:
                     #expect(longPath.map { (400..<500).contains($0.status) } == true, "\(String(describing: longPath))")
                     #expect(
                         longHeader.map { (400..<500).contains($0.status) } == true, "\(String(describing: longHeader))")
-                    withKnownIssue(
-                        """
-                        A request line or header past the HTTP parser's limits (between 80 kB and 300 kB here) is \
-                        refused by NIO/Hummingbird before the router with a bare '400 Bad Request' and an empty body, \
-                        not the JSON {"error", "message"} every other error carries; ErrorMiddleware never sees it.
-                        """
-                    ) {
-                        #expect(longPath?.errorObject != nil, "\(String(describing: longPath))")
-                        #expect(longHeader?.errorObject != nil, "\(String(describing: longHeader))")
-                    }
+                    // The HTTP parser refuses them before the router; ParserErrorResponder answers in JSON.
+                    #expect(longPath?.errorObject != nil, "\(String(describing: longPath))")
+                    #expect(longHeader?.errorObject != nil, "\(String(describing: longHeader))")
+                    let garbage = try await FaultHTTP.exchange(
+                        port: server.port, request: Data("NOT HTTP AT ALL\r\n\r\n".utf8))
+                    tally.requests += 1
+                    tally.faults += 1
+                    #expect(garbage?.status == 400 && garbage?.errorObject != nil, "\(String(describing: garbage))")
                 }
             }
         }
@@ -1094,15 +1057,9 @@ func expectSameLogsWithoutDuplicates(_ a: Replica, _ b: Replica, sourceLocation:
                 let locked = try await unprivileged.run(cli, ["set", db, "topic", "topic-after", "name=After"])
                 tally.faults += 1
                 #expect(locked.signal == nil && locked.status != 0, "\(locked)")
-                withKnownIssue(
-                    """
-                    Replica.open checks FileManager.fileExists first: in a directory the user may not search, an \
-                    existing replica is reported as missing ('no replica at …; create one with liaison init', exit \
-                    64), which invites creating a new replica instead of fixing the permissions.
-                    """
-                ) {
-                    #expect(locked.status == 1 && !locked.stderr.contains("create one"), "\(locked)")
-                }
+                // Not reported as missing (which would invite a new replica), but as unreachable.
+                #expect(locked.status == 1 && !locked.stderr.contains("create one"), "\(locked)")
+                #expect(locked.stderr.contains("permission"), "\(locked)")
                 try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.path)
                 try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: db)
                 #expect(try await cli.dump(db) == before)
@@ -1118,18 +1075,9 @@ func expectSameLogsWithoutDuplicates(_ a: Replica, _ b: Replica, sourceLocation:
                     let dump = try await cli.run(["dump", path])
                     tally.faults += 1
                     #expect(write.signal == nil && write.status == 1, "\(write)")
-                    withKnownIssue(
-                        """
-                        On a read-only file system every command, reads included, fails with 'unable to open \
-                        database file (SQL: …)': SQLite falls back to a read-only handle, the first query of the WAL \
-                        database needs a -shm file it cannot create, and Connection.error maps SQLITE_CANTOPEN to a \
-                        raw message with the SQL. Expected: writes refused with a message saying the replica is \
-                        read-only (exit 1), reads still working.
-                        """
-                    ) {
-                        #expect(write.stderr.contains("read-only") && !write.stderr.contains("SQL:"), "\(write)")
-                        #expect(dump.status == 0 && dump.stdout == snapshot, "\(dump)")
-                    }
+                    // Read as an immutable file: reads work, writes are refused in one clear line.
+                    #expect(write.stderr.contains("read-only") && !write.stderr.contains("SQL:"), "\(write)")
+                    #expect(dump.status == 0 && dump.stdout == snapshot, "\(dump)")
                     try await FaultMount.remount(mount, readOnly: false)
                     #expect(try await cli.dump(path) == snapshot)
                     return true

@@ -9,11 +9,30 @@ final class Connection {
     let path: String
     private var cache: [String: Statement] = [:]
 
-    init(path: String, create: Bool) throws {
+    /// How a file is opened.
+    enum Mode {
+        /// Read and write; the file must exist.
+        case readWrite
+        /// Read and write, creating the file.
+        case create
+        /// Read only, on a file nothing can change (a read-only file system): SQLite then needs no
+        /// `-shm` file, which it could not create there.
+        case immutable
+    }
+
+    init(path: String, mode: Mode) throws {
         var db: OpaquePointer?
-        var flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
-        if create { flags |= SQLITE_OPEN_CREATE }
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        var flags = SQLITE_OPEN_NOMUTEX
+        var name = path
+        switch mode {
+        case .readWrite: flags |= SQLITE_OPEN_READWRITE
+        case .create: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        case .immutable:
+            flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
+            let escaped = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["?", "#", "%"])) ?? path
+            name = "file:\(escaped)?immutable=1"
+        }
+        let rc = sqlite3_open_v2(name, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             if let db { sqlite3_close_v2(db) }
@@ -24,6 +43,9 @@ final class Connection {
         sqlite3_busy_timeout(db, 5_000)
         sqlite3_extended_result_codes(db, 1)
     }
+
+    /// Whether SQLite opened the file read-only (it does when the file or its file system is write-protected).
+    var isReadOnly: Bool { sqlite3_db_readonly(handle, "main") == 1 }
 
     deinit {
         cache.removeAll()
@@ -97,7 +119,13 @@ final class Connection {
         case SQLITE_FULL:
             return LiaisonError(.storage, "the disk is full; nothing of this write was saved: \(message)")
         case SQLITE_READONLY:
-            return LiaisonError(.storage, "the database is read-only; nothing was written: \(message)")
+            return LiaisonError(
+                .storage, "the replica is read-only (its file, folder or file system is write-protected); nothing was written")
+        case SQLITE_CANTOPEN:
+            return LiaisonError(
+                .storage,
+                "SQLite cannot open the replica or its -wal/-shm files next to it: \(message); check that its folder "
+                    + "is writable by this user")
         default:
             return LiaisonError(.storage, "\(message)\(context)")
         }

@@ -64,10 +64,10 @@ public final class Replica: @unchecked Sendable {
         at path: String, site: SiteCode, schema: SchemaDefinition = .cooperation, siteID: String? = nil,
         clock: HybridClock = HybridClock(), logger: Logger = Logger(label: "liaison")
     ) throws -> Replica {
-        if FileManager.default.fileExists(atPath: path) {
+        if try FileProbe.exists(path) {
             throw LiaisonError(.invalidInput, "'\(path)' exists already; choose a new file name or remove it first")
         }
-        let connection = try Connection(path: path, create: true)
+        let connection = try Connection(path: path, mode: .create)
         do {
             try configure(connection)
             try connection.execute("BEGIN IMMEDIATE")
@@ -104,10 +104,15 @@ public final class Replica: @unchecked Sendable {
         at path: String, clock: HybridClock = HybridClock(), logger: Logger = Logger(label: "liaison"),
         busyTimeout: Duration = .seconds(5)
     ) throws -> Replica {
-        guard FileManager.default.fileExists(atPath: path) else {
+        guard try FileProbe.exists(path) else {
             throw LiaisonError(.notAReplica, "no replica at '\(path)'; create one with 'liaison init \(path) --site CODE'")
         }
-        let connection = try Connection(path: path, create: false)
+        var connection = try Connection(path: path, mode: .readWrite)
+        if connection.isReadOnly, FileProbe.isOnReadOnlyFileSystem(path), !(try FileProbe.exists(path + "-wal")) {
+            // Nothing can change the file, and SQLite could not create the -shm file a WAL
+            // database needs even for reading: read it as an immutable file. Writes are refused.
+            connection = try Connection(path: path, mode: .immutable)
+        }
         connection.setBusyTimeout(busyTimeout)
         // Check that it is a replica before changing anything about the file (journal mode).
         do {
@@ -115,7 +120,7 @@ public final class Replica: @unchecked Sendable {
         } catch let error as LiaisonError where error.code == .notAReplica && !error.message.contains("_liaison_meta") {
             throw LiaisonError(.notAReplica, "'\(path)' is not a SQLite database, so not a Liaison replica")
         }
-        try configure(connection)
+        if !connection.isReadOnly { try configure(connection) }
         return try Replica(connection: connection, clock: clock, logger: logger)
     }
 

@@ -86,14 +86,20 @@ public final class ReplayGuard: @unchecked Sendable {
 
     public init() {}
 
+    /// The message for a signature whose timestamp lies outside the window around `now`; `nil` when it is fresh.
+    public static func staleness(of signature: RequestSignature, now: Int64) -> String? {
+        guard signature.timestamp < now - RequestSignature.window || signature.timestamp > now + RequestSignature.window else {
+            return nil
+        }
+        let seconds = signature.timestamp.subtractingReportingOverflow(now).partialValue / 1000
+        return "the request's timestamp is \(seconds) s from this server's clock (allowed: "
+            + "\(RequestSignature.window / 1000) s); sign again with the serverTime of this answer"
+    }
+
     /// Checks the timestamp against `now` and records the signature; throws when stale or replayed.
     public func admit(_ signature: RequestSignature, now: Int64) throws {
-        guard signature.timestamp >= now - RequestSignature.window, signature.timestamp <= now + RequestSignature.window else {
-            let seconds = signature.timestamp.subtractingReportingOverflow(now).partialValue / 1000
-            throw LiaisonError(
-                .unauthorized,
-                "the request's timestamp is \(seconds) s from this server's clock (allowed: "
-                    + "\(RequestSignature.window / 1000) s); check the clocks, then send a fresh request")
+        if let stale = Self.staleness(of: signature, now: now) {
+            throw LiaisonError(.unauthorized, stale)
         }
         lock.lock()
         defer { lock.unlock() }
