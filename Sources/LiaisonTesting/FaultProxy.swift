@@ -18,6 +18,10 @@ public enum FaultAction: Sendable, Equatable, CustomStringConvertible {
     case delay(milliseconds: Int)
     /// Resets the connection at once (RST), before anything is forwarded.
     case reset
+    /// Delivers the connection's request number `index` (from 0) to the server twice: a copy on a
+    /// connection of its own, whose answer is dropped, then the request itself (a middlebox that
+    /// retransmits; a push may so arrive twice).
+    case duplicateRequest(index: Int)
 
     public var description: String {
         switch self {
@@ -26,6 +30,7 @@ public enum FaultAction: Sendable, Equatable, CustomStringConvertible {
         case .cutRequest(let bytes): "cut request after \(bytes) bytes"
         case .delay(let milliseconds): "delay \(milliseconds) ms"
         case .reset: "reset"
+        case .duplicateRequest(let index): "duplicate request \(index)"
         }
     }
 
@@ -36,6 +41,7 @@ public enum FaultAction: Sendable, Equatable, CustomStringConvertible {
         case .cutRequest: "cut request"
         case .delay: "delay"
         case .reset: "reset"
+        case .duplicateRequest: "duplicate request"
         }
     }
 }
@@ -150,6 +156,7 @@ public final class FaultProxy: @unchecked Sendable {
             case 0..<10: return .cutResponse(after: Int.random(in: 0...plan.maxCutBytes, using: &generator))
             case 10..<16: return .cutRequest(after: Int.random(in: 0...plan.maxCutBytes, using: &generator))
             case 16: return .delay(milliseconds: Int.random(in: 1...plan.maxDelayMilliseconds, using: &generator))
+            case 17: return .duplicateRequest(index: Int.random(in: 0..<6, using: &generator))
             default: return .reset
             }
         }
@@ -212,14 +219,40 @@ public final class FaultProxy: @unchecked Sendable {
         case .cutRequest(let bytes): requestLimit = bytes
         case .cutResponse(let bytes): responseLimit = bytes
         case .delay(let milliseconds): delay = milliseconds
-        case .pass, .reset: break
+        case .pass, .reset, .duplicateRequest: break
         }
         Thread.detachNewThread { [self, requestLimit] in
-            pump(from: client, to: upstream, limit: requestLimit, delay: nil, action: action)
+            if case .duplicateRequest(let index) = action {
+                relayRequests(from: client, to: upstream, duplicating: index, action: action)
+            } else {
+                pump(from: client, to: upstream, limit: requestLimit, delay: nil, action: action)
+            }
             pair.finish()
         }
         pump(from: upstream, to: client, limit: responseLimit, delay: delay, action: action)
         pair.finish()
+    }
+
+    /// Forwards the client's requests one whole message at a time; request number `index` is first
+    /// sent to the server on a connection of its own, and its answer there awaited and dropped.
+    private func relayRequests(from client: Int32, to upstream: Int32, duplicating index: Int, action: FaultAction) {
+        var number = 0
+        while let request = FaultHTTPFraming.readMessage(from: client) {
+            if number == index, let copy = try? FaultSocket.connect(port: upstreamPort, timeout: plan.idleTimeoutSeconds) {
+                if request.withUnsafeBytes({ FaultSocket.sendAll(copy, $0.baseAddress!, count: request.count) }),
+                    FaultHTTPFraming.readMessage(from: copy) != nil
+                {
+                    record(action)
+                }
+                close(copy)
+            }
+            number += 1
+            guard request.withUnsafeBytes({ FaultSocket.sendAll(upstream, $0.baseAddress!, count: request.count) }) else {
+                break
+            }
+        }
+        shutdown(client, Int32(SHUT_RDWR))
+        shutdown(upstream, Int32(SHUT_RDWR))
     }
 
     /// Copies bytes until either side ends or `limit` is passed, then tears down both sides.
@@ -277,5 +310,30 @@ private final class SocketPair: @unchecked Sendable {
         onClose()
         close(client)
         close(upstream)
+    }
+}
+
+/// Just enough HTTP/1.1 framing for the proxy to find where one message ends.
+enum FaultHTTPFraming {
+    /// Reads one message with a `Content-Length` body (or none) from `fd`: its bytes, or `nil` when
+    /// the connection ends first.
+    static func readMessage(from fd: Int32) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16_384)
+        var expected: Int?
+        while expected.map({ bytes.count < $0 }) ?? true {
+            // One byte at a time until the head ends, so nothing of a following message is taken.
+            let wanted = expected.map { min(buffer.count, $0 - bytes.count) } ?? 1
+            let count = recv(fd, &buffer, wanted, 0)
+            if count <= 0 { return nil }
+            bytes.append(contentsOf: buffer[0..<count])
+            if expected == nil, bytes.count >= 4, bytes.suffix(4) == [13, 10, 13, 10] {
+                let head = String(decoding: bytes, as: UTF8.self).lowercased()
+                let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                    .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+                expected = bytes.count + length
+            }
+        }
+        return bytes
     }
 }

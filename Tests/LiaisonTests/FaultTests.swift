@@ -216,7 +216,7 @@ let faultToken = "fault-token-0123456789"
 
 @Suite(.timeLimit(.minutes(20))) struct NetworkFaultTests {
     static let suite = "NetworkFaultTests"
-    static let tests = 3
+    static let tests = 4
 
     /// `liaison sync` through a proxy that cuts requests and answers at random bytes, resets and
     /// delays connections, again and again until a round gets through: then both replicas hold
@@ -401,6 +401,58 @@ let faultToken = "fault-token-0123456789"
                     #expect(next.status == 0, "\(next)")
                     let dump = try await cli.dump("NL-NCTV.db")
                     #expect(dump == (try await cli.dump("MA-DGST.db")))
+                    let (problems, missing) = ledger.differences(from: dump)
+                    #expect(problems.isEmpty, "\(problems)")
+                    tally.rowsLost = missing
+                }
+            }
+        }
+    }
+}
+
+extension NetworkFaultTests {
+    /// A middlebox that delivers a push twice: the first copy is applied, the second refused as a
+    /// replay; the next round sends the batch again, and it is skipped. Each transaction once.
+    @Test func aPushDeliveredTwiceIsAppliedOnce() async throws {
+        try await withTally(Self.suite, tests: Self.tests) { tally in
+            try await withFaultCLI { cli in
+                var ledger = FaultLedger()
+                for site in ["NL-NCTV", "MA-DGST"] {
+                    let replica = try Replica.create(
+                        at: cli.path("\(site).db"), site: SiteCode(site)!, schema: .faultItems)
+                    if site == "MA-DGST" {
+                        let batch = FaultBatch(id: ledger.newBatchID(site: site), site: site, size: 50, payload: "v0")
+                        try FaultWorkload.insert(batch, into: replica)
+                        ledger.recordInsert(batch)
+                    }
+                }
+                _ = try await cli.output([
+                    "peer", "add", "NL-NCTV.db", "MA-DGST", "http://127.0.0.1:1", "--token", faultToken,
+                ])
+                try await withFaultServer(cli, "NL-NCTV.db") { server in
+                    // Requests on the first connection: status, pull, status, push (number 3).
+                    let proxy = try FaultProxy(
+                        upstreamPort: server.port,
+                        plan: FaultPlan(seed: 1, faultRate: 0, script: [.duplicateRequest(index: 3)]))
+                    defer { proxy.stop() }
+                    _ = try await cli.output(["peer", "add", "MA-DGST.db", "NL-NCTV", proxy.url, "--token", faultToken])
+                    let doubled = try await cli.run(["sync", "MA-DGST.db"], timeout: .seconds(60))
+                    tally.faults += proxy.faultsInjected
+                    #expect(proxy.faultsInjected == 1, "\(proxy.faultKinds)")
+                    #expect(doubled.signal == nil && doubled.status == 1, "\(doubled)")
+                    #expect(doubled.stderr.contains("replayed"), "\(doubled)")
+                    // The first copy was applied: the batch is there already, once.
+                    let dump = try await cli.dump("NL-NCTV.db")
+                    #expect(ledger.differences(from: dump).problems.isEmpty)
+                    let next = try await cli.run(["sync", "MA-DGST.db", "--json"], timeout: .seconds(60))
+                    #expect(next.status == 0, "\(next)")
+                    #expect(try await cli.dump("NL-NCTV.db") == dump)
+                    #expect(dump == (try await cli.dump("MA-DGST.db")))
+                    let logs = ["NL-NCTV": try await cli.log("NL-NCTV.db"), "MA-DGST": try await cli.log("MA-DGST.db")]
+                    for (site, log) in logs {
+                        let keys = log.map { "\($0.origin)#\($0.seq)" }
+                        #expect(Set(keys).count == keys.count && keys.count == 1, "\(site): \(keys)")
+                    }
                     let (problems, missing) = ledger.differences(from: dump)
                     #expect(problems.isEmpty, "\(problems)")
                     tally.rowsLost = missing

@@ -1,6 +1,7 @@
 import Foundation
 import Liaison
 import LiaisonClient
+import LiaisonProtocol
 import LiaisonTesting
 import Testing
 
@@ -152,6 +153,19 @@ import FoundationNetworking
                 let late = try await SignedHTTP.send(stale)
                 #expect(late.status == 401)
                 #expect(late.text.contains("timestamp"))
+                // A registered peer whose clock is off learns the server's time, to sign again in it.
+                let answer = try JSONDecoder().decode(ErrorResponse.self, from: Data(late.text.utf8))
+                let now = Int64(Date().timeIntervalSince1970 * 1000)
+                #expect(answer.error == "stale_signature")
+                #expect(abs((answer.serverTime ?? 0) - now) < 60_000, "\(answer)")
+                #expect(try nl.dump() == after)
+                // A stranger with an old timestamp learns nothing about the server's clock.
+                let stranger = SignedHTTP.request(
+                    url, path: "/v1/push", token: "not-a-registered-token", body: body, now: now - 3_600_000)
+                let refused = try await SignedHTTP.send(stranger)
+                #expect(refused.status == 401)
+                let strangerAnswer = try JSONDecoder().decode(ErrorResponse.self, from: Data(refused.text.utf8))
+                #expect(strangerAnswer.error == "unauthorized" && strangerAnswer.serverTime == nil, "\(strangerAnswer)")
             }
         }
     }
