@@ -100,6 +100,10 @@ public struct PeerClient: Sendable {
             return "no complete answer in time; sync again to resume"
         case let error as HTTPClientError where error == .connectTimeout:
             return "the connection timed out; is the peer's 'liaison serve' running?"
+        case let error as IOError where error.errnoCode == ECONNREFUSED:
+            return "connection refused; is the peer's 'liaison serve' running at that address?"
+        case let error as IOError:
+            return String(cString: strerror(error.errnoCode))
         case is NIOTooManyBytesError:
             return "the answer is larger than \(maxAnswerBytes) bytes; ask for smaller pages"
         default:
@@ -115,6 +119,9 @@ public struct PeerClient: Sendable {
             decompression: .enabled(limit: .size(maxAnswerBytes)))
         configuration.httpVersion = .http1Only
         configuration.redirectConfiguration = .disallow
+        // A peer that is down fails the round at once (the next round tries again), rather than
+        // after the pool's retries until the connect timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 }

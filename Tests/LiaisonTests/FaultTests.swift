@@ -366,28 +366,10 @@ let faultToken = "fault-token-0123456789"
     @Test func aPushCutInTheMiddleOfItsBodyFailsFastAndTheNextRoundCompletesIt() async throws {
         try await withTally(Self.suite, tests: Self.tests) { tally in
             try await withFaultCLI { cli in
-                var ledger = FaultLedger()
-                for site in ["NL-NCTV", "MA-DGST"] {
-                    let replica = try Replica.create(
-                        at: cli.path("\(site).db"), site: SiteCode(site)!, schema: .faultItems)
-                    if site == "MA-DGST" {
-                        let batch = FaultBatch(id: ledger.newBatchID(site: site), site: site, size: 400, payload: "v0")
-                        try FaultWorkload.insert(batch, into: replica)
-                        ledger.recordInsert(batch)
-                    }
-                }
-                _ = try await cli.output([
-                    "peer", "add", "NL-NCTV.db", "MA-DGST", "http://127.0.0.1:1", "--token", faultToken,
-                ])
-                try await withFaultServer(cli, "NL-NCTV.db") { server in
-                    // The first connection carries status, pull, status, then the push; it is cut
-                    // 6,000 bytes in, inside the first push's body.
-                    let proxy = try FaultProxy(
-                        upstreamPort: server.port,
-                        plan: FaultPlan(
-                            seed: 1, faultRate: 0, script: [.cutRequest(after: 6_000)], idleTimeoutSeconds: 8))
-                    defer { proxy.stop() }
-                    _ = try await cli.output(["peer", "add", "MA-DGST.db", "NL-NCTV", proxy.url, "--token", faultToken])
+                // The first connection carries status, pull, status, then the push; it is cut
+                // 6,000 bytes in, inside the first push's body.
+                let plan = FaultPlan(seed: 1, faultRate: 0, script: [.cutRequest(after: 6_000)], idleTimeoutSeconds: 8)
+                try await withSpokeBehindProxy(cli, spokeRows: 400, plan: plan) { proxy, ledger in
                     let started = ContinuousClock.now
                     let cut = try await cli.run(
                         ["sync", "MA-DGST.db", "--page-changes", "100"], timeout: .seconds(120))
@@ -416,26 +398,9 @@ extension NetworkFaultTests {
     @Test func aPushDeliveredTwiceIsAppliedOnce() async throws {
         try await withTally(Self.suite, tests: Self.tests) { tally in
             try await withFaultCLI { cli in
-                var ledger = FaultLedger()
-                for site in ["NL-NCTV", "MA-DGST"] {
-                    let replica = try Replica.create(
-                        at: cli.path("\(site).db"), site: SiteCode(site)!, schema: .faultItems)
-                    if site == "MA-DGST" {
-                        let batch = FaultBatch(id: ledger.newBatchID(site: site), site: site, size: 50, payload: "v0")
-                        try FaultWorkload.insert(batch, into: replica)
-                        ledger.recordInsert(batch)
-                    }
-                }
-                _ = try await cli.output([
-                    "peer", "add", "NL-NCTV.db", "MA-DGST", "http://127.0.0.1:1", "--token", faultToken,
-                ])
-                try await withFaultServer(cli, "NL-NCTV.db") { server in
-                    // Requests on the first connection: status, pull, status, push (number 3).
-                    let proxy = try FaultProxy(
-                        upstreamPort: server.port,
-                        plan: FaultPlan(seed: 1, faultRate: 0, script: [.duplicateRequest(index: 3)]))
-                    defer { proxy.stop() }
-                    _ = try await cli.output(["peer", "add", "MA-DGST.db", "NL-NCTV", proxy.url, "--token", faultToken])
+                // Requests on the first connection: status, pull, status, push (number 3).
+                let plan = FaultPlan(seed: 1, faultRate: 0, script: [.duplicateRequest(index: 3)])
+                try await withSpokeBehindProxy(cli, spokeRows: 50, plan: plan) { proxy, ledger in
                     let doubled = try await cli.run(["sync", "MA-DGST.db"], timeout: .seconds(60))
                     tally.faults += proxy.faultsInjected
                     #expect(proxy.faultsInjected == 1, "\(proxy.faultKinds)")
@@ -459,6 +424,28 @@ extension NetworkFaultTests {
                 }
             }
         }
+    }
+}
+
+/// An empty hub, NL-NCTV, served by `liaison serve`, and a spoke, MA-DGST, holding one batch of
+/// `spokeRows` rows, that reaches the hub through a proxy following `plan`.
+func withSpokeBehindProxy(
+    _ cli: FaultCLI, spokeRows: Int, plan: FaultPlan, _ body: (FaultProxy, FaultLedger) async throws -> Void
+) async throws {
+    var ledger = FaultLedger()
+    _ = try Replica.create(at: cli.path("NL-NCTV.db"), site: SiteCode("NL-NCTV")!, schema: .faultItems)
+    do {  // The spoke's handle is closed before `liaison sync` runs on it.
+        let spoke = try Replica.create(at: cli.path("MA-DGST.db"), site: SiteCode("MA-DGST")!, schema: .faultItems)
+        let batch = FaultBatch(id: ledger.newBatchID(site: "MA-DGST"), site: "MA-DGST", size: spokeRows, payload: "v0")
+        try FaultWorkload.insert(batch, into: spoke)
+        ledger.recordInsert(batch)
+    }
+    _ = try await cli.output(["peer", "add", "NL-NCTV.db", "MA-DGST", "http://127.0.0.1:1", "--token", faultToken])
+    try await withFaultServer(cli, "NL-NCTV.db") { server in
+        let proxy = try FaultProxy(upstreamPort: server.port, plan: plan)
+        defer { proxy.stop() }
+        _ = try await cli.output(["peer", "add", "MA-DGST.db", "NL-NCTV", proxy.url, "--token", faultToken])
+        try await body(proxy, ledger)
     }
 }
 
