@@ -105,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "liaison-bench",
             dependencies: [
-                "Liaison", "LiaisonClient", "CSQLite", "CZlib", .product(name: "Crypto", package: "swift-crypto"),
+                "Liaison", "LiaisonClient", "CSQLite", .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Benchmarks/liaison-bench",
             swiftSettings: swiftSettings

@@ -36,21 +36,20 @@ final class ServerProcess {
     }
 }
 
-/// Counts what crosses HTTP: raw bytes each way, and the responses' size after gzip level 6.
+/// Counts what crosses HTTP: raw bytes each way, and the answers as they crossed the wire (the
+/// server gzips answers over 1 KiB at level 6; smaller ones count uncompressed).
 final class WireCounter: @unchecked Sendable {
     private let lock = NSLock()
     private(set) var sent = 0
     private(set) var received = 0
     private(set) var receivedCompressed = 0
-    private(set) var sentCompressed = 0
 
-    func record(sent: Int, received: Data) {
-        let compressed = gzipSize(received)
-        lock.lock()
-        self.sent += sent
-        self.received += received.count
-        receivedCompressed += compressed
-        lock.unlock()
+    func record(_ exchange: PeerClient.Exchange) {
+        lock.withLock {
+            sent += exchange.sent
+            received += exchange.received.count
+            receivedCompressed += exchange.receivedOnWire
+        }
     }
 }
 
@@ -62,13 +61,13 @@ func clone(from url: String, into path: String, site: String, token: String, cou
     let replica = try Replica.create(at: path, site: SiteCode(site)!, schema: schema)
     try replica.addPeer(name: "A", url: url, token: token, siteID: status.siteID, read: ["*"], write: ["*"])
     var driver = SyncDriver(replica: replica)
-    driver.onExchange = { counter.record(sent: $0, received: $1) }
+    driver.onExchange = { counter.record($0) }
     try await driver.sync(with: try replica.peers()[0])
     return replica
 }
 
 func syncOnce(_ replica: Replica, counter: WireCounter) async throws -> SyncReport {
     var driver = SyncDriver(replica: replica)
-    driver.onExchange = { counter.record(sent: $0, received: $1) }
+    driver.onExchange = { counter.record($0) }
     return try await driver.sync(with: try replica.peers()[0])
 }

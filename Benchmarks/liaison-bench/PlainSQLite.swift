@@ -1,5 +1,4 @@
 import CSQLite
-import CZlib
 import Foundation
 
 let benchTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
@@ -43,24 +42,4 @@ final class PlainSQLite {
         exec("PRAGMA wal_checkpoint(TRUNCATE);")
         return fileSize(path) + fileSize(path + "-wal")
     }
-}
-
-/// gzip level 6 size of a body, as the wire-bytes figures count it.
-func gzipSize(_ data: Data) -> Int {
-    var stream = z_stream()
-    guard deflateInit2_(&stream, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK
-    else { return 0 }
-    defer { deflateEnd(&stream) }
-    var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(data.count))) + 32)
-    let produced: Int = data.withUnsafeBytes { source in
-        output.withUnsafeMutableBytes { target in
-            stream.next_in = UnsafeMutablePointer(mutating: source.bindMemory(to: Bytef.self).baseAddress)
-            stream.avail_in = uInt(data.count)
-            stream.next_out = target.bindMemory(to: Bytef.self).baseAddress
-            stream.avail_out = uInt(target.count)
-            deflate(&stream, Z_FINISH)
-            return Int(stream.total_out)
-        }
-    }
-    return produced
 }

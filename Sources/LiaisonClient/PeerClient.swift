@@ -18,8 +18,18 @@ public struct PeerClient: Sendable {
     let timeout: TimeInterval
     /// What this client learned about the peer's clock: add it to the local time when signing.
     private let clockOffset = ClockOffset()
-    /// Called after every exchange with the bytes sent and the (decompressed) body received.
-    public var onExchange: (@Sendable (_ sent: Int, _ received: Data) -> Void)?
+    /// Called after every exchange with what it moved.
+    public var onExchange: (@Sendable (Exchange) -> Void)?
+
+    /// What one request and its answer moved.
+    public struct Exchange: Sendable {
+        /// The request body's bytes.
+        public var sent: Int
+        /// The answer's body, decompressed.
+        public var received: Data
+        /// The answer body's bytes as they crossed HTTP (gzip-compressed when the server compressed it).
+        public var receivedOnWire: Int
+    }
 
     /// The largest answer accepted, after decompression.
     public static let maxAnswerBytes = 1 << 30
@@ -83,7 +93,9 @@ public struct PeerClient: Sendable {
             let response = try await Self.http.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
             let body = try await response.body.collect(upTo: Self.maxAnswerBytes)
             let data = Data(buffer: body, byteTransferStrategy: .noCopy)
-            onExchange?(payload?.count ?? 0, data)
+            let onWire = response.headers.first(name: "Content-Encoding") == "gzip"
+                ? response.headers.first(name: "Content-Length").flatMap(Int.init) ?? data.count : data.count
+            onExchange?(Exchange(sent: payload?.count ?? 0, received: data, receivedOnWire: onWire))
             return (Int(response.status.code), data)
         } catch {
             throw LiaisonError(.peer, "cannot reach \(baseURL.absoluteString): \(Self.describe(error))", cause: error)

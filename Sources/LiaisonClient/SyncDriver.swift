@@ -25,7 +25,7 @@ public struct SyncDriver: Sendable {
     /// Called after every page with the running report.
     public var progress: (@Sendable (SyncReport) -> Void)?
     /// Passed to every `PeerClient` the driver makes (to count wire bytes).
-    public var onExchange: (@Sendable (_ sent: Int, _ received: Data) -> Void)?
+    public var onExchange: (@Sendable (PeerClient.Exchange) -> Void)?
 
     public init(replica: Replica, pageLimits: PageLimits = PageLimits(), logger: Logger = Logger(label: "liaison.sync")) {
         self.replica = replica
@@ -70,19 +70,30 @@ public struct SyncDriver: Sendable {
     }
 
     private func pull(from client: PeerClient, peer: PeerRecord, report: inout SyncReport) async throws {
-        var cursor = try await replica.perform { replica in
+        let cursor = try await replica.perform { replica in
             try replica.peers().first { $0.name == peer.name }?.pullCursor ?? "0"
         }
-        var wanted = try await replica.perform { try $0.wantedTransactions() }
+        let wanted = try await replica.perform { try $0.wantedTransactions() }
+        let limit = pageLimits.maxChanges
+        func request(after cursor: String, wanted: [WantedTransaction]) async throws -> Task<PullResponse, any Error> {
+            let vector = try await replica.perform { try $0.versionVector() }
+            return Task {
+                try await client.pull(
+                    PullRequest(cursor: cursor, vector: vector, limit: limit, wanted: wanted.isEmpty ? nil : wanted))
+            }
+        }
+        var pending = try await request(after: cursor, wanted: wanted)
+        defer { pending.cancel() }
         var askedAgain = false
         while true {
-            let vector = try await replica.perform { try $0.versionVector() }
-            let page = try await client.pull(
-                PullRequest(cursor: cursor, vector: vector, limit: pageLimits.maxChanges, wanted: wanted.isEmpty ? nil : wanted))
-            wanted = []
+            let page = try await pending.value
             let transactions = page.transactions
             let next = page.cursor
             let keys = page.keys
+            // The next page is asked for before this one is applied, so the peer builds it while
+            // this replica applies. Its vector may miss this page's transactions: pages never
+            // overlap (the cursor moves past them), and anything sent twice is skipped.
+            if page.hasMore { pending = try await request(after: next, wanted: []) }
             _ = try await replica.perform {
                 try $0.apply(
                     transactions, keys: keys, writableScopes: peer.writeScopes, from: peer.name,
@@ -92,14 +103,13 @@ public struct SyncDriver: Sendable {
             report.pulledTransactions += transactions.filter(\.isLastPiece).count
             report.pulledChanges += transactions.reduce(0) { $0 + $1.changes.count }
             progress?(report)
-            cursor = next
             if page.hasMore { continue }
             // Rows that became readable in this round bring their earlier changes with them: ask
             // once more for what is still withheld.
             let stillWanted = try await replica.perform { try $0.wantedTransactions() }
             if askedAgain || stillWanted.isEmpty || page.transactions.isEmpty { break }
             askedAgain = true
-            wanted = stillWanted
+            pending = try await request(after: next, wanted: stillWanted)
         }
     }
 

@@ -51,6 +51,12 @@ enum CaptureTriggers {
     }
 
     static func quoted(_ identifier: String) -> String {
-        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        // Without Foundation's replacingOccurrences: this runs for every column of every applied row.
+        guard identifier.utf8.contains(UInt8(ascii: "\"")) else { return "\"" + identifier + "\"" }
+        var result = "\""
+        for character in identifier {
+            if character == "\"" { result += "\"\"" } else { result.append(character) }
+        }
+        return result + "\""
     }
 }

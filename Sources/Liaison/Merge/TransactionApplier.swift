@@ -13,6 +13,7 @@ final class TransactionApplier {
     private let versions: VersionStore
     private let conflicts: ConflictStore
     private var writes: [VersionStore.Origin: CellWrite] = [:]
+    private var insertStatements: [InsertShape: String] = [:]
     private var nextOrder: Int64
     private var lastHLC: HybridTimestamp
 
@@ -462,16 +463,35 @@ final class TransactionApplier {
             var values = restored ?? [:]
             for (name, value) in taken { values[name] = value }
             values["id"] = .text(pk)
-            let names = table.columns.map(\.name).filter { values[$0] != nil }
-            let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
-            try db.run(
-                "INSERT INTO \(table.quotedName)(\(names.map(CaptureTriggers.quoted).joined(separator: ", "))) VALUES (\(placeholders))",
-                names.map { values[$0]! })
+            var written: [Int] = []
+            var arguments: [CellValue] = []
+            for (position, column) in table.columns.enumerated() {
+                guard let value = values[column.name] else { continue }
+                written.append(position)
+                arguments.append(value)
+            }
+            try db.run(insertSQL(table, columns: written), arguments)
         } else if !taken.isEmpty {
             let names = taken.keys.sorted()
             let assignments = names.map { "\(CaptureTriggers.quoted($0)) = ?" }.joined(separator: ", ")
             try db.run("UPDATE \(table.quotedName) SET \(assignments) WHERE id = ?", names.map { taken[$0]! } + [.text(pk)])
         }
+    }
+
+    /// `INSERT INTO table(columns) VALUES (?, …)` for the columns at `positions`, built once per batch.
+    private func insertSQL(_ table: TableInfo, columns positions: [Int]) -> String {
+        let key = InsertShape(table: table.index, columns: positions)
+        if let sql = insertStatements[key] { return sql }
+        let names = positions.map { table.quotedColumns[$0] }.joined(separator: ", ")
+        let placeholders = Array(repeating: "?", count: positions.count).joined(separator: ", ")
+        let sql = "INSERT INTO \(table.quotedName)(\(names)) VALUES (\(placeholders))"
+        insertStatements[key] = sql
+        return sql
+    }
+
+    private struct InsertShape: Hashable {
+        var table: Int
+        var columns: [Int]
     }
 
     /// The values a deleted row had, rebuilt from the change log by each cell's version.

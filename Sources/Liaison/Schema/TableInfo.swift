@@ -9,6 +9,8 @@ struct TableInfo: Sendable {
     let columnIndex: [String: Int]
     /// The table's name, quoted for SQL.
     let quotedName: String
+    /// Each column's name quoted for SQL, in `columns` order.
+    let quotedColumns: [String]
     /// `SELECT every column FROM table WHERE id = ?`, built once.
     let selectRowSQL: String
 
@@ -18,7 +20,8 @@ struct TableInfo: Sendable {
         self.columns = columns
         self.columnIndex = columnIndex
         self.quotedName = CaptureTriggers.quoted(definition.name)
-        let list = columns.map { CaptureTriggers.quoted($0.name) }.joined(separator: ", ")
+        self.quotedColumns = columns.map { CaptureTriggers.quoted($0.name) }
+        let list = quotedColumns.joined(separator: ", ")
         self.selectRowSQL = "SELECT \(list) FROM \(quotedName) WHERE id = ?"
         self.selectAllSQL = "SELECT \(list) FROM \(quotedName) ORDER BY id"
         self.rowJSON = RowJSON(columns: columns)
