@@ -28,7 +28,9 @@ enum Local {
         var encoded: [Data] = []
         result["encode_seconds"] = try measure { encoded = try pages.map { try WireJSON.encode($0) } }
         var decoded: [PullResponse] = []
-        result["decode_seconds"] = try measure { decoded = try encoded.map { try WireJSON.decode(PullResponse.self, from: $0) } }
+        result["decode_seconds"] = try measure {
+            decoded = try encoded.map { try WireJSON.decode(PullResponse.self, from: $0) }
+        }
         result["apply_seconds"] = try measure {
             for page in decoded { _ = try b.apply(page.transactions, keys: page.keys) }
         }

@@ -21,7 +21,9 @@ final class ServerProcess {
             if chunk.isEmpty { break }
             buffer.append(chunk)
             let text = String(decoding: buffer, as: UTF8.self)
-            if let range = text.range(of: "http://127.0.0.1:[0-9]+", options: .regularExpression) { found = String(text[range]) }
+            if let range = text.range(of: "http://127.0.0.1:[0-9]+", options: .regularExpression) {
+                found = String(text[range])
+            }
         }
         guard let found else { throw LiaisonError(.peer, "the server did not start") }
         url = found
@@ -54,7 +56,9 @@ final class WireCounter: @unchecked Sendable {
 }
 
 /// Pulls everything A has into a new replica B (as `liaison clone` does), counting bytes.
-func clone(from url: String, into path: String, site: String, token: String, counter: WireCounter) async throws -> Replica {
+func clone(from url: String, into path: String, site: String, token: String, counter: WireCounter) async throws
+    -> Replica
+{
     let client = try PeerClient(url: url, token: token)
     let status = try await client.status()
     let schema = try await client.schema()

@@ -33,8 +33,12 @@ final class PlainSQLite {
 
     func run(_ statement: OpaquePointer, _ values: [String]) {
         sqlite3_reset(statement)
-        for (index, value) in values.enumerated() { sqlite3_bind_text(statement, Int32(index + 1), value, -1, benchTransient) }
-        guard sqlite3_step(statement) == SQLITE_DONE else { fatalError("plain SQLite: \(String(cString: sqlite3_errmsg(db)))") }
+        for (index, value) in values.enumerated() {
+            sqlite3_bind_text(statement, Int32(index + 1), value, -1, benchTransient)
+        }
+        guard sqlite3_step(statement) == SQLITE_DONE else {
+            fatalError("plain SQLite: \(String(cString: sqlite3_errmsg(db)))")
+        }
     }
 
     /// Checkpoints the WAL into the main file and returns main + WAL size.

@@ -17,7 +17,9 @@ enum Prepare {
         while index < rows {
             let end = min(rows, index + batch)
             try replica.write(author: "bench") { editor in
-                for position in index..<end { try editor.execute(sql, Workload.row(position, &random).map { .text($0) }) }
+                for position in index..<end {
+                    try editor.execute(sql, Workload.row(position, &random).map { .text($0) })
+                }
             }
             index = end
         }

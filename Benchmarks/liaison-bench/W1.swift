@@ -42,22 +42,26 @@ enum W1 {
         var plainLatencies: [Double] = []
         result["w4b_seconds"] = measure {
             for index in 0..<updates {
-                plainLatencies.append(measure {
-                    plain.exec("BEGIN")
-                    plain.run(update, ["Renamed \(index)", "2026-11-29T12:00:00Z", rows[index][0]])
-                    plain.exec("COMMIT")
-                })
+                plainLatencies.append(
+                    measure {
+                        plain.exec("BEGIN")
+                        plain.run(update, ["Renamed \(index)", "2026-11-29T12:00:00Z", rows[index][0]])
+                        plain.exec("COMMIT")
+                    })
             }
         }
         // W1b: the same through the replica.
         var latencies: [Double] = []
         result["w1b_seconds"] = try measure {
             for index in 0..<updates {
-                latencies.append(try measure {
-                    try replica.write(author: "bench") { editor in
-                        try editor.execute(Workload.updateSQL, [.text("Renamed \(index)"), "2026-11-29T12:00:00Z", .text(rows[index][0])])
-                    }
-                })
+                latencies.append(
+                    try measure {
+                        try replica.write(author: "bench") { editor in
+                            try editor.execute(
+                                Workload.updateSQL,
+                                [.text("Renamed \(index)"), "2026-11-29T12:00:00Z", .text(rows[index][0])])
+                        }
+                    })
             }
         }
         result["w1b_p50_us"] = percentile(latencies, 0.5) * 1e6

@@ -3,7 +3,9 @@ import Liaison
 
 /// W2 (full clone, then incremental sync) over real HTTP, and W5 (scale) with other sizes.
 enum W2 {
-    static func run(directory: String, liaison: String, rows: Int, batch: Int, updates: Int) async throws -> [String: Double] {
+    static func run(directory: String, liaison: String, rows: Int, batch: Int, updates: Int) async throws -> [String:
+        Double]
+    {
         let pathA = directory + "/a.db"
         try Prepare.child(["prepare", pathA, String(rows), String(batch)])
         let server = try ServerProcess(liaison: liaison, database: pathA)
@@ -13,7 +15,8 @@ enum W2 {
         let full = WireCounter()
         var replicaB: Replica?
         result["w2a_seconds"] = try await measureAsync {
-            replicaB = try await clone(from: server.url, into: directory + "/b.db", site: "BENCH-B", token: Prepare.token, counter: full)
+            replicaB = try await clone(
+                from: server.url, into: directory + "/b.db", site: "BENCH-B", token: Prepare.token, counter: full)
         }
         result["w2a_client_rss"] = Double(processPeakRSS())
         result["w2a_server_rss"] = Double(server.peakRSS)

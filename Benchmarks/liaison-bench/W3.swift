@@ -9,7 +9,8 @@ enum W3 {
         try Prepare.child(["prepare", pathA, String(rows), String(rows)])
         let server = try ServerProcess(liaison: liaison, database: pathA)
         defer { server.stop() }
-        let b = try await clone(from: server.url, into: directory + "/b.db", site: "BENCH-B", token: Prepare.token, counter: WireCounter())
+        let b = try await clone(
+            from: server.url, into: directory + "/b.db", site: "BENCH-B", token: Prepare.token, counter: WireCounter())
         let a = try Replica.open(at: pathA)
         _ = try a.versionVector()
         var random = Workload.Generator(seed: 42)
@@ -23,7 +24,8 @@ enum W3 {
         try b.write(author: "bench-b") { editor in
             for (index, id) in ids.enumerated() {
                 if index < half {
-                    try editor.execute("UPDATE organisation SET name = ? WHERE id = ?", [.text("B \(index)"), .text(id)])
+                    try editor.execute(
+                        "UPDATE organisation SET name = ? WHERE id = ?", [.text("B \(index)"), .text(id)])
                 } else {
                     try editor.execute("UPDATE organisation SET country = ? WHERE id = ?", ["XX", .text(id)])
                 }

@@ -3,7 +3,9 @@ import Liaison
 
 /// The W-series data set: 100,000 organisation rows of about 300 bytes of text, from a fixed seed.
 struct Workload {
-    static let columns = ["name", "kind", "country", "updated_at", "email", "phone", "address", "city", "postcode", "notes"]
+    static let columns = [
+        "name", "kind", "country", "updated_at", "email", "phone", "address", "city", "postcode", "notes",
+    ]
 
     static let schema = SchemaDefinition(
         name: "bench", version: 1,
@@ -20,7 +22,8 @@ struct Workload {
         + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     static let updateSQL = "UPDATE organisation SET name = ?, updated_at = ? WHERE id = ?"
     static let upsertSQL =
-        insertSQL + " ON CONFLICT(id) DO UPDATE SET name = excluded.name, kind = excluded.kind, country = excluded.country, "
+        insertSQL
+        + " ON CONFLICT(id) DO UPDATE SET name = excluded.name, kind = excluded.kind, country = excluded.country, "
         + "updated_at = excluded.updated_at, email = excluded.email, phone = excluded.phone, address = excluded.address, "
         + "city = excluded.city, postcode = excluded.postcode, notes = excluded.notes"
 
@@ -34,13 +37,19 @@ struct Workload {
     static func row(_ index: Int, _ random: inout Generator) -> [String] {
         let kinds = ["state", "agency", "forum", "working_group", "network", "unit", "project"]
         let countries = ["NL", "MA", "TR", "BE", "DE", "FR", "ES", "IT", "US", "JO"]
-        let words = ["counter", "terrorism", "cooperation", "forum", "working", "group", "information", "exchange",
-            "radicalisation", "prevention", "network", "financing", "narrative", "coalition", "roadmap", "action"]
-        func text(_ n: Int) -> String { (0..<n).map { _ in words[Int(random.next() % UInt64(words.count))] }.joined(separator: " ") }
+        let words = [
+            "counter", "terrorism", "cooperation", "forum", "working", "group", "information", "exchange",
+            "radicalisation", "prevention", "network", "financing", "narrative", "coalition", "roadmap", "action",
+        ]
+        func text(_ n: Int) -> String {
+            (0..<n).map { _ in words[Int(random.next() % UInt64(words.count))] }.joined(separator: " ")
+        }
         do {
             return [
-                uuid(&random), "Organisation \(index) " + text(2), kinds[index % kinds.count], countries[index % countries.count],
-                "2026-11-\(10 + index % 18)T10:\(10 + index % 50):00Z", "contact\(index)@agency.example", "+31 70 \(1_000_000 + index)",
+                uuid(&random), "Organisation \(index) " + text(2), kinds[index % kinds.count],
+                countries[index % countries.count],
+                "2026-11-\(10 + index % 18)T10:\(10 + index % 50):00Z", "contact\(index)@agency.example",
+                "+31 70 \(1_000_000 + index)",
                 "\(index % 300) Lange Voorhout, " + text(2), "Den Haag", "\(2500 + index % 99) AB", text(16),
             ]
         }

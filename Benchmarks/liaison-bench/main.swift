@@ -10,12 +10,15 @@ do {
     let figures: [String: Double]
     switch argument(1, "") {
     case "prepare":
-        try Prepare.run(path: argument(2, "a.db"), rows: Int(argument(3, "100000"))!, batch: Int(argument(4, "100000"))!)
+        try Prepare.run(
+            path: argument(2, "a.db"), rows: Int(argument(3, "100000"))!, batch: Int(argument(4, "100000"))!)
         exit(0)
     case "w1":
         figures = try W1.run(directory: argument(2, "."), rowCount: Int(argument(3, "100000"))!)
     case "w2":
-        figures = try await W2.run(directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "100000"))!, batch: Int(argument(3, "100000"))!, updates: 10_000)
+        figures = try await W2.run(
+            directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "100000"))!,
+            batch: Int(argument(3, "100000"))!, updates: 10_000)
     case "w3":
         figures = try await W3.run(directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "100000"))!)
     case "local":
@@ -23,7 +26,9 @@ do {
     case "trust":
         figures = Trust.run(transactions: Int(argument(3, "20000"))!)
     case "w5":
-        figures = try await W2.run(directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "1000000"))!, batch: 10_000, updates: 0)
+        figures = try await W2.run(
+            directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "1000000"))!, batch: 10_000, updates: 0
+        )
     default:
         FileHandle.standardError.write(Data("usage: liaison-bench w1|w2|w3|w5|trust DIR [ROWS]\n".utf8))
         exit(64)

@@ -3,8 +3,8 @@ import Foundation
 import Liaison
 import NIOCore
 import NIOFoundationCompat
-import NIOHTTPCompression
 import NIOHTTP1
+import NIOHTTPCompression
 
 /// Speaks the `/v1` protocol to one peer over AsyncHTTPClient (SwiftNIO).
 ///
@@ -67,7 +67,9 @@ public struct PeerClient: Sendable {
             let answer = try? JSONDecoder().decode(ErrorResponse.self, from: data)
             let code: LiaisonError.Code = status == 401 ? .unauthorized : status == 403 ? .forbiddenScope : .peer
             throw LiaisonError(
-                code, "\(baseURL.absoluteString) answered \(status): \(answer.map { "\($0.error): \($0.message)" } ?? "no details")")
+                code,
+                "\(baseURL.absoluteString) answered \(status): \(answer.map { "\($0.error): \($0.message)" } ?? "no details")"
+            )
         }
         do {
             return try WireJSON.decode(Answer.self, from: data)
@@ -93,7 +95,8 @@ public struct PeerClient: Sendable {
             let response = try await Self.http.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
             let body = try await response.body.collect(upTo: Self.maxAnswerBytes)
             let data = Data(buffer: body, byteTransferStrategy: .noCopy)
-            let onWire = response.headers.first(name: "Content-Encoding") == "gzip"
+            let onWire =
+                response.headers.first(name: "Content-Encoding") == "gzip"
                 ? response.headers.first(name: "Content-Length").flatMap(Int.init) ?? data.count : data.count
             onExchange?(Exchange(sent: payload?.count ?? 0, received: data, receivedOnWire: onWire))
             return (Int(response.status.code), data)

@@ -27,7 +27,8 @@ public struct SyncDriver: Sendable {
     /// Passed to every `PeerClient` the driver makes (to count wire bytes).
     public var onExchange: (@Sendable (PeerClient.Exchange) -> Void)?
 
-    public init(replica: Replica, pageLimits: PageLimits = PageLimits(), logger: Logger = Logger(label: "liaison.sync")) {
+    public init(replica: Replica, pageLimits: PageLimits = PageLimits(), logger: Logger = Logger(label: "liaison.sync"))
+    {
         self.replica = replica
         self.pageLimits = pageLimits
         self.logger = logger
@@ -45,7 +46,8 @@ public struct SyncDriver: Sendable {
             guard status.protocolVersion == liaisonProtocolVersion else {
                 throw LiaisonError(
                     .schemaMismatch,
-                    "peer \(peer.name) speaks protocol \(status.protocolVersion); this liaison speaks \(liaisonProtocolVersion)")
+                    "peer \(peer.name) speaks protocol \(status.protocolVersion); this liaison speaks \(liaisonProtocolVersion)"
+                )
             }
             guard status.schema == replica.schema.name, status.schemaVersion == replica.schema.version else {
                 throw LiaisonError(
@@ -54,13 +56,16 @@ public struct SyncDriver: Sendable {
                         + "\(replica.schema.name) v\(replica.schema.version)")
             }
             if let key = status.publicKey {
-                try await replica.perform { try $0.pinPeerKey(peer: peer.name, siteID: status.siteID, site: status.site, key: key) }
+                try await replica.perform {
+                    try $0.pinPeerKey(peer: peer.name, siteID: status.siteID, site: status.site, key: key)
+                }
             }
             try await pull(from: client, peer: peer, report: &report)
             try await push(to: client, peer: peer, report: &report)
             report.seconds = (ContinuousClock.now - started).seconds
             try await replica.perform { try $0.recordSync(peer: peer.name, siteID: status.siteID, error: nil) }
-            logger.debug("sync round done", metadata: ["sync.peer": "\(peer.name)", "sync.pulled": "\(report.pulledChanges)"])
+            logger.debug(
+                "sync round done", metadata: ["sync.peer": "\(peer.name)", "sync.pulled": "\(report.pulledChanges)"])
             return report
         } catch {
             let message = (error as? LiaisonError)?.message ?? "\(error)"
@@ -115,9 +120,10 @@ public struct SyncDriver: Sendable {
 
     private func push(to client: PeerClient, peer: PeerRecord, report: inout SyncReport) async throws {
         var vector = try await client.status().vector
-        var cursor = try SyncCursor(parsing: try await replica.perform { replica in
-            try replica.peers().first { $0.name == peer.name }?.pushCursor
-        })
+        var cursor = try SyncCursor(
+            parsing: try await replica.perform { replica in
+                try replica.peers().first { $0.name == peer.name }?.pushCursor
+            })
         let limits = pageLimits
         while true {
             let excluded = vector

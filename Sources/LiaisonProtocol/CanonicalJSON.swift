@@ -32,8 +32,11 @@ public enum CanonicalJSON {
         case .null: out += "null"
         case .integer(let number): out += String(number)
         case .real(let number):
-            if number.isFinite { out += number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) + ".0" : "\(number)" }
-            else { out += "null" }
+            if number.isFinite {
+                out += number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) + ".0" : "\(number)"
+            } else {
+                out += "null"
+            }
         case .text(let text): appendString(text, to: &out)
         }
     }

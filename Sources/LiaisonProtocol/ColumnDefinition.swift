@@ -39,7 +39,8 @@ extension ColumnType {
         case "choice": self = .choice(try container.decode([String].self, forKey: .values))
         case "reference": self = .reference(try container.decode(String.self, forKey: .table))
         case let other:
-            throw DecodingError.dataCorruptedError(forKey: .type, in: container, debugDescription: "unknown column type '\(other)'")
+            throw DecodingError.dataCorruptedError(
+                forKey: .type, in: container, debugDescription: "unknown column type '\(other)'")
         }
     }
 
@@ -99,8 +100,10 @@ public struct TableDefinition: Hashable, Sendable, Codable {
 
     /// Every column in storage order: `id`, `scope`, `owner`, then the table's own.
     public var allColumns: [ColumnDefinition] {
-        [ColumnDefinition("id", .text, required: true), ColumnDefinition("scope", .text, required: true),
-            ColumnDefinition("owner", .text, required: true)] + columns
+        [
+            ColumnDefinition("id", .text, required: true), ColumnDefinition("scope", .text, required: true),
+            ColumnDefinition("owner", .text, required: true),
+        ] + columns
     }
 }
 

@@ -109,7 +109,8 @@ public struct PushRequest: Hashable, Sendable, Codable {
     public var keys: [String: SiteKeyRecord]?
 
     public init(
-        protocolVersion: Int = liaisonProtocolVersion, transactions: [TransactionRecord], keys: [String: SiteKeyRecord]? = nil
+        protocolVersion: Int = liaisonProtocolVersion, transactions: [TransactionRecord],
+        keys: [String: SiteKeyRecord]? = nil
     ) {
         self.protocolVersion = protocolVersion
         self.transactions = transactions
@@ -126,7 +127,10 @@ public struct PushResponse: Hashable, Sendable, Codable {
     public var staged: Int
     public var vector: VersionVector
 
-    public init(protocolVersion: Int = liaisonProtocolVersion, applied: Int, skipped: Int, staged: Int = 0, vector: VersionVector) {
+    public init(
+        protocolVersion: Int = liaisonProtocolVersion, applied: Int, skipped: Int, staged: Int = 0,
+        vector: VersionVector
+    ) {
         self.protocolVersion = protocolVersion
         self.applied = applied
         self.skipped = skipped

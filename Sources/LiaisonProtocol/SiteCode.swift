@@ -11,7 +11,8 @@ public struct SiteCode: Hashable, Sendable, Codable, CustomStringConvertible {
         guard (2...32).contains(characters.count), let first = characters.first,
             (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first),
             characters.allSatisfy({
-                (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
                     || $0 == UInt8(ascii: "-")
             })
         else { return nil }
@@ -25,7 +26,8 @@ public struct SiteCode: Hashable, Sendable, Codable, CustomStringConvertible {
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let code = SiteCode(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid site code"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "invalid site code"))
         }
         self = code
     }

@@ -124,6 +124,7 @@ public struct TransactionRecord: Hashable, Sendable, Codable {
 
     /// Whether offset, span and total describe a possible piece.
     public var isWellFormed: Bool {
-        offset >= 0 && covered >= 0 && total >= 0 && changes.count <= covered && offset <= total && covered <= total - offset
+        offset >= 0 && covered >= 0 && total >= 0 && changes.count <= covered && offset <= total
+            && covered <= total - offset
     }
 }

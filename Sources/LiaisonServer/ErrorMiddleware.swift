@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
+import Liaison
 import Logging
 import NIOCore
-import Liaison
 
 /// Turns every error into `{"error": code, "message": text}` with a fitting status, in one place.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -15,14 +15,19 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             if !error.isUsageError && error.code != .unauthorized && error.code != .forbiddenScope {
                 context.logger.warning("request failed", metadata: ["error": "\(error)"])
             }
-            return Self.response(status: Self.status(for: error.code), code: error.code.description, message: error.message)
+            return Self.response(
+                status: Self.status(for: error.code), code: error.code.description, message: error.message)
         } catch let error as any HTTPResponseError {
-            let code = error.status == .contentTooLarge ? "payload_too_large" : error.status.reasonPhrase.lowercased()
-                .replacingOccurrences(of: " ", with: "_")
+            let code =
+                error.status == .contentTooLarge
+                ? "payload_too_large"
+                : error.status.reasonPhrase.lowercased()
+                    .replacingOccurrences(of: " ", with: "_")
             let message =
                 error.status == .contentTooLarge
                 ? "the request body is larger than this server accepts; send smaller batches"
-                : error.status == .notFound ? "no such endpoint: \(request.method) \(request.uri.path)" : "\(error.status)"
+                : error.status == .notFound
+                    ? "no such endpoint: \(request.method) \(request.uri.path)" : "\(error.status)"
             return Self.response(status: error.status, code: code, message: message)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)"])
@@ -50,6 +55,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     static func response(status: HTTPResponse.Status, answer: ErrorResponse) -> Response {
         let body = (try? WireJSON.encode(answer)) ?? Data()
         return Response(
-            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

@@ -1,8 +1,7 @@
 import Hummingbird
-import Logging
-import NIOCore
 import Liaison
 import Logging
+import NIOCore
 
 /// The peer endpoint of one replica.
 public enum LiaisonServer {
@@ -10,7 +9,8 @@ public enum LiaisonServer {
     ///
     /// `onRunning` receives the bound port once the server listens (useful with port 0).
     public static func buildApplication(
-        replica: Replica, configuration: ServerConfiguration = ServerConfiguration(), logger: Logger = Logger(label: "liaison.server"),
+        replica: Replica, configuration: ServerConfiguration = ServerConfiguration(),
+        logger: Logger = Logger(label: "liaison.server"),
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router(context: PeerRequestContext.self)
@@ -23,7 +23,8 @@ public enum LiaisonServer {
         return Application(
             router: router,
             server: .http1(configuration: .init(additionalChannelHandlers: [ParserErrorResponder()])),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "liaison"),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "liaison"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
     }

@@ -33,7 +33,8 @@ final class ParserErrorResponder: ChannelInboundHandler, RemovableChannelHandler
                 ? "the request line or headers are longer than this server accepts; send a shorter request"
                 : "the request is not valid HTTP/1.1 (\(parserError)); send a well-formed request")
         let body = (try? WireJSON.encode(answer)) ?? Data()
-        let status: HTTPResponse.Status = tooLarge ? .init(code: 431, reasonPhrase: "Request Header Fields Too Large") : .badRequest
+        let status: HTTPResponse.Status =
+            tooLarge ? .init(code: 431, reasonPhrase: "Request Header Fields Too Large") : .badRequest
         let head = HTTPResponse(
             status: status,
             headerFields: [.contentType: "application/json", .contentLength: String(body.count), .connection: "close"])

@@ -12,7 +12,9 @@ struct PeerAuthenticator: RouterMiddleware {
     let maxBodyBytes: Int
     let wallTime: @Sendable () -> Int64
 
-    func handle(_ request: Request, context: PeerRequestContext, next: (Request, PeerRequestContext) async throws -> Response)
+    func handle(
+        _ request: Request, context: PeerRequestContext, next: (Request, PeerRequestContext) async throws -> Response
+    )
         async throws -> Response
     {
         guard let header = request.headers[.authorization], let signature = RequestSignature(header: header) else {
@@ -26,7 +28,10 @@ struct PeerAuthenticator: RouterMiddleware {
         let body = Data(buffer.readableBytesView)
         let method = request.method.rawValue
         let path = request.uri.path
-        guard let peer = try await replica.perform({ try $0.peer(for: signature, method: method, path: path, body: body) }) else {
+        guard
+            let peer = try await replica.perform({ try $0.peer(for: signature, method: method, path: path, body: body) }
+            )
+        else {
             throw LiaisonError(.unauthorized, "unknown key or bad signature: this server has no peer with that token")
         }
         let now = wallTime()

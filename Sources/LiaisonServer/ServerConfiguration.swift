@@ -10,7 +10,9 @@ public struct ServerConfiguration: Sendable {
     /// The size of a pull page.
     public var pageLimits: PageLimits
 
-    public init(host: String = "127.0.0.1", port: Int = 0, maxBodyBytes: Int = 16 << 20, pageLimits: PageLimits = PageLimits()) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 0, maxBodyBytes: Int = 16 << 20, pageLimits: PageLimits = PageLimits()
+    ) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes

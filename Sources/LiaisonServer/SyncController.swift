@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
+import Liaison
 import Logging
 import NIOCore
-import Liaison
 
 /// The `/v1` endpoints: status, schema, pull and push.
 struct SyncController {
@@ -39,7 +39,8 @@ struct SyncController {
         }
         let wanted = Array((body.wanted ?? []).prefix(500))
         let page = try await replica.perform { [limits] in
-            try $0.changes(after: cursor, excluding: body.vector, limits: limits, readable: peer.readScopes, wanted: wanted)
+            try $0.changes(
+                after: cursor, excluding: body.vector, limits: limits, readable: peer.readScopes, wanted: wanted)
         }
         return try json(page, for: request)
     }
@@ -50,7 +51,8 @@ struct SyncController {
             try $0.apply(body.transactions, keys: body.keys, writableScopes: peer.writeScopes, from: peer.name)
         }
         return try json(
-            PushResponse(applied: result.applied, skipped: result.skipped, staged: result.staged, vector: result.vector),
+            PushResponse(
+                applied: result.applied, skipped: result.skipped, staged: result.staged, vector: result.vector),
             for: request)
     }
 
@@ -61,7 +63,8 @@ struct SyncController {
             if let versioned = value as? any ProtocolVersioned, versioned.protocolVersion != liaisonProtocolVersion {
                 throw LiaisonError(
                     .malformedRequest,
-                    "protocol version \(versioned.protocolVersion) is not supported; this server speaks \(liaisonProtocolVersion)")
+                    "protocol version \(versioned.protocolVersion) is not supported; this server speaks \(liaisonProtocolVersion)"
+                )
             }
             return value
         } catch let error as DecodingError {
@@ -84,7 +87,8 @@ struct SyncController {
         let data = try WireJSON.encode(value)
         var headers: HTTPFields = [.contentType: "application/json"]
         headers[.vary] = "Accept-Encoding"
-        if data.count > 1_024, Self.acceptsGzip(request.headers[.acceptEncoding]), let compressed = Gzip.compress(data) {
+        if data.count > 1_024, Self.acceptsGzip(request.headers[.acceptEncoding]), let compressed = Gzip.compress(data)
+        {
             headers[.contentEncoding] = "gzip"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: compressed)))
         }

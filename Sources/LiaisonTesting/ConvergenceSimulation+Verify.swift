@@ -53,7 +53,10 @@ extension ConvergenceSimulation {
         }
         let policies = Dictionary(uniqueKeysWithValues: replicas[0].schema.tables.map { ($0.name, $0.policy) })
         let losers = try replicas.map { replica in
-            Set(try replica.conflicts(includeResolved: true).map { "\($0.loser.siteID)#\($0.loser.seq)/\($0.table)/\($0.rowID)/\($0.column ?? "")" })
+            Set(
+                try replica.conflicts(includeResolved: true).map {
+                    "\($0.loser.siteID)#\($0.loser.seq)/\($0.table)/\($0.rowID)/\($0.column ?? "")"
+                })
         }
         for (cell, candidates) in cells {
             let parts = cell.split(separator: "/", maxSplits: 2).map(String.init)

@@ -37,7 +37,8 @@ public final class ConvergenceSimulation {
             for index in 0..<3 {
                 try editor.set("organisation", id: "org-\(index)", ["name": .text("Body \(index)"), "kind": "forum"])
                 try editor.set("topic", id: "topic-\(index)", ["name": .text("Topic \(index)")])
-                try editor.set("agreement", id: "agr-\(index)", ["title": .text("Agreement \(index)"), "kind": "roadmap"])
+                try editor.set(
+                    "agreement", id: "agr-\(index)", ["title": .text("Agreement \(index)"), "kind": "roadmap"])
             }
         }
         for replica in replicas.dropFirst() { try transfer(from: replicas[0], to: replica) }
@@ -90,10 +91,13 @@ public final class ConvergenceSimulation {
                             ["organisation_id": .text(body), "body_id": .text(body), "role": "member"])
                     }
                 case 7:
-                    try editor.delete(pick(["topic", "organisation", "agreement"]), id: pick(["topic-", "org-", "agr-"]) + "\(Int.random(in: 0..<3, using: &random))")
+                    try editor.delete(
+                        pick(["topic", "organisation", "agreement"]),
+                        id: pick(["topic-", "org-", "agr-"]) + "\(Int.random(in: 0..<3, using: &random))")
                 default:
                     let id = "topic-\(Int.random(in: 0..<5, using: &random))"
-                    try editor.set("topic", id: id, ["name": .text("Same \(id)"), "description": .text("from \(index)")])
+                    try editor.set(
+                        "topic", id: id, ["name": .text("Same \(id)"), "description": .text("from \(index)")])
                 }
             }
         } catch let error as LiaisonError where error.code == .typeMismatch || error.code == .invalidInput {
@@ -130,9 +134,12 @@ public final class ConvergenceSimulation {
         var cursor = SyncCursor.start
         var pages = 0
         while pages < interruptAfter {
-            let page = try replicas[from].changes(after: cursor, excluding: try replicas[to].versionVector(), limits: limits)
+            let page = try replicas[from].changes(
+                after: cursor, excluding: try replicas[to].versionVector(), limits: limits)
             _ = try replicas[to].apply(page.transactions, keys: page.keys)
-            if Int.random(in: 0..<5, using: &random) == 0 { _ = try replicas[to].apply(page.transactions, keys: page.keys) }
+            if Int.random(in: 0..<5, using: &random) == 0 {
+                _ = try replicas[to].apply(page.transactions, keys: page.keys)
+            }
             sentPages.append(page)
             pages += 1
             cursor = try SyncCursor(parsing: page.cursor)

@@ -238,7 +238,9 @@ public final class FaultProxy: @unchecked Sendable {
     private func relayRequests(from client: Int32, to upstream: Int32, duplicating index: Int, action: FaultAction) {
         var number = 0
         while let request = FaultHTTPFraming.readMessage(from: client) {
-            if number == index, let copy = try? FaultSocket.connect(port: upstreamPort, timeout: plan.idleTimeoutSeconds) {
+            if number == index,
+                let copy = try? FaultSocket.connect(port: upstreamPort, timeout: plan.idleTimeoutSeconds)
+            {
                 if request.withUnsafeBytes({ FaultSocket.sendAll(copy, $0.baseAddress!, count: request.count) }),
                     FaultHTTPFraming.readMessage(from: copy) != nil
                 {
@@ -247,7 +249,8 @@ public final class FaultProxy: @unchecked Sendable {
                 close(copy)
             }
             number += 1
-            guard request.withUnsafeBytes({ FaultSocket.sendAll(upstream, $0.baseAddress!, count: request.count) }) else {
+            guard request.withUnsafeBytes({ FaultSocket.sendAll(upstream, $0.baseAddress!, count: request.count) })
+            else {
                 break
             }
         }
@@ -329,7 +332,8 @@ enum FaultHTTPFraming {
             bytes.append(contentsOf: buffer[0..<count])
             if expected == nil, bytes.count >= 4, bytes.suffix(4) == [13, 10, 13, 10] {
                 let head = String(decoding: bytes, as: UTF8.self).lowercased()
-                let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                let length =
+                    head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
                     .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
                 expected = bytes.count + length
             }

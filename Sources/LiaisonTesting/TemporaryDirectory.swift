@@ -16,7 +16,10 @@ public struct ReplicaFactory: Sendable {
     public init(directory: URL) { self.directory = directory }
 
     /// A new replica `CODE.db`, optionally with the sample data.
-    public func make(_ code: String, sample: Bool = false, schema: SchemaDefinition = .cooperation, clock: HybridClock = HybridClock())
+    public func make(
+        _ code: String, sample: Bool = false, schema: SchemaDefinition = .cooperation,
+        clock: HybridClock = HybridClock()
+    )
         throws -> Replica
     {
         let replica = try Replica.create(

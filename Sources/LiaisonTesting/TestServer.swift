@@ -40,7 +40,8 @@ public func withServer<T: Sendable>(
 /// Registers `client` and `server` as peers of each other with a shared token.
 public func pair(_ client: Replica, with server: Replica, url: String, token: String? = nil) throws -> PeerRecord {
     let token = token ?? "token-\(client.siteCode)-\(server.siteCode)"
-    try server.addPeer(name: client.siteCode.rawValue, url: "http://127.0.0.1:1", token: token, read: ["*"], write: ["*"])
+    try server.addPeer(
+        name: client.siteCode.rawValue, url: "http://127.0.0.1:1", token: token, read: ["*"], write: ["*"])
     try client.addPeer(name: server.siteCode.rawValue, url: url, token: token, read: ["*"], write: ["*"])
     try server.pinKey(of: client.identity)
     try client.pinKey(of: server.identity)

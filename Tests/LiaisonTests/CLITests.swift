@@ -405,7 +405,8 @@ import Testing
     /// connect timeout), and nothing local changes.
     @Test func syncWithAPeerThatIsDownFailsAtOnce() async throws {
         try await withSampleReplica { cli in
-            try await cli.expectSuccess("peer", "add", "nl.db", "MA-DGST", "http://127.0.0.1:1", "--token", "ma-to-nl-secret")
+            try await cli.expectSuccess(
+                "peer", "add", "nl.db", "MA-DGST", "http://127.0.0.1:1", "--token", "ma-to-nl-secret")
             let before = try await cli.snapshot("nl.db")
             let started = ContinuousClock.now
             let result = try await cli.run(["sync", "nl.db"])

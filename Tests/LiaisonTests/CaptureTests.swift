@@ -62,17 +62,24 @@ import Testing
     @Test func editsFromTheSQLiteShellAreCapturedAsTheirOwnTransaction() async throws {
         try await withReplicas { factory in
             let replica = try factory.make("NL-NCTV", sample: true)
-            try runSQLite(factory.path("NL-NCTV"), "UPDATE organisation SET name = 'Koninkrijk der Nederlanden' WHERE id = 'org-nl';")
-            try runSQLite(factory.path("NL-NCTV"), "BEGIN; INSERT INTO topic(id, name) VALUES ('topic-shell', 'Shell'); ROLLBACK;")
+            try runSQLite(
+                factory.path("NL-NCTV"),
+                "UPDATE organisation SET name = 'Koninkrijk der Nederlanden' WHERE id = 'org-nl';")
+            try runSQLite(
+                factory.path("NL-NCTV"), "BEGIN; INSERT INTO topic(id, name) VALUES ('topic-shell', 'Shell'); ROLLBACK;"
+            )
             // A later library write is not blamed for the shell's edit.
             try replica.write(author: "alice") { try $0.set("topic", id: "topic-lib", ["name": "Lib"]) }
             let log = try replica.log()
             #expect(log.count == 3)
             let shell = log[1]
             #expect(shell.author == "external:sqlite")
-            #expect(shell.changes == [
-                ChangeRecord(table: "organisation", id: "org-nl", op: .update, values: ["name": "Koninkrijk der Nederlanden"])
-            ])
+            #expect(
+                shell.changes == [
+                    ChangeRecord(
+                        table: "organisation", id: "org-nl", op: .update, values: ["name": "Koninkrijk der Nederlanden"]
+                    )
+                ])
             #expect(log[2].author == "alice")
             #expect(log[2].changes.map(\.id) == ["topic-lib"])
             #expect(!log.flatMap(\.changes).contains { $0.id == "topic-shell" })

@@ -26,7 +26,9 @@ struct TwoAgencies {
     @Test func concurrentEditsOfOneColumnAreRecordedOnBothSides() async throws {
         try await withReplicas { factory in
             let pair = try TwoAgencies(factory)
-            try pair.ma.write(author: "karim") { try $0.set("action", id: action, ["status": "in_progress", "due": "2018-01"]) }
+            try pair.ma.write(author: "karim") {
+                try $0.set("action", id: action, ["status": "in_progress", "due": "2018-01"])
+            }
             try pair.nl.write(author: "anne") { try $0.set("action", id: action, ["status": "done"]) }
             try pair.syncBothWays()
             #expect(try pair.nl.dump() == pair.ma.dump())
@@ -157,7 +159,9 @@ struct TwoAgencies {
             let pair = try TwoAgencies(factory)
             try pair.nl.write(author: "anne") { try $0.delete("organisation", id: "org-fatf") }
             try pair.ma.write(author: "karim") {
-                try $0.set("membership", id: "mem-ma-fatf", ["organisation_id": "org-ma", "body_id": "org-fatf", "role": "member"])
+                try $0.set(
+                    "membership", id: "mem-ma-fatf",
+                    ["organisation_id": "org-ma", "body_id": "org-fatf", "role": "member"])
             }
             if deleterSyncsFirst {
                 try transfer(from: pair.nl, to: pair.ma)
@@ -183,7 +187,9 @@ struct TwoAgencies {
     @Test func sameIdCreatedTwiceMergesColumnByColumn() async throws {
         try await withReplicas { factory in
             let pair = try TwoAgencies(factory)
-            try pair.nl.write(author: "anne") { try $0.set("topic", id: "topic-prisons", ["name": "Prisons", "description": "NL text"]) }
+            try pair.nl.write(author: "anne") {
+                try $0.set("topic", id: "topic-prisons", ["name": "Prisons", "description": "NL text"])
+            }
             try pair.ma.write(author: "karim") { try $0.set("topic", id: "topic-prisons", ["name": "Prisons"]) }
             try pair.syncBothWays()
             #expect(try pair.nl.dump() == pair.ma.dump())
@@ -195,11 +201,15 @@ struct TwoAgencies {
         try await withReplicas { factory in
             let pair = try TwoAgencies(factory)
             try pair.nl.write(author: "anne") {
-                try $0.set("organisation", id: "org-hedayah-nl", ["name": "Hedayah", "kind": "international_organisation"])
-                try $0.set("membership", id: "mem-nl-hedayah", ["organisation_id": "org-nl", "body_id": "org-hedayah-nl", "role": "member"])
+                try $0.set(
+                    "organisation", id: "org-hedayah-nl", ["name": "Hedayah", "kind": "international_organisation"])
+                try $0.set(
+                    "membership", id: "mem-nl-hedayah",
+                    ["organisation_id": "org-nl", "body_id": "org-hedayah-nl", "role": "member"])
             }
             try pair.ma.write(author: "karim") {
-                try $0.set("organisation", id: "org-hedayah", ["name": "Hedayah", "kind": "international_organisation"])
+                try $0.set(
+                    "organisation", id: "org-hedayah", ["name": "Hedayah", "kind": "international_organisation"])
             }
             try pair.syncBothWays()
             let duplicates = try pair.nl.conflicts().filter { $0.kind == .duplicate }
@@ -220,8 +230,12 @@ struct TwoAgencies {
         try await withReplicas { factory in
             let pair = try TwoAgencies(factory)
             // agreement is owner-wins; the sample rows are owned by NL-NCTV.
-            try pair.nl.write(author: "anne") { try $0.set("agreement", id: "agr-eu-ct-directive", ["status": "agreed"]) }
-            try pair.ma.write(author: "karim") { try $0.set("agreement", id: "agr-eu-ct-directive", ["status": "draft"]) }
+            try pair.nl.write(author: "anne") {
+                try $0.set("agreement", id: "agr-eu-ct-directive", ["status": "agreed"])
+            }
+            try pair.ma.write(author: "karim") {
+                try $0.set("agreement", id: "agr-eu-ct-directive", ["status": "draft"])
+            }
             try pair.syncBothWays()
             #expect(try pair.nl.row("agreement", id: "agr-eu-ct-directive")?["status"] == "agreed")
             let conflict = try #require(try pair.ma.conflicts().first)

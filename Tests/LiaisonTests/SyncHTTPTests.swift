@@ -16,7 +16,9 @@ import Testing
                     let trToMA = try pair(tr, with: ma, url: maURL)
                     try await SyncDriver(replica: ma).sync(with: maToNL)
                     try await SyncDriver(replica: tr).sync(with: trToMA)
-                    try nl.write(author: "anne") { try $0.set("topic", id: "topic-nl", ["name": "Prison radicalisation"]) }
+                    try nl.write(author: "anne") {
+                        try $0.set("topic", id: "topic-nl", ["name": "Prison radicalisation"])
+                    }
                     try tr.write(author: "mehmet") { try $0.set("topic", id: "topic-tr", ["name": "Border security"]) }
                     try ma.write(author: "karim") { try $0.set("topic", id: "topic-ma", ["name": "Returnees"]) }
                     try await SyncDriver(replica: ma).sync(with: maToNL)
@@ -38,7 +40,9 @@ import Testing
         try await withReplicas { factory in
             let nl = try factory.make("NL-NCTV", sample: true)
             for index in 0..<100 {
-                try nl.write(author: "anne") { try $0.set("topic", id: "topic-\(index)", ["name": .text("Topic \(index)")]) }
+                try nl.write(author: "anne") {
+                    try $0.set("topic", id: "topic-\(index)", ["name": .text("Topic \(index)")])
+                }
             }
             let total = try nl.log().reduce(0) { $0 + $1.changes.count }
             let ma = try factory.make("MA-DGST")
@@ -49,7 +53,8 @@ import Testing
                 var cursor = "0"
                 var fetched = 0
                 for _ in 0..<3 {
-                    let page = try await client.pull(PullRequest(cursor: cursor, vector: try ma.versionVector(), limit: 20))
+                    let page = try await client.pull(
+                        PullRequest(cursor: cursor, vector: try ma.versionVector(), limit: 20))
                     _ = try ma.apply(
                         page.transactions, keys: page.keys, writableScopes: peer.writeScopes, from: peer.name,
                         savingPullCursor: (peer.name, page.cursor))

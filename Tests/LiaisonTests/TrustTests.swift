@@ -6,7 +6,7 @@ import LiaisonTesting
 import Testing
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Hostile peers speaking the real HTTP protocol: each attempt is refused, nothing leaks, nothing
@@ -57,7 +57,8 @@ import FoundationNetworking
                 #expect(answer.text.contains("altered"))
                 #expect(try ma.dump() == before)
                 // The genuine transaction, relayed unchanged, is accepted.
-                let honest = try await SignedHTTP.push(url, token: "token-XX-RELAY-MA-DGST", page.transactions, keys: page.keys)
+                let honest = try await SignedHTTP.push(
+                    url, token: "token-XX-RELAY-MA-DGST", page.transactions, keys: page.keys)
                 #expect(honest.status == 200)
                 #expect(try ma.row("action", id: "act-roadmap-early-detection")?["status"] == "done")
             }
@@ -119,7 +120,9 @@ import FoundationNetworking
                 let peer = try pair(ma, with: nl, url: url)
                 try nl.grant(peer: "MA-DGST", read: ["*"], write: ["gctf"])
                 try ma.write(author: "karim") { try $0.set("organisation", id: "org-gctf", ["description": "ok"]) }
-                try ma.write(author: "karim") { try $0.set("action", id: "act-roadmap-early-detection", ["status": "done"]) }
+                try ma.write(author: "karim") {
+                    try $0.set("action", id: "act-roadmap-early-detection", ["status": "done"])
+                }
                 let before = try nl.dump()
                 await #expect {
                     try await SyncDriver(replica: ma).sync(with: peer)
@@ -203,17 +206,21 @@ enum SignedHTTP {
         request.httpBody = body
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         let signature = RequestSignature.sign(
-            token: token, method: "POST", path: path, body: body, now: now ?? Int64(Date().timeIntervalSince1970 * 1000))
+            token: token, method: "POST", path: path, body: body, now: now ?? Int64(Date().timeIntervalSince1970 * 1000)
+        )
         request.setValue(signature.headerValue, forHTTPHeaderField: "Authorization")
         return request
     }
 
     static func send(_ request: URLRequest) async throws -> Answer {
         let (data, response) = try await URLSession.shared.data(for: request)
-        return Answer(status: (response as? HTTPURLResponse)?.statusCode ?? 0, text: String(decoding: data, as: UTF8.self))
+        return Answer(
+            status: (response as? HTTPURLResponse)?.statusCode ?? 0, text: String(decoding: data, as: UTF8.self))
     }
 
-    static func push(_ base: String, token: String, _ transactions: [TransactionRecord], keys: [String: SiteKeyRecord]? = nil)
+    static func push(
+        _ base: String, token: String, _ transactions: [TransactionRecord], keys: [String: SiteKeyRecord]? = nil
+    )
         async throws -> Answer
     {
         let body = try WireJSON.encode(PushRequest(transactions: transactions, keys: keys))

@@ -41,7 +41,8 @@ import Testing
 
     @Test func pushResponse() throws {
         try expectGolden(
-            PushResponse(applied: 1, skipped: 0, staged: 0, vector: VersionVector([Sample.nl: 12, Sample.ma: 4, Sample.tr: 3])),
+            PushResponse(
+                applied: 1, skipped: 0, staged: 0, vector: VersionVector([Sample.nl: 12, Sample.ma: 4, Sample.tr: 3])),
             fixture: "push-response")
     }
 

@@ -20,7 +20,9 @@ enum CaptureTriggers {
         }
         let tracked = columns.enumerated().filter { $0.element.name != "id" }
         let changed = tracked.map { "NEW.\(quoted($0.element.name)) IS NOT OLD.\(quoted($0.element.name))" }
-        let mask = tracked.map { "((NEW.\(quoted($0.element.name)) IS NOT OLD.\(quoted($0.element.name))) << \($0.offset))" }
+        let mask = tracked.map {
+            "((NEW.\(quoted($0.element.name)) IS NOT OLD.\(quoted($0.element.name))) << \($0.offset))"
+        }
         let prefix = "_liaison_\(table.name)"
         var indexes = table.columns.compactMap { column -> String? in
             guard case .reference = column.type else { return nil }
@@ -29,7 +31,8 @@ enum CaptureTriggers {
         if !table.naturalKey.isEmpty {
             // Duplicate detection looks rows up by their natural key on every remote insert.
             indexes.append(
-                "CREATE INDEX \(quoted(prefix + "_natural_key")) ON \(name)(\(table.naturalKey.map(quoted).joined(separator: ", ")));")
+                "CREATE INDEX \(quoted(prefix + "_natural_key")) ON \(name)(\(table.naturalKey.map(quoted).joined(separator: ", ")));"
+            )
         }
         return """
             CREATE TABLE \(name)(\(definitions.joined(separator: ", ")));

@@ -39,7 +39,10 @@ enum Journal {
     static func commit(_ db: Connection, after tail: Tail, author: String, clock: HybridClock) throws -> Bool {
         try db.run(
             "UPDATE _liaison_journal SET seq = ?, hlc = ?, author = ? WHERE id = (SELECT max(id) FROM _liaison_journal) AND id > ?",
-            [.integer(tail.seq + 1), .integer(clock.next(after: tail.hlc).rawValue), .text(author), .integer(tail.lastID)])
+            [
+                .integer(tail.seq + 1), .integer(clock.next(after: tail.hlc).rawValue), .text(author),
+                .integer(tail.lastID),
+            ])
         return db.changes > 0
     }
 
@@ -51,7 +54,9 @@ enum Journal {
     /// Records a write of `columns` even if their values did not change (a resolution re-asserts a value).
     static func recordForcedWrite(_ db: Connection, table: TableInfo, id: String, columns: [String]) throws {
         let mask = columns.compactMap { table.columnIndex[$0] }.reduce(Int64(0)) { $0 | (1 << Int64($1)) }
-        try db.run("INSERT INTO _liaison_journal(tbl, pk, mask) VALUES (?, ?, ?)", [.integer(Int64(table.index)), .text(id), .integer(mask)])
+        try db.run(
+            "INSERT INTO _liaison_journal(tbl, pk, mask) VALUES (?, ?, ?)",
+            [.integer(Int64(table.index)), .text(id), .integer(mask)])
     }
 
     private static func mark(_ db: Connection, id: Int64, seq: Int64, hlc: HybridTimestamp, author: String) throws {

@@ -47,9 +47,12 @@ struct Publisher {
             }
             return low
         }
-        for (id, conflict) in try db.query("SELECT id, pk FROM _liaison_journal WHERE tbl = 0 ORDER BY id", [], {
-            ($0.int64(0), $0.text(1))
-        }) {
+        for (id, conflict) in try db.query(
+            "SELECT id, pk FROM _liaison_journal WHERE tbl = 0 ORDER BY id", [],
+            {
+                ($0.int64(0), $0.text(1))
+            })
+        {
             markers[owner(of: id)].resolves.append(conflict)
         }
 
@@ -76,7 +79,8 @@ struct Publisher {
         let context = try replica.remoteContextJSON(db)
         var order = try db.first("SELECT next_ord FROM _liaison_state") { $0.int64(0) } ?? 1
         var previous = try db.first(
-            "SELECT digest FROM _liaison_tx WHERE sidx = 1 ORDER BY seq DESC LIMIT 1") { $0.text(0) }
+            "SELECT digest FROM _liaison_tx WHERE sidx = 1 ORDER BY seq DESC LIMIT 1"
+        ) { $0.text(0) }
         for marker in markers {
             let digests = try db.query(
                 "SELECT digest FROM _liaison_change WHERE sidx = 1 AND seq = ? ORDER BY n", [.integer(marker.seq)]
@@ -103,7 +107,9 @@ struct Publisher {
         }
         let last = markers[markers.count - 1]
         try db.run("UPDATE _liaison_site SET seq = ? WHERE sidx = 1", [.integer(last.seq)])
-        try db.run("UPDATE _liaison_state SET next_ord = ?, last_hlc = max(last_hlc, ?)", [.integer(order), .integer(last.hlc)])
+        try db.run(
+            "UPDATE _liaison_state SET next_ord = ?, last_hlc = max(last_hlc, ?)",
+            [.integer(order), .integer(last.hlc)])
         try db.run("DELETE FROM _liaison_journal")
         return markers.count
     }
@@ -133,7 +139,9 @@ struct Publisher {
             let columns = (isInsert ? allColumns : entry.mask) & ~claimed
             claimed |= columns
             if isInsert && insertSeq == nil { insertSeq = seq }
-            for index in 1..<table.columns.count where columns & (1 << Int64(index)) != 0 { columnVersions[index] = seq }
+            for index in 1..<table.columns.count where columns & (1 << Int64(index)) != 0 {
+                columnVersions[index] = seq
+            }
             if let last = changes.last, last.seq == seq, last.op != .delete {
                 changes[changes.count - 1] = (seq, entry.id, isInsert ? .insert : last.op, last.columns | columns)
             } else if columns != 0 {
@@ -143,10 +151,12 @@ struct Publisher {
         }
         // The row as it is now: every non-delete change takes its values from it.
         let rowStatement = try db.cached(table.selectRowSQL)
-        let hasRow = try changes.contains { $0.op != .delete } && {
-            try rowStatement.bind(pk, at: 1)
-            return try rowStatement.step()
-        }()
+        let hasRow =
+            try changes.contains { $0.op != .delete }
+            && {
+                try rowStatement.bind(pk, at: 1)
+                return try rowStatement.step()
+            }()
         defer { rowStatement.reset() }
         let versions = VersionStore(db: db)
         // owner-wins: each written cell's level is the level it overwrote, plus one when this
@@ -158,7 +168,8 @@ struct Publisher {
             for index in columnVersions.keys { levels[index] = known.level(of: table.columns[index].name) + step }
         }
         let insert = try db.cached(
-            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls, scope, digest) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls, scope, digest) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
         let rowScope = hasRow ? rowStatement.text(1) : nil
         for change in changes {
             if change.op != .delete && !hasRow { continue }
@@ -175,7 +186,8 @@ struct Publisher {
                 values: values.map { String(decoding: $0, as: UTF8.self) }, levels: levelsString)
             insert.reset()
             try insert.bind([
-                .integer(change.seq), .integer(change.n), .text(table.name), .text(pk), .text(change.op.rawValue), .null,
+                .integer(change.seq), .integer(change.n), .text(table.name), .text(pk), .text(change.op.rawValue),
+                .null,
                 levelsText, .text(scope), .text(digest),
             ])
             if let values { try insert.bind(utf8: values, at: 6) }
@@ -194,7 +206,8 @@ struct Publisher {
         }
         for (index, seq) in columnVersions where seq != insertSeq || levels[index, default: 0] != 0 {
             try versions.set(
-                table: table.name, pk: pk, column: table.columns[index].name, site: 1, seq: seq, level: levels[index] ?? 0)
+                table: table.name, pk: pk, column: table.columns[index].name, site: 1, seq: seq,
+                level: levels[index] ?? 0)
         }
     }
 
@@ -208,7 +221,9 @@ extension Replica {
 
     /// The version vector of every site but this one, as canonical JSON.
     func remoteContextJSON(_ db: Connection) throws -> String {
-        let entries = try db.query("SELECT site_id, seq FROM _liaison_site WHERE sidx <> 1 AND seq > 0 ORDER BY site_id") {
+        let entries = try db.query(
+            "SELECT site_id, seq FROM _liaison_site WHERE sidx <> 1 AND seq > 0 ORDER BY site_id"
+        ) {
             CanonicalJSON.string($0.text(0)) + ":" + String($0.int64(1))
         }
         return "{" + entries.joined(separator: ",") + "}"
@@ -223,4 +238,3 @@ extension Replica {
         }
     }
 }
-

@@ -70,7 +70,9 @@ struct ConflictStore {
         return ChangeCodec.decodeValue(text)
     }
 
-    static func encodeIDs(_ ids: [String]) -> String { "[" + ids.map(CanonicalJSON.string).joined(separator: ",") + "]" }
+    static func encodeIDs(_ ids: [String]) -> String {
+        "[" + ids.map(CanonicalJSON.string).joined(separator: ",") + "]"
+    }
 
     static func decodeIDs(_ text: String?) -> [String]? {
         guard let text, let data = text.data(using: .utf8) else { return nil }

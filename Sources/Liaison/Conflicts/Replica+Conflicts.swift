@@ -36,7 +36,8 @@ extension Replica {
                 let site = sites.site(s.int64(base))
                 return Conflict.Side(
                     site: site.code, siteID: site.id, seq: s.int64(base + 1), author: s.text(base + 3),
-                    hlc: HybridTimestamp(rawValue: s.int64(base + 4)), value: ConflictStore.decodeValue(s.optionalText(base + 2)))
+                    hlc: HybridTimestamp(rawValue: s.int64(base + 4)),
+                    value: ConflictStore.decodeValue(s.optionalText(base + 2)))
             }
             return Conflict(
                 id: s.text(0), kind: Conflict.Kind(rawValue: s.text(1)) ?? .value, table: s.text(2), rowID: s.text(3),
@@ -71,30 +72,37 @@ extension Replica {
                     }
                     guard try readRow(db, table: table, id: conflict.rowID) != nil else {
                         throw LiaisonError(
-                            .conflict, "row '\(conflict.rowID)' of '\(conflict.table)' was deleted since; nothing to resolve")
+                            .conflict,
+                            "row '\(conflict.rowID)' of '\(conflict.table)' was deleted since; nothing to resolve")
                     }
                     try editor.set(conflict.table, id: conflict.rowID, [column: value])
                     try Journal.recordForcedWrite(db, table: table, id: conflict.rowID, columns: [column])
                 case (.duplicate, .keepWinner), (.duplicate, .keepLoser):
-                    guard case .text(let winnerID)? = conflict.winner.value, case .text(let loserID)? = conflict.loser.value else {
+                    guard case .text(let winnerID)? = conflict.winner.value,
+                        case .text(let loserID)? = conflict.loser.value
+                    else {
                         return
                     }
                     let (keep, drop) = choice == .keepWinner ? (winnerID, loserID) : (loserID, winnerID)
                     try mergeDuplicate(db, editor: editor, table: table, keep: keep, drop: drop)
                 case (.duplicate, .value):
-                    throw LiaisonError(.invalidInput, "a duplicate conflict takes --keep winner or --keep loser (the id to keep)")
+                    throw LiaisonError(
+                        .invalidInput, "a duplicate conflict takes --keep winner or --keep loser (the id to keep)")
                 case (.delete, .keepWinner), (.orphan, .keepWinner):
                     break
                 case (.delete, .keepLoser), (.orphan, .keepLoser):
                     try editor.delete(conflict.table, id: conflict.rowID)
                 case (.delete, .value), (.orphan, .value):
                     guard let column = conflict.column, case .value(let given) = choice else {
-                        throw LiaisonError(.invalidInput, "a \(conflict.kind.rawValue) conflict takes --keep winner or --keep loser")
+                        throw LiaisonError(
+                            .invalidInput, "a \(conflict.kind.rawValue) conflict takes --keep winner or --keep loser")
                     }
                     try editor.set(conflict.table, id: conflict.rowID, [column: given])
                 }
                 try Journal.recordResolution(db, conflict: conflictID)
-                try db.run("UPDATE _liaison_conflict SET state = 'resolved', resolved_sidx = 1 WHERE id = ?", [.text(conflictID)])
+                try db.run(
+                    "UPDATE _liaison_conflict SET state = 'resolved', resolved_sidx = 1 WHERE id = ?",
+                    [.text(conflictID)])
             }
         }
     }
@@ -104,7 +112,8 @@ extension Replica {
         for referrer in tables.values.sorted(by: { $0.index < $1.index }) {
             for column in referrer.columns where column.type == .reference(table.name) {
                 let ids = try db.query(
-                    "SELECT id FROM \(referrer.quotedName) WHERE \(CaptureTriggers.quoted(column.name)) = ?", [.text(drop)]
+                    "SELECT id FROM \(referrer.quotedName) WHERE \(CaptureTriggers.quoted(column.name)) = ?",
+                    [.text(drop)]
                 ) { $0.text(0) }
                 for id in ids { try editor.set(referrer.name, id: id, [column.name: .text(keep)]) }
             }

@@ -29,7 +29,8 @@ final class Connection {
         case .create: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
         case .immutable:
             flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
-            let escaped = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["?", "#", "%"])) ?? path
+            let escaped =
+                path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["?", "#", "%"])) ?? path
             name = "file:\(escaped)?immutable=1"
         }
         let rc = sqlite3_open_v2(name, &db, flags, nil)
@@ -120,7 +121,8 @@ final class Connection {
             return LiaisonError(.storage, "the disk is full; nothing of this write was saved: \(message)")
         case SQLITE_READONLY:
             return LiaisonError(
-                .storage, "the replica is read-only (its file, folder or file system is write-protected); nothing was written")
+                .storage,
+                "the replica is read-only (its file, folder or file system is write-protected); nothing was written")
         case SQLITE_CANTOPEN:
             return LiaisonError(
                 .storage,

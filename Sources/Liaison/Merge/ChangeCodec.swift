@@ -17,7 +17,8 @@ enum ChangeCodec {
     }
 
     static func encodeContext(_ vector: VersionVector) -> String {
-        "{" + vector.entries.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+        "{"
+            + vector.entries.filter { $0.value > 0 }.sorted { $0.key < $1.key }
             .map { CanonicalJSON.string($0.key) + ":" + String($0.value) }.joined(separator: ",") + "}"
     }
 

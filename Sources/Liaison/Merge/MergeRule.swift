@@ -13,7 +13,8 @@ public struct CellWrite: Hashable, Sendable {
     /// The owner level of the written cell (see `ChangeRecord.levels`); 0 outside `owner-wins` tables.
     public var level: Int64
 
-    public init(site: String, code: String, seq: Int64, hlc: HybridTimestamp, context: VersionVector, level: Int64 = 0) {
+    public init(site: String, code: String, seq: Int64, hlc: HybridTimestamp, context: VersionVector, level: Int64 = 0)
+    {
         self.site = site
         self.code = code
         self.seq = seq
@@ -52,7 +53,9 @@ public enum MergeRule {
     public static func resolve(
         local: CellWrite, remote: CellWrite, policy: ConflictPolicy
     ) -> Resolution {
-        if local.site == remote.site && local.seq == remote.seq { return Resolution(takesRemote: false, isConflict: false) }
+        if local.site == remote.site && local.seq == remote.seq {
+            return Resolution(takesRemote: false, isConflict: false)
+        }
         if remote.hasSeen(local) { return Resolution(takesRemote: true, isConflict: false) }
         if local.hasSeen(remote) { return Resolution(takesRemote: false, isConflict: false) }
         return Resolution(takesRemote: wins(remote, over: local, policy: policy), isConflict: true)

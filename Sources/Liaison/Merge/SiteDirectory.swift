@@ -8,9 +8,12 @@ final class SiteDirectory {
 
     init(db: Connection) throws {
         self.db = db
-        for (index, id, code) in try db.query("SELECT sidx, site_id, code FROM _liaison_site", [], {
-            ($0.int64(0), $0.text(1), $0.text(2))
-        }) {
+        for (index, id, code) in try db.query(
+            "SELECT sidx, site_id, code FROM _liaison_site", [],
+            {
+                ($0.int64(0), $0.text(1), $0.text(2))
+            })
+        {
             byID[id] = index
             byIndex[index] = (id, code)
         }
@@ -33,7 +36,9 @@ final class SiteDirectory {
     /// The highest applied sequence number of every site.
     func versionVector() throws -> VersionVector {
         var vector = VersionVector()
-        for (id, seq) in try db.query("SELECT site_id, seq FROM _liaison_site WHERE seq > 0", [], { ($0.text(0), $0.int64(1)) }) {
+        for (id, seq) in try db.query(
+            "SELECT site_id, seq FROM _liaison_site WHERE seq > 0", [], { ($0.text(0), $0.int64(1)) })
+        {
             vector[id] = seq
         }
         return vector

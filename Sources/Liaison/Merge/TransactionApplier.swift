@@ -23,9 +23,10 @@ final class TransactionApplier {
         self.sites = try SiteDirectory(db: db)
         self.versions = VersionStore(db: db)
         self.conflicts = ConflictStore(db: db)
-        (nextOrder, lastHLC) = try db.first("SELECT next_ord, last_hlc FROM _liaison_state") {
-            ($0.int64(0), HybridTimestamp(rawValue: $0.int64(1)))
-        } ?? (1, .zero)
+        (nextOrder, lastHLC) =
+            try db.first("SELECT next_ord, last_hlc FROM _liaison_state") {
+                ($0.int64(0), HybridTimestamp(rawValue: $0.int64(1)))
+            } ?? (1, .zero)
     }
 
     /// Whether this replica has applied the transaction already.
@@ -76,11 +77,14 @@ final class TransactionApplier {
         let key = try publicKey(of: header.origin, site: header.site)
         let index = try sites.index(of: header.origin, code: header.site)
         let origin = VersionStore.Origin(site: index, seq: header.seq)
-        let write = CellWrite(site: header.origin, code: header.site, seq: header.seq, hlc: header.hlc, context: header.context)
+        let write = CellWrite(
+            site: header.origin, code: header.site, seq: header.seq, hlc: header.hlc, context: header.context)
         writes[origin] = write
         let name = "\(header.site)#\(header.seq)"
         guard header.total >= 0, header.digests.map({ $0.count == header.total }) ?? true else {
-            throw LiaisonError(.invalidTransaction, "transaction \(name) lists \(header.digests?.count ?? 0) digests for \(header.total) changes")
+            throw LiaisonError(
+                .invalidTransaction,
+                "transaction \(name) lists \(header.digests?.count ?? 0) digests for \(header.total) changes")
         }
         var received: [Int: String] = [:]
         var count = 0
@@ -88,12 +92,14 @@ final class TransactionApplier {
             let position = change.index ?? count
             count += 1
             guard position >= 0, position < header.total, received[position] == nil else {
-                throw LiaisonError(.invalidTransaction, "transaction \(name) has a change at an invalid position \(position)")
+                throw LiaisonError(
+                    .invalidTransaction, "transaction \(name) has a change at an invalid position \(position)")
             }
             let digest = try store(change, of: origin, position: position, name: name)
             if let expected = header.digests?[position], expected != digest {
                 throw LiaisonError(
-                    .invalidTransaction, "change \(position) of transaction \(name) does not match its signed digest: it was altered")
+                    .invalidTransaction,
+                    "change \(position) of transaction \(name) does not match its signed digest: it was altered")
             }
             received[position] = digest
             try merge(change, from: origin, write: write)
@@ -109,7 +115,8 @@ final class TransactionApplier {
         } else {
             guard received.count == header.total else {
                 throw LiaisonError(
-                    .invalidTransaction, "transaction \(name) announced \(header.total) changes but held \(received.count)")
+                    .invalidTransaction,
+                    "transaction \(name) announced \(header.total) changes but held \(received.count)")
             }
             digests = (0..<header.total).map { received[$0]! }
         }
@@ -121,15 +128,18 @@ final class TransactionApplier {
         guard TransactionDigest.isValid(signature: header.signature, header: bytes, key: key) else {
             throw LiaisonError(
                 .invalidTransaction,
-                "transaction \(name) is not signed by \(header.site)'s key: it was forged or altered; nothing of this batch was applied")
+                "transaction \(name) is not signed by \(header.site)'s key: it was forged or altered; nothing of this batch was applied"
+            )
         }
         if header.seq > 1 {
             let expected = try db.first(
-                "SELECT digest FROM _liaison_tx WHERE sidx = ? AND seq = ?", [.integer(index), .integer(header.seq - 1)]
+                "SELECT digest FROM _liaison_tx WHERE sidx = ? AND seq = ?",
+                [.integer(index), .integer(header.seq - 1)]
             ) { $0.text(0) }
             guard let expected, expected == header.previous else {
                 throw LiaisonError(
-                    .invalidTransaction, "transaction \(name) does not follow \(header.site)#\(header.seq - 1) in its hash chain")
+                    .invalidTransaction,
+                    "transaction \(name) does not follow \(header.site)#\(header.seq - 1) in its hash chain")
             }
         }
         try db.run(
@@ -138,7 +148,8 @@ final class TransactionApplier {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
-                .integer(index), .integer(header.seq), .integer(header.hlc.rawValue), .text(header.author), .text(context),
+                .integer(index), .integer(header.seq), .integer(header.hlc.rawValue), .text(header.author),
+                .text(context),
                 header.resolves.map { .text(ConflictStore.encodeIDs($0)) } ?? .null, .integer(nextOrder),
                 .integer(Int64(header.total)), header.previous.map { .text($0) } ?? .null, .text(root),
                 .text(header.signature ?? ""), .text(SiteKey.sha256Hex(bytes)),
@@ -147,7 +158,8 @@ final class TransactionApplier {
         try db.run("UPDATE _liaison_site SET seq = ? WHERE sidx = ?", [.integer(header.seq), .integer(index)])
         lastHLC = max(lastHLC, header.hlc)
         nextOrder += 1
-        try db.run("UPDATE _liaison_state SET next_ord = ?, last_hlc = ?", [.integer(nextOrder), .integer(lastHLC.rawValue)])
+        try db.run(
+            "UPDATE _liaison_state SET next_ord = ?, last_hlc = ?", [.integer(nextOrder), .integer(lastHLC.rawValue)])
     }
 
     /// Applies changes of a transaction applied before, which a peer had withheld then: each must
@@ -169,7 +181,8 @@ final class TransactionApplier {
             let digest = try store(change, of: origin, position: position, name: name)
             guard digest == expected else {
                 throw LiaisonError(
-                    .invalidTransaction, "change \(position) of transaction \(name) does not match its signed digest: it was altered")
+                    .invalidTransaction,
+                    "change \(position) of transaction \(name) does not match its signed digest: it was altered")
             }
             try db.run(
                 "DELETE FROM _liaison_withheld WHERE sidx = ? AND seq = ? AND n = ?",
@@ -184,7 +197,9 @@ final class TransactionApplier {
     var writableScopes: Set<String>?
 
     /// Checks and logs one received change; returns its digest.
-    private func store(_ change: ChangeRecord, of origin: VersionStore.Origin, position: Int, name: String) throws -> String {
+    private func store(_ change: ChangeRecord, of origin: VersionStore.Origin, position: Int, name: String) throws
+        -> String
+    {
         guard let scope = change.scope, Scope.isValid(scope) else {
             throw LiaisonError(.invalidTransaction, "a change of transaction \(name) has no valid scope")
         }
@@ -201,7 +216,9 @@ final class TransactionApplier {
         }
         let values = try change.values.map { received in
             var normalized: [String: CellValue] = [:]
-            for (name, value) in received { normalized[name] = Validation.normalized(value, for: try table.column(named: name)) }
+            for (name, value) in received {
+                normalized[name] = Validation.normalized(value, for: try table.column(named: name))
+            }
             return CanonicalJSON.object(normalized)
         }
         let levels: String? = if case .text(let text) = ChangeCodec.encodeLevels(change.levels) { text } else { nil }
@@ -220,12 +237,14 @@ final class TransactionApplier {
     /// The pinned key of a site; a transaction from a site without one is refused.
     private func publicKey(of siteID: String, site: String) throws -> Curve25519.Signing.PublicKey {
         guard
-            let key = try db.first("SELECT public_key FROM _liaison_site WHERE site_id = ?", [.text(siteID)], { $0.optionalText(0) })
+            let key = try db.first(
+                "SELECT public_key FROM _liaison_site WHERE site_id = ?", [.text(siteID)], { $0.optionalText(0) })
                 ?? nil
         else {
             throw LiaisonError(
                 .invalidTransaction,
-                "no public key is pinned for site \(site) (\(siteID)); its transactions cannot be verified and were refused")
+                "no public key is pinned for site \(site) (\(siteID)); its transactions cannot be verified and were refused"
+            )
         }
         return try SiteKey.publicKey(key)
     }
@@ -278,7 +297,8 @@ final class TransactionApplier {
             return
         }
         guard let received = change.values else {
-            throw LiaisonError(.invalidTransaction, "a \(change.op.rawValue) of '\(change.table)' '\(change.id)' has no values")
+            throw LiaisonError(
+                .invalidTransaction, "a \(change.op.rawValue) of '\(change.table)' '\(change.id)' has no values")
         }
         var values: [String: CellValue] = [:]
         for (name, value) in received {
@@ -329,9 +349,12 @@ final class TransactionApplier {
         let wroteWholeRow = change.op == .insert && taken.count == table.columns.count - 1 && change.levels == nil
         if wroteWholeRow {
             try versions.removeAll(table: table.name, pk: change.id)
-            try versions.set(table: table.name, pk: change.id, column: VersionStore.rowInsert, site: origin.site, seq: origin.seq)
+            try versions.set(
+                table: table.name, pk: change.id, column: VersionStore.rowInsert, site: origin.site, seq: origin.seq)
         } else {
-            if known.deletion != nil { try versions.remove(table: table.name, pk: change.id, column: VersionStore.deletion) }
+            if known.deletion != nil {
+                try versions.remove(table: table.name, pk: change.id, column: VersionStore.deletion)
+            }
             for name in taken.keys {
                 try versions.set(
                     table: table.name, pk: change.id, column: name, site: origin.site, seq: origin.seq,
@@ -355,7 +378,8 @@ final class TransactionApplier {
             guard !write.hasSeen(deleter) else { continue }
             try record(
                 .init(
-                    kind: .orphan, table: table.name, pk: pk, column: name, policy: table.definition.policy, winner: origin,
+                    kind: .orphan, table: table.name, pk: pk, column: name, policy: table.definition.policy,
+                    winner: origin,
                     winnerValue: value, loser: deletion, loserValue: nil),
                 loserWrite: deleter)
         }
@@ -363,20 +387,25 @@ final class TransactionApplier {
 
     /// Records an `orphan` conflict for each live row whose reference to a just deleted row the
     /// deletion had not seen.
-    private func checkReferrers(of table: TableInfo, pk: String, deletion: VersionStore.Origin, write: CellWrite) throws {
+    private func checkReferrers(of table: TableInfo, pk: String, deletion: VersionStore.Origin, write: CellWrite) throws
+    {
         for referrer in replica.tables.values.sorted(by: { $0.index < $1.index }) {
             for column in referrer.columns where column.type == .reference(table.name) {
                 let ids = try db.query(
-                    "SELECT id FROM \(referrer.quotedName) WHERE \(CaptureTriggers.quoted(column.name)) = ?", [.text(pk)]
+                    "SELECT id FROM \(referrer.quotedName) WHERE \(CaptureTriggers.quoted(column.name)) = ?",
+                    [.text(pk)]
                 ) { $0.text(0) }
                 for id in ids {
-                    guard let version = try versions.load(table: referrer.name, pk: id).version(of: column.name) else { continue }
+                    guard let version = try versions.load(table: referrer.name, pk: id).version(of: column.name) else {
+                        continue
+                    }
                     let referrerWrite = try cellWrite(version)
                     guard !write.hasSeen(referrerWrite) else { continue }
                     try record(
                         .init(
                             kind: .orphan, table: referrer.name, pk: id, column: column.name,
-                            policy: referrer.definition.policy, winner: version, winnerValue: .text(pk), loser: deletion,
+                            policy: referrer.definition.policy, winner: version, winnerValue: .text(pk),
+                            loser: deletion,
                             loserValue: nil),
                         loserWrite: write)
                 }
@@ -391,7 +420,9 @@ final class TransactionApplier {
         let values = key.map { row[$0] ?? .null }
         guard !values.contains(.null) else { return }
         let condition = key.map { "\(CaptureTriggers.quoted($0)) = ?" }.joined(separator: " AND ")
-        let others = try db.query("SELECT id FROM \(table.quotedName) WHERE \(condition) AND id <> ?", values + [.text(pk)]) {
+        let others = try db.query(
+            "SELECT id FROM \(table.quotedName) WHERE \(condition) AND id <> ?", values + [.text(pk)]
+        ) {
             $0.text(0)
         }
         for other in others {
@@ -399,7 +430,8 @@ final class TransactionApplier {
             guard let keepVersion = try versions.load(table: table.name, pk: keep).insert ?? firstVersion(table, keep),
                 let dropVersion = try versions.load(table: table.name, pk: drop).insert ?? firstVersion(table, drop)
             else { continue }
-            let id = ConflictStore.id(kind: .duplicate, table: table.name, pk: keep, column: nil, loserSite: drop, loserSeq: 0)
+            let id = ConflictStore.id(
+                kind: .duplicate, table: table.name, pk: keep, column: nil, loserSite: drop, loserSeq: 0)
             try conflicts.record(
                 .init(
                     kind: .duplicate, table: table.name, pk: keep, column: nil, policy: table.definition.policy,
@@ -419,14 +451,16 @@ final class TransactionApplier {
     ) throws {
         guard row != nil else {
             if known.deletion == nil {
-                try versions.set(table: table.name, pk: pk, column: VersionStore.deletion, site: origin.site, seq: origin.seq)
+                try versions.set(
+                    table: table.name, pk: pk, column: VersionStore.deletion, site: origin.site, seq: origin.seq)
             }
             return
         }
         let unseen = try writesUnseen(by: write, table: table, pk: pk)
         if unseen.isEmpty {
             try db.run("DELETE FROM \(table.quotedName) WHERE id = ?", [.text(pk)])
-            try versions.set(table: table.name, pk: pk, column: VersionStore.deletion, site: origin.site, seq: origin.seq)
+            try versions.set(
+                table: table.name, pk: pk, column: VersionStore.deletion, site: origin.site, seq: origin.seq)
             try checkReferrers(of: table, pk: pk, deletion: origin, write: write)
             return
         }
@@ -450,7 +484,8 @@ final class TransactionApplier {
         ) { VersionStore.Origin(site: $0.int64(0), seq: $0.int64(1)) }
         return try origins.compactMap { origin in
             let other = try cellWrite(origin)
-            return deleter.hasSeen(other) || (other.site == deleter.site && other.seq == deleter.seq) ? nil : (origin, other)
+            return deleter.hasSeen(other) || (other.site == deleter.site && other.seq == deleter.seq)
+                ? nil : (origin, other)
         }
     }
 
@@ -474,7 +509,8 @@ final class TransactionApplier {
         } else if !taken.isEmpty {
             let names = taken.keys.sorted()
             let assignments = names.map { "\(CaptureTriggers.quoted($0)) = ?" }.joined(separator: ", ")
-            try db.run("UPDATE \(table.quotedName) SET \(assignments) WHERE id = ?", names.map { taken[$0]! } + [.text(pk)])
+            try db.run(
+                "UPDATE \(table.quotedName) SET \(assignments) WHERE id = ?", names.map { taken[$0]! } + [.text(pk)])
         }
     }
 
@@ -508,7 +544,9 @@ final class TransactionApplier {
         }
         var row: [String: CellValue] = ["id": .text(pk)]
         for column in table.columns.dropFirst() {
-            if let origin = known.version(of: column.name), let value = logged[origin]?[column.name] { row[column.name] = value }
+            if let origin = known.version(of: column.name), let value = logged[origin]?[column.name] {
+                row[column.name] = value
+            }
         }
         return row
     }
@@ -525,13 +563,16 @@ final class TransactionApplier {
         if let cached = writes[origin] { return cached }
         guard
             let (hlc, context) = try db.first(
-                "SELECT hlc, context FROM _liaison_tx WHERE sidx = ? AND seq = ?", [.integer(origin.site), .integer(origin.seq)],
+                "SELECT hlc, context FROM _liaison_tx WHERE sidx = ? AND seq = ?",
+                [.integer(origin.site), .integer(origin.seq)],
                 { (HybridTimestamp(rawValue: $0.int64(0)), $0.text(1)) })
         else {
-            throw LiaisonError(.storage, "the change log lacks transaction \(origin.site)#\(origin.seq) named by a version")
+            throw LiaisonError(
+                .storage, "the change log lacks transaction \(origin.site)#\(origin.seq) named by a version")
         }
         let site = sites.site(origin.site)
-        let write = CellWrite(site: site.id, code: site.code, seq: origin.seq, hlc: hlc, context: try ChangeCodec.decodeContext(context))
+        let write = CellWrite(
+            site: site.id, code: site.code, seq: origin.seq, hlc: hlc, context: try ChangeCodec.decodeContext(context))
         writes[origin] = write
         return write
     }

@@ -38,7 +38,9 @@ struct VersionStore {
 
     func load(table: String, pk: String) throws -> RowVersions {
         var result = RowVersions()
-        let rows = try db.query("SELECT col, sidx, seq, lvl FROM _liaison_version WHERE tbl = ? AND pk = ?", [.text(table), .text(pk)]) {
+        let rows = try db.query(
+            "SELECT col, sidx, seq, lvl FROM _liaison_version WHERE tbl = ? AND pk = ?", [.text(table), .text(pk)]
+        ) {
             ($0.text(0), Origin(site: $0.int64(1), seq: $0.int64(2)), $0.int64(3))
         }
         for (column, origin, level) in rows {
@@ -60,7 +62,9 @@ struct VersionStore {
     }
 
     func remove(table: String, pk: String, column: String) throws {
-        try db.run("DELETE FROM _liaison_version WHERE tbl = ? AND pk = ? AND col = ?", [.text(table), .text(pk), .text(column)])
+        try db.run(
+            "DELETE FROM _liaison_version WHERE tbl = ? AND pk = ? AND col = ?",
+            [.text(table), .text(pk), .text(column)])
     }
 
     func removeAll(table: String, pk: String) throws {

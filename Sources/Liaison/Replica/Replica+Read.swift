@@ -113,7 +113,8 @@ extension Replica {
             try publishIfNeeded(db)
             let sites = try SiteDirectory(db: db)
             var codes: [String: String] = [:]
-            for (id, code) in try db.query("SELECT site_id, code FROM _liaison_site", [], { ($0.text(0), $0.text(1)) }) {
+            for (id, code) in try db.query("SELECT site_id, code FROM _liaison_site", [], { ($0.text(0), $0.text(1)) })
+            {
                 codes[id] = code
             }
             let peers = try db.query(
@@ -127,7 +128,8 @@ extension Replica {
                 siteID: siteID, site: siteCode.rawValue, path: path, schema: schema.name, schemaVersion: schema.version,
                 vector: try sites.versionVector(), sites: codes,
                 transactions: try db.first("SELECT count(*) FROM _liaison_tx") { $0.int(0) } ?? 0,
-                openConflicts: try db.first("SELECT count(*) FROM _liaison_conflict WHERE state = 'open'") { $0.int(0) } ?? 0,
+                openConflicts: try db.first("SELECT count(*) FROM _liaison_conflict WHERE state = 'open'") { $0.int(0) }
+                    ?? 0,
                 policies: Dictionary(uniqueKeysWithValues: schema.tables.map { ($0.name, $0.policy.rawValue) }),
                 peers: peers)
         }

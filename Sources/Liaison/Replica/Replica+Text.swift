@@ -22,7 +22,8 @@ extension Replica {
             throw LiaisonError(.conflict, "no conflict '\(conflictID)'; list them with 'liaison conflicts DB'")
         }
         guard let column = conflict.column else {
-            throw LiaisonError(.invalidInput, "a \(conflict.kind.rawValue) conflict takes --keep winner or --keep loser")
+            throw LiaisonError(
+                .invalidInput, "a \(conflict.kind.rawValue) conflict takes --keep winner or --keep loser")
         }
         return try parse(table: conflict.table, [column: text])[column] ?? .null
     }

@@ -7,7 +7,8 @@ extension Replica {
     /// Never touches the network. Writes that change nothing leave no transaction in the log.
     @discardableResult
     public func write<T>(author: String, _ body: (Editor) throws -> T) throws -> T {
-        try withConnection { db in try localTransaction(db, author: author) { try body(Editor(replica: self, db: db)) } }
+        try withConnection { db in try localTransaction(db, author: author) { try body(Editor(replica: self, db: db)) }
+        }
     }
 
     func localTransaction<T>(_ db: Connection, author: String, _ body: () throws -> T) throws -> T {
@@ -45,7 +46,8 @@ public struct Editor {
             guard !values.isEmpty else { return }
             let names = values.keys.sorted()
             let assignments = names.map { "\(CaptureTriggers.quoted($0)) = ?" }.joined(separator: ", ")
-            try db.run("UPDATE \(table.quotedName) SET \(assignments) WHERE id = ?", names.map { values[$0]! } + [.text(id)])
+            try db.run(
+                "UPDATE \(table.quotedName) SET \(assignments) WHERE id = ?", names.map { values[$0]! } + [.text(id)])
         } else {
             if values["scope"] == nil { values["scope"] = "public" }
             if values["owner"] == nil { values["owner"] = .text(replica.siteCode.rawValue) }
@@ -53,7 +55,8 @@ public struct Editor {
             if !missing.isEmpty {
                 throw LiaisonError(
                     .invalidInput,
-                    "a new '\(tableName)' row needs \(missing.map(\.name).joined(separator: ", ")); no row '\(id)' exists yet")
+                    "a new '\(tableName)' row needs \(missing.map(\.name).joined(separator: ", ")); no row '\(id)' exists yet"
+                )
             }
             let names = ["id"] + values.keys.sorted()
             let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")

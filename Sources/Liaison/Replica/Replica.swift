@@ -40,7 +40,8 @@ public final class Replica: @unchecked Sendable {
         guard format == StorageLayout.formatVersion else {
             throw LiaisonError(
                 .schemaMismatch,
-                "'\(connection.path)' uses replica format \(format); this liaison reads format \(StorageLayout.formatVersion)")
+                "'\(connection.path)' uses replica format \(format); this liaison reads format \(StorageLayout.formatVersion)"
+            )
         }
         guard let id = meta["site_id"], let code = meta["site_code"].flatMap(SiteCode.init),
             let schemaJSON = meta["schema"],
@@ -105,7 +106,8 @@ public final class Replica: @unchecked Sendable {
         busyTimeout: Duration = .seconds(5)
     ) throws -> Replica {
         guard try FileProbe.exists(path) else {
-            throw LiaisonError(.notAReplica, "no replica at '\(path)'; create one with 'liaison init \(path) --site CODE'")
+            throw LiaisonError(
+                .notAReplica, "no replica at '\(path)'; create one with 'liaison init \(path) --site CODE'")
         }
         var connection = try Connection(path: path, mode: .readWrite)
         if connection.isReadOnly, FileProbe.isOnReadOnlyFileSystem(path), !(try FileProbe.exists(path + "-wal")) {
@@ -134,14 +136,19 @@ public final class Replica: @unchecked Sendable {
     }
 
     private static func readMeta(_ connection: Connection) throws -> [String: String] {
-        let exists = try connection.first(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_liaison_meta'") { _ in true } ?? false
+        let exists =
+            try connection.first(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_liaison_meta'"
+            ) { _ in true } ?? false
         guard exists else {
             throw LiaisonError(
-                .notAReplica, "'\(connection.path)' is a SQLite database but not a Liaison replica (no _liaison_meta table)")
+                .notAReplica,
+                "'\(connection.path)' is a SQLite database but not a Liaison replica (no _liaison_meta table)")
         }
         var meta: [String: String] = [:]
-        for (key, value) in try connection.query("SELECT key, value FROM _liaison_meta", [], { ($0.text(0), $0.text(1)) }) {
+        for (key, value) in try connection.query(
+            "SELECT key, value FROM _liaison_meta", [], { ($0.text(0), $0.text(1)) })
+        {
             meta[key] = value
         }
         return meta
@@ -149,7 +156,8 @@ public final class Replica: @unchecked Sendable {
 
     /// Site code, site id, public key and its fingerprint.
     public var identity: Identity {
-        Identity(site: siteCode.rawValue, siteID: siteID, publicKey: publicKey, fingerprint: SiteKey.fingerprint(publicKey))
+        Identity(
+            site: siteCode.rawValue, siteID: siteID, publicKey: publicKey, fingerprint: SiteKey.fingerprint(publicKey))
     }
 
     // MARK: - Access

@@ -41,7 +41,8 @@ struct TableInfo: Sendable {
             let columns = table.allColumns
             var positions: [String: Int] = [:]
             for (position, column) in columns.enumerated() { positions[column.name] = position }
-            result[table.name] = TableInfo(definition: table, index: offset + 1, columns: columns, columnIndex: positions)
+            result[table.name] = TableInfo(
+                definition: table, index: offset + 1, columns: columns, columnIndex: positions)
         }
         return result
     }

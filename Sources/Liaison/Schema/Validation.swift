@@ -39,7 +39,9 @@ enum Validation {
             default: throw mismatch("a number")
             }
         case .date:
-            guard case .text(let text) = value, isDate(text) else { throw mismatch("a date YYYY, YYYY-MM or YYYY-MM-DD") }
+            guard case .text(let text) = value, isDate(text) else {
+                throw mismatch("a date YYYY, YYYY-MM or YYYY-MM-DD")
+            }
         case .choice(let words):
             guard case .text(let text) = value, words.contains(text) else {
                 throw mismatch("one of \(words.joined(separator: ", "))")
@@ -48,7 +50,9 @@ enum Validation {
             guard case .text(let id) = value else { throw mismatch("the id of a '\(target)' row") }
             if let db {
                 let exists =
-                    try db.first("SELECT 1 FROM \(CaptureTriggers.quoted(target)) WHERE id = ?", [.text(id)]) { _ in true }
+                    try db.first("SELECT 1 FROM \(CaptureTriggers.quoted(target)) WHERE id = ?", [.text(id)]) { _ in
+                        true
+                    }
                     ?? false
                 if !exists {
                     throw LiaisonError(
@@ -109,20 +113,24 @@ public enum Scope {
 
     /// Parses a grant such as `public,eu,bilateral:NL-MA` or `*`.
     public static func parseGrant(_ text: String) throws -> Set<String> {
-        let scopes = Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        let scopes = Set(
+            text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         for scope in scopes where scope != "*" && !isValid(scope) {
-            throw LiaisonError(.invalidInput, "invalid scope '\(scope)': use lower-case words such as public, eu, bilateral:NL-MA")
+            throw LiaisonError(
+                .invalidInput, "invalid scope '\(scope)': use lower-case words such as public, eu, bilateral:NL-MA")
         }
         return scopes
     }
 
     /// Lower-case letters, digits, `-`, `_`, `:` and upper-case site codes after a colon; 1 to 64 characters.
     public static func isValid(_ scope: String) -> Bool {
-        guard (1...64).contains(scope.count), let first = scope.unicodeScalars.first, first.properties.isLowercase else {
+        guard (1...64).contains(scope.count), let first = scope.unicodeScalars.first, first.properties.isLowercase
+        else {
             return false
         }
         return scope.unicodeScalars.allSatisfy {
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_:".unicodeScalars.contains($0)
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
+                || "-_:".unicodeScalars.contains($0)
         }
     }
 }

@@ -68,24 +68,30 @@ final class PageBuilder {
 
     private func readHeader(_ s: Statement) -> Header {
         Header(
-            order: s.int64(0), site: s.int64(1), seq: s.int64(2), hlc: s.int64(3), author: s.text(4), context: s.text(5),
+            order: s.int64(0), site: s.int64(1), seq: s.int64(2), hlc: s.int64(3), author: s.text(4),
+            context: s.text(5),
             resolves: s.optionalText(6), total: s.int(7), previous: s.optionalText(8), signature: s.text(9))
     }
 
-    func page(after cursor: SyncCursor, excluding vector: VersionVector, wanted: [WantedTransaction] = []) throws -> PullResponse {
+    func page(after cursor: SyncCursor, excluding vector: VersionVector, wanted: [WantedTransaction] = []) throws
+        -> PullResponse
+    {
         let sites = try SiteDirectory(db: db)
         var records: [TransactionRecord] = []
         var changeCount = 0
         var bytes = 0
         var origins: Set<Int64> = []
         func finish(_ cursor: SyncCursor, hasMore: Bool) throws -> PullResponse {
-            PullResponse(transactions: records, cursor: cursor.description, hasMore: hasMore, keys: try keys(for: origins, sites))
+            PullResponse(
+                transactions: records, cursor: cursor.description, hasMore: hasMore, keys: try keys(for: origins, sites)
+            )
         }
         // Changes the requester holds only as digests, which this server may now send.
         for want in wanted {
             guard let site = sites.existingIndex(of: want.origin),
                 let header = try db.first(
-                    "SELECT \(Self.headerColumns) FROM _liaison_tx WHERE sidx = ? AND seq = ?", [.integer(site), .integer(want.seq)],
+                    "SELECT \(Self.headerColumns) FROM _liaison_tx WHERE sidx = ? AND seq = ?",
+                    [.integer(site), .integer(want.seq)],
                     readHeader)
             else { continue }
             var (record, _) = try piece(
@@ -102,7 +108,9 @@ final class PageBuilder {
         try headers.bind([.integer(cursor.offset > 0 || cursor.order == .max ? cursor.order : cursor.order + 1)])
         while try headers.step() {
             let header = readHeader(headers)
-            if changeCount >= limits.maxChanges || bytes >= limits.maxBytes { return try finish(position, hasMore: true) }
+            if changeCount >= limits.maxChanges || bytes >= limits.maxBytes {
+                return try finish(position, hasMore: true)
+            }
             let site = sites.site(header.site)
             let resuming = cursor.offset > 0 && header.order == cursor.order
             if vector[site.id] >= header.seq {
@@ -111,7 +119,8 @@ final class PageBuilder {
             }
             let start = resuming ? cursor : SyncCursor(order: header.order, lastChange: 0, offset: 0)
             let (record, lastN) = try piece(
-                header, sites: sites, from: start, room: max(1, limits.maxChanges - changeCount), bytes: &bytes, forceIndex: false)
+                header, sites: sites, from: start, room: max(1, limits.maxChanges - changeCount), bytes: &bytes,
+                forceIndex: false)
             origins.insert(header.site)
             changeCount += record.changes.count
             records.append(record)
@@ -159,11 +168,13 @@ final class PageBuilder {
             rank += 1
             last = n
             covered = position + 1
-            let visible = readable == nil ? true : Scope.allows(readable, try currentScope(table: table, id: pk, logged: scope))
+            let visible =
+                readable == nil ? true : Scope.allows(readable, try currentScope(table: table, id: pk, logged: scope))
             guard visible, positions?.contains(position) ?? true else {
                 withheld = true
                 if positions == nil, !visible, vals?.contains("\"scope\":") == true,
-                    let before = try scopeBefore(table: table, id: pk, order: header.order), Scope.allows(readable, before)
+                    let before = try scopeBefore(table: table, id: pk, order: header.order),
+                    Scope.allows(readable, before)
                 {
                     pendingEvictions.append(
                         ChangeOutline(
@@ -175,7 +186,8 @@ final class PageBuilder {
             record.changes.append(
                 ChangeRecord(
                     table: table, id: pk, op: ChangeRecord.Operation(rawValue: op) ?? .update,
-                    values: try ChangeCodec.decodeValues(vals), levels: try ChangeCodec.decodeLevels(levels), scope: scope,
+                    values: try ChangeCodec.decodeValues(vals), levels: try ChangeCodec.decodeLevels(levels),
+                    scope: scope,
                     index: position))
             bytes += 60 + table.utf8.count + pk.utf8.count + (vals?.utf8.count ?? 0)
         }
@@ -184,7 +196,8 @@ final class PageBuilder {
             try isLocal
             ? false
             : db.first(
-                "SELECT 1 FROM _liaison_withheld WHERE sidx = ? AND seq = ? LIMIT 1", [.integer(header.site), .integer(header.seq)]
+                "SELECT 1 FROM _liaison_withheld WHERE sidx = ? AND seq = ? LIMIT 1",
+                [.integer(header.site), .integer(header.seq)]
             ) { _ in true } ?? false
         let gaps = heldOnlyInPart
         if withheld || gaps || forceIndex || covered - start.offset != record.changes.count {
@@ -209,7 +222,8 @@ final class PageBuilder {
     private func hasUnreadable(_ header: Header) throws -> Bool {
         guard let readable, !readable.contains("*") else { return false }
         let rows = try db.query(
-            "SELECT tbl, pk, scope FROM _liaison_change WHERE sidx = ? AND seq = ?", [.integer(header.site), .integer(header.seq)]
+            "SELECT tbl, pk, scope FROM _liaison_change WHERE sidx = ? AND seq = ?",
+            [.integer(header.site), .integer(header.seq)]
         ) { ($0.text(0), $0.text(1), $0.text(2)) }
         return try rows.contains { !Scope.allows(readable, try currentScope(table: $0.0, id: $0.1, logged: $0.2)) }
     }
@@ -218,12 +232,15 @@ final class PageBuilder {
     private func digests(_ header: Header, isLocal: Bool) throws -> [String] {
         let key: [CellValue] = [.integer(header.site), .integer(header.seq)]
         if isLocal {
-            return try db.query("SELECT digest FROM _liaison_change WHERE sidx = ? AND seq = ? ORDER BY n", key) { $0.text(0) }
+            return try db.query("SELECT digest FROM _liaison_change WHERE sidx = ? AND seq = ? ORDER BY n", key) {
+                $0.text(0)
+            }
         }
         var byPosition: [Int: String] = [:]
         for (n, digest) in try db.query(
             "SELECT n, digest FROM _liaison_change WHERE sidx = ? AND seq = ? UNION ALL "
-                + "SELECT n, digest FROM _liaison_withheld WHERE sidx = ? AND seq = ?", key + key, { ($0.int(0), $0.text(1)) })
+                + "SELECT n, digest FROM _liaison_withheld WHERE sidx = ? AND seq = ?", key + key,
+            { ($0.int(0), $0.text(1)) })
         {
             byPosition[n - 1] = digest
         }
@@ -234,9 +251,12 @@ final class PageBuilder {
         guard !origins.isEmpty else { return nil }
         var keys: [String: SiteKeyRecord] = [:]
         for origin in origins {
-            if let key = try db.first("SELECT site_id, code, public_key FROM _liaison_site WHERE sidx = ?", [.integer(origin)], {
-                $0.isNull(2) ? nil : ($0.text(0), SiteKeyRecord(site: $0.text(1), key: $0.text(2)))
-            }) ?? nil {
+            if let key = try db.first(
+                "SELECT site_id, code, public_key FROM _liaison_site WHERE sidx = ?", [.integer(origin)],
+                {
+                    $0.isNull(2) ? nil : ($0.text(0), SiteKeyRecord(site: $0.text(1), key: $0.text(2)))
+                }) ?? nil
+            {
                 keys[key.0] = key.1
             }
         }

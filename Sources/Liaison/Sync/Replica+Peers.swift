@@ -24,7 +24,8 @@ extension Replica {
         write: Set<String> = ["public"], publicKey: String? = nil
     ) throws {
         if let publicKey { _ = try SiteKey.publicKey(publicKey) }
-        guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+        guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) })
+        else {
             throw LiaisonError(.invalidInput, "invalid peer name '\(name)': use letters, digits, '-', '_' or '.'")
         }
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
@@ -42,12 +43,14 @@ extension Replica {
                     site_id = coalesce(excluded.site_id, site_id), public_key = coalesce(excluded.public_key, public_key)
                 """,
                 [
-                    .text(name), .text(url), .text(token), siteID.map { .text($0) } ?? .null, .text(Self.grantText(read)),
+                    .text(name), .text(url), .text(token), siteID.map { .text($0) } ?? .null,
+                    .text(Self.grantText(read)),
                     .text(Self.grantText(write)), publicKey.map { .text($0) } ?? .null,
                 ])
             if let publicKey, let siteID {
                 guard SiteCode(name) != nil else {
-                    throw LiaisonError(.invalidInput, "to pin a key, name the peer by its site code (e.g. MA-DGST), not '\(name)'")
+                    throw LiaisonError(
+                        .invalidInput, "to pin a key, name the peer by its site code (e.g. MA-DGST), not '\(name)'")
                 }
                 try transaction(db) { try pin([siteID: SiteKeyRecord(site: name, key: publicKey)], db) }
             }
@@ -71,14 +74,18 @@ extension Replica {
     /// Pins another site's key, learnt out of band (`liaison identity` on the other side).
     public func pinKey(of identity: Identity) throws {
         try withConnection { db in
-            try transaction(db) { try pin([identity.siteID: SiteKeyRecord(site: identity.site, key: identity.publicKey)], db) }
+            try transaction(db) {
+                try pin([identity.siteID: SiteKeyRecord(site: identity.site, key: identity.publicKey)], db)
+            }
         }
     }
 
     /// Pins the key a peer presented (first contact), or checks it against the pinned one.
     public func pinPeerKey(peer: String, siteID: String, site: String, key: String) throws {
         try withConnection { db in
-            let pinned = try db.first("SELECT public_key FROM _liaison_peer WHERE name = ?", [.text(peer)]) { $0.optionalText(0) }
+            let pinned = try db.first("SELECT public_key FROM _liaison_peer WHERE name = ?", [.text(peer)]) {
+                $0.optionalText(0)
+            }
             if case .some(.some(let existing)) = pinned, existing != key {
                 throw LiaisonError(
                     .unauthorized,
@@ -98,7 +105,8 @@ extension Replica {
             ) {
                 PeerRecord(
                     name: $0.text(0), url: $0.text(1), token: $0.text(2), siteID: $0.optionalText(3),
-                    pullCursor: $0.text(4), pushCursor: $0.text(5), readScopes: (try? Scope.parseGrant($0.text(6))) ?? [],
+                    pullCursor: $0.text(4), pushCursor: $0.text(5),
+                    readScopes: (try? Scope.parseGrant($0.text(6))) ?? [],
                     writeScopes: (try? Scope.parseGrant($0.text(7))) ?? [])
             }
         }

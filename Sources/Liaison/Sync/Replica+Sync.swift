@@ -66,7 +66,8 @@ extension Replica {
             try publishIfNeeded(db)
             var current: TransactionRecord?
             do {
-                return try applyBatch(db, records, keys: keys, writableScopes: writableScopes, source: source, current: &current,
+                return try applyBatch(
+                    db, records, keys: keys, writableScopes: writableScopes, source: source, current: &current,
                     peerCursor: peerCursor)
             } catch let error as LiaisonError where error.code == .invalidTransaction {
                 // Pieces of a transaction that failed its checks are dropped, so a bad sender cannot
@@ -87,40 +88,41 @@ extension Replica {
         _ db: Connection, _ records: [TransactionRecord], keys: [String: SiteKeyRecord]?, writableScopes: Set<String>?,
         source: String, current: inout TransactionRecord?, peerCursor: (peer: String, cursor: String)?
     ) throws -> ApplyResult {
-            return try transaction(db) {
-                // Publish under the same write lock: an edit another SQLite client commits before
-                // this lock is taken is published here, never mistaken for a trace of the apply.
-                try Publisher(replica: self, db: db).run()
-                try pin(keys ?? [:], db)
-                let applier = try TransactionApplier(replica: self, db: db)
-                applier.writableScopes = writableScopes
-                var result = ApplyResult(applied: 0, skipped: 0, staged: 0, vector: VersionVector())
-                for record in records {
-                    current = record
-                    if record.isComplete {
-                        if try applier.check(record) {
-                            try applier.apply(record, changes: record.changes)
-                            result.applied += 1
-                        } else if try applier.applyLate(record) > 0 {
-                            result.applied += 1
-                        } else {
-                            result.skipped += 1
-                        }
-                    } else if try Staging(db: db, source: source).add(record, applier: applier) {
+        return try transaction(db) {
+            // Publish under the same write lock: an edit another SQLite client commits before
+            // this lock is taken is published here, never mistaken for a trace of the apply.
+            try Publisher(replica: self, db: db).run()
+            try pin(keys ?? [:], db)
+            let applier = try TransactionApplier(replica: self, db: db)
+            applier.writableScopes = writableScopes
+            var result = ApplyResult(applied: 0, skipped: 0, staged: 0, vector: VersionVector())
+            for record in records {
+                current = record
+                if record.isComplete {
+                    if try applier.check(record) {
+                        try applier.apply(record, changes: record.changes)
+                        result.applied += 1
+                    } else if try applier.applyLate(record) > 0 {
                         result.applied += 1
                     } else {
-                        result.staged += 1
+                        result.skipped += 1
                     }
-                    if let outlines = record.evictions, record.isLastPiece { try applier.evict(outlines, of: record) }
+                } else if try Staging(db: db, source: source).add(record, applier: applier) {
+                    result.applied += 1
+                } else {
+                    result.staged += 1
                 }
-                try applier.finish()
-                if let peerCursor {
-                    try db.run(
-                        "UPDATE _liaison_peer SET pull_cursor = ? WHERE name = ?", [.text(peerCursor.cursor), .text(peerCursor.peer)])
-                }
-                result.vector = try applier.sites.versionVector()
-                return result
+                if let outlines = record.evictions, record.isLastPiece { try applier.evict(outlines, of: record) }
             }
+            try applier.finish()
+            if let peerCursor {
+                try db.run(
+                    "UPDATE _liaison_peer SET pull_cursor = ? WHERE name = ?",
+                    [.text(peerCursor.cursor), .text(peerCursor.peer)])
+            }
+            result.vector = try applier.sites.versionVector()
+            return result
+        }
     }
 
     /// Pins keys of sites seen for the first time; refuses a key that differs from a pinned one.
@@ -137,11 +139,13 @@ extension Replica {
             case .some(.some(let key)) where key != record.key:
                 throw LiaisonError(
                     .invalidTransaction,
-                    "site \(record.site) (\(siteID)) presents a key other than the one pinned here; the batch was refused")
+                    "site \(record.site) (\(siteID)) presents a key other than the one pinned here; the batch was refused"
+                )
             case .some(.some):
                 continue
             case .some(.none):
-                try db.run("UPDATE _liaison_site SET public_key = ? WHERE site_id = ?", [.text(record.key), .text(siteID)])
+                try db.run(
+                    "UPDATE _liaison_site SET public_key = ? WHERE site_id = ?", [.text(record.key), .text(siteID)])
             case .none:
                 try db.run(
                     "INSERT INTO _liaison_site(site_id, code, public_key) VALUES (?, ?, ?)",
@@ -194,15 +198,17 @@ struct Staging {
         }
         if try applier.hasApplied(origin: record.origin, seq: record.seq) { return false }
         let key: [CellValue] = [.text(source), .text(record.origin), .integer(record.seq)]
-        let progress = try db.first(
-            "SELECT progress FROM _liaison_staging WHERE source = ? AND origin = ? AND seq = ? AND n = 0", key
-        ) {
-            $0.int(0)
-        } ?? 0
+        let progress =
+            try db.first(
+                "SELECT progress FROM _liaison_staging WHERE source = ? AND origin = ? AND seq = ? AND n = 0", key
+            ) {
+                $0.int(0)
+            } ?? 0
         guard record.offset <= progress else {
             throw LiaisonError(
                 .invalidTransaction,
-                "a piece of \(record.site)#\(record.seq) starts at change \(record.offset) but only \(progress) are held; resend from \(progress)")
+                "a piece of \(record.site)#\(record.seq) starts at change \(record.offset) but only \(progress) are held; resend from \(progress)"
+            )
         }
         var header = record
         header.changes = []

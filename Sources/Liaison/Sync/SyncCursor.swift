@@ -25,7 +25,9 @@ public struct SyncCursor: Hashable, Sendable, CustomStringConvertible {
         guard parts.count == 3, let order = parts[0], let last = parts[1], let offset = parts[2], order >= 0, last >= 0,
             offset >= 0, offset <= Int64(Int32.max)
         else {
-            throw LiaisonError(.malformedRequest, "invalid cursor '\(text.prefix(64))': expected ORDER:CHANGE:OFFSET as returned by pull")
+            throw LiaisonError(
+                .malformedRequest,
+                "invalid cursor '\(text.prefix(64))': expected ORDER:CHANGE:OFFSET as returned by pull")
         }
         self.init(order: order, lastChange: last, offset: Int(offset))
     }

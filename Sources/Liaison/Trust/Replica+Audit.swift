@@ -79,19 +79,25 @@ struct AuditCheck {
         let origins = try db.query("SELECT sidx, seq FROM _liaison_site ORDER BY sidx") { ($0.int64(0), $0.int64(1)) }
         for (site, applied) in origins {
             let code = sites.site(site).code
-            let seqs = try db.query("SELECT seq FROM _liaison_tx WHERE sidx = ? ORDER BY seq", [.integer(site)]) { $0.int64(0) }
+            let seqs = try db.query("SELECT seq FROM _liaison_tx WHERE sidx = ? ORDER BY seq", [.integer(site)]) {
+                $0.int64(0)
+            }
             if seqs != Array(stride(from: Int64(1), through: applied, by: 1)) {
                 let missing = Set(1...max(applied, 1)).subtracting(seqs).sorted()
                 report.problems.append(
-                    "\(code): the log lacks transactions \(missing.prefix(10).map(String.init).joined(separator: ", ")) of 1...\(applied)")
+                    "\(code): the log lacks transactions \(missing.prefix(10).map(String.init).joined(separator: ", ")) of 1...\(applied)"
+                )
             }
             var previous: String?? = .none
             for seq in seqs {
                 let origin = VersionStore.Origin(site: site, seq: seq)
                 report.problems += try check(origin, previous: previous, checkChain: true)
-                previous = .some(try db.first("SELECT digest FROM _liaison_tx WHERE sidx = ? AND seq = ?", [.integer(site), .integer(seq)]) {
-                    $0.text(0)
-                })
+                previous = .some(
+                    try db.first(
+                        "SELECT digest FROM _liaison_tx WHERE sidx = ? AND seq = ?", [.integer(site), .integer(seq)]
+                    ) {
+                        $0.text(0)
+                    })
                 report.transactions += 1
             }
         }
@@ -112,8 +118,10 @@ struct AuditCheck {
                 """, key,
                 {
                     (
-                        id: $0.text(0), code: $0.text(1), publicKey: $0.optionalText(2), hlc: $0.int64(3), author: $0.text(4),
-                        context: $0.text(5), resolves: $0.optionalText(6), total: $0.int(7), previous: $0.optionalText(8),
+                        id: $0.text(0), code: $0.text(1), publicKey: $0.optionalText(2), hlc: $0.int64(3),
+                        author: $0.text(4),
+                        context: $0.text(5), resolves: $0.optionalText(6), total: $0.int(7),
+                        previous: $0.optionalText(8),
                         root: $0.text(9), signature: $0.text(10), digest: $0.text(11)
                     )
                 })
@@ -123,17 +131,28 @@ struct AuditCheck {
         var digests: [Int: String] = [:]
         let isLocal = origin.site == 1
         let rows = try db.query(
-            "SELECT n, tbl, pk, op, vals, lvls, scope, digest FROM _liaison_change WHERE sidx = ? AND seq = ? ORDER BY n", key
-        ) { ($0.int(0), $0.text(1), $0.text(2), $0.text(3), $0.optionalText(4), $0.optionalText(5), $0.text(6), $0.text(7)) }
+            "SELECT n, tbl, pk, op, vals, lvls, scope, digest FROM _liaison_change WHERE sidx = ? AND seq = ? ORDER BY n",
+            key
+        ) {
+            (
+                $0.int(0), $0.text(1), $0.text(2), $0.text(3), $0.optionalText(4), $0.optionalText(5), $0.text(6),
+                $0.text(7)
+            )
+        }
         for (rank, row) in rows.enumerated() {
             let computed = TransactionDigest.change(
                 table: row.1, id: row.2, op: row.3, scope: row.6, values: row.4, levels: row.5)
-            if computed != row.7 { problems.append("\(name): change \(row.1) '\(row.2)' was edited after it was signed") }
+            if computed != row.7 {
+                problems.append("\(name): change \(row.1) '\(row.2)' was edited after it was signed")
+            }
             digests[isLocal ? rank : row.0 - 1] = row.7
         }
-        for (n, digest) in try db.query("SELECT n, digest FROM _liaison_withheld WHERE sidx = ? AND seq = ?", key, {
-            ($0.int(0), $0.text(1))
-        }) {
+        for (n, digest) in try db.query(
+            "SELECT n, digest FROM _liaison_withheld WHERE sidx = ? AND seq = ?", key,
+            {
+                ($0.int(0), $0.text(1))
+            })
+        {
             digests[n - 1] = digest
         }
         let ordered = (0..<tx.total).map { digests[$0] ?? "" }
@@ -145,7 +164,9 @@ struct AuditCheck {
         let header = TransactionDigest.header(
             origin: tx.id, site: tx.code, seq: origin.seq, hlc: tx.hlc, author: tx.author, context: tx.context,
             resolves: ConflictStore.decodeIDs(tx.resolves), previous: tx.previous, root: tx.root, total: tx.total)
-        if SiteKey.sha256Hex(header) != tx.digest { problems.append("\(name): its header was edited after it was signed") }
+        if SiteKey.sha256Hex(header) != tx.digest {
+            problems.append("\(name): its header was edited after it was signed")
+        }
         if let publicKey = tx.publicKey, let key = try? SiteKey.publicKey(publicKey) {
             if !TransactionDigest.isValid(signature: tx.signature, header: header, key: key) {
                 problems.append("\(name): the signature does not match \(tx.code)'s key")

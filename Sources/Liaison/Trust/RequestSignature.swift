@@ -28,7 +28,8 @@ public struct RequestSignature: Sendable, Hashable {
             signature: mac(token: token, method: method, path: path, timestamp: now, nonce: nonce, body: body))
     }
 
-    static func mac(token: String, method: String, path: String, timestamp: Int64, nonce: String, body: Data) -> String {
+    static func mac(token: String, method: String, path: String, timestamp: Int64, nonce: String, body: Data) -> String
+    {
         let message = "\(method)\n\(path)\n\(timestamp)\n\(nonce)\n\(SiteKey.sha256Hex(body))"
         let code = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: Data(token.utf8)))
         return Data(code).base64EncodedString()
@@ -36,7 +37,8 @@ public struct RequestSignature: Sendable, Hashable {
 
     /// Whether this signature was made with `token` for this request.
     public func isValid(token: String, method: String, path: String, body: Data) -> Bool {
-        let expected = Self.mac(token: token, method: method, path: path, timestamp: timestamp, nonce: nonce, body: body)
+        let expected = Self.mac(
+            token: token, method: method, path: path, timestamp: timestamp, nonce: nonce, body: body)
         let a = Array(expected.utf8)
         let b = Array(signature.utf8)
         guard a.count == b.count else { return false }
@@ -88,7 +90,8 @@ public final class ReplayGuard: @unchecked Sendable {
 
     /// The message for a signature whose timestamp lies outside the window around `now`; `nil` when it is fresh.
     public static func staleness(of signature: RequestSignature, now: Int64) -> String? {
-        guard signature.timestamp < now - RequestSignature.window || signature.timestamp > now + RequestSignature.window else {
+        guard signature.timestamp < now - RequestSignature.window || signature.timestamp > now + RequestSignature.window
+        else {
             return nil
         }
         let seconds = signature.timestamp.subtractingReportingOverflow(now).partialValue / 1000

@@ -10,14 +10,18 @@ enum SiteKey {
     }
 
     static func privateKey(_ base64: String) throws -> Curve25519.Signing.PrivateKey {
-        guard let raw = Data(base64Encoded: base64) else { throw LiaisonError(.storage, "the replica's signing key is damaged") }
+        guard let raw = Data(base64Encoded: base64) else {
+            throw LiaisonError(.storage, "the replica's signing key is damaged")
+        }
         return try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
     }
 
     static func publicKey(_ base64: String) throws -> Curve25519.Signing.PublicKey {
         guard let raw = Data(base64Encoded: base64), raw.count == 32,
             let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
-        else { throw LiaisonError(.invalidInput, "'\(base64.prefix(60))' is not an Ed25519 public key (32 bytes, base64)") }
+        else {
+            throw LiaisonError(.invalidInput, "'\(base64.prefix(60))' is not an Ed25519 public key (32 bytes, base64)")
+        }
         return key
     }
 

@@ -10,7 +10,8 @@ import Foundation
 /// log; the transaction's own digest is the SHA-256 of its header bytes.
 enum TransactionDigest {
     /// The digest of one change, from its canonical parts (`values`/`levels` as canonical JSON text).
-    static func change(table: String, id: String, op: String, scope: String, values: String?, levels: String?) -> String {
+    static func change(table: String, id: String, op: String, scope: String, values: String?, levels: String?) -> String
+    {
         change(table: table, id: id, op: op, scope: scope, body: body(values: values, levels: levels))
     }
 
@@ -25,7 +26,8 @@ enum TransactionDigest {
     /// The digest of a change from its outline: `{"body":…,"id":…,"op":…,"scope":…,"table":…}`.
     /// A receiver can check which row a withheld change touched without seeing its values.
     static func change(table: String, id: String, op: String, scope: String, body: String) -> String {
-        let out = "{\"body\":" + CanonicalJSON.string(body) + ",\"id\":" + CanonicalJSON.string(id) + ",\"op\":"
+        let out =
+            "{\"body\":" + CanonicalJSON.string(body) + ",\"id\":" + CanonicalJSON.string(id) + ",\"op\":"
             + CanonicalJSON.string(op) + ",\"scope\":" + CanonicalJSON.string(scope) + ",\"table\":"
             + CanonicalJSON.string(table) + "}"
         return SiteKey.sha256Hex(Data(out.utf8))
@@ -43,11 +45,13 @@ enum TransactionDigest {
         origin: String, site: String, seq: Int64, hlc: Int64, author: String, context: String, resolves: [String]?,
         previous: String?, root: String, total: Int
     ) -> Data {
-        var out = "{\"author\":" + CanonicalJSON.string(author) + ",\"context\":" + context + ",\"hlc\":" + String(hlc)
+        var out =
+            "{\"author\":" + CanonicalJSON.string(author) + ",\"context\":" + context + ",\"hlc\":" + String(hlc)
             + ",\"origin\":" + CanonicalJSON.string(origin)
         if let previous { out += ",\"previous\":" + CanonicalJSON.string(previous) }
         if let resolves, !resolves.isEmpty { out += ",\"resolves\":" + ConflictStore.encodeIDs(resolves) }
-        out += ",\"root\":" + CanonicalJSON.string(root) + ",\"seq\":" + String(seq) + ",\"site\":"
+        out +=
+            ",\"root\":" + CanonicalJSON.string(root) + ",\"seq\":" + String(seq) + ",\"site\":"
             + CanonicalJSON.string(site) + ",\"total\":" + String(total) + "}"
         return Data(out.utf8)
     }

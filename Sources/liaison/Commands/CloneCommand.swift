@@ -10,7 +10,8 @@ struct CloneCommand: AsyncParsableCommand {
     @Argument(help: "The peer's URL, e.g. http://127.0.0.1:8080.") var url: String
     @Argument(help: "The new replica file.") var database: String
     @Option(help: "This agency's site code.") var site: String
-    @Option(help: "The secret token the peer registered for this agency (it signs requests; it never travels).") var token: String
+    @Option(help: "The secret token the peer registered for this agency (it signs requests; it never travels).")
+    var token: String
     @Option(help: "The name to register the peer under (default: its site code).") var name: String?
 
     func validate() throws {
@@ -33,7 +34,9 @@ struct CloneCommand: AsyncParsableCommand {
                     publicKey: status.publicKey)
                 let peer = try replica.peers().first { $0.name == peerName }!
                 let report = try await SyncDriver(replica: replica).sync(with: peer)
-                print("cloned \(report.pulledTransactions) transactions (\(report.pulledChanges) changes) from \(status.site) into \(database); peer '\(peerName)' registered")
+                print(
+                    "cloned \(report.pulledTransactions) transactions (\(report.pulledChanges) changes) from \(status.site) into \(database); peer '\(peerName)' registered"
+                )
             } catch {
                 for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
                 throw error

@@ -18,7 +18,9 @@ struct GetCommand: AsyncParsableCommand {
             if json {
                 print(CanonicalJSON.object(row))
             } else {
-                for column in try opened.columnNames(table) { print("\(column): \(row[column]?.displayText ?? "NULL")") }
+                for column in try opened.columnNames(table) {
+                    print("\(column): \(row[column]?.displayText ?? "NULL")")
+                }
             }
         }
     }

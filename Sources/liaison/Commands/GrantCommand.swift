@@ -14,7 +14,8 @@ struct GrantCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CLI.run {
-            try CLI.open(replica.database).grant(peer: peer, read: try Scope.parseGrant(read), write: try Scope.parseGrant(write))
+            try CLI.open(replica.database).grant(
+                peer: peer, read: try Scope.parseGrant(read), write: try Scope.parseGrant(write))
             print("peer \(peer) reads \(read), writes \(write)")
         }
     }

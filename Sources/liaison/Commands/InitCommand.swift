@@ -23,7 +23,9 @@ struct InitCommand: AsyncParsableCommand {
         try await CLI.run {
             let created = try Replica.create(at: replica.database, site: SiteCode(site)!)
             if sample { try created.loadSample(author: author.author ?? "seed") }
-            print("created \(replica.database) for \(site) (site id \(created.siteID))\(sample ? " with the sample data" : "")")
+            print(
+                "created \(replica.database) for \(site) (site id \(created.siteID))\(sample ? " with the sample data" : "")"
+            )
         }
     }
 }

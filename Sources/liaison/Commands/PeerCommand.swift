@@ -7,12 +7,14 @@ struct PeerCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "add", abstract: "Register a peer: its URL, the secret token shared with it, and what it may read and write.")
+            commandName: "add",
+            abstract: "Register a peer: its URL, the secret token shared with it, and what it may read and write.")
 
         @OptionGroup var replica: ReplicaArgument
         @Argument(help: "A name for the peer, e.g. MA-DGST.") var name: String
         @Argument(help: "Where the peer serves, e.g. http://127.0.0.1:8081.") var url: String
-        @Option(help: "The secret shared with the peer (at least 8 characters); it signs every request and never travels.")
+        @Option(
+            help: "The secret shared with the peer (at least 8 characters); it signs every request and never travels.")
         var token: String
         @Option(help: "The peer's public key from 'liaison identity' (else pinned on first contact).") var key: String?
         @Option(help: "The peer's site id from 'liaison identity' (required with --key).") var siteId: String?

@@ -8,7 +8,8 @@ import UnixSignals
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Serve this replica to its peers (and, with --sync-every, sync with them periodically).")
+        commandName: "serve",
+        abstract: "Serve this replica to its peers (and, with --sync-every, sync with them periodically).")
 
     @OptionGroup var replica: ReplicaArgument
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
@@ -33,15 +34,19 @@ struct ServeCommand: AsyncParsableCommand {
             _ = try opened.versionVector()
             let configuration = ServerConfiguration(
                 host: host, port: port, maxBodyBytes: maxBody, pageLimits: PageLimits(maxChanges: pageChanges))
-            let app = LiaisonServer.buildApplication(replica: opened, configuration: configuration, logger: logger) { bound in
+            let app = LiaisonServer.buildApplication(replica: opened, configuration: configuration, logger: logger) {
+                bound in
                 Output.line("liaison \(opened.siteCode) serving \(replica.database) on http://\(host):\(bound)")
             }
             var services: [any Service] = [app]
             if let syncEvery, let interval = parseInterval(syncEvery) {
-                var periodic = PeriodicSync(driver: SyncDriver(replica: opened, logger: logger), peerNames: [], interval: interval)
+                var periodic = PeriodicSync(
+                    driver: SyncDriver(replica: opened, logger: logger), peerNames: [], interval: interval)
                 periodic.onRound = { report in
-                    Output.line(report.error.map { "sync \(report.peer): failed: \($0)" }
-                        ?? "sync \(report.peer): pulled \(report.pulledChanges), pushed \(report.pushedChanges) changes")
+                    Output.line(
+                        report.error.map { "sync \(report.peer): failed: \($0)" }
+                            ?? "sync \(report.peer): pulled \(report.pulledChanges), pushed \(report.pushedChanges) changes"
+                    )
                 }
                 services.append(periodic)
             }

@@ -22,10 +22,14 @@ struct StatusCommand: AsyncParsableCommand {
                 print("  \(status.sites[site] ?? site) \(seq)")
             }
             print("open conflicts: \(status.openConflicts)")
-            print("policies: " + status.policies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+            print(
+                "policies: "
+                    + status.policies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
             if status.peers.isEmpty { print("peers: none") }
             for peer in status.peers {
-                print("peer \(peer.name) \(peer.url) last sync \(peer.lastSync ?? "never")\(peer.lastError.map { " (last error: \($0))" } ?? "")")
+                print(
+                    "peer \(peer.name) \(peer.url) last sync \(peer.lastSync ?? "never")\(peer.lastError.map { " (last error: \($0))" } ?? "")"
+                )
             }
         }
     }

@@ -26,26 +26,34 @@ struct SyncCommand: AsyncParsableCommand {
             let opened = try CLI.open(replica.database)
             let peers = try opened.peers()
             for name in peerNames where !peers.contains(where: { $0.name == name }) {
-                throw LiaisonError(.invalidInput, "no peer '\(name)'; add it with 'liaison peer add \(replica.database) \(name) URL --token T'")
+                throw LiaisonError(
+                    .invalidInput,
+                    "no peer '\(name)'; add it with 'liaison peer add \(replica.database) \(name) URL --token T'")
             }
             let chosen = peers.filter { peerNames.isEmpty || peerNames.contains($0.name) }
-            if chosen.isEmpty { throw LiaisonError(.invalidInput, "no peers registered; add one with 'liaison peer add'") }
+            if chosen.isEmpty {
+                throw LiaisonError(.invalidInput, "no peers registered; add one with 'liaison peer add'")
+            }
             var driver = SyncDriver(replica: opened, pageLimits: PageLimits(maxChanges: pageChanges))
             let showProgress = !json && isatty(STDERR_FILENO) == 1
             if showProgress {
                 let started = ContinuousClock.now
                 driver.progress = { report in
                     let spent = ContinuousClock.now - started
-                    let elapsed = max(0.001, Double(spent.components.seconds) + Double(spent.components.attoseconds) / 1e18)
+                    let elapsed = max(
+                        0.001, Double(spent.components.seconds) + Double(spent.components.attoseconds) / 1e18)
                     let done = report.pulledChanges + report.pushedChanges
-                    Output.error("\u{1B}[2K\r\(report.peer): \(done) changes, \(Int(Double(done) / elapsed))/s\u{1B}[1A")
+                    Output.error(
+                        "\u{1B}[2K\r\(report.peer): \(done) changes, \(Int(Double(done) / elapsed))/s\u{1B}[1A")
                 }
             }
             if let every, let interval = parseInterval(every) {
                 var periodic = PeriodicSync(driver: driver, peerNames: chosen.map(\.name), interval: interval)
                 periodic.onRound = { report in print(describe(report)) }
                 let group = ServiceGroup(
-                    configuration: .init(services: [periodic], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "liaison")))
+                    configuration: .init(
+                        services: [periodic], gracefulShutdownSignals: [.sigterm, .sigint],
+                        logger: Logger(label: "liaison")))
                 try await group.run()
                 return
             }
@@ -63,7 +71,11 @@ struct SyncCommand: AsyncParsableCommand {
             }
             if json { try CLI.printJSON(reports) } else { reports.forEach { Output.line(describe($0)) } }
             if failed {
-                if !json { for report in reports where report.error != nil { Output.error("liaison: sync with \(report.peer) failed: \(report.error!)") } }
+                if !json {
+                    for report in reports where report.error != nil {
+                        Output.error("liaison: sync with \(report.peer) failed: \(report.error!)")
+                    }
+                }
                 throw ExitCode(1)
             }
         }

@@ -14,9 +14,13 @@ struct VerifyCommand: AsyncParsableCommand {
             if json {
                 try CLI.printJSON(report)
             } else {
-                print("checked \(report.transactions) transactions, \(report.changes) changes (\(report.withheld) withheld)")
+                print(
+                    "checked \(report.transactions) transactions, \(report.changes) changes (\(report.withheld) withheld)"
+                )
                 for problem in report.problems { print("PROBLEM \(problem)") }
-                print(report.isIntact ? "the log is intact" : "the log was tampered with: \(report.problems.count) problems")
+                print(
+                    report.isIntact
+                        ? "the log is intact" : "the log was tampered with: \(report.problems.count) problems")
             }
             if !report.isIntact { throw ExitCode(1) }
         }
