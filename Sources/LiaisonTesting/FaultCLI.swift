@@ -94,11 +94,11 @@ public struct FaultLoggedChange: Decodable, Sendable, Hashable {
     public var table: String
     public var id: String
     public var op: String
-    public var values: [String: FaultScalar]?
+    public var values: [String: JSONScalar]?
 }
 
-/// A JSON scalar of a row value.
-public enum FaultScalar: Decodable, Sendable, Hashable {
+/// One scalar of a row, as the CLI's JSON output carries it.
+public enum JSONScalar: Decodable, Sendable, Hashable {
     case null
     case integer(Int64)
     case real(Double)
@@ -115,6 +115,12 @@ public enum FaultScalar: Decodable, Sendable, Hashable {
         } else {
             self = .real(try container.decode(Double.self))
         }
+    }
+
+    /// The text, when it is one.
+    public var text: String? {
+        if case .text(let text) = self { return text }
+        return nil
     }
 }
 

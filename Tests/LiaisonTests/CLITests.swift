@@ -939,32 +939,6 @@ struct LiaisonCLIError: Error, CustomStringConvertible {
 
 // MARK: - What the JSON output looks like
 
-/// One scalar of a row, as JSON carries it.
-enum JSONScalar: Decodable, Equatable, Hashable, Sendable {
-    case null
-    case integer(Int64)
-    case real(Double)
-    case text(String)
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let text = try? container.decode(String.self) {
-            self = .text(text)
-        } else if let integer = try? container.decode(Int64.self) {
-            self = .integer(integer)
-        } else {
-            self = .real(try container.decode(Double.self))
-        }
-    }
-
-    var text: String? {
-        if case .text(let text) = self { return text }
-        return nil
-    }
-}
-
 /// One transaction of `liaison log --json`.
 struct LoggedTransaction: Decodable, Equatable {
     var origin: String
