@@ -65,6 +65,32 @@ import Testing
         }
     }
 
+    /// Signatures of a larger batch are checked ahead, on every core: one altered transaction
+    /// among valid ones still refuses the whole batch, and the genuine batch then applies.
+    @Test func anAlteredTransactionInABatchCheckedAheadIsRefused() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let ma = try factory.make("MA-DGST")
+            try transfer(from: nl, to: ma)
+            for index in 0..<6 {
+                try nl.write(author: "anne") {
+                    try $0.set("topic", id: "topic-batch-\(index)", ["name": .text("T\(index)")])
+                }
+            }
+            let page = try nl.changes(after: .start, excluding: try ma.versionVector())
+            #expect(page.transactions.count == 6)
+            var altered = page.transactions
+            altered[3].changes[0].values?["name"] = "Forged"
+            let before = try ma.dump()
+            let error = try #require(throws: LiaisonError.self) { try ma.apply(altered, keys: page.keys) }
+            #expect(error.code == .invalidTransaction && error.message.contains("altered"), "\(error)")
+            #expect(try ma.dump() == before)
+            let result = try ma.apply(page.transactions, keys: page.keys)
+            #expect(result.applied == 6)
+            #expect(try ma.row("topic", id: "topic-batch-3")?["name"] == "T3")
+        }
+    }
+
     @Test func aPeerReceivesOnlyTheScopesItIsGranted() async throws {
         try await withReplicas { factory in
             let nl = try factory.make("NL-NCTV", sample: true)

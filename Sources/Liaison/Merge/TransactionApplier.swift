@@ -122,10 +122,11 @@ final class TransactionApplier {
         }
         let root = TransactionDigest.root(digests)
         let context = ChangeCodec.encodeContext(header.context)
-        let bytes = TransactionDigest.header(
-            origin: header.origin, site: header.site, seq: header.seq, hlc: header.hlc.rawValue, author: header.author,
-            context: context, resolves: header.resolves, previous: header.previous, root: root, total: header.total)
-        guard TransactionDigest.isValid(signature: header.signature, header: bytes, key: key) else {
+        let bytes = Self.signedBytes(of: header, context: context, root: root)
+        guard
+            verified.contains(bytes, key: key)
+                || TransactionDigest.isValid(signature: header.signature, header: bytes, key: key)
+        else {
             throw LiaisonError(
                 .invalidTransaction,
                 "transaction \(name) is not signed by \(header.site)'s key: it was forged or altered; nothing of this batch was applied"
@@ -214,6 +215,21 @@ final class TransactionApplier {
                         + "write here; the whole batch was refused")
             }
         }
+        let (values, levels, digest) = try Self.signedForm(of: change, table: table, scope: scope)
+        try db.run(
+            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls, scope, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                .integer(origin.site), .integer(origin.seq), .integer(Int64(position + 1)), .text(change.table),
+                .text(change.id), .text(change.op.rawValue), values.map { .text($0) } ?? .null,
+                levels.map { .text($0) } ?? .null, .text(scope), .text(digest),
+            ])
+        return digest
+    }
+
+    /// A change's canonical values and levels, and its digest, as its origin signed them.
+    static func signedForm(of change: ChangeRecord, table: TableInfo, scope: String) throws
+        -> (values: String?, levels: String?, digest: String)
+    {
         let values = try change.values.map { received in
             var normalized: [String: CellValue] = [:]
             for (name, value) in received {
@@ -224,14 +240,61 @@ final class TransactionApplier {
         let levels: String? = if case .text(let text) = ChangeCodec.encodeLevels(change.levels) { text } else { nil }
         let digest = TransactionDigest.change(
             table: change.table, id: change.id, op: change.op.rawValue, scope: scope, values: values, levels: levels)
-        try db.run(
-            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls, scope, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                .integer(origin.site), .integer(origin.seq), .integer(Int64(position + 1)), .text(change.table),
-                .text(change.id), .text(change.op.rawValue), values.map { .text($0) } ?? .null,
-                levels.map { .text($0) } ?? .null, .text(scope), .text(digest),
-            ])
-        return digest
+        return (values, levels, digest)
+    }
+
+    /// The bytes a transaction's signature covers.
+    static func signedBytes(of header: TransactionRecord, context: String, root: String) -> Data {
+        TransactionDigest.header(
+            origin: header.origin, site: header.site, seq: header.seq, hlc: header.hlc.rawValue, author: header.author,
+            context: context, resolves: header.resolves, previous: header.previous, root: root, total: header.total)
+    }
+
+    /// Headers whose signatures were checked ahead of the apply (`verifyAhead`).
+    private var verified = VerifiedHeaders()
+
+    /// Checks the signatures of a batch's complete transactions on every core, before they are
+    /// applied one by one: `apply` then skips the check for exactly these bytes under these keys.
+    /// Anything that fails here is left to `apply`, which checks it again and says what is wrong.
+    func verifyAhead(_ records: [TransactionRecord]) throws {
+        var work: [(record: TransactionRecord, key: Curve25519.Signing.PublicKey)] = []
+        for record in records where record.isComplete && record.origin != replica.siteID {
+            guard let key = try? publicKey(of: record.origin, site: record.site) else { continue }
+            work.append((record, key))
+        }
+        guard work.count >= 4 else { return }
+        let tables = replica.tables
+        let jobs = work
+        let results = VerifiedHeaders.Collector(count: work.count)
+        DispatchQueue.concurrentPerform(iterations: work.count) { index in
+            let (record, key) = jobs[index]
+            guard let bytes = try? Self.expectedSignedBytes(of: record, tables: tables),
+                TransactionDigest.isValid(signature: record.signature, header: bytes, key: key)
+            else { return }
+            results.set(index, bytes + key.rawRepresentation)
+        }
+        verified = results.headers
+    }
+
+    /// The signed bytes of a complete transaction as its changes imply them; throws on anything malformed.
+    private static func expectedSignedBytes(of record: TransactionRecord, tables: [String: TableInfo]) throws -> Data {
+        let digests: [String]
+        if let listed = record.digests {
+            digests = listed
+        } else {
+            var byPosition = [String?](repeating: nil, count: record.total)
+            for (count, change) in record.changes.enumerated() {
+                let position = change.index ?? count
+                guard position >= 0, position < record.total, byPosition[position] == nil, let scope = change.scope,
+                    let table = tables[change.table]
+                else { throw LiaisonError(.invalidTransaction, "malformed") }
+                byPosition[position] = try signedForm(of: change, table: table, scope: scope).digest
+            }
+            guard !byPosition.contains(nil) else { throw LiaisonError(.invalidTransaction, "incomplete") }
+            digests = byPosition.map { $0! }
+        }
+        return signedBytes(
+            of: record, context: ChangeCodec.encodeContext(record.context), root: TransactionDigest.root(digests))
     }
 
     /// The pinned key of a site; a transaction from a site without one is refused.

@@ -95,6 +95,7 @@ extension Replica {
             try pin(keys ?? [:], db)
             let applier = try TransactionApplier(replica: self, db: db)
             applier.writableScopes = writableScopes
+            try applier.verifyAhead(records)
             var result = ApplyResult(applied: 0, skipped: 0, staged: 0, vector: VersionVector())
             for record in records {
                 current = record
