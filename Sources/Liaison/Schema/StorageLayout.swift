@@ -56,7 +56,6 @@ enum StorageLayout {
             pull_cursor TEXT NOT NULL DEFAULT '0:0:0', push_cursor TEXT NOT NULL DEFAULT '0:0:0',
             last_sync TEXT, last_error TEXT, read_scopes TEXT NOT NULL DEFAULT 'public',
             write_scopes TEXT NOT NULL DEFAULT 'public', public_key TEXT) WITHOUT ROWID;
-        CREATE TABLE _liaison_nonce(mac TEXT PRIMARY KEY NOT NULL, seen INTEGER NOT NULL) WITHOUT ROWID;
         CREATE TABLE _liaison_staging(
             source TEXT NOT NULL, origin TEXT NOT NULL, seq INTEGER NOT NULL, n INTEGER NOT NULL, header TEXT,
             change TEXT, progress INTEGER,
