@@ -85,6 +85,12 @@ import Testing
             let error = try #require(throws: LiaisonError.self) { try ma.apply(altered, keys: page.keys) }
             #expect(error.code == .invalidTransaction && error.message.contains("altered"), "\(error)")
             #expect(try ma.dump() == before)
+            // A sender's impossible size must not make the check ahead allocate for it.
+            var oversized = page.transactions
+            oversized[2].total = Int.max / 2
+            oversized[2].span = Int.max / 2
+            #expect(throws: LiaisonError.self) { try ma.apply(oversized, keys: page.keys) }
+            #expect(try ma.dump() == before)
             let result = try ma.apply(page.transactions, keys: page.keys)
             #expect(result.applied == 6)
             #expect(try ma.row("topic", id: "topic-batch-3")?["name"] == "T3")

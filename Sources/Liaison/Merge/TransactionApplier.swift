@@ -282,6 +282,8 @@ final class TransactionApplier {
         if let listed = record.digests {
             digests = listed
         } else {
+            // `total` comes from the sender: allocate only for changes actually present.
+            guard record.total == record.changes.count else { throw LiaisonError(.invalidTransaction, "incomplete") }
             var byPosition = [String?](repeating: nil, count: record.total)
             for (count, change) in record.changes.enumerated() {
                 let position = change.index ?? count
