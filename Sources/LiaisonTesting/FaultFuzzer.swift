@@ -283,6 +283,7 @@ public struct FaultFuzzer {
     }
 
     private mutating func poisonedPushObject() -> ([String: Any], String, FaultRequest.Expectation) {
+        if chance(0.08) { return impossiblySizedBatch() }
         var transaction = validTransaction()
         let (kind, expectation) = poison(&transaction)
         var transactions: [[String: Any]] = [transaction]
@@ -301,6 +302,28 @@ public struct FaultFuzzer {
         if chance(0.1) { push["protocolVersion"] = pick([0, 2, -1, "1", NSNull(), 1.5] as [Any]) }
         if chance(0.1) { push["unknown"] = wrongValue() }
         return (push, label, expectation)
+    }
+
+    /// Five transactions of a site whose key the push itself brings, so the server checks their
+    /// signatures ahead on every core; one claims a size far beyond the changes it carries.
+    private mutating func impossiblySizedBatch() -> ([String: Any], String, FaultRequest.Expectation) {
+        let origin = randomUUID()
+        var batch: [[String: Any]] = (1...5).map { seq in
+            var transaction = validTransaction()
+            transaction["origin"] = origin
+            transaction["seq"] = seq
+            transaction["signature"] = randomData(64).base64EncodedString()
+            return transaction
+        }
+        let size = pick([Int.max / 2, Int.max, 1 << 40, 1 << 31])
+        let victim = int(batch.count)
+        batch[victim]["total"] = size
+        batch[victim]["span"] = size
+        let keys = [origin: ["key": randomData(32).base64EncodedString(), "site": "MA-DGST"]]
+        return (
+            ["protocolVersion": 1, "transactions": batch, "keys": keys],
+            "a batch with its key, one transaction claiming \(size) changes", .refused
+        )
     }
 
     private mutating func poisonedPush() -> FaultRequest {
