@@ -5,6 +5,23 @@ import LiaisonTesting
 import Testing
 
 @Suite(.timeLimit(.minutes(2))) struct SyncHTTPTests {
+    /// AsyncHTTPClient would retry a refused connection until its 10 s connect timeout; the client
+    /// turns that off, so a peer that is down fails at once. The quickest of three attempts is
+    /// judged, so a busy machine does not fail the test.
+    @Test func aPeerThatIsDownIsRefusedAtOnce() async throws {
+        let client = try PeerClient(url: "http://127.0.0.1:1", token: "any-token")
+        var quickest = Duration.seconds(60)
+        for _ in 0..<3 {
+            let started = ContinuousClock.now
+            let error = await #expect(throws: LiaisonError.self) { try await client.status() }
+            quickest = min(quickest, ContinuousClock.now - started)
+            #expect(
+                error?.code == .peer && error?.message.contains("connection refused") == true,
+                "\(String(describing: error))")
+        }
+        #expect(quickest < .seconds(5), "a refused connection took \(quickest)")
+    }
+
     @Test func threeReplicasConvergeOverTwoHops() async throws {
         try await withReplicas { factory in
             let nl = try factory.make("NL-NCTV", sample: true)
