@@ -173,7 +173,11 @@ let faultToken = "fault-token-0123456789"
                 _ = try await cli.output([
                     "peer", "add", "hub.db", "MA-DGST", "http://127.0.0.1:1", "--token", faultToken,
                 ])
-                try await withFaultServer(cli, "hub.db") { server in
+                // sqlite3 holds the write lock for about 3 s; on a busy machine longer than the
+                // server's default 5 s wait, which would refuse the push (503) and fail the test.
+                var patient = cli.environment
+                patient["LIAISON_BUSY_TIMEOUT_MS"] = "60000"
+                try await withFaultServer(cli, "hub.db", environment: patient) { server in
                     _ = try await cli.output(["peer", "add", "spoke.db", "NL-NCTV", server.url, "--token", faultToken])
                     _ = try await cli.output(["sync", "spoke.db"])
                     _ = try await cli.output(["set", "spoke.db", "topic", "topic-from-spoke", "name=From the spoke"])
