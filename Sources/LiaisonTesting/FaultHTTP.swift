@@ -134,13 +134,48 @@ public enum FaultHTTP {
 
 /// Small wrappers around BSD sockets on 127.0.0.1.
 enum FaultSocket {
-    static func connect(port: Int, timeout: Int) throws -> Int32 {
+    /// A new TCP socket.
+    static func stream(_ purpose: String) throws -> Int32 {
         #if canImport(Glibc)
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
             let fd = socket(AF_INET, SOCK_STREAM, 0)
         #endif
-        guard fd >= 0 else { throw FaultFailure("socket: errno \(errno)") }
+        guard fd >= 0 else { throw FaultFailure("\(purpose) socket: errno \(errno)") }
+        return fd
+    }
+
+    /// A socket listening on 127.0.0.1 at a free port, and that port.
+    static func listen(_ purpose: String, backlog: Int32) throws -> (fd: Int32, port: Int) {
+        let fd = try stream(purpose)
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = loopback(port: 0)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        #if canImport(Glibc)
+            let listening = bound == 0 && Glibc.listen(fd, backlog) == 0
+        #else
+            let listening = bound == 0 && Darwin.listen(fd, backlog) == 0
+        #endif
+        guard listening else {
+            let code = errno
+            close(fd)
+            throw FaultFailure("\(purpose) bind/listen: errno \(code)")
+        }
+        var actual = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &actual) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return (fd, Int(UInt16(bigEndian: actual.sin_port)))
+    }
+
+    static func connect(port: Int, timeout: Int) throws -> Int32 {
+        let fd = try stream("client")
         setTimeouts(fd, seconds: timeout)
         var address = loopback(port: port)
         let connected = withUnsafePointer(to: &address) {
@@ -189,15 +224,9 @@ enum FaultSocket {
     }
 
     /// Sends every byte (never raising SIGPIPE); `false` when the peer went away first.
-    static func sendAll(_ fd: Int32, _ data: Data) -> Bool {
-        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Bool in
-            var sent = 0
-            while sent < bytes.count {
-                let written = send(fd, bytes.baseAddress! + sent, bytes.count - sent, noSignal)
-                if written <= 0 { return false }
-                sent += written
-            }
-            return true
+    static func sendAll(_ fd: Int32, _ bytes: some ContiguousBytes) -> Bool {
+        bytes.withUnsafeBytes { buffer in
+            buffer.isEmpty || sendAll(fd, buffer.baseAddress!, count: buffer.count)
         }
     }
 

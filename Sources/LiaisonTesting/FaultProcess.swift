@@ -136,7 +136,8 @@ public final class FaultProcess: @unchecked Sendable {
 
 /// The executables fault tests run, and the environment they run them in.
 public enum FaultTools {
-    /// The `liaison` built with the running test bundle (`LIAISON_BINARY` overrides).
+    /// The `liaison` built with the running test bundle: beside it first (the test bundle sits with
+    /// the executables of its build), then `.build/debug` or `.build-cli/debug`. `LIAISON_BINARY` overrides.
     public static let liaison: URL? = {
         let fileManager = FileManager.default
         if let override = ProcessInfo.processInfo.environment["LIAISON_BINARY"] {
@@ -158,6 +159,16 @@ public enum FaultTools {
             for _ in 0..<4 {
                 if let found = executable(in: directory) { return found }
                 directory = directory.deletingLastPathComponent()
+            }
+        }
+        // Last resort: the package root above this file, with the usual build directories.
+        var root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while root.path != "/" && !fileManager.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
+            root = root.deletingLastPathComponent()
+        }
+        for build in [".build", ".build-cli"] {
+            if let found = executable(in: root.appendingPathComponent(build).appendingPathComponent("debug")) {
+                return found
             }
         }
         return nil

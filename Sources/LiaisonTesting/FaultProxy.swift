@@ -94,31 +94,7 @@ public final class FaultProxy: @unchecked Sendable {
         self.upstreamPort = upstreamPort
         self.plan = plan
         self.generator = SeededGenerator(seed: plan.seed)
-        #if canImport(Glibc)
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-            let fd = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard fd >= 0 else { throw FaultFailure("proxy socket: errno \(errno)") }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = FaultSocket.loopback(port: 0)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard bound == 0, listen(fd, 64) == 0 else {
-            close(fd)
-            throw FaultFailure("proxy bind/listen: errno \(errno)")
-        }
-        var actual = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &actual) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        self.listener = fd
-        self.port = Int(UInt16(bigEndian: actual.sin_port))
+        (listener, port) = try FaultSocket.listen("proxy", backlog: 64)
         Thread.detachNewThread { [self] in acceptLoop() }
     }
 
@@ -241,18 +217,13 @@ public final class FaultProxy: @unchecked Sendable {
             if number == index,
                 let copy = try? FaultSocket.connect(port: upstreamPort, timeout: plan.idleTimeoutSeconds)
             {
-                if request.withUnsafeBytes({ FaultSocket.sendAll(copy, $0.baseAddress!, count: request.count) }),
-                    FaultHTTPFraming.readMessage(from: copy) != nil
-                {
+                if FaultSocket.sendAll(copy, request), FaultHTTPFraming.readMessage(from: copy) != nil {
                     record(action)
                 }
                 close(copy)
             }
             number += 1
-            guard request.withUnsafeBytes({ FaultSocket.sendAll(upstream, $0.baseAddress!, count: request.count) })
-            else {
-                break
-            }
+            guard FaultSocket.sendAll(upstream, request) else { break }
         }
         shutdown(client, Int32(SHUT_RDWR))
         shutdown(upstream, Int32(SHUT_RDWR))

@@ -19,30 +19,7 @@ public final class FaultStub: @unchecked Sendable {
 
     public init(answer: Data) throws {
         self.answer = answer
-        #if canImport(Glibc)
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-            let fd = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard fd >= 0 else { throw FaultFailure("stub socket: errno \(errno)") }
-        var address = FaultSocket.loopback(port: 0)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard bound == 0, listen(fd, 16) == 0 else {
-            let code = errno
-            close(fd)
-            throw FaultFailure("stub bind/listen: errno \(code)")
-        }
-        var actual = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &actual) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        listener = fd
-        port = Int(UInt16(bigEndian: actual.sin_port))
+        (listener, port) = try FaultSocket.listen("stub", backlog: 16)
         Thread.detachNewThread { [self] in acceptLoop() }
     }
 

@@ -600,7 +600,7 @@ struct CommandResult: Sendable, Equatable, CustomStringConvertible {
 /// Runs `body` with the built `liaison` in a fresh temporary directory.
 func withCLI(_ body: (LiaisonCLI) async throws -> Void) async throws {
     let binary = try #require(
-        LiaisonCLI.builtBinary, "no built liaison next to the test bundle; run 'swift build --build-tests' first")
+        FaultTools.liaison, "no built liaison next to the test bundle; run 'swift build --build-tests' first")
     try await withTemporaryDirectory { directory in try await body(LiaisonCLI(binary: binary, directory: directory)) }
 }
 
@@ -619,56 +619,6 @@ struct LiaisonCLI: Sendable {
 
     /// The login name the binary sees when neither `--author` nor `$LIAISON_AUTHOR` is given.
     static let loginName = "cli-tester"
-
-    /// The `liaison` executable built with the running test bundle (`.build/debug`, `.build-cli/debug`, …).
-    ///
-    /// The test bundle (`liaisonPackageTests.xctest`) sits in the same directory as the executables
-    /// of its build, so look beside it first; `LIAISON_BINARY` overrides.
-    static let builtBinary: URL? = {
-        let fileManager = FileManager.default
-        if let override = ProcessInfo.processInfo.environment["LIAISON_BINARY"] {
-            return URL(fileURLWithPath: override)
-        }
-        var starts = [URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0])]
-        starts += [Bundle.main.executableURL, Bundle.main.bundleURL].compactMap { $0 }
-        starts += Bundle.allBundles.map(\.bundleURL).filter { $0.pathExtension == "xctest" }
-        func executable(in directory: URL) -> URL? {
-            let candidate = directory.appendingPathComponent("liaison")
-            var isDirectory: ObjCBool = false
-            guard fileManager.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue,
-                fileManager.isExecutableFile(atPath: candidate.path)
-            else { return nil }
-            return candidate
-        }
-        for start in starts {
-            var directory = start.resolvingSymlinksInPath().deletingLastPathComponent()
-            for _ in 0..<4 {
-                if let found = executable(in: directory) { return found }
-                directory = directory.deletingLastPathComponent()
-            }
-        }
-        // Last resort: the package root above this file, with the usual build directories.
-        var root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while root.path != "/" && !fileManager.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
-            root = root.deletingLastPathComponent()
-        }
-        for build in [".build", ".build-cli"] {
-            if let found = executable(in: root.appendingPathComponent(build).appendingPathComponent("debug")) {
-                return found
-            }
-        }
-        return nil
-    }()
-
-    /// `/usr/bin/sqlite3`, or the first `sqlite3` on the `PATH`.
-    static let sqlite3: URL = {
-        let paths =
-            ["/usr/bin"] + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
-        for path in paths where FileManager.default.isExecutableFile(atPath: path + "/sqlite3") {
-            return URL(fileURLWithPath: path + "/sqlite3")
-        }
-        return URL(fileURLWithPath: "/usr/bin/sqlite3")
-    }()
 
     /// The environment every command gets: no inherited author or busy timeout.
     var environment: [String: String] {
@@ -707,7 +657,7 @@ struct LiaisonCLI: Sendable {
 
     /// Runs `sqlite3 DB SQL`, as a user editing the file by hand would.
     func sqlite(_ database: String, _ sql: String) async throws -> CommandResult {
-        try await runProcess(Self.sqlite3, [database, sql], in: directory, environment: environment)
+        try await runProcess(FaultTools.sqlite3, [database, sql], in: directory, environment: environment)
     }
 
     /// Runs a command that must be refused as bad input, and checks that `database` is unchanged.
@@ -754,7 +704,7 @@ struct LiaisonCLI: Sendable {
 
     /// Starts `sqlite3 DB` holding `BEGIN EXCLUSIVE` until `release()`.
     func holdWriteLock(on database: String) async throws -> LockHolder {
-        let holder = try LockHolder(sqlite3: Self.sqlite3, database: database, directory: directory)
+        let holder = try LockHolder(sqlite3: FaultTools.sqlite3, database: database, directory: directory)
         try await holder.waitUntilLocked()
         return holder
     }

@@ -257,8 +257,11 @@ final class TransactionApplier {
     /// applied one by one: `apply` then skips the check for exactly these bytes under these keys.
     /// Anything that fails here is left to `apply`, which checks it again and says what is wrong.
     func verifyAhead(_ records: [TransactionRecord]) throws {
+        // Small batches are checked one by one in `apply`: no key lookups here for them.
+        let complete = records.filter { $0.isComplete && $0.origin != replica.siteID }
+        guard complete.count >= 4 else { return }
         var work: [(record: TransactionRecord, key: Curve25519.Signing.PublicKey)] = []
-        for record in records where record.isComplete && record.origin != replica.siteID {
+        for record in complete {
             guard let key = try? publicKey(of: record.origin, site: record.site) else { continue }
             work.append((record, key))
         }
