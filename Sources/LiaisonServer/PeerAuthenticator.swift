@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Hummingbird
 import Liaison
@@ -32,16 +33,25 @@ struct PeerAuthenticator: RouterMiddleware {
             let peer = try await replica.perform({ try $0.peer(for: signature, method: method, path: path, body: body) }
             )
         else {
+            SyncMetrics.authFailures.increment()
             throw LiaisonError(.unauthorized, "unknown key or bad signature: this server has no peer with that token")
         }
         let now = wallTime()
         if let stale = ReplayGuard.staleness(of: signature, now: now) {
+            SyncMetrics.authFailures.increment()
+            try? await replica.perform { try $0.recordAuthFailure(peer: peer.name) }
             // The peer is who it says; only its clock differs. Tell it this server's time so that it
             // can sign again (only a registered peer learns it).
             return ErrorMiddleware<PeerRequestContext>.response(
                 status: .unauthorized, answer: ErrorResponse(error: "stale_signature", message: stale, serverTime: now))
         }
-        try replays.admit(signature, now: now)
+        do {
+            try replays.admit(signature, now: now)
+        } catch {
+            SyncMetrics.authFailures.increment()
+            try? await replica.perform { try $0.recordAuthFailure(peer: peer.name) }
+            throw error
+        }
         var context = context
         context.peer = peer
         context.logger[metadataKey: "sync.peer"] = "\(peer.name)"

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Hummingbird
 import Liaison
@@ -42,14 +43,24 @@ struct SyncController {
             try $0.changes(
                 after: cursor, excluding: body.vector, limits: limits, readable: peer.readScopes, wanted: wanted)
         }
+        try? await replica.perform { try $0.recordRound(peer: peer.name, direction: .inbound, error: nil, peerVector: body.vector) }
         return try json(page, for: request)
     }
 
     func push(_ request: Request, peer: PeerRecord) async throws -> Response {
         let body = try await decode(PushRequest.self, from: request)
-        let result = try await replica.perform {
-            try $0.apply(body.transactions, keys: body.keys, writableScopes: peer.writeScopes, from: peer.name)
+        let started = ContinuousClock.now
+        let result: ApplyResult
+        do {
+            result = try await replica.perform {
+                try $0.apply(body.transactions, keys: body.keys, writableScopes: peer.writeScopes, from: peer.name)
+            }
+        } catch {
+            let message = (error as? LiaisonError)?.message ?? "\(error)"
+            try? await replica.perform { try $0.recordRound(peer: peer.name, direction: .inbound, error: message, peerVector: nil) }
+            throw error
         }
+        SyncMetrics.applyDuration(.push).recordNanoseconds((ContinuousClock.now - started).nanoseconds)
         return try json(
             PushResponse(
                 applied: result.applied, skipped: result.skipped, staged: result.staged, vector: result.vector),

@@ -104,6 +104,8 @@ public struct ReplicaStatus: Sendable, Codable, Hashable {
     public var openConflicts: Int
     public var policies: [String: String]
     public var peers: [PeerStatus]
+    /// Each peer's health (`Replica.peerHealth`), filled by `liaison status`.
+    public var health: [PeerHealth]? = nil
 }
 
 extension Replica {

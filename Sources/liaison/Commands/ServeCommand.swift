@@ -1,6 +1,7 @@
 import ArgumentParser
 import Liaison
 import LiaisonClient
+import LiaisonConsole
 import LiaisonServer
 import Logging
 import ServiceLifecycle
@@ -17,12 +18,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Also sync with every peer this often (e.g. 30s, 5m).") var syncEvery: String?
     @Option(help: "The largest request body accepted, in bytes.") var maxBody = 16 << 20
     @Option(help: "The most changes in one pull page.") var pageChanges = 5_000
+    @Option(help: "Also serve the web console on 127.0.0.1 at this port (0 picks one).") var consolePort: Int?
+    @OptionGroup var author: AuthorOption
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         if let syncEvery, parseInterval(syncEvery) == nil { throw ValidationError("--sync-every takes 30s, 5m or 2h") }
         guard maxBody >= 1_024 else { throw ValidationError("--max-body must be at least 1024") }
         guard pageChanges >= 1 else { throw ValidationError("--page-changes must be at least 1") }
+        if let consolePort, !(0...65535).contains(consolePort) {
+            throw ValidationError("--console-port must be 0 to 65535")
+        }
     }
 
     func run() async throws {
@@ -34,11 +40,19 @@ struct ServeCommand: AsyncParsableCommand {
             _ = try opened.versionVector()
             let configuration = ServerConfiguration(
                 host: host, port: port, maxBodyBytes: maxBody, pageLimits: PageLimits(maxChanges: pageChanges))
-            let app = LiaisonServer.buildApplication(replica: opened, configuration: configuration, logger: logger) {
+            let metrics = ConsoleService.metrics(for: opened)
+            let app = LiaisonServer.buildApplication(
+                replica: opened, configuration: configuration, logger: logger, metrics: MetricsEndpoint { try await metrics.render() }
+            ) {
                 bound in
                 Output.line("liaison \(opened.siteCode) serving \(replica.database) on http://\(host):\(bound)")
             }
             var services: [any Service] = [app]
+            if let consolePort {
+                services.append(
+                    try ConsoleService.make(
+                        replica: opened, host: "127.0.0.1", port: consolePort, author: author.resolved, logger: logger))
+            }
             if let syncEvery, let interval = parseInterval(syncEvery) {
                 var periodic = PeriodicSync(
                     driver: SyncDriver(replica: opened, logger: logger), peerNames: [], interval: interval)
