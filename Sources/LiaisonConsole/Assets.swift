@@ -30,7 +30,8 @@ enum Assets {
         .sides td.value { font-size: 1.1rem; font-weight: 600; }
         .resolution { background: #eef8f1; border: 1px solid #b9e2c6; padding: .2rem 1rem; margin-top: 1rem; }
         fieldset { background: #fff; border: 1px solid var(--line); margin-top: 1rem; }
-        .edit p { margin: .4rem 0; } .edit label { display: inline-block; min-width: 16rem; }
+        .edit p { margin: .4rem 0; } .edit label { display: inline-block; min-width: 18rem; }
+        .edit input { width: min(36rem, 60vw); }
         ul.log, ul.changes { padding-left: 1.1rem; margin: 0; }
         .skip { position: absolute; left: -999px; } .skip:focus { left: 1rem; top: .5rem; background: #fff; padding: .3rem; z-index: 1; }
         .pages { margin-top: .6rem; display: flex; gap: 1rem; }

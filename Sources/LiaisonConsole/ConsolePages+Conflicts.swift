@@ -12,7 +12,7 @@ extension ConsoleController {
             "conflicts": conflicts.map { conflict -> [String: Any] in
                 [
                     "id": conflict.id, "shortID": String(conflict.id.prefix(9)), "table": conflict.table,
-                    "rowID": conflict.rowID, "column": conflict.column as Any, "kind": conflict.kind.rawValue,
+                    "rowID": conflict.rowID, "column": Show.optional(conflict.column), "kind": conflict.kind.rawValue,
                     "winnerValue": Self.sideValue(conflict, winner: true), "winnerSite": conflict.winner.site,
                     "winnerAuthor": conflict.winner.author, "loserValue": Self.sideValue(conflict, winner: false),
                     "loserSite": conflict.loser.site, "loserAuthor": conflict.loser.author, "state": conflict.state,
@@ -46,7 +46,7 @@ extension ConsoleController {
         }
         var values: [String: Any] = [
             "id": conflict.id, "kind": conflict.kind.rawValue, "table": conflict.table, "rowID": conflict.rowID,
-            "idQuery": FormData.component(conflict.rowID), "column": conflict.column as Any,
+            "idQuery": FormData.component(conflict.rowID), "column": Show.optional(conflict.column),
             "policy": conflict.policy.rawValue, "state": conflict.state, "open": conflict.state == "open",
             "winner": side(conflict.winner, winner: true, signature: winnerSignature),
             "loser": side(conflict.loser, winner: false, signature: loserSignature),
@@ -55,7 +55,7 @@ extension ConsoleController {
         if let resolution {
             values["resolution"] = [
                 "author": resolution.author, "site": resolution.site, "seq": resolution.seq, "time": resolution.time,
-                "note": resolution.note as Any,
+                "note": Show.optional(resolution.note),
             ] as [String: Any]
         } else if conflict.state == "resolved" {
             values["resolution"] = ["author": "another replica", "site": "?", "seq": 0, "time": "?"] as [String: Any]

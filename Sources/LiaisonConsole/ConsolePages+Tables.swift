@@ -165,7 +165,7 @@ extension ConsoleController {
             throw LiaisonError(.notFound, "no row '\(id)' in '\(name)'")
         }
         let values: [String: Any] = [
-            "table": name, "id": id, "idQuery": FormData.component(id), "error": error as Any,
+            "table": name, "id": id, "idQuery": FormData.component(id), "error": Show.optional(error),
             "fields": definition.allColumns.filter { $0.name != "id" }.map { column -> [String: Any] in
                 var choices: [String] = []
                 if case .choice(let words) = column.type { choices = words }

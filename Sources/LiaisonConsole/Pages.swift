@@ -28,7 +28,7 @@ struct Pages: Sendable {
         let body = library.render(values, withTemplate: template) ?? ""
         let openConflicts = (try? replica.openConflictsByTable().values.reduce(0, +)) ?? 0
         let page: [String: Any] = [
-            "title": title, "site": replica.siteCode.rawValue, "csrf": csrf, "flash": flash as Any, "body": body,
+            "title": title, "site": replica.siteCode.rawValue, "csrf": csrf, "flash": Show.optional(flash), "body": body,
             "tables": replica.schema.tables.map(\.name), "openConflicts": openConflicts > 0 ? openConflicts : false,
         ]
         let html = library.render(page, withTemplate: "layout") ?? ""
@@ -52,6 +52,9 @@ struct Pages: Sendable {
 
 /// How values look on a page.
 enum Show {
+    /// A template value that is absent (false) when `nil`: Mustache would print an optional as "nil".
+    static func optional(_ text: String?) -> Any { text.map { $0 as Any } ?? false }
+
     static func value(_ value: CellValue?) -> String {
         guard let value else { return "(deleted)" }
         return value == .null ? "—" : value.displayText

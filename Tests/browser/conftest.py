@@ -14,13 +14,13 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def liaison_binary():
-    given = os.environ.get("LIAISON_BIN")
+    given = os.environ.get("LIAISON_BINARY")
     if given:
         return given
     for candidate in (ROOT / ".build" / "debug" / "liaison", ROOT / ".build" / "release" / "liaison"):
         if candidate.exists():
             return str(candidate)
-    pytest.fail("no liaison binary: run 'swift build' first or set LIAISON_BIN")
+    pytest.fail("no liaison binary: run 'swift build' first or set LIAISON_BINARY")
 
 
 class Process:

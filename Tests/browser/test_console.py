@@ -67,6 +67,7 @@ def test_reviewer_keeps_the_other_agencys_value_with_a_note(liaison, agencies, b
         side: {field: nl.locator(f"#{side}-{field}").inner_text() for field in ("value", "site", "author")}
         for side in ("winner", "loser")
     }
+    assert "nil" not in nl.locator("main").inner_text()
     assert {tuple(sorted(s.items())) for s in sides.values()} == {
         (("author", "ma-analyst"), ("site", "MA-DGST"), ("value", "done")),
         (("author", "nl-analyst"), ("site", "NL-NCTV"), ("value", "in_progress")),
