@@ -43,7 +43,14 @@ struct SyncController {
             try $0.changes(
                 after: cursor, excluding: body.vector, limits: limits, readable: peer.readScopes, wanted: wanted)
         }
-        try? await replica.perform { try $0.recordRound(peer: peer.name, direction: .inbound, error: nil, peerVector: body.vector) }
+        // What the peer holds once it applies this page: its vector and the page's whole transactions.
+        var holds = body.vector
+        for record in page.transactions where record.isLastPiece && record.seq > holds[record.origin] {
+            holds[record.origin] = record.seq
+        }
+        try? await replica.perform { [holds] in
+            try $0.recordRound(peer: peer.name, direction: .inbound, error: nil, peerVector: holds, merging: true)
+        }
         return try json(page, for: request)
     }
 
@@ -61,6 +68,14 @@ struct SyncController {
             throw error
         }
         SyncMetrics.applyDuration(.push).recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+        // The peer holds what it pushed.
+        var pushed = VersionVector()
+        for record in body.transactions where record.isLastPiece && record.seq > pushed[record.origin] {
+            pushed[record.origin] = record.seq
+        }
+        try? await replica.perform { [pushed] in
+            try $0.recordRound(peer: peer.name, direction: .inbound, error: nil, peerVector: pushed, merging: true)
+        }
         return try json(
             PushResponse(
                 applied: result.applied, skipped: result.skipped, staged: result.staged, vector: result.vector),

@@ -59,7 +59,10 @@ extension Replica {
     ///
     /// - Throws: `.conflict` when none or several match, naming them.
     public func conflictID(matching prefix: String) throws -> String {
-        guard prefix.count >= 4, prefix.allSatisfy({ $0.isLetter || $0.isNumber }) else {
+        guard prefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+            throw LiaisonError(.conflict, "no conflict '\(prefix)'; list them with 'liaison conflicts DB'")
+        }
+        guard prefix.count >= 4 else {
             throw LiaisonError(
                 .invalidInput, "a conflict id is 'c' and 16 hex digits; give at least its first 4 characters")
         }

@@ -56,13 +56,28 @@ extension Replica {
 
     /// Records a round with `peer` and, when known, the peer's version vector at its end.
     /// An inbound pull records only when something changed, so paging costs no write.
-    public func recordRound(peer: String, direction: SyncDirection, error: String?, peerVector: VersionVector?) throws {
+    ///
+    /// With `merging`, the stored vector keeps every entry that was higher (what the peer is known to
+    /// hold only grows: a page it was sent, a push it made).
+    public func recordRound(
+        peer: String, direction: SyncDirection, error: String?, peerVector: VersionVector?, merging: Bool = false
+    ) throws {
         let now = Date().formatted(.iso8601)
         let result = error.map { String($0.split(separator: "\n").first ?? "") } ?? "ok"
-        let vector = try peerVector.map { String(decoding: try JSONEncoder().encode($0.entries), as: UTF8.self) }
         try withConnection { db in
             guard !db.isReadOnly else { return }
             try db.execute(Self.healthTableSQL)
+            var known = peerVector
+            if merging, var merged = known,
+                let stored = try db.first(
+                    "SELECT vector FROM _liaison_peer_health WHERE peer = ? AND direction = ?",
+                    [.text(peer), .text(direction.rawValue)], { $0.optionalText(0) }) ?? nil,
+                let entries = try? JSONDecoder().decode([String: Int64].self, from: Data(stored.utf8))
+            {
+                for (site, seq) in entries where seq > merged[site] { merged[site] = seq }
+                known = merged
+            }
+            let vector = try known.map { String(decoding: try JSONEncoder().encode($0.entries), as: UTF8.self) }
             try db.run(
                 """
                 INSERT INTO _liaison_peer_health(peer, direction, at, result, vector, vector_at) VALUES (?, ?, ?, ?, ?, ?)

@@ -23,7 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
-        if let syncEvery, parseInterval(syncEvery) == nil { throw ValidationError("--sync-every takes 30s, 5m or 2h") }
+        if let syncEvery, parseInterval(syncEvery) == nil { throw ValidationError("--sync-every takes a duration such as 30s, 5m, 2h or 1d") }
         guard maxBody >= 1_024 else { throw ValidationError("--max-body must be at least 1024") }
         guard pageChanges >= 1 else { throw ValidationError("--page-changes must be at least 1") }
         if let consolePort, !(0...65535).contains(consolePort) {

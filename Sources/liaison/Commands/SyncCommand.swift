@@ -17,7 +17,7 @@ struct SyncCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON reports, no progress.") var json = false
 
     func validate() throws {
-        if let every, parseInterval(every) == nil { throw ValidationError("--every takes 30s, 5m or 2h") }
+        if let every, parseInterval(every) == nil { throw ValidationError("--every takes a duration such as 30s, 5m, 2h or 1d") }
         guard pageChanges >= 1 else { throw ValidationError("--page-changes must be at least 1") }
     }
 
