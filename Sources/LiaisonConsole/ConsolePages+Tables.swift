@@ -155,12 +155,16 @@ extension ConsoleController {
     ) async throws -> Response {
         let definition = try tableDefinition(name)
         let flash = await takeFlash(context)
-        let (row, history, conflicts) = try await replica.perform { replica in
+        let (row, history, conflicts, peers) = try await replica.perform { replica in
             (
                 try replica.row(name, id: id), try replica.history(name, id: id),
-                try replica.conflicts(includeResolved: true).filter { $0.table == name && $0.rowID == id }
+                try replica.conflicts(includeResolved: true).filter { $0.table == name && $0.rowID == id },
+                try replica.peers()
             )
         }
+        // Who receives the row from this replica: the peers whose read grant holds its scope.
+        let scope = row?["scope"].map(Show.formValue) ?? history.last?.scope ?? ""
+        let readers = peers.filter { Scope.allows($0.readScopes, scope) }.map(\.name)
         guard row != nil || !history.isEmpty else {
             throw LiaisonError(.notFound, "no row '\(id)' in '\(name)'")
         }
@@ -182,6 +186,7 @@ extension ConsoleController {
                     "scope": version.scope, "op": version.op.rawValue, "values": Show.values(version.values),
                 ]
             },
+            "scope": scope, "readers": readers.isEmpty ? "no peer" : readers.joined(separator: ", "),
             "hasConflicts": !conflicts.isEmpty,
             "conflicts": conflicts.map {
                 ["id": $0.id, "kind": $0.kind.rawValue, "column": $0.column ?? "the row", "state": $0.state]

@@ -79,7 +79,8 @@ enum Templates {
         {{#error}}<p class="error" role="alert" id="edit-error">{{error}}</p>{{/error}}
         <section aria-labelledby="edit"><h2 id="edit">Fields</h2>
         <form method="post" action="/row?table={{table}}&amp;id={{idQuery}}" class="edit"><input type="hidden" name="csrf" value="{{csrf}}">
-        <dl class="facts"><dt>id</dt><dd><code>{{id}}</code></dd></dl>
+        <dl class="facts"><dt>id</dt><dd><code>{{id}}</code></dd><dt>Scope</dt><dd>{{scope}}</dd>
+        <dt>Sent to</dt><dd id="readers">{{readers}} <small>(peers whose read grant holds this scope)</small></dd></dl>
         {{#fields}}<p><label for="col-{{name}}">{{name}}{{#required}} (required){{/required}} <small>{{type}}</small></label>
         <input id="col-{{name}}" name="col.{{name}}" value="{{value}}"{{#list}} list="list-{{name}}"{{/list}}>
         {{#list}}<datalist id="list-{{name}}">{{#choices}}<option value="{{.}}">{{/choices}}</datalist>{{/list}}</p>{{/fields}}

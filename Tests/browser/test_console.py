@@ -102,6 +102,8 @@ def test_a_typo_in_a_choice_shows_the_error_and_writes_nothing(liaison, agencies
     page, errors = login(browser, agencies["nl_console"])
     before = liaison("log", "nl.db", "--json").stdout
     page.goto(page.url + f"row?table=action&id={ACTION}")
+    readers = page.locator("#readers").inner_text()
+    assert readers.startswith("MA-DGST ") and "FR-DGSI" not in readers, "MA reads every scope, FR only public"
     page.get_by_label("status").fill("dnoe")
     page.get_by_role("button", name="Save").click()
     error = page.locator("#edit-error").inner_text()
@@ -122,6 +124,8 @@ def test_a_typo_in_a_choice_shows_the_error_and_writes_nothing(liaison, agencies
 
 def test_a_peer_that_is_down_shows_in_health_and_metrics(liaison, agencies, browser, screenshots):
     liaison("set", "nl.db", "action", ACTION, "due=2027-03-01", "--author", "nl-analyst")
+    liaison("set", "ma.db", "topic", "topic-markup", 'name=<img src=x id=injected onerror="document.title=1">',
+            "description=<script>document.title='pwned'</script>", "--author", "ma-analyst")
     page, errors = login(browser, agencies["nl_console"])
     page.get_by_role("button", name="Sync now").click()
     flash = page.locator(".flash").inner_text()
@@ -130,6 +134,14 @@ def test_a_peer_that_is_down_shows_in_health_and_metrics(liaison, agencies, brow
     down = page.locator("#peer-FR-DGSI").inner_text()
     assert "failing" in down and "connection refused" in down
     assert "ok" in page.locator("#peer-MA-DGST").inner_text()
+
+    # Another agency's text is data: markup from MA shows as text on NL's pages and never runs.
+    title = page.title()
+    for path in ("/table?name=topic&q=img", "/row?table=topic&id=topic-markup", "/log?author=ma-analyst"):
+        page.goto(page.url.split("/", 3)[0] + "//" + page.url.split("/", 3)[2] + path)
+        assert "<img src=x id=injected" in page.locator("main").inner_text(), path
+        assert page.locator("#injected").count() == 0 and page.locator("main script").count() == 0, path
+        assert page.title() != "pwned"
 
     page.goto(page.url.replace("/peers", "/table?name=action&sort=due&dir=desc"))
     assert page.locator("tbody tr").count() > 0
