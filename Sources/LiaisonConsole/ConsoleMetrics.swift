@@ -40,23 +40,50 @@ public final class ConsoleMetrics: Sendable {
 
     /// The current text.
     public func render() async throws -> String {
-        let (health, conflicts) = try await replica.perform { (try $0.peerHealth(), try $0.openConflictsByTable()) }
+        let (health, conflicts, oldest) = try await replica.perform {
+            (try $0.peerHealth(), try $0.openConflictsByTable(), try $0.oldestOpenConflictByTable())
+        }
         let now = Date()
         for peer in health {
             let labels = [("peer", peer.peer)]
-            gauge("peer_lacks_transactions", labels: labels, help: "Transactions this replica holds that the peer lacked at the last vector seen from it").set(Double(peer.peerLacks ?? 0))
-            gauge("peer_we_lack_transactions", labels: labels, help: "Transactions the peer held that this replica lacks, at the last vector seen from it").set(Double(peer.weLack ?? 0))
-            gauge("peer_lacks_since_seconds", labels: labels, help: "Age of the oldest transaction the peer lacks (0 when it lacks none)").set(Self.age(peer.peerLacksSince, now: now))
-            gauge("peer_auth_failures", labels: labels, help: "Requests signed with the peer's token that were refused (stale or replayed)").set(Double(peer.authFailures))
-            gauge("peer_healthy", labels: labels, help: "1 when the peer's state is ok, else 0").set(peer.state == "ok" ? 1.0 : 0.0)
+            gauge(
+                "peer_lacks_transactions", labels: labels,
+                help: "Transactions this replica holds that the peer lacked at the last vector seen from it"
+            ).set(Double(peer.peerLacks ?? 0))
+            gauge(
+                "peer_we_lack_transactions", labels: labels,
+                help: "Transactions the peer held that this replica lacks, at the last vector seen from it"
+            ).set(Double(peer.weLack ?? 0))
+            gauge(
+                "peer_lacks_since_seconds", labels: labels,
+                help: "Age of the oldest transaction the peer lacks (0 when it lacks none)"
+            ).set(Self.age(peer.peerLacksSince, now: now))
+            gauge(
+                "peer_auth_failures", labels: labels,
+                help: "Requests signed with the peer's token that were refused (stale or replayed)"
+            ).set(Double(peer.authFailures))
+            gauge("peer_healthy", labels: labels, help: "1 when the peer's state is ok, else 0").set(
+                peer.state == "ok" ? 1.0 : 0.0)
             for (direction, round) in [("in", peer.lastInbound), ("out", peer.lastOutbound)] {
                 let roundLabels = [("peer", peer.peer), ("direction", direction)]
-                gauge("peer_last_round_timestamp_seconds", labels: roundLabels, help: "When the last sync round ended (Unix time, 0 for never)").set(round.flatMap { Self.date($0.at)?.timeIntervalSince1970 } ?? 0)
-                gauge("peer_last_round_ok", labels: roundLabels, help: "1 when the last sync round succeeded, 0 when it failed or never ran").set(round?.ok == true ? 1.0 : 0.0)
+                gauge(
+                    "peer_last_round_timestamp_seconds", labels: roundLabels,
+                    help: "When the last sync round ended (Unix time, 0 for never)"
+                ).set(round.flatMap { Self.date($0.at)?.timeIntervalSince1970 } ?? 0)
+                gauge(
+                    "peer_last_round_ok", labels: roundLabels,
+                    help: "1 when the last sync round succeeded, 0 when it failed or never ran"
+                ).set(round?.ok == true ? 1.0 : 0.0)
             }
         }
         for table in replica.schema.tables.map(\.name) {
-            gauge("open_conflicts", labels: [("table", table)], help: "Open conflicts by table").set(Double(conflicts[table] ?? 0))
+            gauge("open_conflicts", labels: [("table", table)], help: "Open conflicts by table").set(
+                Double(conflicts[table] ?? 0))
+            let since = oldest[table].map { Double($0) / 1000 }
+            gauge(
+                "oldest_open_conflict_age_seconds", labels: [("table", table)],
+                help: "How long the table's oldest open conflict has waited (0 when none is open)"
+            ).set(since.map { max(0, now.timeIntervalSince1970 - $0) } ?? 0)
         }
         return registry.emitToString()
     }

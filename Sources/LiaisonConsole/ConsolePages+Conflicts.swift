@@ -53,10 +53,12 @@ extension ConsoleController {
             "valueWord": conflict.kind == .value ? "value" : "side",
         ]
         if let resolution {
-            values["resolution"] = [
-                "author": resolution.author, "site": resolution.site, "seq": resolution.seq, "time": resolution.time,
-                "note": Show.optional(resolution.note),
-            ] as [String: Any]
+            values["resolution"] =
+                [
+                    "author": resolution.author, "site": resolution.site, "seq": resolution.seq,
+                    "time": resolution.time,
+                    "note": Show.optional(resolution.note),
+                ] as [String: Any]
         } else if conflict.state == "resolved" {
             values["resolution"] = ["author": "another replica", "site": "?", "seq": 0, "time": "?"] as [String: Any]
         }

@@ -50,7 +50,9 @@ extension ConsoleController {
             .suffix(200).reversed()
         let values: [String: Any] = [
             "author": author, "siteFilter": site,
-            "tableOptions": replica.schema.tables.map { ["name": $0.name, "selected": $0.name == table] as [String: Any] },
+            "tableOptions": replica.schema.tables.map {
+                ["name": $0.name, "selected": $0.name == table] as [String: Any]
+            },
             "entries": entries.map { entry -> [String: Any] in
                 [
                     "site": entry.site, "seq": entry.seq, "time": entry.time, "author": entry.author,
@@ -78,7 +80,8 @@ extension ConsoleController {
             do {
                 let report = try await driver.sync(with: peer)
                 lines.append(
-                    "\(peer.name): pulled \(report.pulledTransactions), pushed \(report.pushedTransactions) transactions")
+                    "\(peer.name): pulled \(report.pulledTransactions), pushed \(report.pushedTransactions) transactions"
+                )
             } catch {
                 lines.append("\(peer.name): failed: \((error as? LiaisonError)?.message ?? "\(error)")")
             }

@@ -142,7 +142,8 @@ extension ConsoleController {
                 return changes.count
             }
             if let session = context.sessionID {
-                await sessions.flash(session, changed == 0 ? "Nothing changed." : "Saved \(changed) field(s) as \(author).")
+                await sessions.flash(
+                    session, changed == 0 ? "Nothing changed." : "Saved \(changed) field(s) as \(author).")
             }
             return Pages.redirect("/row?table=\(FormData.component(name))&id=\(FormData.component(id))")
         } catch let error as LiaisonError {

@@ -122,7 +122,8 @@ struct SessionGate: RouterMiddleware {
             let body = try await request.body.collect(upTo: 1 << 20)
             let form = FormData(Substring(String(buffer: body)))
             guard let given = form["csrf"], SessionStore.equal(given, session.csrf) else {
-                return Pages.plain(.forbidden, "The form's security token is missing or stale: reload the page and try again.")
+                return Pages.plain(
+                    .forbidden, "The form's security token is missing or stale: reload the page and try again.")
             }
             var request = request
             request.body = .init(buffer: body)

@@ -28,7 +28,8 @@ struct Pages: Sendable {
         let body = library.render(values, withTemplate: template) ?? ""
         let openConflicts = (try? replica.openConflictsByTable().values.reduce(0, +)) ?? 0
         let page: [String: Any] = [
-            "title": title, "site": replica.siteCode.rawValue, "csrf": csrf, "flash": Show.optional(flash), "body": body,
+            "title": title, "site": replica.siteCode.rawValue, "csrf": csrf, "flash": Show.optional(flash),
+            "body": body,
             "tables": replica.schema.tables.map(\.name), "openConflicts": openConflicts > 0 ? openConflicts : false,
         ]
         let html = library.render(page, withTemplate: "layout") ?? ""

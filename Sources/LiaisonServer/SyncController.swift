@@ -64,7 +64,9 @@ struct SyncController {
             }
         } catch {
             let message = (error as? LiaisonError)?.message ?? "\(error)"
-            try? await replica.perform { try $0.recordRound(peer: peer.name, direction: .inbound, error: message, peerVector: nil) }
+            try? await replica.perform {
+                try $0.recordRound(peer: peer.name, direction: .inbound, error: message, peerVector: nil)
+            }
             throw error
         }
         SyncMetrics.applyDuration(.push).recordNanoseconds((ContinuousClock.now - started).nanoseconds)

@@ -9,7 +9,8 @@ import Testing
 
     @Test func resolveTakesAUniquePrefixAndANoteThatSyncs() async throws {
         try await withSampleReplica { cli in
-            try await cli.expectSuccess("peer", "add", "nl.db", "MA-DGST", "http://127.0.0.1:1", "--token", "ma-nl-token")
+            try await cli.expectSuccess(
+                "peer", "add", "nl.db", "MA-DGST", "http://127.0.0.1:1", "--token", "ma-nl-token")
             let server = try await cli.serve("nl.db")
             try await cli.expectSuccess("clone", server.url, "ma.db", "--site", "MA-DGST", "--token", "ma-nl-token")
             try await cli.expectSuccess("set", "nl.db", "topic", "topic-cve", "description=first", "--author", "anne")
@@ -23,13 +24,15 @@ import Testing
                 "resolve", "ma.db", String(conflict.id.prefix(8)), "--keep", "winner", "--note", "bell\u{07}",
                 mentioning: "control characters", leaving: "ma.db")
             let resolved = try await cli(
-                "resolve", "ma.db", String(conflict.id.prefix(8)), "--keep", "loser", "--note", "NL's wording is agreed",
+                "resolve", "ma.db", String(conflict.id.prefix(8)), "--keep", "loser", "--note",
+                "NL's wording is agreed",
                 "--author", "karim")
             #expect(resolved == CommandResult(stdout: "resolved \(conflict.id)\n"))
             try await cli.expectSuccess("sync", "ma.db")
             #expect(try await cli.conflicts("nl.db").isEmpty)
             let log = try await cli("log", "nl.db", "--author", "karim", "--limit", "1")
-            #expect(log.stdout.contains("resolves \(conflict.id), note:\(conflict.id):NL's wording is agreed"), "\(log)")
+            #expect(
+                log.stdout.contains("resolves \(conflict.id), note:\(conflict.id):NL's wording is agreed"), "\(log)")
         }
     }
 
@@ -53,7 +56,9 @@ import Testing
             try await cli.expectSuccess("set", "nl.db", "action", action, "status=done", "--author", "anne")
             try await cli.expectSuccess("set", "nl.db", "topic", "topic-cve", "name=CVE", "--author", "bert")
             let byAnne = try await cli("log", "nl.db", "--author", "anne", "--since", "1h")
-            #expect(byAnne.stdout.hasPrefix("NL-NCTV#2") && byAnne.stdout.contains("by anne") && !byAnne.stdout.contains("bert"))
+            #expect(
+                byAnne.stdout.hasPrefix("NL-NCTV#2") && byAnne.stdout.contains("by anne")
+                    && !byAnne.stdout.contains("bert"))
             let topics = try await cli("log", "nl.db", "--table", "topic", "--since", "2020-01-01")
             #expect(topics.stdout.contains("by bert") && !topics.stdout.contains("by anne"))
             #expect(try await cli("log", "nl.db", "--since", "7d").stdout.contains("by seed"))
@@ -76,16 +81,20 @@ import Testing
     @Test func exportAndImportCSVAreCheckedAndAtomic() async throws {
         try await withSampleReplica { cli in
             let exported = try await cli("export", "nl.db", "topic", "--csv")
-            #expect(exported.status == 0 && exported.stdout.hasPrefix("id,scope,owner,name,description\r\n"), "\(exported)")
+            #expect(
+                exported.status == 0 && exported.stdout.hasPrefix("id,scope,owner,name,description\r\n"), "\(exported)")
             try Data("id,name,description\r\ntopic-new,\"New, with comma\",\"two\nlines\"\r\n".utf8)
                 .write(to: cli.url("good.csv"))
-            #expect(try await cli("import", "nl.db", "topic", "good.csv", "--csv").stdout == "imported 1 rows into topic\n")
+            #expect(
+                try await cli("import", "nl.db", "topic", "good.csv", "--csv").stdout == "imported 1 rows into topic\n")
             let row = try await cli.getJSON("nl.db", "topic", "topic-new")
             #expect(row["name"] == .text("New, with comma") && row["description"] == .text("two\nlines"))
 
-            try Data("id,status\r\nact-roadmap-info-quality,done\r\n\(action),dnoe\r\n".utf8).write(to: cli.url("bad.csv"))
+            try Data("id,status\r\nact-roadmap-info-quality,done\r\n\(action),dnoe\r\n".utf8).write(
+                to: cli.url("bad.csv"))
             try await cli.expectRefused(
-                "import", "nl.db", "action", "bad.csv", "--csv", mentioning: "did you mean 'done'?", "nothing was imported")
+                "import", "nl.db", "action", "bad.csv", "--csv", mentioning: "did you mean 'done'?",
+                "nothing was imported")
             try Data("id,stauts\r\n\(action),done\r\n".utf8).write(to: cli.url("column.csv"))
             try await cli.expectRefused(
                 "import", "nl.db", "action", "column.csv", "--csv", mentioning: "stauts", "nothing was imported")

@@ -41,6 +41,18 @@ import Testing
         }
     }
 
+    @Test func openConflictsShowInMetricsByTableAndAge() async throws {
+        try await withReplicas { factory in
+            let (pair, _) = try conflicted(factory)
+            let metrics = ConsoleMetrics(replica: pair.nl, registry: PrometheusCollectorRegistry())
+            let samples = try PrometheusText.parse(try await metrics.render())
+            #expect(samples["liaison_open_conflicts", ["table": "action"]] == 1)
+            #expect(samples["liaison_open_conflicts", ["table": "topic"]] == 0)
+            let age = try #require(samples["liaison_oldest_open_conflict_age_seconds", ["table": "action"]])
+            #expect(age >= 0 && age < 60)
+        }
+    }
+
     @Test func conflictPrefixesMustNameOneConflictAndNotesAreChecked() async throws {
         try await withReplicas { factory in
             let (pair, conflict) = try conflicted(factory)

@@ -102,7 +102,9 @@ extension Replica {
                     try editor.set(conflict.table, id: conflict.rowID, [column: given])
                 }
                 try Journal.recordResolution(db, conflict: conflictID)
-                if let note { try Journal.recordResolution(db, conflict: ResolutionNote.entry(conflict: conflictID, note: note)) }
+                if let note {
+                    try Journal.recordResolution(db, conflict: ResolutionNote.entry(conflict: conflictID, note: note))
+                }
                 try db.run(
                     "UPDATE _liaison_conflict SET state = 'resolved', resolved_sidx = 1 WHERE id = ?",
                     [.text(conflictID)])

@@ -79,7 +79,8 @@ extension Replica {
         default:
             throw LiaisonError(
                 .conflict,
-                "'\(prefix)' names several conflicts (\(matches.prefix(5).joined(separator: ", "))); give more characters")
+                "'\(prefix)' names several conflicts (\(matches.prefix(5).joined(separator: ", "))); give more characters"
+            )
         }
     }
 

@@ -45,7 +45,8 @@ enum Validation {
         case .choice(let words):
             guard case .text(let text) = value, words.contains(text) else {
                 let hint = value.textValue.flatMap { Suggestion.nearest(to: $0, in: words) }
-                throw mismatch("one of \(words.joined(separator: ", "))\(hint.map { " (did you mean '\($0)'?)" } ?? "")")
+                throw mismatch(
+                    "one of \(words.joined(separator: ", "))\(hint.map { " (did you mean '\($0)'?)" } ?? "")")
             }
         case .reference(let target):
             guard case .text(let id) = value else { throw mismatch("the id of a '\(target)' row") }

@@ -87,7 +87,8 @@ extension Replica {
                     OR at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-10 seconds')
                 """,
                 [
-                    .text(peer), .text(direction.rawValue), .text(now), .text(result), vector.map { .text($0) } ?? .null,
+                    .text(peer), .text(direction.rawValue), .text(now), .text(result),
+                    vector.map { .text($0) } ?? .null,
                     vector == nil ? .null : .text(now),
                 ])
         }
@@ -117,7 +118,8 @@ extension Replica {
             var rounds: [String: [String: (round: SyncRound, vector: String?, vectorAt: String?, failures: Int)]] = [:]
             if hasTable {
                 for row in try db.query(
-                    "SELECT peer, direction, at, result, vector, vector_at, auth_failures FROM _liaison_peer_health", [],
+                    "SELECT peer, direction, at, result, vector, vector_at, auth_failures FROM _liaison_peer_health",
+                    [],
                     {
                         (
                             $0.text(0), $0.text(1), SyncRound(at: $0.text(2), result: $0.text(3)), $0.optionalText(4),
@@ -201,6 +203,26 @@ extension Replica {
                 counts[table] = count
             }
             return counts
+        }
+    }
+
+    /// For each table with open conflicts, when the oldest one arose: the later of its two writes
+    /// (hybrid timestamp milliseconds since 1970).
+    public func oldestOpenConflictByTable() throws -> [String: Int64] {
+        try withConnection { db in
+            try publishIfNeeded(db)
+            var oldest: [String: Int64] = [:]
+            for (table, hlc) in try db.query(
+                """
+                SELECT c.tbl, min(max(w.hlc, l.hlc)) FROM _liaison_conflict c
+                JOIN _liaison_tx w ON w.sidx = c.winner_sidx AND w.seq = c.winner_seq
+                JOIN _liaison_tx l ON l.sidx = c.loser_sidx AND l.seq = c.loser_seq
+                WHERE c.state = 'open' GROUP BY c.tbl
+                """, [], { ($0.text(0), $0.int64(1)) })
+            {
+                oldest[table] = HybridTimestamp(rawValue: hlc).milliseconds
+            }
+            return oldest
         }
     }
 }

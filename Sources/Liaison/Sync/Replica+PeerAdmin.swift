@@ -23,13 +23,15 @@ extension Replica {
         }
         try withConnection { db in
             try transaction(db) {
-                if try db.first("SELECT 1 FROM _liaison_peer WHERE name = ?", [.text(newName)], { _ in true }) ?? false {
+                if try db.first("SELECT 1 FROM _liaison_peer WHERE name = ?", [.text(newName)], { _ in true }) ?? false
+                {
                     throw LiaisonError(.invalidInput, "a peer named '\(newName)' exists already; remove it first")
                 }
                 try db.run("UPDATE _liaison_peer SET name = ? WHERE name = ?", [.text(newName), .text(name)])
                 guard db.changes > 0 else { throw Self.noPeer(name, db) }
                 if try Self.hasHealthTable(db) {
-                    try db.run("UPDATE _liaison_peer_health SET peer = ? WHERE peer = ?", [.text(newName), .text(name)])
+                    try db.run(
+                        "UPDATE _liaison_peer_health SET peer = ? WHERE peer = ?", [.text(newName), .text(name)])
                 }
             }
         }

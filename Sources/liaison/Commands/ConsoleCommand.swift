@@ -9,7 +9,8 @@ import UnixSignals
 struct ConsoleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "console",
-        abstract: "Serve the web console for analysts on this machine: browse, edit, review conflicts, see who is behind.",
+        abstract:
+            "Serve the web console for analysts on this machine: browse, edit, review conflicts, see who is behind.",
         discussion: """
             Prints one line 'console for SITE at http://127.0.0.1:PORT/?login=TOKEN'. The link logs one browser
             in once (a session cookie); restart the console for a new link. /metrics serves Prometheus text.

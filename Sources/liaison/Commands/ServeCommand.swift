@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Liaison
 import LiaisonClient
 import LiaisonConsole
@@ -23,7 +24,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
-        if let syncEvery, parseInterval(syncEvery) == nil { throw ValidationError("--sync-every takes a duration such as 30s, 5m, 2h or 1d") }
+        if let syncEvery, parseInterval(syncEvery) == nil {
+            throw ValidationError("--sync-every takes a duration such as 30s, 5m, 2h or 1d")
+        }
         guard maxBody >= 1_024 else { throw ValidationError("--max-body must be at least 1024") }
         guard pageChanges >= 1 else { throw ValidationError("--page-changes must be at least 1") }
         if let consolePort, !(0...65535).contains(consolePort) {
@@ -42,7 +45,8 @@ struct ServeCommand: AsyncParsableCommand {
                 host: host, port: port, maxBodyBytes: maxBody, pageLimits: PageLimits(maxChanges: pageChanges))
             let metrics = ConsoleService.metrics(for: opened)
             let app = LiaisonServer.buildApplication(
-                replica: opened, configuration: configuration, logger: logger, metrics: MetricsEndpoint { try await metrics.render() }
+                replica: opened, configuration: configuration, logger: logger,
+                metrics: MetricsEndpoint { try await metrics.render() }
             ) {
                 bound in
                 Output.line("liaison \(opened.siteCode) serving \(replica.database) on http://\(host):\(bound)")
@@ -58,8 +62,9 @@ struct ServeCommand: AsyncParsableCommand {
                     driver: SyncDriver(replica: opened, logger: logger), peerNames: [], interval: interval)
                 periodic.onRound = { report in
                     Output.line(
-                        report.error.map { "sync \(report.peer): failed: \($0)" }
-                            ?? "sync \(report.peer): pulled \(report.pulledChanges), pushed \(report.pushedChanges) changes"
+                        "\(Date().formatted(.iso8601)) "
+                            + (report.error.map { "sync \(report.peer): failed: \($0)" }
+                                ?? "sync \(report.peer): pulled \(report.pulledChanges), pushed \(report.pushedChanges) changes")
                     )
                 }
                 services.append(periodic)

@@ -63,7 +63,8 @@ struct ImportCommand: AsyncParsableCommand {
                 guard record.count == header.count else {
                     throw LiaisonError(
                         .invalidInput,
-                        "line \(number + 2) has \(record.count) fields; the header has \(header.count); nothing was imported")
+                        "line \(number + 2) has \(record.count) fields; the header has \(header.count); nothing was imported"
+                    )
                 }
                 var texts: [String: String] = [:]
                 for (index, name) in header.enumerated() where index != idColumn { texts[name] = record[index] }
