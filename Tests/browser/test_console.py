@@ -1,6 +1,8 @@
 """The console in a real browser (Debian's Chromium driven by Playwright), against real liaison
 processes on 127.0.0.1: two agencies edit the same action, a reviewer settles the conflict, an
 edit with a typo writes nothing, a peer that is down shows in health, and /metrics parses."""
+import csv
+import io
 import json
 import socket
 import urllib.request
@@ -126,6 +128,7 @@ def test_a_peer_that_is_down_shows_in_health_and_metrics(liaison, agencies, brow
     liaison("set", "nl.db", "action", ACTION, "due=2027-03-01", "--author", "nl-analyst")
     liaison("set", "ma.db", "topic", "topic-markup", 'name=<img src=x id=injected onerror="document.title=1">',
             "description=<script>document.title='pwned'</script>", "--author", "ma-analyst")
+    liaison("set", "ma.db", "topic", "topic-formula", 'name==HYPERLINK("http://evil.example","x")', "--author", "ma-analyst")
     page, errors = login(browser, agencies["nl_console"])
     page.get_by_role("button", name="Sync now").click()
     flash = page.locator(".flash").inner_text()
@@ -147,6 +150,16 @@ def test_a_peer_that_is_down_shows_in_health_and_metrics(liaison, agencies, brow
     assert page.locator("tbody tr").count() > 0
     if screenshots:
         page.screenshot(path=str(screenshots / "console-table.png"), full_page=True)
+
+    # The CSV download of a filtered view: only the matching rows, and no formula a spreadsheet would run.
+    origin = "/".join(page.url.split("/")[:3])
+    answer = page.context.request.get(origin + "/table.csv?name=action&f.status=open")
+    assert answer.ok and answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(answer.text())))
+    assert rows and all(row["status"] == "open" for row in rows)
+    topics = {row["id"]: row for row in csv.DictReader(io.StringIO(
+        page.context.request.get(origin + "/table.csv?name=topic").text()))}
+    assert topics["topic-formula"]["name"].startswith("'=HYPERLINK(")
 
     from prometheus_client.parser import text_string_to_metric_families
 
