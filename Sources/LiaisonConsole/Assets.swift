@@ -25,7 +25,7 @@ enum Assets {
         .state.failing, .sig.bad, .state.open { background: #fbe0de; color: var(--bad); }
         .state.behind, .sig.unknown { background: #fff1c9; color: var(--warn); }
         .badge { background: #b3261e; color: #fff; border-radius: 9px; padding: 0 .4rem; font-size: .8rem; }
-        .flash { background: #e7f1fb; border-left: 4px solid var(--accent); padding: .5rem .8rem; }
+        .flash, .live { background: #e7f1fb; border-left: 4px solid var(--accent); padding: .5rem .8rem; }
         .error { background: #fbe0de; border-left: 4px solid var(--bad); padding: .5rem .8rem; }
         .sides td.value { font-size: 1.1rem; font-weight: 600; }
         .resolution { background: #eef8f1; border: 1px solid #b9e2c6; padding: .2rem 1rem; margin-top: 1rem; }
@@ -41,9 +41,22 @@ enum Assets {
         <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#16324f"/><path d="M4 3v10h8v-2H6V3z" fill="#ffd166"/></svg>
         """
 
-    /// Small helps: `/` focuses the search field; the edit form asks before leaving with unsaved changes.
+    /// Small helps: `/` focuses the search field; the edit form asks before leaving with unsaved
+    /// changes; every 5 s the page asks `/state` and offers a reload when a sync or edit changed it.
     static let js = """
         "use strict";
+        const loaded = document.body.dataset.stamp;
+        const live = document.getElementById("live");
+        if (loaded && live) {
+          setInterval(async () => {
+            try {
+              const answer = await fetch("/state", { credentials: "same-origin" });
+              if (!answer.ok) { return; }
+              const state = await answer.json();
+              if (state.stamp !== loaded) { live.hidden = false; }
+            } catch (error) { /* the console stopped: keep the page as it is */ }
+          }, 5000);
+        }
         document.addEventListener("keydown", (event) => {
           const search = document.getElementById("search");
           if (event.key === "/" && search && document.activeElement.tagName !== "INPUT" && document.activeElement.tagName !== "TEXTAREA") {

@@ -26,6 +26,11 @@ struct ConsoleController: Sendable {
         router.get("/conflicts") { try await conflicts($0, $1) }
         router.get("/conflict") { try await conflict($0, $1) }
         router.post("/conflict") { try await resolve($0, $1) }
+        router.get("/state") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: try await stateStamp())))
+        }
         router.get("/metrics") { _, _ in
             let text = try await metrics.render()
             return Response(
@@ -35,6 +40,12 @@ struct ConsoleController: Sendable {
         router.get("/static/console.css") { _, _ in Self.asset(Assets.css, type: "text/css; charset=utf-8") }
         router.get("/static/favicon.svg") { _, _ in Self.asset(Assets.icon, type: "image/svg+xml") }
         router.get("/static/console.js") { _, _ in Self.asset(Assets.js, type: "text/javascript; charset=utf-8") }
+    }
+
+    /// What the live-refresh script compares: the number of transactions and of open conflicts.
+    func stateStamp() async throws -> String {
+        let status = try await replica.perform { try $0.status() }
+        return "{\"stamp\":\"\(status.transactions):\(status.openConflicts)\"}"
     }
 
     func takeFlash(_ context: ConsoleContext) async -> String? {

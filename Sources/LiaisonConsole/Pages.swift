@@ -26,11 +26,13 @@ struct Pages: Sendable {
         values["csrf"] = csrf
         values["site"] = replica.siteCode.rawValue
         let body = library.render(values, withTemplate: template) ?? ""
-        let openConflicts = (try? replica.openConflictsByTable().values.reduce(0, +)) ?? 0
+        let replicaStatus = try? replica.status()
+        let openConflicts = replicaStatus?.openConflicts ?? 0
         let page: [String: Any] = [
             "title": title, "site": replica.siteCode.rawValue, "csrf": csrf, "flash": Show.optional(flash),
             "body": body,
             "tables": replica.schema.tables.map(\.name), "openConflicts": openConflicts > 0 ? openConflicts : false,
+            "stamp": "\(replicaStatus?.transactions ?? 0):\(openConflicts)",
         ]
         let html = library.render(page, withTemplate: "layout") ?? ""
         return Response(

@@ -12,7 +12,7 @@ enum Templates {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{title}} · Liaison {{site}}</title>
         <link rel="icon" href="/static/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/static/console.css"><script src="/static/console.js" defer></script>
-        </head><body>
+        </head><body data-stamp="{{stamp}}">
         <a class="skip" href="#main">Skip to content</a>
         <header><span class="brand">Liaison console</span> <span class="site">{{site}}</span>
         <nav aria-label="Main"><a href="/">Overview</a> <a href="/conflicts">Conflicts{{#openConflicts}} <span class="badge">{{openConflicts}}</span>{{/openConflicts}}</a>
@@ -21,6 +21,7 @@ enum Templates {
         </header>
         <main id="main">
         {{#flash}}<p class="flash" role="status">{{flash}}</p>{{/flash}}
+        <p class="live" id="live" role="status" hidden>New changes have arrived. <a href="">Reload</a> to see them.</p>
         <h1>{{title}}</h1>
         {{{body}}}
         </main></body></html>
