@@ -167,6 +167,18 @@ public final class FaultProcess: @unchecked Sendable {
         }
     }
 
+    /// A field of `/proc/PID/status` in KiB (`VmRSS` resident now, `VmHWM` its peak), while it runs.
+    public func memoryKiB(_ field: String = "VmRSS") -> Int? {
+        let pid = processIdentifier
+        guard pid > 0, let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }) else { return nil }
+        return Int(line.dropFirst(field.count + 1).trimmingCharacters(in: .whitespaces).split(separator: " ")[0])
+    }
+
+    /// The highest `VmHWM` seen while waiting for the end (`wait`), in KiB.
+    public var peakResidentKiB: Int { lock.withLock { peakSeen } }
+    private var peakSeen = 0
+
     /// What it printed so far.
     public var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
     public var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
@@ -177,6 +189,7 @@ public final class FaultProcess: @unchecked Sendable {
         var timedOut = false
         var pause = Duration.milliseconds(1)
         while isRunning {
+            if let peak = memoryKiB("VmHWM") { lock.withLock { peakSeen = max(peakSeen, peak) } }
             if ContinuousClock.now >= deadline && !timedOut {
                 timedOut = kill(SIGKILL)
             }
