@@ -10,8 +10,8 @@ final class TransactionApplier {
     let replica: Replica
     let db: Connection
     let sites: SiteDirectory
-    private let versions: VersionStore
-    private let conflicts: ConflictStore
+    let versions: VersionStore
+    let conflicts: ConflictStore
     private var writes: [VersionStore.Origin: CellWrite] = [:]
     private var insertStatements: [InsertShape: String] = [:]
     private var nextOrder: Int64
@@ -147,14 +147,18 @@ final class TransactionApplier {
         }
         // Pass 2: the write rule, then each change is logged and merged.
         count = 0
+        var scopes: Set<String> = []
         for change in try changes() {
             let position = change.index ?? count
             count += 1
             let form = try forms[position] ?? signedForm(of: change, name: name)
+            scopes.insert(form.scope)
             try writeRule.check(change, table: form.table, declared: form.scope, name: name)
+            try checkOwnership(change, table: form.table, write: write, name: name)
             try log(change, form, of: origin, position: position)
             try merge(change, from: origin, write: write)
         }
+        try checkDeclared(scopes, name: name)
         if let listed = header.digests {
             for position in 0..<header.total where received[position] == nil {
                 try db.run(
@@ -174,7 +178,7 @@ final class TransactionApplier {
                 .integer(Int64(header.total)), header.previous.map { .text($0) } ?? .null, .text(root),
                 .text(header.signature ?? ""), .text(SiteKey.sha256Hex(bytes)),
             ])
-        if let resolves = header.resolves { try conflicts.resolve(resolves, by: origin) }
+        if let resolves = header.resolves { try honour(resolves, by: origin, write: write) }
         try db.run("UPDATE _liaison_site SET seq = ? WHERE sidx = ?", [.integer(header.seq), .integer(index)])
         lastHLC = max(lastHLC, header.hlc)
         nextOrder += 1
@@ -205,6 +209,7 @@ final class TransactionApplier {
                     "change \(position) of transaction \(name) does not match its signed digest: it was altered")
             }
             try writeRule.check(change, table: form.table, declared: form.scope, name: name)
+            try checkOwnership(change, table: form.table, write: write, name: name)
             try log(change, form, of: origin, position: position)
             try db.run(
                 "DELETE FROM _liaison_withheld WHERE sidx = ? AND seq = ? AND n = ?",
@@ -218,7 +223,7 @@ final class TransactionApplier {
     /// Scopes this batch may write (the sender's write grant here); `nil` for any.
     var writableScopes: Set<String>?
 
-    private var writeRule: WriteRule { WriteRule(db: db, writable: writableScopes) }
+    var writeRule: WriteRule { WriteRule(db: db, writable: writableScopes) }
 
     /// A received change in the form its origin signed: table, declared scope, canonical values and
     /// levels, digest.

@@ -51,3 +51,17 @@ struct WriteRule {
             """, [.text(table.name), .text(id)], { $0.text(0) })
     }
 }
+
+extension TransactionApplier {
+    /// Refuses a transaction writing into a scope neither built in nor declared here once its own
+    /// changes are merged (a declaration may travel in the same transaction as its first rows).
+    func checkDeclared(_ scopes: Set<String>, name: String) throws {
+        let registry = ScopeRegistry(db: db, tables: replica.tables)
+        for scope in scopes.sorted() where try !registry.isKnown(scope) {
+            throw LiaisonError(
+                .forbiddenScope,
+                "transaction \(name) writes into scope '\(scope)', which is not declared here; nothing of the batch "
+                    + "was applied. The scope's declaration ('liaison scope add') must reach this replica first")
+        }
+    }
+}
