@@ -89,11 +89,20 @@ extension Replica {
         try withConnection { db in
             try publishIfNeeded(db)
             let sites = try SiteDirectory(db: db)
+            // The transaction this replica honoured (a resolution outside its sender's authority
+            // lists the id too, but leaves the conflict open); a local one has no seq stored.
+            guard
+                let (state, resolvedSite, resolvedSeq) = try db.first(
+                    "SELECT state, resolved_sidx, resolved_seq FROM _liaison_conflict WHERE id = ?", [.text(conflictID)],
+                    { ($0.text(0), $0.isNull(1) ? nil : $0.int64(1), $0.isNull(2) ? nil : $0.int64(2)) }),
+                state == "resolved"
+            else { return nil }
             let candidates = try db.query(
                 "SELECT sidx, seq, author, hlc, resolves FROM _liaison_tx WHERE resolves LIKE ? ORDER BY ord",
                 [.text("%\"\(conflictID)%")]
             ) { ($0.int64(0), $0.int64(1), $0.text(2), $0.int64(3), $0.optionalText(4)) }
-            for (sidx, seq, author, hlc, resolves) in candidates {
+            for (sidx, seq, author, hlc, resolves) in candidates
+            where (resolvedSite == nil || resolvedSite == sidx) && (resolvedSeq == nil || resolvedSeq == seq) {
                 guard let entries = ConflictStore.decodeIDs(resolves), entries.contains(conflictID) else { continue }
                 let stamp = HybridTimestamp(rawValue: hlc)
                 return ConflictResolution(

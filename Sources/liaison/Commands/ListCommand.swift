@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Liaison
 
 struct ListCommand: AsyncParsableCommand {
@@ -40,22 +41,11 @@ struct ListCommand: AsyncParsableCommand {
     }
 }
 
-/// Tab-separated output: a value's backslash, tab, newline and carriage return are written `\\`,
-/// `\t`, `\n` and `\r`, so each row stays one line of the right number of fields.
+/// Tab-separated output: a value's backslashes are doubled, then its tabs, newlines and other
+/// control characters escaped as `TerminalText.field` writes them (`\t`, `\n`, `\u001b`…), so
+/// each row stays one line of the right number of fields and the escapes cannot be forged.
 enum TSV {
     static func escape(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { "\\\t\n\r".unicodeScalars.contains($0) }) else { return text }
-        var out = ""
-        for character in text {
-            switch character {
-            case "\\": out += "\\\\"
-            case "\t": out += "\\t"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\r\n": out += "\\r\\n"
-            default: out.append(character)
-            }
-        }
-        return out
+        TerminalText.field(text.contains("\\") ? text.replacingOccurrences(of: "\\", with: "\\\\") : text)
     }
 }

@@ -21,7 +21,7 @@ struct StatusCommand: AsyncParsableCommand {
             print("schema \(status.schema) v\(status.schemaVersion), \(status.transactions) transactions")
             print("version vector:")
             for (site, seq) in status.vector.entries.sorted(by: { $0.key < $1.key }) {
-                print("  \(status.sites[site] ?? site) \(seq)")
+                print("  \(TerminalText.field(status.sites[site] ?? site)) \(seq)")
             }
             print("open conflicts: \(status.openConflicts)")
             print(
@@ -31,7 +31,7 @@ struct StatusCommand: AsyncParsableCommand {
             for peer in status.health ?? [] {
                 let lacks = peer.peerLacks.map { "it lacks \($0), we lack \(peer.weLack ?? 0)" } ?? "no vector seen yet"
                 print(
-                    "peer \(peer.peer) \(peer.url) \(peer.state): \(lacks); last out \(peer.lastOutbound.map { "\($0.at) \($0.result)" } ?? "never"), last in \(peer.lastInbound.map { "\($0.at) \($0.result)" } ?? "never")"
+                    "peer \(peer.peer) \(TerminalText.field(peer.url)) \(peer.state): \(lacks); last out \(peer.lastOutbound.map { "\($0.at) \(TerminalText.field($0.result))" } ?? "never"), last in \(peer.lastInbound.map { "\($0.at) \(TerminalText.field($0.result))" } ?? "never")"
                 )
             }
         }
