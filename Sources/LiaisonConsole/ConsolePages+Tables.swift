@@ -156,16 +156,17 @@ extension ConsoleController {
     ) async throws -> Response {
         let definition = try tableDefinition(name)
         let flash = await takeFlash(context)
-        let (row, history, conflicts, peers) = try await replica.perform { replica in
-            (
-                try replica.row(name, id: id), try replica.history(name, id: id),
+        let (row, history, conflicts, seenBy) = try await replica.perform { replica in
+            let row = try replica.row(name, id: id)
+            return (
+                row, try replica.history(name, id: id),
                 try replica.conflicts(includeResolved: true).filter { $0.table == name && $0.rowID == id },
-                try replica.peers()
+                row == nil ? nil : try replica.whoSees(name, id: id)
             )
         }
-        // Who receives the row from this replica: the peers whose read grant holds its scope.
-        let scope = row?["scope"].map(Show.formValue) ?? history.last?.scope ?? ""
-        let readers = peers.filter { Scope.allows($0.readScopes, scope) }.map(\.name)
+        // Who receives the row from this replica (`liaison who-sees`): the peers whose read grant holds its scope.
+        let scope = seenBy?.scope ?? history.last?.scope ?? ""
+        let readers = (seenBy?.peers.keys).map { $0.sorted() } ?? []
         guard row != nil || !history.isEmpty else {
             throw LiaisonError(.notFound, "no row '\(id)' in '\(name)'")
         }
