@@ -74,6 +74,7 @@ def test_reviewer_keeps_the_other_agencys_value_with_a_note(liaison, agencies, b
         (("author", "ma-analyst"), ("site", "MA-DGST"), ("value", "done")),
         (("author", "nl-analyst"), ("site", "NL-NCTV"), ("value", "in_progress")),
     }
+    assert nl.locator("#base-value").inner_text() == "open", "the three-way view shows the value before both edits"
     conflict_id = nl.url.split("id=")[1]
     assert nl.locator("#conflict-state").inner_text() == "open"
     if screenshots:
