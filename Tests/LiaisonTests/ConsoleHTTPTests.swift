@@ -88,6 +88,58 @@ import Testing
     }
 }
 
+extension ConsoleHTTPTests {
+    @Test func aConflictIsResolvedWithAnotherValueOnlyWhenTheValueFits() async throws {
+        try await withReplicas { factory in
+            let pair = try TwoAgencies(factory)
+            let action = "act-roadmap-early-detection"
+            try pair.nl.write(author: "anne") { try $0.set("action", id: action, ["status": "in_progress"]) }
+            try pair.ma.write(author: "karim") { try $0.set("action", id: action, ["status": "done"]) }
+            try pair.syncBothWays()
+            let conflict = try #require(try pair.nl.conflicts().first)
+            try await withConsole(pair.nl) { port, token in
+                let login = try #require(try await FaultHTTP.get("/?login=\(token)", port: port, token: nil))
+                let cookie = try #require(login.headers["set-cookie"]?.split(separator: ";").first.map(String.init))
+                func send(_ method: String, _ path: String, _ form: String? = nil) async throws -> FaultHTTPAnswer {
+                    var headers = [("Cookie", cookie)]
+                    if form != nil { headers.append(("Content-Type", "application/x-www-form-urlencoded")) }
+                    return try #require(
+                        try await FaultHTTP.exchange(
+                            port: port,
+                            request: FaultHTTP.request(
+                                method, path, port: port, token: nil, body: form.map { Data($0.utf8) }, headers: headers
+                            )))
+                }
+                let page = try await send("GET", "/conflict?id=\(conflict.id.prefix(7))")
+                #expect(page.status == 200 && page.text.contains("anne") && page.text.contains("karim"))
+                let csrf = try #require(
+                    page.text.firstMatch(of: /name="csrf" value="([0-9a-f]{64})"/).map { String($0.1) })
+                let before = try pair.nl.log().count
+
+                let typo = try await send(
+                    "POST", "/conflict?id=\(conflict.id)", "csrf=\(csrf)&choice=value&value=cancled")
+                #expect(typo.status == 303)
+                let refused = try await send("GET", "/conflict?id=\(conflict.id)")
+                #expect(
+                    refused.text.contains("Not resolved:") && refused.text.contains("did you mean &#39;cancelled&#39;?")
+                )
+                #expect(try pair.nl.log().count == before && pair.nl.conflicts().count == 1)
+
+                let written = try await send(
+                    "POST", "/conflict?id=\(conflict.id)",
+                    "csrf=\(csrf)&choice=value&value=cancelled&note=Both+were+wrong")
+                #expect(written.status == 303)
+                #expect(try pair.nl.conflicts().isEmpty)
+                #expect(try pair.nl.row("action", id: action)?["status"] == "cancelled")
+                let resolution = try #require(try pair.nl.resolution(of: conflict.id))
+                #expect(resolution.author == "console-tester" && resolution.note == "Both were wrong")
+                let shown = try await send("GET", "/conflict?id=\(conflict.id)")
+                #expect(shown.text.contains("id=\"conflict-state\">resolved") && shown.text.contains("Both were wrong"))
+            }
+        }
+    }
+}
+
 /// Serves `replica`'s console on 127.0.0.1 with an ephemeral port while `body` runs.
 func withConsole(_ replica: Replica, _ body: @Sendable (Int, String) async throws -> Void) async throws {
     var logger = Logger(label: "liaison.test-console")
