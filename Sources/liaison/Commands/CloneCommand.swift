@@ -10,8 +10,8 @@ struct CloneCommand: AsyncParsableCommand {
     @Argument(help: "The peer's URL, e.g. http://127.0.0.1:8080.") var url: String
     @Argument(help: "The new replica file.") var database: String
     @Option(help: "This agency's site code.") var site: String
-    @Option(help: "The secret token the peer registered for this agency (it signs requests; it never travels).")
-    var token: String
+    /// The secret token the peer registered for this agency (it signs requests; it never travels).
+    @OptionGroup var token: TokenOption
     @Option(help: "The name to register the peer under (default: its site code).") var name: String?
 
     func validate() throws {
@@ -23,6 +23,7 @@ struct CloneCommand: AsyncParsableCommand {
             if FileManager.default.fileExists(atPath: database) {
                 throw LiaisonError(.invalidInput, "'\(database)' exists already; clone into a new file")
             }
+            let token = try self.token.resolved()
             let client = try PeerClient(url: url, token: token)
             let status = try await client.status()
             let schema = try await client.schema()
@@ -38,7 +39,7 @@ struct CloneCommand: AsyncParsableCommand {
                     "cloned \(report.pulledTransactions) transactions (\(report.pulledChanges) changes) from \(status.site) into \(database); peer '\(peerName)' registered"
                 )
             } catch {
-                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+                for suffix in ["", "-wal", "-shm", ".keys"] { try? FileManager.default.removeItem(atPath: database + suffix) }
                 throw error
             }
         }
