@@ -142,11 +142,13 @@ import Testing
             let tables = first.stdout.split(separator: "\n").filter { $0.hasPrefix("\"") }.map { line in
                 line.prefix { $0 != ":" }
             }
-            #expect(tables.count == 6)
+            #expect(tables.count == 7)
             #expect(tables == tables.sorted())
             let parsed = try JSONDecoder().decode([String: [[String: JSONScalar]]].self, from: Data(first.stdout.utf8))
             #expect(
-                parsed.keys.sorted() == ["action", "agenda_item", "agreement", "membership", "organisation", "topic"])
+                parsed.keys.sorted() == [
+                    "action", "agenda_item", "agreement", "membership", "organisation", "sharing_scope", "topic",
+                ])
             for (table, rows) in parsed {
                 let ids = rows.compactMap { $0["id"]?.text }
                 #expect(ids.count == rows.count && ids == ids.sorted(), "rows of \(table) are not sorted by id")
