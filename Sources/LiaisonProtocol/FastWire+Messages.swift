@@ -3,25 +3,40 @@ import Foundation
 // The hand-written JSON forms of the pull and push messages (see `FastWire+Records.swift`).
 
 extension SiteKeyRecord: FastWireCodable {
-    static let fields = JSONFields(["key", "site"])
+    static let fields = JSONFields(["introducer", "introduction", "key", "site"])
 
     package static let isFastWireComplete = FastWire.covers(SiteKeyRecord(site: "", key: ""), fields)
 
     package static func read(from scanner: inout JSONScanner) throws -> SiteKeyRecord {
+        var introducer: String?
+        var introduction: String?
         var key: String?
         var site: String?
         try scanner.readFields(fields) { scanner, field in
             switch field {
-            case 0: key = try scanner.readString()
+            case 0: introducer = try scanner.readOptional { try $0.readString() }
+            case 1: introduction = try scanner.readOptional { try $0.readString() }
+            case 2: key = try scanner.readString()
             default: site = try scanner.readString()
             }
         }
         guard let key, let site else { throw scanner.missing("key or site", in: Self.self) }
-        return SiteKeyRecord(site: site, key: key)
+        return SiteKeyRecord(site: site, key: key, introducer: introducer, introduction: introduction)
     }
 
     package func write(to writer: inout JSONWriter) {
-        writer.raw("{\"key\":")
+        writer.byte(UInt8(ascii: "{"))
+        if let introducer {
+            writer.raw("\"introducer\":")
+            writer.string(introducer)
+            writer.byte(UInt8(ascii: ","))
+        }
+        if let introduction {
+            writer.raw("\"introduction\":")
+            writer.string(introduction)
+            writer.byte(UInt8(ascii: ","))
+        }
+        writer.raw("\"key\":")
         writer.string(key)
         writer.raw(",\"site\":")
         writer.string(site)

@@ -39,7 +39,13 @@ public func withReplicas<T>(_ body: (ReplicaFactory) async throws -> T) async th
 /// Copies every transaction `from` has and `to` lacks, through the same pull pages the HTTP
 /// protocol uses, without a network (for fast simulations).
 @discardableResult
+///
+/// The test stands for `target`'s operator: it trusts the keys `source` trusts first (as the
+/// operator would after comparing fingerprints), since keys are never trusted because a page says so.
 public func transfer(from source: Replica, to target: Replica, limits: PageLimits = PageLimits()) throws -> Int {
+    for site in try source.trustedSites() where site.siteID != target.siteID {
+        try target.trust(site: SiteCode(site.site)!, siteID: site.siteID, key: site.publicKey)
+    }
     var cursor = SyncCursor.start
     var moved = 0
     while true {
@@ -65,4 +71,11 @@ public func withTemporaryDirectorySync<T>(_ body: (URL) throws -> T) rethrows ->
     try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: url) }
     return try body(url)
+}
+
+/// Each replica trusts every other's key, as their operators do after comparing fingerprints.
+public func trustEachOther(_ replicas: [Replica]) throws {
+    for replica in replicas {
+        for other in replicas where other !== replica { try replica.pinKey(of: other.identity) }
+    }
 }

@@ -49,12 +49,17 @@ final class TransactionApplier {
                 .invalidTransaction,
                 "transaction \(header.site)#\(header.seq) claims to come from this replica, which has only \(own)")
         }
-        guard SiteCode(header.site) != nil, !header.origin.isEmpty, header.seq > 0 else {
-            throw LiaisonError(.invalidTransaction, "transaction with origin '\(header.origin)' has an invalid header")
+        guard SiteCode(header.site) != nil, TrustStore.isValidSiteID(header.origin), header.seq > 0 else {
+            throw LiaisonError(
+                .invalidTransaction, "transaction with origin '\(header.origin.prefix(64))' has an invalid header")
         }
+        try checkIdentity(header)
         let index = sites.existingIndex(of: header.origin)
         let applied = try index.map(appliedSeq) ?? 0
-        if header.seq <= applied { return false }
+        if let index, header.seq <= applied {
+            try compareWithApplied(header, index: index)
+            return false
+        }
         if header.seq != applied + 1 {
             throw LiaisonError(
                 .invalidTransaction,
@@ -196,6 +201,12 @@ final class TransactionApplier {
 
     /// Scopes this batch may write (the sender's write grant here); `nil` for any.
     var writableScopes: Set<String>?
+    /// Keys the batch presented that are not trusted here (see `TransactionApplier+Identity.swift`).
+    var presentedKeys: [String: SiteKeyRecord] = [:]
+    /// The peer the batch came from, for alarms.
+    var source = ""
+    /// Origins held after an equivocation, loaded on first use.
+    var heldOrigins: Set<String>?
 
     /// Checks and logs one received change; returns its digest.
     private func store(_ change: ChangeRecord, of origin: VersionStore.Origin, position: Int, name: String) throws
@@ -280,7 +291,7 @@ final class TransactionApplier {
     }
 
     /// The signed bytes of a complete transaction as its changes imply them; throws on anything malformed.
-    private static func expectedSignedBytes(of record: TransactionRecord, tables: [String: TableInfo]) throws -> Data {
+    static func expectedSignedBytes(of record: TransactionRecord, tables: [String: TableInfo]) throws -> Data {
         let digests: [String]
         if let listed = record.digests {
             digests = listed
@@ -300,21 +311,6 @@ final class TransactionApplier {
         }
         return signedBytes(
             of: record, context: ChangeCodec.encodeContext(record.context), root: TransactionDigest.root(digests))
-    }
-
-    /// The pinned key of a site; a transaction from a site without one is refused.
-    private func publicKey(of siteID: String, site: String) throws -> Curve25519.Signing.PublicKey {
-        guard
-            let key = try db.first(
-                "SELECT public_key FROM _liaison_site WHERE site_id = ?", [.text(siteID)], { $0.optionalText(0) })
-                ?? nil
-        else {
-            throw LiaisonError(
-                .invalidTransaction,
-                "no public key is pinned for site \(site) (\(siteID)); its transactions cannot be verified and were refused"
-            )
-        }
-        return try SiteKey.publicKey(key)
     }
 
     /// Removes this replica's copy of rows that `header`'s origin moved out of this replica's

@@ -26,7 +26,7 @@ struct ConflictsCommand: AsyncParsableCommand {
                     let value =
                         conflict.kind == .value
                         ? (side.value?.displayText ?? "NULL") : (label == "winner" ? "(row kept)" : "(deleted)")
-                    print("  \(label) \(value)  by \(side.author) at \(side.site)#\(side.seq), \(side.hlc)")
+                    print("  \(label) \(value)  by \(side.author) at \(side.site)#\(side.seq) [\(side.fingerprint ?? "untrusted")], \(side.hlc)")
                 }
             }
         }
