@@ -84,14 +84,18 @@ public struct SyncDriver: Sendable {
         }
         let wanted = try await replica.perform { try $0.wantedTransactions() }
         let limit = pageLimits.maxChanges
-        func request(after cursor: String, wanted: [WantedTransaction]) async throws -> Task<PullResponse, any Error> {
+        func request(after cursor: String, wanted: [WantedTransaction], heads: [String: SiteHead]? = nil) async throws
+            -> Task<PullResponse, any Error>
+        {
             let vector = try await replica.perform { try $0.versionVector() }
             return Task {
                 try await client.pull(
-                    PullRequest(cursor: cursor, vector: vector, limit: limit, wanted: wanted.isEmpty ? nil : wanted))
+                    PullRequest(
+                        cursor: cursor, vector: vector, limit: limit, wanted: wanted.isEmpty ? nil : wanted,
+                        heads: heads))
             }
         }
-        var pending = try await request(after: cursor, wanted: wanted)
+        var pending = try await request(after: cursor, wanted: wanted, heads: try await replica.perform { try $0.heads() })
         defer { pending.cancel() }
         var askedAgain = false
         while true {

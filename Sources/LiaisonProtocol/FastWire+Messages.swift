@@ -79,15 +79,43 @@ extension WantedTransaction: FastWireCodable {
     }
 }
 
+extension SiteHead: FastWireCodable {
+    static let fields = JSONFields(["digest", "seq"])
+
+    package static let isFastWireComplete = FastWire.covers(SiteHead(seq: 0, digest: ""), fields)
+
+    package static func read(from scanner: inout JSONScanner) throws -> SiteHead {
+        var digest: String?
+        var seq: Int64?
+        try scanner.readFields(fields) { scanner, field in
+            switch field {
+            case 0: digest = try scanner.readString()
+            default: seq = try scanner.readInt64()
+            }
+        }
+        guard let digest, let seq else { throw scanner.missing("digest or seq", in: Self.self) }
+        return SiteHead(seq: seq, digest: digest)
+    }
+
+    package func write(to writer: inout JSONWriter) {
+        writer.raw("{\"digest\":")
+        writer.string(digest)
+        writer.raw(",\"seq\":")
+        writer.integer(seq)
+        writer.byte(UInt8(ascii: "}"))
+    }
+}
+
 extension PullRequest: FastWireCodable {
-    static let fields = JSONFields(["cursor", "limit", "protocolVersion", "vector", "wanted"])
+    static let fields = JSONFields(["cursor", "heads", "limit", "protocolVersion", "vector", "wanted"])
 
     package static let isFastWireComplete =
-        WantedTransaction.isFastWireComplete
+        WantedTransaction.isFastWireComplete && SiteHead.isFastWireComplete
         && FastWire.covers(PullRequest(cursor: nil, vector: VersionVector()), fields)
 
     package static func read(from scanner: inout JSONScanner) throws -> PullRequest {
         var cursor: String?
+        var heads: [String: SiteHead]?
         var limit: Int?
         var protocolVersion: Int?
         var vector: VersionVector?
@@ -95,15 +123,17 @@ extension PullRequest: FastWireCodable {
         try scanner.readFields(fields) { scanner, field in
             switch field {
             case 0: cursor = try scanner.readOptional { try $0.readString() }
-            case 1: limit = try scanner.readOptional { try $0.readInt() }
-            case 2: protocolVersion = try scanner.readInt()
-            case 3: vector = try VersionVector.read(from: &scanner)
+            case 1: heads = try scanner.readOptional { try [String: SiteHead].read(from: &$0) }
+            case 2: limit = try scanner.readOptional { try $0.readInt() }
+            case 3: protocolVersion = try scanner.readInt()
+            case 4: vector = try VersionVector.read(from: &scanner)
             default: wanted = try scanner.readOptional { try [WantedTransaction].read(from: &$0) }
             }
         }
         guard let protocolVersion, let vector else { throw scanner.missing("a required key", in: Self.self) }
         return PullRequest(
-            protocolVersion: protocolVersion, cursor: cursor, vector: vector, limit: limit, wanted: wanted)
+            protocolVersion: protocolVersion, cursor: cursor, vector: vector, limit: limit, wanted: wanted,
+            heads: heads)
     }
 
     package func write(to writer: inout JSONWriter) throws {
@@ -112,6 +142,10 @@ extension PullRequest: FastWireCodable {
         if let cursor {
             writer.key("\"cursor\":", first: &first)
             writer.string(cursor)
+        }
+        if let heads {
+            writer.key("\"heads\":", first: &first)
+            try heads.write(to: &writer)
         }
         if let limit {
             writer.key("\"limit\":", first: &first)

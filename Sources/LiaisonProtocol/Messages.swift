@@ -89,11 +89,15 @@ public struct PullRequest: Hashable, Sendable, Codable {
     public var limit: Int?
     /// Transactions the requester holds with changes withheld; the server sends what it may of them.
     public var wanted: [WantedTransaction]?
+    /// The requester's head digest of every origin it applied (on the first page of a round): the
+    /// server compares them with its own log, so a forked origin is found on either side.
+    public var heads: [String: SiteHead]?
 
     public init(
         protocolVersion: Int = liaisonProtocolVersion, cursor: String?, vector: VersionVector, limit: Int? = nil,
-        wanted: [WantedTransaction]? = nil
+        wanted: [WantedTransaction]? = nil, heads: [String: SiteHead]? = nil
     ) {
+        self.heads = heads
         self.protocolVersion = protocolVersion
         self.cursor = cursor
         self.vector = vector

@@ -39,6 +39,10 @@ struct SyncController {
             limits.maxChanges = min(limit, limits.maxChanges)
         }
         let wanted = Array((body.wanted ?? []).prefix(500))
+        if let heads = body.heads {
+            guard heads.count <= 100_000 else { throw LiaisonError(.malformedRequest, "too many heads") }
+            try await replica.perform { try $0.compareHeads(heads, from: peer.name) }
+        }
         let page = try await replica.perform { [limits] in
             try $0.changes(
                 after: cursor, excluding: body.vector, limits: limits, readable: peer.readScopes, wanted: wanted)

@@ -187,6 +187,13 @@ import Testing
                 let onMA = try ma.heads()[forkA.siteID]?.digest
                 #expect(refusal.digests == [onNL, onMA].compactMap { $0 } && onNL != onMA)
                 #expect(try nl.row("topic", id: "topic-x")?["name"] == "Version B")
+                // The server compares the heads a client sends with its pull, too.
+                let client = try PeerClient(url: url, token: "token-MA-DGST-NL-NCTV", from: ma.siteID, to: nl.siteID)
+                let compared = try await #require(throws: LiaisonError.self) {
+                    try await client.pull(PullRequest(cursor: nil, vector: VersionVector(), heads: try ma.heads()))
+                }
+                #expect(compared.code == .equivocation, "\(compared)")
+                #expect(try nl.alarms().contains { $0.message.contains("peer MA-DGST holds") })
                 #expect(try nl.status().alarms.contains { $0.kind == .equivocation && $0.site == "TR-TNP" })
                 let report = try nl.verify()
                 #expect(report.problems.contains { $0.contains("TR-TNP equivocated") }, "\(report.problems)")
@@ -198,7 +205,7 @@ import Testing
                     url, token: "token-MA-DGST-NL-NCTV", later.transactions, keys: later.keys)
                 #expect(held.status == 409 && held.text.contains("held"), "\(held)")
                 #expect(try nl.versionVector()[forkA.siteID] == 1)
-                #expect(try nl.clearAlarms(site: SiteCode("TR-TNP")!) == 1)
+                #expect(try nl.clearAlarms(site: SiteCode("TR-TNP")!) == 2)
                 #expect(try nl.apply(later.transactions, keys: later.keys).applied == 1)
             }
         }
