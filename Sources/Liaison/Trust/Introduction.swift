@@ -6,9 +6,9 @@ import Foundation
 /// A replica adds one to every key it sends that it trusts itself (not its own: nobody can vouch
 /// for themselves). A receiver trusts the key only when `introducer` is marked introducer there and
 /// the signature verifies under the introducer's trusted key.
-enum Introduction {
+package enum Introduction {
     /// The signed bytes: canonical JSON `{"introducer":…,"key":…,"site":…,"siteID":…}`.
-    static func bytes(introducer: String, siteID: String, site: String, key: String) -> Data {
+    package static func bytes(introducer: String, siteID: String, site: String, key: String) -> Data {
         Data(
             ("{\"introducer\":" + CanonicalJSON.string(introducer) + ",\"key\":" + CanonicalJSON.string(key)
                 + ",\"site\":" + CanonicalJSON.string(site) + ",\"siteID\":" + CanonicalJSON.string(siteID) + "}").utf8)
