@@ -60,7 +60,9 @@ public struct SyncDriver: Sendable {
             }
             // Who answers must be who the operator registered; its key is checked, never trusted here.
             try await replica.perform {
-                try $0.checkPeerIdentity(peer: peer.name, siteID: status.siteID, site: status.site, key: status.publicKey)
+                try $0.checkPeerIdentity(
+                    peer: peer.name, siteID: status.siteID, site: status.site, key: status.publicKey,
+                    rotations: status.rotations)
                 if let heads = status.heads { try $0.compareHeads(heads, from: peer.name) }
             }
             client.to = status.siteID

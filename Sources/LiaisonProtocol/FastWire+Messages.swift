@@ -3,28 +3,32 @@ import Foundation
 // The hand-written JSON forms of the pull and push messages (see `FastWire+Records.swift`).
 
 extension SiteKeyRecord: FastWireCodable {
-    static let fields = JSONFields(["introducer", "introduction", "key", "site"])
+    static let fields = JSONFields(["introducer", "introduction", "key", "rotations", "site"])
 
-    package static let isFastWireComplete = FastWire.covers(SiteKeyRecord(site: "", key: ""), fields)
+    package static let isFastWireComplete =
+        KeyRotation.isFastWireComplete && FastWire.covers(SiteKeyRecord(site: "", key: ""), fields)
 
     package static func read(from scanner: inout JSONScanner) throws -> SiteKeyRecord {
         var introducer: String?
         var introduction: String?
         var key: String?
+        var rotations: [KeyRotation]?
         var site: String?
         try scanner.readFields(fields) { scanner, field in
             switch field {
             case 0: introducer = try scanner.readOptional { try $0.readString() }
             case 1: introduction = try scanner.readOptional { try $0.readString() }
             case 2: key = try scanner.readString()
+            case 3: rotations = try scanner.readOptional { try [KeyRotation].read(from: &$0) }
             default: site = try scanner.readString()
             }
         }
         guard let key, let site else { throw scanner.missing("key or site", in: Self.self) }
-        return SiteKeyRecord(site: site, key: key, introducer: introducer, introduction: introduction)
+        return SiteKeyRecord(
+            site: site, key: key, introducer: introducer, introduction: introduction, rotations: rotations)
     }
 
-    package func write(to writer: inout JSONWriter) {
+    package func write(to writer: inout JSONWriter) throws {
         writer.byte(UInt8(ascii: "{"))
         if let introducer {
             writer.raw("\"introducer\":")
@@ -38,8 +42,50 @@ extension SiteKeyRecord: FastWireCodable {
         }
         writer.raw("\"key\":")
         writer.string(key)
+        if let rotations {
+            writer.raw(",\"rotations\":")
+            try rotations.write(to: &writer)
+        }
         writer.raw(",\"site\":")
         writer.string(site)
+        writer.byte(UInt8(ascii: "}"))
+    }
+}
+
+extension KeyRotation: FastWireCodable {
+    static let fields = JSONFields(["fromSeq", "key", "previous", "signature"])
+
+    package static let isFastWireComplete = FastWire.covers(
+        KeyRotation(fromSeq: 0, key: "", previous: "", signature: ""), fields)
+
+    package static func read(from scanner: inout JSONScanner) throws -> KeyRotation {
+        var fromSeq: Int64?
+        var key: String?
+        var previous: String?
+        var signature: String?
+        try scanner.readFields(fields) { scanner, field in
+            switch field {
+            case 0: fromSeq = try scanner.readInt64()
+            case 1: key = try scanner.readString()
+            case 2: previous = try scanner.readString()
+            default: signature = try scanner.readString()
+            }
+        }
+        guard let fromSeq, let key, let previous, let signature else {
+            throw scanner.missing("fromSeq, key, previous or signature", in: Self.self)
+        }
+        return KeyRotation(fromSeq: fromSeq, key: key, previous: previous, signature: signature)
+    }
+
+    package func write(to writer: inout JSONWriter) {
+        writer.raw("{\"fromSeq\":")
+        writer.integer(fromSeq)
+        writer.raw(",\"key\":")
+        writer.string(key)
+        writer.raw(",\"previous\":")
+        writer.string(previous)
+        writer.raw(",\"signature\":")
+        writer.string(signature)
         writer.byte(UInt8(ascii: "}"))
     }
 }

@@ -15,11 +15,15 @@ public struct StatusResponse: Hashable, Sendable, Codable {
     public var publicKey: String?
     /// The head digest of every origin the server applied, by site id.
     public var heads: [String: SiteHead]?
+    /// The server's key rotations, oldest first, so a client that trusts an earlier key follows.
+    public var rotations: [KeyRotation]?
 
     public init(
         protocolVersion: Int = liaisonProtocolVersion, siteID: String, site: String, schema: String, schemaVersion: Int,
-        vector: VersionVector, publicKey: String? = nil, heads: [String: SiteHead]? = nil
+        vector: VersionVector, publicKey: String? = nil, heads: [String: SiteHead]? = nil,
+        rotations: [KeyRotation]? = nil
     ) {
+        self.rotations = rotations
         self.publicKey = publicKey
         self.heads = heads
         self.protocolVersion = protocolVersion
@@ -43,12 +47,35 @@ public struct SiteKeyRecord: Hashable, Sendable, Codable {
     public var introducer: String?
     /// The introducer's Ed25519 signature, base64, over the introduction's canonical bytes.
     public var introduction: String?
+    /// The site's key rotations, oldest first: each new key signed by the one before it.
+    public var rotations: [KeyRotation]?
 
-    public init(site: String, key: String, introducer: String? = nil, introduction: String? = nil) {
+    public init(
+        site: String, key: String, introducer: String? = nil, introduction: String? = nil,
+        rotations: [KeyRotation]? = nil
+    ) {
         self.site = site
         self.key = key
         self.introducer = introducer
         self.introduction = introduction
+        self.rotations = rotations
+    }
+}
+
+/// A key event in a site's chain: from transaction `fromSeq` on, the site signs with `key`
+/// instead of `previous`; `signature` is `previous`'s Ed25519 signature over the canonical
+/// `{"fromSeq":N,"key":KEY,"previous":PREVIOUS,"siteID":SITE_ID}`.
+public struct KeyRotation: Hashable, Sendable, Codable {
+    public var fromSeq: Int64
+    public var key: String
+    public var previous: String
+    public var signature: String
+
+    public init(fromSeq: Int64, key: String, previous: String, signature: String) {
+        self.fromSeq = fromSeq
+        self.key = key
+        self.previous = previous
+        self.signature = signature
     }
 }
 

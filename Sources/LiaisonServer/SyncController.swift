@@ -17,11 +17,14 @@ struct SyncController {
     }
 
     func status(_ request: Request, _ context: PeerRequestContext) async throws -> Response {
-        let (vector, heads) = try await replica.perform { (try $0.versionVector(), try $0.heads()) }
+        let (vector, heads, identity, rotations) = try await replica.perform {
+            (try $0.versionVector(), try $0.heads(), try $0.currentIdentity(), try $0.keyRotations())
+        }
         return try json(
             StatusResponse(
                 siteID: replica.siteID, site: replica.siteCode.rawValue, schema: replica.schema.name,
-                schemaVersion: replica.schema.version, vector: vector, publicKey: replica.publicKey, heads: heads),
+                schemaVersion: replica.schema.version, vector: vector, publicKey: identity.publicKey, heads: heads,
+                rotations: rotations.isEmpty ? nil : rotations),
             for: request, context)
     }
 

@@ -100,7 +100,7 @@ struct Publisher {
                     .integer(marker.seq), .integer(marker.hlc), .text(marker.author), .text(context),
                     marker.resolves.isEmpty ? .null : .text(ConflictStore.encodeIDs(marker.resolves)), .integer(order),
                     .integer(Int64(marker.changes)), previous.map { .text($0) } ?? .null, .text(root),
-                    .text(try TransactionDigest.sign(header, with: replica.signingKey)), .text(digest),
+                    .text(try TransactionDigest.sign(header, with: try replica.currentSigningKey(db))), .text(digest),
                 ])
             previous = digest
             order += 1

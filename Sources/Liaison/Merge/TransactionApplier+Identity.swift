@@ -20,7 +20,21 @@ extension TransactionApplier {
 
     /// The trusted key of an origin. A transaction from an origin without one is refused as
     /// `.untrustedKey`, and the key it presented (if any) is kept for the operator to confirm.
-    func publicKey(of siteID: String, site: String) throws -> Curve25519.Signing.PublicKey {
+    ///
+    /// With `seq`, the key that signs that transaction after rotations; with `hlc`, a key revoked
+    /// at or before that time refuses it (`.untrustedKey`).
+    func publicKey(of siteID: String, site: String, seq: Int64? = nil, hlc: HybridTimestamp? = nil) throws
+        -> Curve25519.Signing.PublicKey
+    {
+        if let seq, let signer = try TrustStore(db: db).key(of: siteID, at: seq) {
+            if let revoked = signer.revokedSince, let hlc, hlc.milliseconds >= revoked {
+                throw LiaisonError(
+                    .untrustedKey,
+                    "\(site)#\(seq) is signed with key \(SiteKey.fingerprint(signer.key)), revoked here since "
+                        + "\(HybridTimestamp(milliseconds: revoked)); it was not applied. Review it with \(site)'s operator")
+            }
+            return try SiteKey.publicKey(signer.key)
+        }
         guard let key = try TrustStore(db: db).trustedKey(of: siteID) else {
             let presented = presentedKeys[siteID]?.key
             throw LiaisonError(
@@ -48,7 +62,7 @@ extension TransactionApplier {
         let digest = SiteKey.sha256Hex(bytes)
         guard digest != applied else { return }
         let name = "\(header.site)#\(header.seq)"
-        let key = try publicKey(of: header.origin, site: header.site)
+        let key = try publicKey(of: header.origin, site: header.site, seq: header.seq)
         guard TransactionDigest.isValid(signature: header.signature, header: bytes, key: key) else {
             throw LiaisonError(
                 .invalidTransaction,

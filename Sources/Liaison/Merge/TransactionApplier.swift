@@ -79,7 +79,7 @@ final class TransactionApplier {
 
     /// Applies a transaction already checked with `check`; its changes come in order from `changes`.
     func apply(_ header: TransactionRecord, changes: some Sequence<ChangeRecord>) throws {
-        let key = try publicKey(of: header.origin, site: header.site)
+        let key = try publicKey(of: header.origin, site: header.site, seq: header.seq, hlc: header.hlc)
         let index = try sites.index(of: header.origin, code: header.site)
         let origin = VersionStore.Origin(site: index, seq: header.seq)
         let write = CellWrite(
@@ -273,7 +273,8 @@ final class TransactionApplier {
         guard complete.count >= 4 else { return }
         var work: [(record: TransactionRecord, key: Curve25519.Signing.PublicKey)] = []
         for record in complete {
-            guard let key = try? publicKey(of: record.origin, site: record.site) else { continue }
+            guard let key = try? publicKey(of: record.origin, site: record.site, seq: record.seq, hlc: record.hlc)
+            else { continue }
             work.append((record, key))
         }
         guard work.count >= 4 else { return }

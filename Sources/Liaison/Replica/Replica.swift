@@ -126,7 +126,7 @@ public final class Replica: @unchecked Sendable {
         if !connection.isReadOnly {
             try configure(connection)
             let hasTrustTables =
-                try connection.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_alarm'") { _ in true } ?? false
+                try connection.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_key'") { _ in true } ?? false
             if !hasTrustTables { try connection.execute(TrustStore.createSQL) }
         }
         return try Replica(connection: connection, clock: clock, logger: logger)

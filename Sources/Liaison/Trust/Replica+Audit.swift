@@ -175,7 +175,11 @@ struct AuditCheck {
         if SiteKey.sha256Hex(header) != tx.digest {
             problems.append("\(name): its header was edited after it was signed")
         }
-        if let publicKey = tx.publicKey, let key = try? SiteKey.publicKey(publicKey) {
+        let signer = try TrustStore(db: db).key(of: tx.id, at: origin.seq)
+        if let revoked = signer?.revokedSince, HybridTimestamp(rawValue: tx.hlc).milliseconds >= revoked {
+            problems.append("\(name): signed with a key revoked since \(HybridTimestamp(milliseconds: revoked)); review it")
+        }
+        if let publicKey = signer?.key ?? tx.publicKey, let key = try? SiteKey.publicKey(publicKey) {
             if !TransactionDigest.isValid(signature: tx.signature, header: header, key: key) {
                 problems.append("\(name): the signature does not match \(tx.code)'s key")
             }

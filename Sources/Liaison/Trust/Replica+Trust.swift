@@ -16,9 +16,14 @@ extension Replica {
             }
             _ = try SiteKey.publicKey(record.key)
             if let trusted = try store.trustedKey(of: siteID) {
-                // Known: the same key passes; another is refused with an alarm.
+                // Known: the same key passes; a rotation signed by the trusted key moves to the new
+                // one; any other key is refused with an alarm.
+                if trusted != record.key, let rotations = record.rotations,
+                    try store.follow(rotations, of: siteID, code: record.site) == record.key
+                {
+                    continue
+                }
                 try store.bind(siteID: siteID, code: record.site, key: record.key, via: source)
-                _ = trusted
                 continue
             }
             try store.checkBinding(siteID: siteID, code: record.site, via: source)
@@ -37,11 +42,15 @@ extension Replica {
     /// The keys of a page, each with this replica's introduction (its own key has none).
     func introduce(_ keys: [String: SiteKeyRecord]?) throws -> [String: SiteKeyRecord]? {
         guard var keys else { return nil }
+        for siteID in keys.keys {
+            let rotations = try TrustStore(db: connection).rotations(of: siteID)
+            keys[siteID]?.rotations = rotations.isEmpty ? nil : rotations
+        }
         for (siteID, record) in keys where siteID != self.siteID {
             keys[siteID]?.introducer = self.siteID
             keys[siteID]?.introduction = try Introduction.sign(
                 introducer: self.siteID, siteID: siteID, record: SiteKeyRecord(site: record.site, key: record.key),
-                with: signingKey)
+                with: try currentSigningKey(connection))
         }
         return keys
     }
@@ -149,10 +158,22 @@ extension Replica {
     /// Checks what a peer's status says about who it is against what the operator set: its site id,
     /// its code's binding and its key. A key nobody trusts yet is only noted (its transactions will
     /// be refused until the operator trusts it).
-    public func checkPeerIdentity(peer name: String, siteID: String, site: String, key: String?) throws {
+    public func checkPeerIdentity(
+        peer name: String, siteID: String, site: String, key: String?, rotations: [KeyRotation]? = nil
+    ) throws {
         try withConnection { db in
             guard SiteCode(site) != nil, TrustStore.isValidSiteID(siteID) else {
                 throw LiaisonError(.peer, "peer \(name) answers with an invalid site code or id")
+            }
+            // A key rotated by the peer, signed by the key trusted here: follow it first.
+            if let key, let rotations, let trusted = try TrustStore(db: db).trustedKey(of: siteID), trusted != key,
+                (try? TrustStore(db: db).checkBinding(siteID: siteID, code: site, via: name)) != nil
+            {
+                try transaction(db) {
+                    if try TrustStore(db: db).follow(rotations, of: siteID, code: site) == key {
+                        try db.run("UPDATE _liaison_peer SET public_key = ? WHERE name = ?", [.text(key), .text(name)])
+                    }
+                }
             }
             let registered = try db.first(
                 "SELECT site_id, public_key FROM _liaison_peer WHERE name = ?", [.text(name)],

@@ -23,6 +23,9 @@ struct TrustStore {
             id INTEGER PRIMARY KEY, kind TEXT NOT NULL, site_id TEXT NOT NULL, code TEXT NOT NULL,
             message TEXT NOT NULL, via TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
             count INTEGER NOT NULL DEFAULT 1, state TEXT NOT NULL DEFAULT 'open', UNIQUE(kind, site_id, message, via));
+        CREATE TABLE IF NOT EXISTS _liaison_key(
+            site_id TEXT NOT NULL, from_seq INTEGER NOT NULL, key TEXT NOT NULL, rotation TEXT,
+            revoked_since INTEGER, PRIMARY KEY (site_id, from_seq)) WITHOUT ROWID;
         """
 
     /// Whether a site id from a peer is well formed: 1 to 64 ASCII letters, digits, '-', '_' or '.'
@@ -82,6 +85,64 @@ struct TrustStore {
         // Other ids that presented themselves under this code are impostors now: their transactions
         // are refused as such, no longer waiting for a decision.
         try db.run("DELETE FROM _liaison_candidate WHERE site_id = ? OR code = ?", [.text(siteID), .text(code)])
+    }
+
+    /// The key that signs `seq` of a site whose keys were rotated or revoked (`nil`: the trusted key).
+    func key(of siteID: String, at seq: Int64) throws -> (key: String, revokedSince: Int64?)? {
+        try db.first(
+            """
+            SELECT key, revoked_since FROM _liaison_key WHERE site_id = ? AND from_seq <= ?
+            ORDER BY from_seq DESC LIMIT 1
+            """, [.text(siteID), .integer(seq)], { ($0.text(0), $0.isNull(1) ? nil : $0.int64(1)) })
+    }
+
+    /// A site's rotations, oldest first, as they travel with its key.
+    func rotations(of siteID: String) throws -> [KeyRotation] {
+        try db.query(
+            "SELECT rotation FROM _liaison_key WHERE site_id = ? AND rotation IS NOT NULL ORDER BY from_seq",
+            [.text(siteID)]
+        ) { try WireJSON.decode(KeyRotation.self, from: $0.text(0)) }
+    }
+
+    /// Follows `rotations` from the key trusted for a site: each must be signed by the key before
+    /// it and start after it. Trusts the last key reached; returns it (`nil` when the chain does
+    /// not start at the trusted key).
+    func follow(_ rotations: [KeyRotation], of siteID: String, code: String) throws -> String? {
+        guard var current = try trustedKey(of: siteID) else { return nil }
+        var start = try db.first(
+            "SELECT max(from_seq) FROM _liaison_key WHERE site_id = ?", [.text(siteID)], { $0.isNull(0) ? 0 : $0.int64(0) }) ?? 0
+        // A rotation may not re-key transactions applied here already.
+        let applied = try db.first("SELECT seq FROM _liaison_site WHERE site_id = ?", [.text(siteID)], { $0.int64(0) }) ?? 0
+        start = max(start, applied)
+        var accepted = false
+        for rotation in rotations.sorted(by: { $0.fromSeq < $1.fromSeq }) where rotation.previous == current {
+            guard rotation.fromSeq > start, let signer = try? SiteKey.publicKey(current),
+                (try? SiteKey.publicKey(rotation.key)) != nil,
+                let raw = Data(base64Encoded: rotation.signature),
+                signer.isValidSignature(raw, for: Self.rotationBytes(rotation, siteID: siteID))
+            else { return nil }
+            try db.run(
+                "INSERT OR IGNORE INTO _liaison_key(site_id, from_seq, key) VALUES (?, 1, ?)",
+                [.text(siteID), .text(current)])
+            try db.run(
+                "INSERT OR REPLACE INTO _liaison_key(site_id, from_seq, key, rotation) VALUES (?, ?, ?, ?)",
+                [.text(siteID), .integer(rotation.fromSeq), .text(rotation.key), .text(try WireJSON.string(rotation))])
+            current = rotation.key
+            start = rotation.fromSeq
+            accepted = true
+        }
+        guard accepted else { return nil }
+        try db.run("UPDATE _liaison_site SET public_key = ? WHERE site_id = ?", [.text(current), .text(siteID)])
+        try db.run("UPDATE _liaison_peer SET public_key = ? WHERE site_id = ?", [.text(current), .text(siteID)])
+        return current
+    }
+
+    /// The bytes a rotation's signature covers.
+    static func rotationBytes(_ rotation: KeyRotation, siteID: String) -> Data {
+        Data(
+            ("{\"fromSeq\":" + String(rotation.fromSeq) + ",\"key\":" + CanonicalJSON.string(rotation.key)
+                + ",\"previous\":" + CanonicalJSON.string(rotation.previous) + ",\"siteID\":"
+                + CanonicalJSON.string(siteID) + "}").utf8)
     }
 
     func isIntroducer(_ siteID: String) throws -> Bool {

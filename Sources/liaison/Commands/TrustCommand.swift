@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Liaison
 
 struct TrustCommand: AsyncParsableCommand {
@@ -19,6 +20,9 @@ struct TrustCommand: AsyncParsableCommand {
     @Flag(help: "Stop trusting the keys this agency introduces.") var noIntroducer = false
     @Flag(help: "Close this agency's alarms after looking at them (its held transactions apply again).")
     var clearAlarms = false
+    @Flag(help: "Mark this agency's key as compromised since --since: its transactions from then on are refused.")
+    var revoke = false
+    @Option(help: "With --revoke: when the key was compromised (ISO 8601, e.g. 2026-11-30T12:00:00Z).") var since: String?
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
@@ -30,8 +34,14 @@ struct TrustCommand: AsyncParsableCommand {
             throw ValidationError("name the agency: liaison trust DB SITE …")
         }
         if introducer && noIntroducer { throw ValidationError("--introducer and --no-introducer exclude each other") }
-        if site != nil, key == nil, !introducer, !noIntroducer, !clearAlarms {
-            throw ValidationError("say what to do: --key K --site-id ID, --introducer, --no-introducer or --clear-alarms")
+        if revoke != (since != nil) { throw ValidationError("--revoke and --since go together") }
+        if let since, Self.parse(since) == nil {
+            throw ValidationError("--since takes an ISO 8601 time such as 2026-11-30T12:00:00Z")
+        }
+        if revoke && key != nil { throw ValidationError("--revoke revokes the key trusted now; give no --key") }
+        if site != nil, key == nil, !introducer, !noIntroducer, !clearAlarms, !revoke {
+            throw ValidationError(
+                "say what to do: --key K --site-id ID, --introducer, --no-introducer, --revoke --since T or --clear-alarms")
         }
     }
 
@@ -47,8 +57,20 @@ struct TrustCommand: AsyncParsableCommand {
                 try replica.setIntroducer(site: code, introducer)
                 print(introducer ? "\(code) is an introducer: keys it vouches for are trusted" : "\(code) introduces no keys")
             }
+            if revoke, let since, let time = Self.parse(since) {
+                try replica.revokeKey(of: code, since: time)
+                print("revoked \(code)'s key since \(since): its transactions from then on are refused for review")
+            }
             if clearAlarms { print("cleared \(try replica.clearAlarms(site: code)) alarms about \(code)") }
         }
+    }
+
+    /// Milliseconds since 1970 of an ISO 8601 time (with or without fractional seconds).
+    static func parse(_ text: String) -> Int64? {
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text).map { Int64($0.timeIntervalSince1970 * 1000) }
     }
 
     private func list(_ replica: Replica) throws {
