@@ -5,7 +5,12 @@ import Liaison
 public func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async rethrows -> T {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-\(UUID().uuidString.prefix(8))")
     try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: url) }
+    defer {
+        try? FileManager.default.removeItem(at: url)
+        // The output files of the processes it ran (FaultProcess).
+        try? FileManager.default.removeItem(
+            at: url.deletingLastPathComponent().appendingPathComponent(".fault-logs-\(url.lastPathComponent)"))
+    }
     return try await body(url)
 }
 
@@ -38,14 +43,12 @@ public func withReplicas<T>(_ body: (ReplicaFactory) async throws -> T) async th
 
 /// Copies every transaction `from` has and `to` lacks, through the same pull pages the HTTP
 /// protocol uses, without a network (for fast simulations).
-@discardableResult
 ///
 /// The test stands for `target`'s operator: it trusts the keys `source` trusts first (as the
 /// operator would after comparing fingerprints), since keys are never trusted because a page says so.
+@discardableResult
 public func transfer(from source: Replica, to target: Replica, limits: PageLimits = PageLimits()) throws -> Int {
-    for site in try source.trustedSites() where site.siteID != target.siteID {
-        try target.trust(site: SiteCode(site.site)!, siteID: site.siteID, key: site.publicKey)
-    }
+    try trustKeys(of: source, at: target)
     var cursor = SyncCursor.start
     var moved = 0
     while true {
@@ -69,7 +72,12 @@ public func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () throw
 public func withTemporaryDirectorySync<T>(_ body: (URL) throws -> T) rethrows -> T {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-\(UUID().uuidString.prefix(8))")
     try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: url) }
+    defer {
+        try? FileManager.default.removeItem(at: url)
+        // The output files of the processes it ran (FaultProcess).
+        try? FileManager.default.removeItem(
+            at: url.deletingLastPathComponent().appendingPathComponent(".fault-logs-\(url.lastPathComponent)"))
+    }
     return try body(url)
 }
 
@@ -77,5 +85,12 @@ public func withTemporaryDirectorySync<T>(_ body: (URL) throws -> T) rethrows ->
 public func trustEachOther(_ replicas: [Replica]) throws {
     for replica in replicas {
         for other in replicas where other !== replica { try replica.pinKey(of: other.identity) }
+    }
+}
+
+/// `target` trusts the keys `source` trusts (the test acting as `target`'s operator).
+public func trustKeys(of source: Replica, at target: Replica) throws {
+    for site in try source.trustedSites() where site.siteID != target.siteID {
+        try target.trust(site: SiteCode(site.site)!, siteID: site.siteID, key: site.publicKey)
     }
 }

@@ -42,7 +42,6 @@ extension Replica {
             try publishIfNeeded(db)
             return try transactionOfReads(db) {
                 let builder = PageBuilder(db: db, limits: limits, readable: readable)
-                builder.tables = tables
                 var page = try builder.page(after: cursor, excluding: vector, wanted: wanted)
                 page.keys = try introduce(page.keys)
                 return page
@@ -108,7 +107,7 @@ extension Replica {
                 current = record
                 if record.isComplete {
                     if try applier.check(record) {
-                        try applier.apply(record, changes: record.changes)
+                        try applier.apply(record) { record.changes }
                         result.applied += 1
                     } else if try applier.applyLate(record) > 0 {
                         result.applied += 1
@@ -209,16 +208,21 @@ struct Staging {
         header.offset = 0
         header.span = nil
         header.changes = []
-        let statement = try db.prepare(
-            "SELECT n, change FROM _liaison_staging WHERE source = ? AND origin = ? AND seq = ? AND n > 0 ORDER BY n")
-        try statement.bind(key)
-        let changes = StatementSequence(statement: statement) { row -> ChangeRecord in
-            var change = try WireJSON.decode(ChangeRecord.self, from: row.text(1))
-            change.index = row.int(0) - 1
-            return change
+        // Read twice by the applier (signature, then apply), one row at a time each time.
+        var reads: [StatementSequence<ChangeRecord>] = []
+        try applier.apply(header) {
+            let statement = try db.prepare(
+                "SELECT n, change FROM _liaison_staging WHERE source = ? AND origin = ? AND seq = ? AND n > 0 ORDER BY n")
+            try statement.bind(key)
+            let changes = StatementSequence(statement: statement) { row -> ChangeRecord in
+                var change = try WireJSON.decode(ChangeRecord.self, from: row.text(1))
+                change.index = row.int(0) - 1
+                return change
+            }
+            reads.append(changes)
+            return changes
         }
-        try applier.apply(header, changes: changes)
-        try changes.rethrow()
+        for changes in reads { try changes.rethrow() }
         try db.run("DELETE FROM _liaison_staging WHERE origin = ? AND seq = ?", Array(key.dropFirst()))
         return true
     }

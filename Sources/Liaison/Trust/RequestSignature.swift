@@ -121,6 +121,25 @@ private func constantTimeEqual(_ x: String, _ y: String) -> Bool {
 }
 
 extension Replica {
+    /// Checks that a verified request names this server as recipient and `peer` (never this
+    /// server) as sender, when it names them: a request captured on its way elsewhere, or
+    /// reflected back to its sender, is refused (`.unauthorized`).
+    public func checkDirection(of signature: RequestSignature, from peer: PeerRecord, method: String, path: String) throws {
+        guard !signature.to.isEmpty || !signature.from.isEmpty else { return }
+        let isFirstContact = method == "GET" && path.hasSuffix("/v1/status")
+        guard signature.to == siteID || (signature.to.isEmpty && isFirstContact) else {
+            throw LiaisonError(
+                .unauthorized,
+                "this request was signed for another site (\(signature.to.prefix(64))), not for this one; refused")
+        }
+        guard signature.from != siteID, peer.siteID.map({ $0 == signature.from }) ?? true else {
+            throw LiaisonError(
+                .unauthorized,
+                "this request names sender \(signature.from.prefix(64)), not peer \(peer.name); a captured request "
+                    + "reflected or redirected here is refused")
+        }
+    }
+
     /// The peer a request signature names, if its HMAC verifies; the timestamp and replay checks are
     /// the caller's (see `ReplayGuard`).
     ///
@@ -134,20 +153,7 @@ extension Replica {
                     && signature.isValid(token: $0.token, method: method, path: path, body: body)
             })
         else { return nil }
-        let isFirstContact = method == "GET" && path.hasSuffix("/v1/status")
-        if !signature.to.isEmpty || !signature.from.isEmpty {
-            guard signature.to == siteID || (signature.to.isEmpty && isFirstContact) else {
-                throw LiaisonError(
-                    .unauthorized,
-                    "this request was signed for another site (\(signature.to.prefix(64))), not for this one; refused")
-            }
-            guard signature.from != siteID, peer.siteID.map({ $0 == signature.from }) ?? true else {
-                throw LiaisonError(
-                    .unauthorized,
-                    "this request names sender \(signature.from.prefix(64)), not peer \(peer.name); a captured request "
-                        + "reflected or redirected here is refused")
-            }
-        }
+        try checkDirection(of: signature, from: peer, method: method, path: path)
         return peer
     }
 }

@@ -17,7 +17,7 @@ struct StatusCommand: AsyncParsableCommand {
             }
             print("site \(status.site) (\(status.siteID)) key \(status.fingerprints[status.siteID] ?? "?")")
             for alarm in status.alarms {
-                print("ALARM \(alarm.kind.rawValue) \(alarm.site) via \(alarm.via) (\(alarm.count)x, last \(alarm.lastSeen)): \(alarm.message)")
+                print("ALARM \(alarm.kind.rawValue) \(alarm.site) via \(alarm.via) (\(alarm.count)x, last \(alarm.lastSeen)): \(TerminalText.field(alarm.message))")
             }
             for key in status.untrustedKeys {
                 print(
@@ -28,7 +28,7 @@ struct StatusCommand: AsyncParsableCommand {
             print("schema \(status.schema) v\(status.schemaVersion), \(status.transactions) transactions")
             print("version vector:")
             for (site, seq) in status.vector.entries.sorted(by: { $0.key < $1.key }) {
-                print("  \(status.sites[site] ?? site) [\(status.fingerprints[site] ?? "untrusted")] \(seq)")
+                print("  \(TerminalText.field(status.sites[site] ?? site)) [\(status.fingerprints[site] ?? "untrusted")] \(seq)")
             }
             print("open conflicts: \(status.openConflicts)")
             print(
@@ -37,7 +37,8 @@ struct StatusCommand: AsyncParsableCommand {
             if status.peers.isEmpty { print("peers: none") }
             for peer in status.peers {
                 print(
-                    "peer \(peer.name) \(peer.url) last sync \(peer.lastSync ?? "never")\(peer.lastError.map { " (last error: \($0))" } ?? "")"
+                    "peer \(peer.name) \(TerminalText.field(peer.url)) last sync \(peer.lastSync ?? "never")"
+                        + (peer.lastError.map { " (last error: \(TerminalText.field($0)))" } ?? "")
                 )
             }
         }

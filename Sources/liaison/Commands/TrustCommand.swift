@@ -91,6 +91,6 @@ struct TrustCommand: AsyncParsableCommand {
         for key in untrusted {
             print("untrusted \(key.site)  \(key.siteID)  \(key.fingerprint ?? "no key presented")  via \(key.via)")
         }
-        for alarm in alarms { print("ALARM     \(alarm.kind.rawValue) \(alarm.site): \(alarm.message)") }
+        for alarm in alarms { print("ALARM     \(alarm.kind.rawValue) \(alarm.site): \(TerminalText.field(alarm.message))") }
     }
 }
