@@ -507,6 +507,7 @@ func expectSameLogsWithoutDuplicates(_ a: Replica, _ b: Replica, sourceLocation:
                 try await withServer(hub) { url in
                     let slowPeer = try pair(slow, with: hub, url: url)
                     let fastPeer = try pair(fast, with: hub, url: url)
+                    try trustEachOther([hub, slow, fast])
                     var ledger = FaultLedger()
                     func round() async throws {
                         try await SyncDriver(replica: slow).sync(with: slowPeer)

@@ -288,61 +288,6 @@ import Testing
     }
 }
 
-/// `clone` as safe as `peer add`: the source's key is pinned only when the user gives it or
-/// confirms its fingerprint, and the source gets only the grants given.
-@Suite(.timeLimit(.minutes(3))) struct CloneTrustTests {
-    @Test func cloneTrustsOnlyAKeyTheUserGaveOrConfirmed() async throws {
-        try await withSampleReplica { cli in
-            try await cli.expectSuccess(
-                "peer", "add", "nl.db", "MA-DGST", "http://127.0.0.1:1", "--token", "ma-to-nl-secret",
-                "--read", "public,eu", "--write", "public")
-            try await cli.expectSuccess("init", "other.db", "--site", "ZZ-OTHER")
-            let server = try await cli.serve("nl.db")
-            let base = ["clone", server.url, "ma.db", "--site", "MA-DGST", "--token", "ma-to-nl-secret"]
-            let nlKey = try await cli.keyArguments("nl.db")
-            let nlFingerprint = try JSONDecoder().decode(
-                Identity.self, from: Data(try await cli("identity", "nl.db", "--json").stdout.utf8)
-            ).fingerprint
-
-            // No key and no confirmation (no one at the terminal): the fingerprint is shown, nothing is cloned.
-            let unconfirmed = try await cli.run(base + ["--write", "public,eu"])
-            #expect(unconfirmed.status == 64, "\(unconfirmed)")
-            #expect(unconfirmed.stderr.contains(nlFingerprint) && unconfirmed.stderr.contains("not confirmed"))
-            #expect(!FileManager.default.fileExists(atPath: cli.url("ma.db").path))
-            // Another agency's key: refused.
-            let otherKey = try await cli.keyArguments("other.db")
-            let wrong = try await cli.run(base + [otherKey[0], otherKey[1], nlKey[2], nlKey[3]])
-            #expect(wrong.status == 1 && wrong.stderr.contains("not the key you gave"), "\(wrong)")
-            #expect(!FileManager.default.fileExists(atPath: cli.url("ma.db").path))
-
-            let cloned = try await cli.run(base + nlKey + ["--write", "public,eu"])
-            #expect(cloned.status == 0 && cloned.stderr.isEmpty, "\(cloned)")
-            let peers = try await cli("peer", "list", "ma.db")
-            #expect(peers.stdout.contains("NL-NCTV"), "\(peers)")
-            let status = try await cli("status", "ma.db", "--json")
-            let report = try JSONDecoder().decode(ClonedStatus.self, from: Data(status.stdout.utf8))
-            #expect(report.peers.map(\.readScopes) == ["public"] && report.peers.map(\.writeScopes) == ["eu,public"])
-            let log = try await cli("log", "ma.db", "--limit", "1")
-            #expect(log.stdout.contains("NL-NCTV#1 [\(nlFingerprint.prefix(9))]"), "\(log)")
-
-            // A script that checked the key otherwise.
-            let scripted = try await cli.run(
-                ["clone", server.url, "ma2.db", "--site", "MA-DGST", "--token", "ma-to-nl-secret", "--trust-first-key",
-                    "--write", "public,eu"])
-            #expect(scripted.status == 0 && scripted.stderr.contains(nlFingerprint), "\(scripted)")
-            _ = try await server.stop()
-        }
-    }
-
-    struct ClonedStatus: Decodable {
-        struct Peer: Decodable {
-            var readScopes: String
-            var writeScopes: String
-        }
-        var peers: [Peer]
-    }
-}
-
 /// Raw signed requests with a chosen sender and recipient, and what came back.
 enum IdentityHTTP {
     struct Answer {
@@ -373,22 +318,5 @@ enum IdentityHTTP {
         return Answer(
             status: http?.statusCode ?? 0, text: String(decoding: data, as: UTF8.self),
             answerSignature: http?.value(forHTTPHeaderField: AnswerSignature.header))
-    }
-}
-
-extension LiaisonCLI {
-    /// `--key K --site-id ID` from `liaison identity DB --json`, as an operator copies them.
-    func keyArguments(_ database: String) async throws -> [String] {
-        let result = try await self("identity", database, "--json")
-        let identity = try JSONDecoder().decode(Identity.self, from: Data(result.stdout.utf8))
-        return ["--key", identity.publicKey, "--site-id", identity.siteID]
-    }
-
-    /// `truster` trusts the key of `trusted` (its operator read `liaison identity` out of band).
-    func trust(_ truster: String, _ trusted: String) async throws {
-        let result = try await self("identity", trusted, "--json")
-        let identity = try JSONDecoder().decode(Identity.self, from: Data(result.stdout.utf8))
-        let outcome = try await run(["trust", truster, identity.site] + (try await keyArguments(trusted)))
-        #expect(outcome.status == 0, "\(outcome)")
     }
 }
