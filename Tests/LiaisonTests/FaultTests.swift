@@ -173,6 +173,7 @@ let faultToken = "fault-token-0123456789"
                 _ = try await cli.output([
                     "peer", "add", "hub.db", "MA-DGST", "http://127.0.0.1:1", "--token", faultToken,
                 ])
+                try await cli.trustEachOther(["hub.db", "spoke.db"])
                 // sqlite3 holds the write lock for about 3 s; on a busy machine longer than the
                 // server's default 5 s wait, which would refuse the push (503) and fail the test.
                 var patient = cli.environment
@@ -253,6 +254,7 @@ let faultToken = "fault-token-0123456789"
                 _ = try await cli.output([
                     "peer", "add", "NL-NCTV.db", "MA-DGST", "http://127.0.0.1:1", "--token", faultToken,
                 ])
+                try await cli.trustEachOther(["NL-NCTV.db", "MA-DGST.db"])
                 try await withFaultServer(cli, "NL-NCTV.db") { server in
                     let proxy = try FaultProxy(
                         upstreamPort: server.port,
@@ -447,6 +449,7 @@ func withSpokeBehindProxy(
         ledger.recordInsert(batch)
     }
     _ = try await cli.output(["peer", "add", "NL-NCTV.db", "MA-DGST", "http://127.0.0.1:1", "--token", faultToken])
+    try await cli.trustEachOther(["NL-NCTV.db", "MA-DGST.db"])
     try await withFaultServer(cli, "NL-NCTV.db") { server in
         let proxy = try FaultProxy(upstreamPort: server.port, plan: plan)
         defer { proxy.stop() }
@@ -504,6 +507,7 @@ func expectSameLogsWithoutDuplicates(_ a: Replica, _ b: Replica, sourceLocation:
                 try await withServer(hub) { url in
                     let slowPeer = try pair(slow, with: hub, url: url)
                     let fastPeer = try pair(fast, with: hub, url: url)
+                    try trustEachOther([hub, slow, fast])
                     var ledger = FaultLedger()
                     func round() async throws {
                         try await SyncDriver(replica: slow).sync(with: slowPeer)
@@ -952,6 +956,7 @@ func expectSameLogsWithoutDuplicates(_ a: Replica, _ b: Replica, sourceLocation:
                 _ = try await cli.output([
                     "peer", "add", "hub.db", "MA-DGST", "http://127.0.0.1:1", "--token", faultToken,
                 ])
+                try await cli.trustEachOther(["hub.db", "spoke.db"])
                 let inserted = try await cli.sqlite(
                     "hub.db", "INSERT INTO topic(id, name) VALUES ('topic-shell', 'No owner given');")
                 #expect(inserted.status == 0, "\(inserted)")
@@ -1051,6 +1056,7 @@ func expectSameLogsWithoutDuplicates(_ a: Replica, _ b: Replica, sourceLocation:
                 let ran = try await FaultMount.withTmpfs(under: cli.directory, kilobytes: 16_384) { mount in
                     let spoke = mount.appendingPathComponent("spoke.db").path
                     _ = try Replica.create(at: spoke, site: SiteCode("MA-DGST")!, schema: .faultItems)
+                    try await cli.trustEachOther(["hub.db", spoke])
                     return try await withFaultServer(cli, "hub.db") { server in
                         _ = try await cli.output(["peer", "add", spoke, "NL-NCTV", server.url, "--token", faultToken])
                         let filler = try FaultMount.fill(mount, leaving: 400 * 1_024)
