@@ -18,7 +18,7 @@ public struct PeerRecord: Sendable, Hashable {
 }
 
 extension Replica {
-    /// Registers a peer (or updates its URL and token). The token authenticates both ways.
+    /// Registers a peer (or updates its URL, token and grants). The token authenticates both ways.
     ///
     /// A new peer may read and write the `public` scope only unless `read`/`write` say otherwise;
     /// `grant` changes it later. `publicKey` with `siteID` trusts the peer's key (the operator read it
@@ -69,6 +69,7 @@ extension Replica {
             INSERT INTO _liaison_peer(name, url, token, site_id, read_scopes, write_scopes, public_key)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(name) DO UPDATE SET url = excluded.url, token = '',
+                read_scopes = excluded.read_scopes, write_scopes = excluded.write_scopes,
                 site_id = coalesce(excluded.site_id, site_id), public_key = coalesce(excluded.public_key, public_key)
             """,
             [

@@ -3,7 +3,8 @@ import Liaison
 
 struct PeerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "peer", abstract: "Manage peer agencies.", subcommands: [Add.self, List.self])
+        commandName: "peer", abstract: "Manage peer agencies.",
+        subcommands: [Add.self, List.self, PeerRemove.self, PeerRename.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
