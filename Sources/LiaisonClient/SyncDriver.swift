@@ -27,6 +27,8 @@ public struct SyncDriver: Sendable {
     public var progress: (@Sendable (SyncReport) -> Void)?
     /// Passed to every `PeerClient` the driver makes (to count wire bytes).
     public var onExchange: (@Sendable (PeerClient.Exchange) -> Void)?
+    /// The largest clock difference adopted from a peer, in ms (default 24 h).
+    public var maxClockOffset = PeerClient.defaultMaxClockOffset
 
     public init(replica: Replica, pageLimits: PageLimits = PageLimits(), logger: Logger = Logger(label: "liaison.sync"))
     {
@@ -40,8 +42,9 @@ public struct SyncDriver: Sendable {
     public func sync(with peer: PeerRecord) async throws -> SyncReport {
         var report = SyncReport(peer: peer.name)
         let started = ContinuousClock.now
-        var client = try PeerClient(url: peer.url, token: peer.token)
+        var client = try PeerClient(url: peer.url, token: peer.token, from: replica.siteID, to: peer.siteID ?? "")
         client.onExchange = onExchange
+        client.maxClockOffset = maxClockOffset
         do {
             let status = try await client.status()
             guard status.protocolVersion == liaisonProtocolVersion else {
@@ -56,11 +59,14 @@ public struct SyncDriver: Sendable {
                     "peer \(peer.name) serves schema \(status.schema) v\(status.schemaVersion); this replica has "
                         + "\(replica.schema.name) v\(replica.schema.version)")
             }
-            if let key = status.publicKey {
-                try await replica.perform {
-                    try $0.pinPeerKey(peer: peer.name, siteID: status.siteID, site: status.site, key: key)
-                }
+            // Who answers must be who the operator registered; its key is checked, never trusted here.
+            try await replica.perform {
+                try $0.checkPeerIdentity(
+                    peer: peer.name, siteID: status.siteID, site: status.site, key: status.publicKey,
+                    rotations: status.rotations)
+                if let heads = status.heads { try $0.compareHeads(heads, from: peer.name) }
             }
+            client.to = status.siteID
             try await pull(from: client, peer: peer, report: &report)
             let peerVector = try await push(to: client, peer: peer, report: &report)
             report.seconds = (ContinuousClock.now - started).seconds
@@ -89,14 +95,18 @@ public struct SyncDriver: Sendable {
         }
         let wanted = try await replica.perform { try $0.wantedTransactions() }
         let limit = pageLimits.maxChanges
-        func request(after cursor: String, wanted: [WantedTransaction]) async throws -> Task<PullResponse, any Error> {
+        func request(after cursor: String, wanted: [WantedTransaction], heads: [String: SiteHead]? = nil) async throws
+            -> Task<PullResponse, any Error>
+        {
             let vector = try await replica.perform { try $0.versionVector() }
             return Task {
                 try await client.pull(
-                    PullRequest(cursor: cursor, vector: vector, limit: limit, wanted: wanted.isEmpty ? nil : wanted))
+                    PullRequest(
+                        cursor: cursor, vector: vector, limit: limit, wanted: wanted.isEmpty ? nil : wanted,
+                        heads: heads))
             }
         }
-        var pending = try await request(after: cursor, wanted: wanted)
+        var pending = try await request(after: cursor, wanted: wanted, heads: try await replica.perform { try $0.heads() })
         defer { pending.cancel() }
         var askedAgain = false
         while true {

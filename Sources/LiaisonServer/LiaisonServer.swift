@@ -21,7 +21,8 @@ public enum LiaisonServer {
         let group = router.group("v1").add(
             middleware: PeerAuthenticator(
                 replica: replica, replays: ReplayGuard(), maxBodyBytes: configuration.maxBodyBytes, budget: budget,
-                wallTime: replica.clock.wallTime))
+                wallTime: replica.clock.wallTime)
+        ).add(middleware: AnswerSigner())
         SyncController(replica: replica, configuration: configuration).register(on: group)
         if let metrics {
             router.get("metrics") { _, _ in

@@ -68,14 +68,16 @@ struct PeerAuthenticator: RouterMiddleware {
             return Self.refusal(
                 .unauthorized, code: "unauthorized", "unknown key or bad signature: this server has no peer with that token")
         }
+        try replica.checkDirection(of: signature, from: peer, method: request.method.rawValue, path: request.uri.path)
         let now = wallTime()
         if let stale = ReplayGuard.staleness(of: signature, now: now) {
             SyncMetrics.authFailures.increment()
             try? await replica.perform { try $0.recordAuthFailure(peer: peer.name) }
             // The peer is who it says; only its clock differs. Tell it this server's time so that it
             // can sign again (only a registered peer learns it).
-            return ErrorMiddleware<PeerRequestContext>.response(
-                status: .unauthorized, answer: ErrorResponse(error: "stale_signature", message: stale, serverTime: now))
+            return AnswerSigner.signed(
+                status: .unauthorized, answer: ErrorResponse(error: "stale_signature", message: stale, serverTime: now),
+                peer: peer, signature: signature)
         }
         do {
             try replays.admit(signature, now: now)
@@ -86,6 +88,7 @@ struct PeerAuthenticator: RouterMiddleware {
         }
         var context = context
         context.peer = peer
+        context.signature = signature
         context.logger[metadataKey: "sync.peer"] = "\(peer.name)"
         return try await next(request, context)
     }

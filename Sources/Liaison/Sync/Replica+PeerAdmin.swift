@@ -10,6 +10,8 @@ extension Replica {
                 if try Self.hasHealthTable(db) {
                     try db.run("DELETE FROM _liaison_peer_health WHERE peer = ?", [.text(name)])
                 }
+                // Its token goes too (the key file, under the replica's write lock).
+                if keys.current() != nil { try keys.update { $0.tokens[name] = nil } }
             }
         }
     }
@@ -32,6 +34,11 @@ extension Replica {
                 if try Self.hasHealthTable(db) {
                     try db.run(
                         "UPDATE _liaison_peer_health SET peer = ? WHERE peer = ?", [.text(newName), .text(name)])
+                }
+                if keys.current() != nil {
+                    try keys.update { file in
+                        file.tokens[newName] = file.tokens.removeValue(forKey: name)
+                    }
                 }
             }
         }

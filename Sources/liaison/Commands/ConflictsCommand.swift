@@ -27,7 +27,7 @@ struct ConflictsCommand: AsyncParsableCommand {
                     let value =
                         conflict.kind == .value
                         ? (side.value.map { TerminalText.field($0.displayText) } ?? "NULL") : (label == "winner" ? "(row kept)" : "(deleted)")
-                    print("  \(label) \(value)  by \(TerminalText.field(side.author)) at \(side.site)#\(side.seq), \(side.hlc)")
+                    print("  \(label) \(value)  by \(TerminalText.field(side.author)) at \(side.site)#\(side.seq) [\(side.fingerprint ?? "untrusted")], \(side.hlc)")
                 }
             }
         }

@@ -38,7 +38,7 @@ struct LogCommand: AsyncParsableCommand {
                 return
             }
             for entry in entries {
-                print("\(entry.site)#\(entry.seq)  \(entry.time)  by \(TerminalText.field(entry.author))  (\(entry.changes.count) changes)")
+                print("\(entry.site)#\(entry.seq) [\(entry.fingerprint ?? "untrusted")]  \(entry.time)  by \(TerminalText.field(entry.author))  (\(entry.changes.count) changes)")
                 for change in entry.changes.prefix(20) {
                     let values = change.values.map { CanonicalJSON.object($0) } ?? ""
                     print(
