@@ -147,6 +147,8 @@ def test_a_peer_that_is_down_shows_in_health_and_metrics(liaison, agencies, brow
     down = page.locator("#peer-FR-DGSI").inner_text()
     assert "failing" in down and "connection refused" in down
     assert "ok" in page.locator("#peer-MA-DGST").inner_text()
+    fingerprint = json.loads(liaison("identity", "ma.db", "--json").stdout)["fingerprint"]
+    assert fingerprint in page.locator("#peer-MA-DGST").inner_text(), "the key NL trusts for MA"
 
     # Another agency's text is data: markup from MA shows as text on NL's pages and never runs.
     title = page.title()

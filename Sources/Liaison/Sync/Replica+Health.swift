@@ -16,7 +16,7 @@ public struct PeerHealth: Sendable, Codable, Hashable {
     public var url: String
     public var siteID: String?
     public var site: String?
-    /// The fingerprint of the peer's pinned key, when one is pinned.
+    /// The fingerprint of the key this replica trusts for the peer's site, when it trusts one.
     public var fingerprint: String?
     public var readScopes: String
     public var writeScopes: String
@@ -131,7 +131,12 @@ extension Replica {
                 }
             }
             let peers = try db.query(
-                "SELECT name, url, site_id, public_key, read_scopes, write_scopes, last_sync, last_error FROM _liaison_peer ORDER BY name"
+                """
+                SELECT p.name, p.url, p.site_id,
+                    coalesce((SELECT s.public_key FROM _liaison_site s WHERE s.site_id = p.site_id), p.public_key),
+                    p.read_scopes, p.write_scopes, p.last_sync, p.last_error
+                FROM _liaison_peer p ORDER BY p.name
+                """
             ) {
                 (
                     name: $0.text(0), url: $0.text(1), siteID: $0.optionalText(2), key: $0.optionalText(3),
