@@ -19,7 +19,7 @@ public enum LiaisonServer {
             maxBufferedBytes: configuration.maxBufferedBytes, maxRequestsPerPeer: configuration.maxRequestsPerPeer)
         let group = router.group("v1").add(
             middleware: PeerAuthenticator(
-                replica: replica, replays: ReplayGuard(), maxBodyBytes: configuration.maxBodyBytes, budget: budget,
+                replica: replica, maxBodyBytes: configuration.maxBodyBytes, budget: budget,
                 wallTime: replica.clock.wallTime))
         SyncController(replica: replica, configuration: configuration).register(on: group)
         let connections = ConnectionRegistry(limit: configuration.maxConnections)

@@ -6,7 +6,8 @@ import Logging
 import NIOCore
 
 /// Accepts only requests signed with the token of a registered peer, fresh and seen once
-/// (`RequestSignature`); anything else gets 401 and nothing else.
+/// (`RequestSignature`; seen signatures are kept in the replica, so a restart forgets none of
+/// them: `Replica.admitRequest`); anything else gets 401 and nothing else.
 ///
 /// The header is checked before a byte of the body is read: a request naming no registered key
 /// costs the server its headers only, and its connection is closed (its body is never read). A
@@ -15,7 +16,6 @@ import NIOCore
 /// its body read and its signature checked over it.
 struct PeerAuthenticator: RouterMiddleware {
     let replica: Replica
-    let replays: ReplayGuard
     let maxBodyBytes: Int
     let budget: RequestBudget
     let wallTime: @Sendable () -> Int64
@@ -73,7 +73,7 @@ struct PeerAuthenticator: RouterMiddleware {
             return ErrorMiddleware<PeerRequestContext>.response(
                 status: .unauthorized, answer: ErrorResponse(error: "stale_signature", message: stale, serverTime: now))
         }
-        try replays.admit(signature, now: now)
+        try await replica.perform { try $0.admitRequest(signature, now: now) }
         var context = context
         context.peer = peer
         context.logger[metadataKey: "sync.peer"] = "\(peer.name)"

@@ -140,6 +140,36 @@ import Testing
     }
 }
 
+extension AvailabilityTests {
+    @Test func aRequestAcceptedBeforeARestartIsRefusedAfterIt() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let ma = try factory.make("MA-DGST")
+            let signature = RequestSignature.sign(
+                token: "token-MA-DGST-NL-NCTV", method: "GET", path: "/v1/status", body: Data(),
+                now: FaultHTTP.nowMilliseconds)
+            @Sendable func captured(_ port: Int) -> Data {
+                Data(
+                    ("GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+                        + "Authorization: \(signature.headerValue)\r\n\r\n").utf8)
+            }
+            try await withServer(nl) { url in
+                _ = try pair(ma, with: nl, url: url)
+                let port = URL(string: url)!.port!
+                #expect(try await FaultHTTP.exchange(port: port, request: captured(port))?.status == 200)
+                #expect(try await FaultHTTP.exchange(port: port, request: captured(port))?.status == 401)
+            }
+            // A new server process would open the file afresh: so does this one.
+            let reopened = try Replica.open(at: factory.path("NL-NCTV"))
+            try await withServer(reopened) { url in
+                let port = URL(string: url)!.port!
+                let answer = try #require(try await FaultHTTP.exchange(port: port, request: captured(port)))
+                #expect(answer.status == 401 && answer.text.contains("replayed"), "\(answer)")
+            }
+        }
+    }
+}
+
 /// Two replicas, NL-NCTV serving and MA-DGST its registered peer.
 struct ServedPair: Sendable {
     let server: Replica
