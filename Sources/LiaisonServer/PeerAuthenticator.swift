@@ -18,6 +18,7 @@ struct PeerAuthenticator: RouterMiddleware {
     let replica: Replica
     let maxBodyBytes: Int
     let budget: RequestBudget
+    let securityLog: SecurityLog
     let wallTime: @Sendable () -> Int64
 
     func handle(
@@ -25,7 +26,9 @@ struct PeerAuthenticator: RouterMiddleware {
     )
         async throws -> Response
     {
+        let path = request.uri.path
         guard let header = request.headers[.authorization], let signature = RequestSignature(header: header) else {
+            securityLog.record(.authenticationFailed, ["security.reason": "no signature", "http.path": "\(path)"])
             return Self.refusal(
                 .unauthorized, code: "unauthorized",
                 "missing or malformed request signature: send 'Authorization: Liaison key=…, ts=…, nonce=…, sig=…' "
@@ -33,6 +36,8 @@ struct PeerAuthenticator: RouterMiddleware {
         }
         let keyID = signature.keyID
         guard let peer = try await replica.perform({ try $0.peer(forKeyID: keyID) }) else {
+            securityLog.record(
+                .authenticationFailed, ["security.reason": "unknown key", "security.key": "\(keyID)", "http.path": "\(path)"])
             return Self.refusal(
                 .unauthorized, code: "unauthorized", "unknown key or bad signature: this server has no peer with that token")
         }
@@ -46,11 +51,13 @@ struct PeerAuthenticator: RouterMiddleware {
         switch budget.reserve(peer: peer.name, bytes: declared ?? maxBodyBytes) {
         case .success(let granted): grant = granted
         case .failure(.peerBusy(let limit)):
+            securityLog.record(.requestShed, ["security.peer": "\(peer.name)", "security.reason": "peer busy"])
             return Self.refusal(
                 .serviceUnavailable, code: "busy",
                 "this peer already has \(limit) requests under way here; retry after the Retry-After seconds",
                 retryAfter: 1)
         case .failure(.serverFull):
+            securityLog.record(.requestShed, ["security.peer": "\(peer.name)", "security.reason": "buffer full"])
             return Self.refusal(
                 .serviceUnavailable, code: "busy",
                 "the server is buffering as many request bytes as it accepts; retry after the Retry-After seconds",
@@ -63,21 +70,36 @@ struct PeerAuthenticator: RouterMiddleware {
         let body = Data(buffer.readableBytesView)
         guard signature.isValid(token: peer.token, method: request.method.rawValue, path: request.uri.path, body: body)
         else {
+            securityLog.record(
+                .authenticationFailed, ["security.reason": "bad signature", "security.peer": "\(peer.name)", "http.path": "\(path)"])
             return Self.refusal(
                 .unauthorized, code: "unauthorized", "unknown key or bad signature: this server has no peer with that token")
         }
         let now = wallTime()
         if let stale = ReplayGuard.staleness(of: signature, now: now) {
+            securityLog.record(.authenticationFailed, ["security.reason": "stale", "security.peer": "\(peer.name)"])
             // The peer is who it says; only its clock differs. Tell it this server's time so that it
             // can sign again (only a registered peer learns it).
             return ErrorMiddleware<PeerRequestContext>.response(
                 status: .unauthorized, answer: ErrorResponse(error: "stale_signature", message: stale, serverTime: now))
         }
-        try await replica.perform { try $0.admitRequest(signature, now: now) }
+        do {
+            try await replica.perform { try $0.admitRequest(signature, now: now) }
+        } catch {
+            securityLog.record(.authenticationFailed, ["security.reason": "replayed", "security.peer": "\(peer.name)"])
+            throw error
+        }
         var context = context
         context.peer = peer
         context.logger[metadataKey: "sync.peer"] = "\(peer.name)"
-        return try await next(request, context)
+        do {
+            return try await next(request, context)
+        } catch let error as LiaisonError where path.hasSuffix("/push") && error.code != .busy {
+            securityLog.record(
+                .pushRefused,
+                ["security.peer": "\(peer.name)", "security.reason": "\(error.code)", "security.message": "\(error.message)"])
+            throw error
+        }
     }
 
     /// An error answer that closes the connection, so a body nobody will read is not drained.

@@ -170,6 +170,37 @@ extension AvailabilityTests {
     }
 }
 
+extension AvailabilityTests {
+    @Test func failedAuthenticationsAndRefusedPushesAreCountedInStatus() async throws {
+        try await withPair { pair in
+            let unknown = try FaultConnection(port: pair.port)
+            unknown.send(Self.bogusHead(port: pair.port))
+            #expect(await unknown.waitForAnswer(timeout: .seconds(20))?.status == 401)
+            let badSignature = try await FaultHTTP.get("/v1/status", port: pair.port, token: "not-the-token-at-all")
+            #expect(badSignature?.status == 401)
+            // A push outside MA-DGST's write grant (it may write `public` only here).
+            try pair.server.grant(peer: "MA-DGST", read: ["*"], write: ["public"])
+            try pair.client.write(author: "karim") {
+                try $0.set("topic", id: "topic-secret", ["name": "Secret", "scope": "eu"])
+            }
+            let page = try pair.client.changes(after: .start, excluding: try pair.server.versionVector())
+            let body = try WireJSON.encode(PushRequest(transactions: page.transactions, keys: page.keys))
+            let refused = try await FaultHTTP.exchange(
+                port: pair.port,
+                request: FaultHTTP.request("POST", "/v1/push", port: pair.port, token: pair.token, body: body))
+            #expect(refused?.status == 403, "\(String(describing: refused))")
+            var counts: [String: Int] = [:]
+            for _ in 0..<100 {
+                counts = Dictionary(uniqueKeysWithValues: try pair.server.status().securityEvents.map { ($0.event, $0.count) })
+                if counts["authentication_failed", default: 0] >= 2 && counts["push_refused", default: 0] >= 1 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(counts["authentication_failed", default: 0] >= 2, "\(counts)")
+            #expect(counts["push_refused", default: 0] >= 1, "\(counts)")
+        }
+    }
+}
+
 /// Two replicas, NL-NCTV serving and MA-DGST its registered peer.
 struct ServedPair: Sendable {
     let server: Replica

@@ -104,6 +104,8 @@ public struct ReplicaStatus: Sendable, Codable, Hashable {
     public var openConflicts: Int
     public var policies: [String: String]
     public var peers: [PeerStatus]
+    /// The security log's counters (failed authentications, refused pushes, shed requests, alarms).
+    public var securityEvents: [SecurityEventCount] = []
 }
 
 extension Replica {
@@ -124,7 +126,7 @@ extension Replica {
                     name: $0.text(0), url: $0.text(1), siteID: $0.optionalText(2), lastSync: $0.optionalText(3),
                     lastError: $0.optionalText(4), readScopes: $0.text(5), writeScopes: $0.text(6))
             }
-            return ReplicaStatus(
+            var status = ReplicaStatus(
                 siteID: siteID, site: siteCode.rawValue, path: path, schema: schema.name, schemaVersion: schema.version,
                 vector: try sites.versionVector(), sites: codes,
                 transactions: try db.first("SELECT count(*) FROM _liaison_tx") { $0.int(0) } ?? 0,
@@ -132,6 +134,12 @@ extension Replica {
                     ?? 0,
                 policies: Dictionary(uniqueKeysWithValues: schema.tables.map { ($0.name, $0.policy.rawValue) }),
                 peers: peers)
+            if try db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_security'", [], { _ in true }) ?? false {
+                status.securityEvents = try db.query("SELECT event, count, last FROM _liaison_security ORDER BY event") {
+                    SecurityEventCount(event: $0.text(0), count: $0.int(1), last: $0.text(2))
+                }
+            }
+            return status
         }
     }
 }

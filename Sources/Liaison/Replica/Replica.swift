@@ -161,6 +161,7 @@ public final class Replica: @unchecked Sendable {
             try connection.execute(
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-32000;")
             try connection.execute(replayTableSQL)
+            try connection.execute(securityTableSQL)
         } catch let error as LiaisonError where error.code == .notAReplica {
             throw LiaisonError(.notAReplica, "'\(connection.path)' is not a SQLite database, so not a Liaison replica")
         }

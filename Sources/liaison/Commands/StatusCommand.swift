@@ -25,6 +25,12 @@ struct StatusCommand: AsyncParsableCommand {
             print(
                 "policies: "
                     + status.policies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+            print(
+                "security events: "
+                    + (status.securityEvents.isEmpty
+                        ? "none"
+                        : status.securityEvents.map { "\($0.event) \($0.count) (last \($0.last))" }.joined(
+                            separator: ", ")))
             if status.peers.isEmpty { print("peers: none") }
             for peer in status.peers {
                 print(
