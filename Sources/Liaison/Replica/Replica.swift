@@ -28,6 +28,8 @@ public final class Replica: @unchecked Sendable {
     let keys: KeyStore
     /// This replica's public key, base64.
     public let publicKey: String
+    /// How much each sender may keep staged here (pieces of unfinished transactions).
+    public let stagingQuota = StagingQuota()
 
     private init(connection: Connection, clock: HybridClock, logger: Logger) throws {
         self.connection = connection
@@ -162,6 +164,7 @@ public final class Replica: @unchecked Sendable {
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-32000;")
             try connection.execute(replayTableSQL)
             try connection.execute(securityTableSQL)
+            try connection.execute(StagingQuota.ageTableSQL)
         } catch let error as LiaisonError where error.code == .notAReplica {
             throw LiaisonError(.notAReplica, "'\(connection.path)' is not a SQLite database, so not a Liaison replica")
         }

@@ -197,6 +197,8 @@ struct Staging {
                     + "of a transaction of \(record.total), which is impossible")
         }
         if try applier.hasApplied(origin: record.origin, seq: record.seq) { return false }
+        let quota = applier.replica.stagingQuota
+        try quota.admit(record, source: source, writableScopes: applier.writableScopes, db: db)
         let key: [CellValue] = [.text(source), .text(record.origin), .integer(record.seq)]
         let progress =
             try db.first(
@@ -224,6 +226,7 @@ struct Staging {
                 "INSERT OR IGNORE INTO _liaison_staging(source, origin, seq, n, change) VALUES (?, ?, ?, ?, ?)",
                 key + [.integer(n), .text(try WireJSON.string(change))])
         }
+        try quota.check(source: source, db: db)
         guard record.isLastPiece else { return false }
         guard try applier.check(record) else { return false }
         header = record
