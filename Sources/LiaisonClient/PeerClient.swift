@@ -123,7 +123,8 @@ public struct PeerClient: Sendable {
         case let error as IOError:
             return String(cString: strerror(error.errnoCode))
         case is NIOHTTPDecompression.DecompressionError:
-            return "the answer inflates to more than \(maxAnswerBytes) bytes; this peer is not a Liaison server, or a hostile one"
+            return
+                "the answer inflates to more than \(maxAnswerBytes) bytes; this peer is not a Liaison server, or a hostile one"
         case is NIOTooManyBytesError:
             return "the answer is larger than \(maxAnswerBytes) bytes; ask for smaller pages"
         default:

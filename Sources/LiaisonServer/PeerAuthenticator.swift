@@ -37,9 +37,11 @@ struct PeerAuthenticator: RouterMiddleware {
         let keyID = signature.keyID
         guard let peer = try await replica.perform({ try $0.peer(forKeyID: keyID) }) else {
             securityLog.record(
-                .authenticationFailed, ["security.reason": "unknown key", "security.key": "\(keyID)", "http.path": "\(path)"])
+                .authenticationFailed,
+                ["security.reason": "unknown key", "security.key": "\(keyID)", "http.path": "\(path)"])
             return Self.refusal(
-                .unauthorized, code: "unauthorized", "unknown key or bad signature: this server has no peer with that token")
+                .unauthorized, code: "unauthorized",
+                "unknown key or bad signature: this server has no peer with that token")
         }
         let declared = request.headers[.contentLength].flatMap(Int.init)
         if let declared, declared > maxBodyBytes {
@@ -71,9 +73,11 @@ struct PeerAuthenticator: RouterMiddleware {
         guard signature.isValid(token: peer.token, method: request.method.rawValue, path: request.uri.path, body: body)
         else {
             securityLog.record(
-                .authenticationFailed, ["security.reason": "bad signature", "security.peer": "\(peer.name)", "http.path": "\(path)"])
+                .authenticationFailed,
+                ["security.reason": "bad signature", "security.peer": "\(peer.name)", "http.path": "\(path)"])
             return Self.refusal(
-                .unauthorized, code: "unauthorized", "unknown key or bad signature: this server has no peer with that token")
+                .unauthorized, code: "unauthorized",
+                "unknown key or bad signature: this server has no peer with that token")
         }
         let now = wallTime()
         if let stale = ReplayGuard.staleness(of: signature, now: now) {
@@ -97,7 +101,10 @@ struct PeerAuthenticator: RouterMiddleware {
         } catch let error as LiaisonError where path.hasSuffix("/push") && error.code != .busy {
             securityLog.record(
                 .pushRefused,
-                ["security.peer": "\(peer.name)", "security.reason": "\(error.code)", "security.message": "\(error.message)"])
+                [
+                    "security.peer": "\(peer.name)", "security.reason": "\(error.code)",
+                    "security.message": "\(error.message)",
+                ])
             throw error
         }
     }

@@ -50,7 +50,8 @@ import Testing
         try await withPair { pair in
             let connection = try FaultConnection(port: pair.port)
             connection.send(Self.bogusHead(port: pair.port))
-            let answer = try #require(await connection.waitForAnswer(timeout: .seconds(20)), "no answer before the body")
+            let answer = try #require(
+                await connection.waitForAnswer(timeout: .seconds(20)), "no answer before the body")
             #expect(answer.status == 401, "\(answer)")
             #expect(answer.errorObject?.error == "unauthorized")
             #expect(answer.headers["connection"] == "close")
@@ -191,7 +192,8 @@ extension AvailabilityTests {
             #expect(refused?.status == 403, "\(String(describing: refused))")
             var counts: [String: Int] = [:]
             for _ in 0..<100 {
-                counts = Dictionary(uniqueKeysWithValues: try pair.server.status().securityEvents.map { ($0.event, $0.count) })
+                counts = Dictionary(
+                    uniqueKeysWithValues: try pair.server.status().securityEvents.map { ($0.event, $0.count) })
                 if counts["authentication_failed", default: 0] >= 2 && counts["push_refused", default: 0] >= 1 { break }
                 try await Task.sleep(for: .milliseconds(50))
             }

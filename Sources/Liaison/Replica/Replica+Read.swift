@@ -134,8 +134,10 @@ extension Replica {
                     ?? 0,
                 policies: Dictionary(uniqueKeysWithValues: schema.tables.map { ($0.name, $0.policy.rawValue) }),
                 peers: peers)
-            if try db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_security'", [], { _ in true }) ?? false {
-                status.securityEvents = try db.query("SELECT event, count, last FROM _liaison_security ORDER BY event") {
+            if try db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_security'", [], { _ in true }) ?? false
+            {
+                status.securityEvents = try db.query("SELECT event, count, last FROM _liaison_security ORDER BY event")
+                {
                     SecurityEventCount(event: $0.text(0), count: $0.int(1), last: $0.text(2))
                 }
             }

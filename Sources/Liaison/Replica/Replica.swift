@@ -58,7 +58,8 @@ public final class Replica: @unchecked Sendable {
         var keyFile = try KeyFile.read(at: keyPath)
         if let inFile = meta["private_key"] {
             // A replica of an earlier version keeps its secrets inside: move them out.
-            keyFile = try Self.moveSecretsOut(connection, privateKey: inFile, siteID: id, existing: keyFile, to: keyPath)
+            keyFile = try Self.moveSecretsOut(
+                connection, privateKey: inFile, siteID: id, existing: keyFile, to: keyPath)
         }
         if let keyFile, keyFile.siteID != id {
             throw LiaisonError(

@@ -39,7 +39,9 @@ struct CloneCommand: AsyncParsableCommand {
                     "cloned \(report.pulledTransactions) transactions (\(report.pulledChanges) changes) from \(status.site) into \(database); peer '\(peerName)' registered"
                 )
             } catch {
-                for suffix in ["", "-wal", "-shm", ".keys"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+                for suffix in ["", "-wal", "-shm", ".keys"] {
+                    try? FileManager.default.removeItem(atPath: database + suffix)
+                }
                 throw error
             }
         }

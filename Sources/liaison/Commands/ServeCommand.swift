@@ -30,7 +30,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let syncEvery, parseInterval(syncEvery) == nil { throw ValidationError("--sync-every takes 30s, 5m or 2h") }
         guard maxBody >= 1_024 else { throw ValidationError("--max-body must be at least 1024") }
         guard pageChanges >= 1 else { throw ValidationError("--page-changes must be at least 1") }
-        for (name, value) in [("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout)]
+        for (name, value) in [
+            ("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout),
+        ]
         where parseInterval(value) == nil {
             throw ValidationError("\(name) takes a duration such as 30s, 5m or 2h")
         }
