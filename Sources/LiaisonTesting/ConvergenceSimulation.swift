@@ -33,6 +33,7 @@ public final class ConvergenceSimulation {
                     siteID: String(format: "00000000-0000-4000-8000-%012d", index), clock: clock))
         }
         replicas = made
+        try trustEachOther(made)
         try replicas[0].write(author: "seed") { editor in
             for index in 0..<3 {
                 try editor.set("organisation", id: "org-\(index)", ["name": .text("Body \(index)"), "kind": "forum"])

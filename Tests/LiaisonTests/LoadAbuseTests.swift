@@ -34,10 +34,25 @@ import Testing
                 ["peer", "add", "nl.db", "MA-DGST", "http://127.0.0.1:1", "--read", "*", "--write", "*"])
             let server = try await FaultServer.start(binary: binary, database: "nl.db", in: directory)
             defer { server.kill() }
-            _ = try await cli.output(["clone", server.url, "ma.db", "--site", "MA-DGST"])
+            // Each side trusts the other's key, as operators do after comparing `liaison identity`.
+            let nl = try await identity(cli, "nl.db")
+            _ = try await cli.output(
+                ["clone", server.url, "ma.db", "--site", "MA-DGST", "--key", nl.publicKey, "--site-id", nl.siteID]
+                    + ["--read", "*", "--write", "*"])
+            let ma = try await identity(cli, "ma.db")
+            _ = try await cli.output(["trust", "nl.db", "MA-DGST", "--key", ma.publicKey, "--site-id", ma.siteID])
             try await body(cli, server)
             await server.stop()
         }
+    }
+
+    private struct Identity: Decodable {
+        var siteID: String
+        var publicKey: String
+    }
+
+    private static func identity(_ cli: FaultCLI, _ database: String) async throws -> Identity {
+        try JSONDecoder().decode(Identity.self, from: Data(try await cli.output(["identity", database, "--json"]).utf8))
     }
 
     /// Runs one `liaison sync ma.db` after an edit; returns how long it took.

@@ -22,8 +22,6 @@ public final class Replica: @unchecked Sendable {
     let connection: Connection
     let queue: DispatchQueue
     let tables: [String: TableInfo]
-    /// Signs this replica's transactions; `nil` in a copy of the file without its key file.
-    let signingKey: Curve25519.Signing.PrivateKey?
     /// The key file beside the replica: the signing key and the peers' tokens.
     let keys: KeyStore
     /// This replica's public key, base64.
@@ -72,7 +70,6 @@ public final class Replica: @unchecked Sendable {
             throw LiaisonError(
                 .storage, "the key in '\(keyPath)' is not this replica's key (\(SiteKey.fingerprint(publicKey)))")
         }
-        self.signingKey = signingKey
         self.keys = KeyStore(path: keyPath, file: keyFile)
         self.publicKey = publicKey
         self.siteID = id
@@ -108,6 +105,7 @@ public final class Replica: @unchecked Sendable {
             try configure(connection)
             try connection.execute("BEGIN IMMEDIATE")
             try connection.execute(StorageLayout.createSQL)
+            try connection.execute(TrustStore.createSQL)
             for (offset, table) in schema.tables.enumerated() {
                 try connection.execute(CaptureTriggers.createSQL(for: table, index: offset + 1))
             }
@@ -155,7 +153,12 @@ public final class Replica: @unchecked Sendable {
         } catch let error as LiaisonError where error.code == .notAReplica && !error.message.contains("_liaison_meta") {
             throw LiaisonError(.notAReplica, "'\(path)' is not a SQLite database, so not a Liaison replica")
         }
-        if !connection.isReadOnly { try configure(connection) }
+        if !connection.isReadOnly {
+            try configure(connection)
+            let hasTrustTables =
+                try connection.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_key'") { _ in true } ?? false
+            if !hasTrustTables { try connection.execute(TrustStore.createSQL) }
+        }
         return try Replica(connection: connection, clock: clock, logger: logger)
     }
 

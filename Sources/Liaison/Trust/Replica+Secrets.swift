@@ -44,15 +44,16 @@ extension Replica {
         return file
     }
 
-    /// The signing key, or an error saying how to bring it.
+    /// The signing key as the key file holds it now (a rotation in another process changes it),
+    /// or an error saying how to bring it.
     func requireSigningKey() throws -> Curve25519.Signing.PrivateKey {
-        guard let signingKey else {
+        guard let file = keys.current() else {
             throw LiaisonError(
                 .storage,
                 "'\(path)' has no key file beside it ('\(keys.path)'): it is a copy, which can be read but not "
                     + "edited or synced; edit on the original, or bring its key with 'liaison import-key'")
         }
-        return signingKey
+        return try SiteKey.privateKey(file.privateKey)
     }
 
     /// The key file's contents, for moving this identity to another machine deliberately.

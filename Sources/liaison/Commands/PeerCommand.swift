@@ -3,7 +3,8 @@ import Liaison
 
 struct PeerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "peer", abstract: "Manage peer agencies.", subcommands: [Add.self, List.self])
+        commandName: "peer", abstract: "Manage peer agencies.",
+        subcommands: [Add.self, List.self, PeerRemove.self, PeerRename.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -15,7 +16,10 @@ struct PeerCommand: AsyncParsableCommand {
         @Argument(help: "Where the peer serves, e.g. http://127.0.0.1:8081.") var url: String
         /// The secret shared with the peer (at least 8 characters); it signs every request and never travels.
         @OptionGroup var token: TokenOption
-        @Option(help: "The peer's public key from 'liaison identity' (else pinned on first contact).") var key: String?
+        @Option(
+            help:
+                "The peer's public key from its 'liaison identity' (else its transactions wait for 'liaison trust')."
+        ) var key: String?
         @Option(help: "The peer's site id from 'liaison identity' (required with --key).") var siteId: String?
         @Option(help: "Scopes the peer may receive from this replica (default public).") var read = "public"
         @Option(help: "Scopes the peer may write into this replica (default public).") var write = "public"
