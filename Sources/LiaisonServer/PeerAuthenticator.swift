@@ -106,7 +106,13 @@ struct PeerAuthenticator: RouterMiddleware {
         context.signature = signature
         context.logger[metadataKey: "sync.peer"] = "\(peer.name)"
         do {
-            return try await next(request, context)
+            let response = try await next(request, context)
+            // Refusals may come back as (signed) answers rather than errors.
+            if path.hasSuffix("/push"), (400..<500).contains(response.status.code) {
+                securityLog.record(
+                    .pushRefused, ["security.peer": "\(peer.name)", "security.status": "\(response.status.code)"])
+            }
+            return response
         } catch let error as LiaisonError where path.hasSuffix("/push") && error.code != .busy {
             securityLog.record(
                 .pushRefused,
