@@ -41,9 +41,10 @@ import Testing
             let outcome = await server.stop()
             let took = ContinuousClock.now - start
             #expect(!outcome.timedOut && outcome.signal == nil && outcome.status == 0, "\(outcome)")
-            // 0.5 s of grace, then every connection is closed: about 0.52 s on a quiet machine. The
-            // bound leaves room for a loaded one (it used to wait for clients for over 5 s).
-            #expect(took < .seconds(3), "liaison serve took \(took) to stop after SIGTERM")
+            // 0.5 s of grace, then every connection is closed: about 0.52 s on a quiet machine, 3 s
+            // seen with the whole suite and other builds on two cores. Before, the half-sent
+            // requests held it until it was killed.
+            #expect(took < .seconds(5), "liaison serve took \(took) to stop after SIGTERM")
             print("serve stopped \(took) after SIGTERM with 30 connections open")
             #expect(outcome.stdout.contains("stopped"))
             _ = held
