@@ -16,9 +16,13 @@ extension Replica {
             }
             _ = try SiteKey.publicKey(record.key)
             if let trusted = try store.trustedKey(of: siteID) {
-                // Known: the same key passes; a rotation signed by the trusted key moves to the new
-                // one; any other key is refused with an alarm.
-                if trusted != record.key, let rotations = record.rotations,
+                // Known: the same key passes (reads only); a rotation signed by the trusted key
+                // moves to the new one; any other key is refused with an alarm.
+                if trusted == record.key {
+                    try store.checkBinding(siteID: siteID, code: record.site, via: source)
+                    continue
+                }
+                if let rotations = record.rotations,
                     try store.follow(rotations, of: siteID, code: record.site) == record.key
                 {
                     continue
