@@ -83,6 +83,31 @@ import Testing
         }
     }
 
+    /// At a terminal: the fingerprint is shown and the answer decides.
+    @Test func cloneAsksForConfirmationAndTakesTheAnswer() async throws {
+        try await withSampleReplica { cli in
+            try await cli.expectSuccess(
+                "peer", "add", "nl.db", "MA-DGST", "http://127.0.0.1:1", "--token", "ma-to-nl-secret")
+            let server = try await cli.serve("nl.db")
+            let fingerprint = try JSONDecoder().decode(
+                Identity.self, from: Data(try await cli("identity", "nl.db", "--json").stdout.utf8)
+            ).fingerprint
+            for (answer, file, status) in [("no\n", "refused.db", Int32(64)), ("yes\n", "ma.db", Int32(0))] {
+                let clone = try FaultProcess(
+                    executable: cli.binary,
+                    arguments: ["clone", server.url, file, "--site", "MA-DGST", "--token", "ma-to-nl-secret"],
+                    directory: cli.directory, environment: cli.environment, acceptsInput: true)
+                try clone.start()
+                clone.send(answer)
+                clone.closeInput()
+                let outcome = await clone.wait(timeout: .seconds(60))
+                #expect(outcome.status == status && outcome.stderr.contains(fingerprint), "\(outcome)")
+                #expect(FileManager.default.fileExists(atPath: cli.url(file).path) == (status == 0))
+            }
+            _ = try await server.stop()
+        }
+    }
+
     struct ClonedStatus: Decodable {
         struct Peer: Decodable {
             var readScopes: String
