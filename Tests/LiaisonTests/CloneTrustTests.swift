@@ -42,8 +42,11 @@ import Testing
 
             // A script that checked the key otherwise.
             let scripted = try await cli.run(
-                ["clone", server.url, "ma2.db", "--site", "MA-DGST", "--token", "ma-to-nl-secret", "--trust-first-key",
-                    "--write", "public,eu"])
+                [
+                    "clone", server.url, "ma2.db", "--site", "MA-DGST", "--token", "ma-to-nl-secret",
+                    "--trust-first-key",
+                    "--write", "public,eu",
+                ])
             #expect(scripted.status == 0 && scripted.stderr.contains(nlFingerprint), "\(scripted)")
             _ = try await server.stop()
         }

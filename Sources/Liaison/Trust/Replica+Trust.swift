@@ -12,7 +12,8 @@ extension Replica {
         var untrusted: [String: SiteKeyRecord] = [:]
         for (siteID, record) in keys.sorted(by: { $0.key < $1.key }) {
             guard SiteCode(record.site) != nil, TrustStore.isValidSiteID(siteID) else {
-                throw LiaisonError(.invalidTransaction, "a key record names an invalid site '\(record.site.prefix(40))'")
+                throw LiaisonError(
+                    .invalidTransaction, "a key record names an invalid site '\(record.site.prefix(40))'")
             }
             _ = try SiteKey.publicKey(record.key)
             if let trusted = try store.trustedKey(of: siteID) {
@@ -65,7 +66,8 @@ extension Replica {
         _ = try SiteKey.publicKey(key)
         guard TrustStore.isValidSiteID(siteID) else {
             throw LiaisonError(
-                .invalidInput, "invalid site id '\(siteID.prefix(64))': copy it from the other side's 'liaison identity'")
+                .invalidInput,
+                "invalid site id '\(siteID.prefix(64))': copy it from the other side's 'liaison identity'")
         }
         try withConnection { db in
             try transaction(db) {
@@ -86,12 +88,14 @@ extension Replica {
         try withConnection { db in
             guard
                 let siteID = try db.first(
-                    "SELECT site_id FROM _liaison_site WHERE code = ? AND public_key IS NOT NULL", [.text(site.rawValue)],
+                    "SELECT site_id FROM _liaison_site WHERE code = ? AND public_key IS NOT NULL",
+                    [.text(site.rawValue)],
                     { $0.text(0) })
             else {
                 throw LiaisonError(
                     .invalidInput,
-                    "no trusted key for \(site) here; trust it first with 'liaison trust DB \(site) --key K --site-id ID'")
+                    "no trusted key for \(site) here; trust it first with 'liaison trust DB \(site) --key K --site-id ID'"
+                )
             }
             try db.run(
                 isIntroducer
@@ -104,7 +108,8 @@ extension Replica {
     /// equivocation applies again.
     public func clearAlarms(site: SiteCode) throws -> Int {
         try withConnection { db in
-            try db.run("UPDATE _liaison_alarm SET state = 'cleared' WHERE code = ? AND state = 'open'", [.text(site.rawValue)])
+            try db.run(
+                "UPDATE _liaison_alarm SET state = 'cleared' WHERE code = ? AND state = 'open'", [.text(site.rawValue)])
             return db.changes
         }
     }
@@ -186,12 +191,14 @@ extension Replica {
                 if let expected = registered?.0, expected != siteID {
                     throw TrustNotice.alarm(
                         .impersonation, siteID: siteID, code: site, via: name,
-                        "peer \(name) was registered as site \(expected) but answers as site \(siteID) (\(site)); refused")
+                        "peer \(name) was registered as site \(expected) but answers as site \(siteID) (\(site)); refused"
+                    )
                 }
                 if let pinned = registered?.1, let key, pinned != key {
                     throw TrustNotice.alarm(
                         .impersonation, siteID: siteID, code: site, via: name,
-                        "peer \(name) presents key \(SiteKey.fingerprint(key)), not the trusted \(SiteKey.fingerprint(pinned)); refused")
+                        "peer \(name) presents key \(SiteKey.fingerprint(key)), not the trusted \(SiteKey.fingerprint(pinned)); refused"
+                    )
                 }
                 let store = TrustStore(db: db)
                 try store.checkBinding(siteID: siteID, code: site, via: name)
@@ -199,7 +206,8 @@ extension Replica {
                     if let trusted = try store.trustedKey(of: siteID), trusted != key {
                         throw TrustNotice.alarm(
                             .impersonation, siteID: siteID, code: site, via: name,
-                            "\(site) presents key \(SiteKey.fingerprint(key)), not the trusted \(SiteKey.fingerprint(trusted)); refused")
+                            "\(site) presents key \(SiteKey.fingerprint(key)), not the trusted \(SiteKey.fingerprint(trusted)); refused"
+                        )
                     }
                     try store.record(TrustNotice(kind: .candidate(key: key), siteID: siteID, code: site, via: name))
                 }

@@ -56,7 +56,8 @@ struct TrustStore {
                 .impersonation, siteID: siteID, code: code, via: via,
                 "site \(siteID) claims the code \(code), which belongs to site \(other) here; refused")
         }
-        if let known = try db.first("SELECT code FROM _liaison_site WHERE site_id = ?", [.text(siteID)], { $0.text(0) }
+        if let known = try db.first(
+            "SELECT code FROM _liaison_site WHERE site_id = ?", [.text(siteID)], { $0.text(0) }
         ), known != code {
             throw TrustNotice.alarm(
                 .impersonation, siteID: siteID, code: code, via: via,
@@ -72,7 +73,8 @@ struct TrustStore {
         case .some(let trusted) where trusted != key:
             throw TrustNotice.alarm(
                 .impersonation, siteID: siteID, code: code, via: via,
-                "\(code) presents key \(SiteKey.fingerprint(key)), not the trusted \(SiteKey.fingerprint(trusted)); refused")
+                "\(code) presents key \(SiteKey.fingerprint(key)), not the trusted \(SiteKey.fingerprint(trusted)); refused"
+            )
         case .some:
             break
         case .none:
@@ -109,10 +111,13 @@ struct TrustStore {
     /// not start at the trusted key).
     func follow(_ rotations: [KeyRotation], of siteID: String, code: String) throws -> String? {
         guard var current = try trustedKey(of: siteID) else { return nil }
-        var start = try db.first(
-            "SELECT max(from_seq) FROM _liaison_key WHERE site_id = ?", [.text(siteID)], { $0.isNull(0) ? 0 : $0.int64(0) }) ?? 0
+        var start =
+            try db.first(
+                "SELECT max(from_seq) FROM _liaison_key WHERE site_id = ?", [.text(siteID)],
+                { $0.isNull(0) ? 0 : $0.int64(0) }) ?? 0
         // A rotation may not re-key transactions applied here already.
-        let applied = try db.first("SELECT seq FROM _liaison_site WHERE site_id = ?", [.text(siteID)], { $0.int64(0) }) ?? 0
+        let applied =
+            try db.first("SELECT seq FROM _liaison_site WHERE site_id = ?", [.text(siteID)], { $0.int64(0) }) ?? 0
         start = max(start, applied)
         var accepted = false
         for rotation in rotations.sorted(by: { $0.fromSeq < $1.fromSeq }) where rotation.previous == current {
@@ -180,7 +185,10 @@ struct TrustStore {
                 ON CONFLICT(site_id) DO UPDATE SET code = excluded.code, key = coalesce(excluded.key, key),
                     via = excluded.via, seen = excluded.seen
                 """,
-                [.text(notice.siteID), .text(notice.code), key.map { .text($0) } ?? .null, .text(notice.via), .text(now)])
+                [
+                    .text(notice.siteID), .text(notice.code), key.map { .text($0) } ?? .null, .text(notice.via),
+                    .text(now),
+                ])
         }
     }
 }
