@@ -72,7 +72,9 @@ extension Replica {
         try withConnection { db in
             try transaction(db) {
                 do {
-                    try TrustStore(db: db).bind(siteID: siteID, code: site.rawValue, key: key, via: "operator")
+                    if try !TrustStore(db: db).replaceRevokedKey(of: siteID, code: site.rawValue, with: key) {
+                        try TrustStore(db: db).bind(siteID: siteID, code: site.rawValue, key: key, via: "operator")
+                    }
                 } catch let error as LiaisonError where error.code == .identityConflict {
                     throw LiaisonError(.invalidInput, error.message + " (the binding held here stays)")
                 }
