@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Liaison
 import Logging
@@ -67,15 +68,23 @@ public struct SyncDriver: Sendable {
             }
             client.to = status.siteID
             try await pull(from: client, peer: peer, report: &report)
-            try await push(to: client, peer: peer, report: &report)
+            let peerVector = try await push(to: client, peer: peer, report: &report)
             report.seconds = (ContinuousClock.now - started).seconds
             try await replica.perform { try $0.recordSync(peer: peer.name, siteID: status.siteID, error: nil) }
+            try? await replica.perform {
+                try $0.recordRound(peer: peer.name, direction: .outbound, error: nil, peerVector: peerVector)
+            }
+            SyncMetrics.roundDuration(ok: true).recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             logger.debug(
                 "sync round done", metadata: ["sync.peer": "\(peer.name)", "sync.pulled": "\(report.pulledChanges)"])
             return report
         } catch {
             let message = (error as? LiaisonError)?.message ?? "\(error)"
             try? await replica.perform { try $0.recordSync(peer: peer.name, siteID: nil, error: message) }
+            try? await replica.perform {
+                try $0.recordRound(peer: peer.name, direction: .outbound, error: message, peerVector: nil)
+            }
+            SyncMetrics.roundDuration(ok: false).recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             throw error
         }
     }
@@ -110,11 +119,13 @@ public struct SyncDriver: Sendable {
             // this replica applies. Its vector may miss this page's transactions: pages never
             // overlap (the cursor moves past them), and anything sent twice is skipped.
             if page.hasMore { pending = try await request(after: next, wanted: []) }
+            let applyStarted = ContinuousClock.now
             _ = try await replica.perform {
                 try $0.apply(
                     transactions, keys: keys, writableScopes: peer.writeScopes, from: peer.name,
                     savingPullCursor: (peer.name, next))
             }
+            SyncMetrics.applyDuration(.pull).recordNanoseconds((ContinuousClock.now - applyStarted).nanoseconds)
             report.pages += 1
             report.pulledTransactions += transactions.filter(\.isLastPiece).count
             report.pulledChanges += transactions.reduce(0) { $0 + $1.changes.count }
@@ -129,7 +140,8 @@ public struct SyncDriver: Sendable {
         }
     }
 
-    private func push(to client: PeerClient, peer: PeerRecord, report: inout SyncReport) async throws {
+    /// Pushes what the peer lacks; returns the peer's vector after the last answer.
+    private func push(to client: PeerClient, peer: PeerRecord, report: inout SyncReport) async throws -> VersionVector {
         var vector = try await client.status().vector
         var cursor = try SyncCursor(
             parsing: try await replica.perform { replica in
@@ -155,6 +167,7 @@ public struct SyncDriver: Sendable {
             cursor = try SyncCursor(parsing: next)
             if !page.hasMore { break }
         }
+        return vector
     }
 }
 

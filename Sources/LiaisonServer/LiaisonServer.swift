@@ -7,10 +7,11 @@ import NIOCore
 public enum LiaisonServer {
     /// Builds the Hummingbird application serving `replica` under `/v1`.
     ///
-    /// `onRunning` receives the bound port once the server listens (useful with port 0).
+    /// `onRunning` receives the bound port once the server listens (useful with port 0); `metrics`,
+    /// when given, answers `GET /metrics` (Prometheus text, no row ids or personal data).
     public static func buildApplication(
         replica: Replica, configuration: ServerConfiguration = ServerConfiguration(),
-        logger: Logger = Logger(label: "liaison.server"),
+        logger: Logger = Logger(label: "liaison.server"), metrics: MetricsEndpoint? = nil,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router(context: PeerRequestContext.self)
@@ -23,6 +24,13 @@ public enum LiaisonServer {
                 wallTime: replica.clock.wallTime)
         ).add(middleware: AnswerSigner())
         SyncController(replica: replica, configuration: configuration).register(on: group)
+        if let metrics {
+            router.get("metrics") { _, _ in
+                Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(string: try await metrics.render())))
+            }
+        }
         let connections = ConnectionRegistry(limit: configuration.maxConnections)
         return Application(
             router: router,
@@ -39,4 +47,11 @@ public enum LiaisonServer {
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
     }
+}
+
+/// What answers `GET /metrics` on the peer listener: Prometheus text made at each scrape.
+public struct MetricsEndpoint: Sendable {
+    public let render: @Sendable () async throws -> String
+
+    public init(_ render: @escaping @Sendable () async throws -> String) { self.render = render }
 }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -63,19 +64,28 @@ struct PeerAuthenticator: RouterMiddleware {
         let body = Data(buffer.readableBytesView)
         guard signature.isValid(token: peer.token, method: request.method.rawValue, path: request.uri.path, body: body)
         else {
+            SyncMetrics.authFailures.increment()
             return Self.refusal(
                 .unauthorized, code: "unauthorized", "unknown key or bad signature: this server has no peer with that token")
         }
         try replica.checkDirection(of: signature, from: peer, method: request.method.rawValue, path: request.uri.path)
         let now = wallTime()
         if let stale = ReplayGuard.staleness(of: signature, now: now) {
+            SyncMetrics.authFailures.increment()
+            try? await replica.perform { try $0.recordAuthFailure(peer: peer.name) }
             // The peer is who it says; only its clock differs. Tell it this server's time so that it
             // can sign again (only a registered peer learns it).
             return AnswerSigner.signed(
                 status: .unauthorized, answer: ErrorResponse(error: "stale_signature", message: stale, serverTime: now),
                 peer: peer, signature: signature)
         }
-        try replays.admit(signature, now: now)
+        do {
+            try replays.admit(signature, now: now)
+        } catch {
+            SyncMetrics.authFailures.increment()
+            try? await replica.perform { try $0.recordAuthFailure(peer: peer.name) }
+            throw error
+        }
         var context = context
         context.peer = peer
         context.signature = signature

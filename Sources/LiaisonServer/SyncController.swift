@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Hummingbird
 import Liaison
@@ -50,13 +51,40 @@ struct SyncController {
             try $0.changes(
                 after: cursor, excluding: body.vector, limits: limits, readable: peer.readScopes, wanted: wanted)
         }
+        // What the peer holds once it applies this page: its vector and the page's whole transactions.
+        var holds = body.vector
+        for record in page.transactions where record.isLastPiece && record.seq > holds[record.origin] {
+            holds[record.origin] = record.seq
+        }
+        try? await replica.perform { [holds] in
+            try $0.recordRound(peer: peer.name, direction: .inbound, error: nil, peerVector: holds, merging: true)
+        }
         return try json(page, for: request, context)
     }
 
     func push(_ request: Request, _ context: PeerRequestContext, peer: PeerRecord) async throws -> Response {
         let body = try await decode(PushRequest.self, from: request)
-        let result = try await replica.perform {
-            try $0.apply(body.transactions, keys: body.keys, writableScopes: peer.writeScopes, from: peer.name)
+        let started = ContinuousClock.now
+        let result: ApplyResult
+        do {
+            result = try await replica.perform {
+                try $0.apply(body.transactions, keys: body.keys, writableScopes: peer.writeScopes, from: peer.name)
+            }
+        } catch {
+            let message = (error as? LiaisonError)?.message ?? "\(error)"
+            try? await replica.perform {
+                try $0.recordRound(peer: peer.name, direction: .inbound, error: message, peerVector: nil)
+            }
+            throw error
+        }
+        SyncMetrics.applyDuration(.push).recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+        // The peer holds what it pushed.
+        var pushed = VersionVector()
+        for record in body.transactions where record.isLastPiece && record.seq > pushed[record.origin] {
+            pushed[record.origin] = record.seq
+        }
+        try? await replica.perform { [pushed] in
+            try $0.recordRound(peer: peer.name, direction: .inbound, error: nil, peerVector: pushed, merging: true)
         }
         return try json(
             PushResponse(

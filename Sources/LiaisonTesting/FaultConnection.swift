@@ -97,3 +97,16 @@ public final class FaultConnection: @unchecked Sendable {
         }
     }
 }
+
+/// A port on 127.0.0.1 that takes connections into its backlog and never answers: a client
+/// talking to it stays blocked (until its own timeout), so a test can look at the running process.
+public final class FaultSilentListener: @unchecked Sendable {
+    public let port: Int
+    private let fd: Int32
+
+    public init() throws { (fd, port) = try FaultSocket.listen("silent", backlog: 64) }
+
+    deinit { close(fd) }
+
+    public var url: String { "http://127.0.0.1:\(port)" }
+}

@@ -818,6 +818,10 @@ func expectSameLogsWithoutDuplicates(_ a: Replica, _ b: Replica, sourceLocation:
                     let name = "trial\(trial).db"
                     let url = cli.directory.appendingPathComponent(name)
                     let label = try await FaultCorruption.apply(kind: kind, base: base, at: url, cli: cli, rng: &rng)
+                    // The key file beside it is intact: only the SQLite file is damaged.
+                    try? FileManager.default.removeItem(atPath: url.path + ".keys")
+                    try FileManager.default.copyItem(
+                        atPath: cli.directory.appendingPathComponent("base.db.keys").path, toPath: url.path + ".keys")
                     for arguments in [
                         ["dump", name], ["status", name, "--json"],
                         ["set", name, "topic", "topic-after", "name=After"],
@@ -837,7 +841,7 @@ func expectSameLogsWithoutDuplicates(_ a: Replica, _ b: Replica, sourceLocation:
                         }
                     }
                     try? FileManager.default.removeItem(at: url)
-                    for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: url.path + suffix) }
+                    for suffix in ["-wal", "-shm", ".keys"] { try? FileManager.default.removeItem(atPath: url.path + suffix) }
                 }
                 #expect(failures.isEmpty, "\(failures.prefix(30).joined(separator: "\n"))")
             }
@@ -1094,7 +1098,7 @@ func expectSameLogsWithoutDuplicates(_ a: Replica, _ b: Replica, sourceLocation:
                 _ = try await cli.output(["set", db, "topic", "topic-before", "name=Before"])
                 _ = try await cli.output(["status", db])
                 let before = try await cli.dump(db)
-                let unprivileged = try FaultUnprivileged(owning: [folder.path, db])
+                let unprivileged = try FaultUnprivileged(owning: [folder.path, db, db + ".keys"])
                 try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: db)
                 let refused = try await unprivileged.run(cli, ["set", db, "topic", "topic-after", "name=After"])
                 tally.faults += 1

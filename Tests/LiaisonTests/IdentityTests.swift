@@ -160,7 +160,7 @@ import Testing
             let nl = try factory.make("NL-NCTV")
             let ma = try factory.make("MA-DGST")
             let forkA = try factory.make("TR-TNP")
-            for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: forkA.path + suffix) {
+            for suffix in ["", "-wal", ".keys"] where FileManager.default.fileExists(atPath: forkA.path + suffix) {
                 try FileManager.default.copyItem(atPath: forkA.path + suffix, toPath: factory.path("tr-b") + suffix)
             }
             let forkB = try Replica.open(at: factory.path("tr-b"))

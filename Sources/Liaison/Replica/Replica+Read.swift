@@ -113,6 +113,8 @@ public struct ReplicaStatus: Sendable, Codable, Hashable {
     public var alarms: [Alarm]
     /// Keys peers presented that the operator has not trusted (their transactions are not applied).
     public var untrustedKeys: [UntrustedKey]
+    /// Each peer's health (`Replica.peerHealth`), filled by `liaison status`.
+    public var health: [PeerHealth]? = nil
 }
 
 extension Replica {

@@ -1,6 +1,9 @@
 import Foundation
 
 /// A registered peer agency: where it serves, the shared secret that signs requests, its grants, and how far syncing has come.
+///
+/// The token lives in the replica's key file (`<replica>.keys`), not in the SQLite file; it is
+/// empty when the key file lacks it (a copy of the replica).
 public struct PeerRecord: Sendable, Hashable {
     public var name: String
     public var url: String
@@ -15,7 +18,7 @@ public struct PeerRecord: Sendable, Hashable {
 }
 
 extension Replica {
-    /// Registers a peer (or updates its URL and token). The token authenticates both ways.
+    /// Registers a peer (or updates its URL, token and grants). The token authenticates both ways.
     ///
     /// A new peer may read and write the `public` scope only unless `read`/`write` say otherwise;
     /// `grant` changes it later. `publicKey` with `siteID` trusts the peer's key (the operator read it
@@ -44,19 +47,36 @@ extension Replica {
             try trust(site: code, siteID: siteID, key: publicKey)
         }
         try withConnection { db in
-            try db.run(
-                """
-                INSERT INTO _liaison_peer(name, url, token, site_id, read_scopes, write_scopes, public_key)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(name) DO UPDATE SET url = excluded.url, token = excluded.token,
-                    site_id = coalesce(excluded.site_id, site_id), public_key = coalesce(excluded.public_key, public_key)
-                """,
-                [
-                    .text(name), .text(url), .text(token), siteID.map { .text($0) } ?? .null,
-                    .text(Self.grantText(read)),
-                    .text(Self.grantText(write)), publicKey.map { .text($0) } ?? .null,
-                ])
+            // The replica's write lock orders writers of the key file across processes.
+            try db.run("BEGIN IMMEDIATE")
+            do {
+                try upsertPeer(db, name: name, url: url, siteID: siteID, read: read, write: write, publicKey: publicKey)
+                try keys.update { $0.tokens[name] = token }
+                try db.run("COMMIT")
+            } catch {
+                try? db.run("ROLLBACK")
+                throw error
+            }
         }
+    }
+
+    private func upsertPeer(
+        _ db: Connection, name: String, url: String, siteID: String?, read: Set<String>, write: Set<String>,
+        publicKey: String?
+    ) throws {
+        try db.run(
+            """
+            INSERT INTO _liaison_peer(name, url, token, site_id, read_scopes, write_scopes, public_key)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(name) DO UPDATE SET url = excluded.url, token = '',
+                read_scopes = excluded.read_scopes, write_scopes = excluded.write_scopes,
+                site_id = coalesce(excluded.site_id, site_id), public_key = coalesce(excluded.public_key, public_key)
+            """,
+            [
+                .text(name), .text(url), .text(""), siteID.map { .text($0) } ?? .null,
+                .text(Self.grantText(read)),
+                .text(Self.grantText(write)), publicKey.map { .text($0) } ?? .null,
+            ])
     }
 
     /// Sets what a peer may read from and write into this replica.
@@ -83,12 +103,13 @@ extension Replica {
 
     /// Every registered peer, by name.
     public func peers() throws -> [PeerRecord] {
-        try withConnection { db in
+        let tokens = keys.current()?.tokens ?? [:]
+        return try withConnection { db in
             try db.query(
                 "SELECT name, url, token, site_id, pull_cursor, push_cursor, read_scopes, write_scopes FROM _liaison_peer ORDER BY name"
             ) {
                 PeerRecord(
-                    name: $0.text(0), url: $0.text(1), token: $0.text(2), siteID: $0.optionalText(3),
+                    name: $0.text(0), url: $0.text(1), token: tokens[$0.text(0)] ?? "", siteID: $0.optionalText(3),
                     pullCursor: $0.text(4), pushCursor: $0.text(5),
                     readScopes: (try? Scope.parseGrant($0.text(6))) ?? [],
                     writeScopes: (try? Scope.parseGrant($0.text(7))) ?? [])
@@ -99,12 +120,12 @@ extension Replica {
     /// The peer whose token has this public key id (`RequestSignature.keyID(forToken:)`), if any.
     /// Nothing of the request but its header is needed: a server asks before reading a body.
     public func peer(forKeyID keyID: String) throws -> PeerRecord? {
-        try peers().first { RequestSignature.keyID(forToken: $0.token) == keyID }
+        try peers().first { $0.token.count >= 8 && RequestSignature.keyID(forToken: $0.token) == keyID }
     }
 
     /// The peer whose token this is, if any.
     public func peer(forToken token: String) throws -> PeerRecord? {
-        try peers().first { constantTimeEquals($0.token, token) }
+        try peers().first { $0.token.count >= 8 && constantTimeEquals($0.token, token) }
     }
 
     /// Stores how far a push to `peer` has come.

@@ -2,11 +2,9 @@ import Crypto
 import Foundation
 
 extension Replica {
-    /// This replica's signing key as stored (it changes when the key is rotated).
+    /// This replica's signing key as its key file holds it (it changes when the key is rotated).
     func currentSigningKey(_ db: Connection) throws -> Curve25519.Signing.PrivateKey {
-        guard let stored = try db.first("SELECT value FROM _liaison_meta WHERE key = 'private_key'", [], { $0.text(0) })
-        else { return signingKey }
-        return try SiteKey.privateKey(stored)
+        try requireSigningKey()
     }
 
     /// Site code, site id and the current public key (after any rotation).
@@ -47,8 +45,9 @@ extension Replica {
                     "INSERT OR REPLACE INTO _liaison_key(site_id, from_seq, key, rotation) VALUES (?, ?, ?, ?)",
                     [.text(siteID), .integer(next), .text(fresh.publicKey), .text(try WireJSON.string(rotation))])
                 try db.run("UPDATE _liaison_site SET public_key = ? WHERE sidx = 1", [.text(fresh.publicKey)])
-                try db.run("UPDATE _liaison_meta SET value = ? WHERE key = 'private_key'", [.text(fresh.privateKey)])
                 try db.run("UPDATE _liaison_meta SET value = ? WHERE key = 'public_key'", [.text(fresh.publicKey)])
+                // Last, under the replica's write lock: the new secret goes to the key file only.
+                try keys.update { $0.privateKey = fresh.privateKey }
             }
         }
         return try currentIdentity()

@@ -15,8 +15,8 @@ struct CloneCommand: AsyncParsableCommand {
     @Argument(help: "The peer's URL, e.g. http://127.0.0.1:8080.") var url: String
     @Argument(help: "The new replica file.") var database: String
     @Option(help: "This agency's site code.") var site: String
-    @Option(help: "The secret token the peer registered for this agency (it signs requests; it never travels).")
-    var token: String
+    /// The secret token the peer registered for this agency (it signs requests; it never travels).
+    @OptionGroup var token: TokenOption
     @Option(help: "The name to register the peer under (default: its site code).") var name: String?
     @Option(help: "The source's public key, from its 'liaison identity'.") var key: String?
     @Option(help: "The source's site id, from its 'liaison identity' (required with --key).") var siteId: String?
@@ -42,6 +42,7 @@ struct CloneCommand: AsyncParsableCommand {
             if FileManager.default.fileExists(atPath: database) {
                 throw LiaisonError(.invalidInput, "'\(database)' exists already; clone into a new file")
             }
+            let token = try self.token.resolved()
             let ownID = UUID().uuidString.lowercased()
             var client = try PeerClient(url: url, token: token, from: ownID, to: siteId ?? "")
             let status = try await client.status()
@@ -71,14 +72,14 @@ struct CloneCommand: AsyncParsableCommand {
                     "cloned \(report.pulledTransactions) transactions (\(report.pulledChanges) changes) from \(status.site) into \(database); peer '\(peerName)' registered"
                 )
             } catch let error as LiaisonError where error.code == .forbiddenScope {
-                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+                for suffix in ["", "-wal", "-shm", ".keys"] { try? FileManager.default.removeItem(atPath: database + suffix) }
                 throw LiaisonError(
                     .forbiddenScope,
                     error.message
                         + "; nothing was cloned: give the source the scopes of its data with --write (e.g. --write public,eu)"
                 )
             } catch {
-                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+                for suffix in ["", "-wal", "-shm", ".keys"] { try? FileManager.default.removeItem(atPath: database + suffix) }
                 throw error
             }
         }

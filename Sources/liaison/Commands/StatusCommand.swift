@@ -10,7 +10,9 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CLI.run(json: json) {
-            let status = try CLI.open(replica.database).status()
+            let opened = try CLI.open(replica.database)
+            var status = try opened.status()
+            status.health = try opened.peerHealth()
             if json {
                 try CLI.printJSON(status)
                 return
@@ -41,10 +43,10 @@ struct StatusCommand: AsyncParsableCommand {
                 "policies: "
                     + status.policies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
             if status.peers.isEmpty { print("peers: none") }
-            for peer in status.peers {
+            for peer in status.health ?? [] {
+                let lacks = peer.peerLacks.map { "it lacks \($0), we lack \(peer.weLack ?? 0)" } ?? "no vector seen yet"
                 print(
-                    "peer \(peer.name) \(TerminalText.field(peer.url)) last sync \(peer.lastSync ?? "never")"
-                        + (peer.lastError.map { " (last error: \(TerminalText.field($0)))" } ?? "")
+                    "peer \(peer.peer) \(TerminalText.field(peer.url)) \(peer.state): \(lacks); last out \(peer.lastOutbound.map { "\($0.at) \(TerminalText.field($0.result))" } ?? "never"), last in \(peer.lastInbound.map { "\($0.at) \(TerminalText.field($0.result))" } ?? "never")"
                 )
             }
         }

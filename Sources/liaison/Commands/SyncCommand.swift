@@ -19,7 +19,9 @@ struct SyncCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON reports, no progress.") var json = false
 
     func validate() throws {
-        if let every, parseInterval(every) == nil { throw ValidationError("--every takes 30s, 5m or 2h") }
+        if let every, parseInterval(every) == nil {
+            throw ValidationError("--every takes a duration such as 30s, 5m, 2h or 1d")
+        }
         guard pageChanges >= 1 else { throw ValidationError("--page-changes must be at least 1") }
         if parseInterval(maxClockOffset) == nil { throw ValidationError("--max-clock-offset takes 30s, 5m or 24h") }
     }
@@ -55,7 +57,7 @@ struct SyncCommand: AsyncParsableCommand {
             }
             if let every, let interval = parseInterval(every) {
                 var periodic = PeriodicSync(driver: driver, peerNames: chosen.map(\.name), interval: interval)
-                periodic.onRound = { report in print(describe(report)) }
+                periodic.onRound = { report in Output.line("\(Date().formatted(.iso8601)) \(describe(report))") }
                 let group = ServiceGroup(
                     configuration: .init(
                         services: [periodic], gracefulShutdownSignals: [.sigterm, .sigint],
