@@ -83,7 +83,8 @@ public struct PeerClient: Sendable {
                 throw LiaisonError(
                     .peer,
                     "\(baseURL.absoluteString)'s clock is \(offset / 3_600_000) h from this machine's, more than the "
-                        + "\(maxClockOffset / 3_600_000) h allowed; set both clocks right (or raise --max-clock-offset)")
+                        + "\(maxClockOffset / 3_600_000) h allowed; set both clocks right (or raise --max-clock-offset)"
+                )
             }
             clockOffset.value = offset
             answer = try await exchange(url: url, payload: payload)

@@ -75,7 +75,8 @@ extension Replica {
                 }
                 let stamp = HybridTimestamp(rawValue: hlc)
                 return LogEntry(
-                    order: order, origin: site.id, site: site.code, fingerprint: sites.fingerprint(sidx), seq: seq, hlc: stamp, time: stamp.description,
+                    order: order, origin: site.id, site: site.code, fingerprint: sites.fingerprint(sidx), seq: seq,
+                    hlc: stamp, time: stamp.description,
                     author: author, context: try ChangeCodec.decodeContext(context),
                     resolves: ConflictStore.decodeIDs(resolves), changes: changes)
             }
@@ -134,7 +135,8 @@ extension Replica {
             var codes: [String: String] = [:]
             var fingerprints: [String: String] = [:]
             for (id, code, key) in try db.query(
-                "SELECT site_id, code, public_key FROM _liaison_site", [], { ($0.text(0), $0.text(1), $0.optionalText(2)) })
+                "SELECT site_id, code, public_key FROM _liaison_site", [],
+                { ($0.text(0), $0.text(1), $0.optionalText(2)) })
             {
                 codes[id] = code
                 fingerprints[id] = key.map(SiteKey.shortFingerprint)

@@ -215,7 +215,8 @@ struct Staging {
         var reads: [StatementSequence<ChangeRecord>] = []
         try applier.apply(header) {
             let statement = try db.prepare(
-                "SELECT n, change FROM _liaison_staging WHERE source = ? AND origin = ? AND seq = ? AND n > 0 ORDER BY n")
+                "SELECT n, change FROM _liaison_staging WHERE source = ? AND origin = ? AND seq = ? AND n > 0 ORDER BY n"
+            )
             try statement.bind(key)
             let changes = StatementSequence(statement: statement) { row -> ChangeRecord in
                 var change = try WireJSON.decode(ChangeRecord.self, from: row.text(1))
