@@ -142,6 +142,9 @@ let package = Package(
             name: "LiaisonTests",
             dependencies: [
                 "Liaison", "LiaisonTesting", "LiaisonProtocol", "LiaisonServer", "LiaisonClient", "LiaisonConsole",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings

@@ -26,7 +26,7 @@ extension ConsoleController {
     func conflict(_ request: Request, _ context: ConsoleContext) async throws -> Response {
         let given = FormData(request.uri.query)["id"] ?? ""
         let flash = await takeFlash(context)
-        let (conflict, resolution, winnerSignature, loserSignature) = try await replica.perform { replica in
+        let (conflict, resolution, winnerSignature, loserSignature, base) = try await replica.perform { replica in
             let id = try replica.conflictID(matching: given)
             guard let conflict = try replica.conflicts(includeResolved: true).first(where: { $0.id == id }) else {
                 throw LiaisonError(.conflict, "no conflict '\(given)'")
@@ -34,7 +34,8 @@ extension ConsoleController {
             return (
                 conflict, try replica.resolution(of: id),
                 try replica.signatureStatus(siteID: conflict.winner.siteID, seq: conflict.winner.seq),
-                try replica.signatureStatus(siteID: conflict.loser.siteID, seq: conflict.loser.seq)
+                try replica.signatureStatus(siteID: conflict.loser.siteID, seq: conflict.loser.seq),
+                try Self.base(of: conflict, in: replica.history(conflict.table, id: conflict.rowID))
             )
         }
         func side(_ side: Conflict.Side, winner: Bool, signature: String) -> [String: Any] {
@@ -51,6 +52,13 @@ extension ConsoleController {
             "winner": side(conflict.winner, winner: true, signature: winnerSignature),
             "loser": side(conflict.loser, winner: false, signature: loserSignature),
             "valueWord": conflict.kind == .value ? "value" : "side",
+            "base": base.map { version -> [String: Any] in
+                [
+                    "value": Show.value(version.values?[conflict.column ?? ""] ?? .null), "site": version.site,
+                    "author": version.author, "time": version.time, "seq": version.seq,
+                    "signature": version.signature, "signatureClass": Show.signatureClass(version.signature),
+                ]
+            } ?? false,
         ]
         if let resolution {
             values["resolution"] =
@@ -92,6 +100,21 @@ extension ConsoleController {
         }
         if let session = context.sessionID { await sessions.flash(session, message) }
         return Pages.redirect("/conflict?id=\(FormData.component(given))")
+    }
+
+    /// The version that last wrote the conflict's column before either side did: the common base
+    /// of a three-way view (`nil` when the history does not reach back that far).
+    static func base(of conflict: Conflict, in history: [RowVersion]) -> RowVersion? {
+        guard conflict.kind == .value, let column = conflict.column else { return nil }
+        var base: RowVersion?
+        for version in history {
+            let isSide = [conflict.winner, conflict.loser].contains {
+                $0.siteID == version.siteID && $0.seq == version.seq
+            }
+            if isSide { break }
+            if version.values?[column] != nil { base = version }
+        }
+        return base
     }
 
     static func sideValue(_ conflict: Conflict, winner: Bool) -> String {

@@ -105,13 +105,13 @@ enum Templates {
 
     static let conflict = """
         <p><b>{{kind}}</b> conflict on <a href="/row?table={{table}}&amp;id={{idQuery}}">{{table}} {{rowID}}</a>{{#column}}, column <b>{{column}}</b>{{/column}} · policy {{policy}} · <span class="state {{state}}" id="conflict-state">{{state}}</span></p>
-        <table class="sides"><thead><tr><th scope="col"></th><th scope="col">Kept now (the merge rule's winner)</th><th scope="col">Overwritten</th></tr></thead><tbody>
-        <tr><th scope="row">Value</th><td class="value" id="winner-value">{{winner.value}}</td><td class="value" id="loser-value">{{loser.value}}</td></tr>
-        <tr><th scope="row">Agency</th><td id="winner-site">{{winner.site}}</td><td id="loser-site">{{loser.site}}</td></tr>
-        <tr><th scope="row">Author</th><td id="winner-author">{{winner.author}}</td><td id="loser-author">{{loser.author}}</td></tr>
-        <tr><th scope="row">Time</th><td>{{winner.time}}</td><td>{{loser.time}}</td></tr>
-        <tr><th scope="row">Transaction</th><td>{{winner.site}}#{{winner.seq}}</td><td>{{loser.site}}#{{loser.seq}}</td></tr>
-        <tr><th scope="row">Signature</th><td><span class="sig {{winner.signatureClass}}">{{winner.signature}}</span></td><td><span class="sig {{loser.signatureClass}}">{{loser.signature}}</span></td></tr>
+        <table class="sides"><thead><tr><th scope="col"></th><th scope="col">Before both (base)</th><th scope="col">Kept now (the merge rule's winner)</th><th scope="col">Overwritten</th></tr></thead><tbody>
+        <tr><th scope="row">Value</th><td class="value" id="base-value">{{base.value}}</td><td class="value" id="winner-value">{{winner.value}}</td><td class="value" id="loser-value">{{loser.value}}</td></tr>
+        <tr><th scope="row">Agency</th><td>{{base.site}}</td><td id="winner-site">{{winner.site}}</td><td id="loser-site">{{loser.site}}</td></tr>
+        <tr><th scope="row">Author</th><td>{{base.author}}</td><td id="winner-author">{{winner.author}}</td><td id="loser-author">{{loser.author}}</td></tr>
+        <tr><th scope="row">Time</th><td>{{base.time}}</td><td>{{winner.time}}</td><td>{{loser.time}}</td></tr>
+        <tr><th scope="row">Transaction</th><td>{{#base}}{{site}}#{{seq}}{{/base}}</td><td>{{winner.site}}#{{winner.seq}}</td><td>{{loser.site}}#{{loser.seq}}</td></tr>
+        <tr><th scope="row">Signature</th><td>{{#base}}<span class="sig {{signatureClass}}">{{signature}}</span>{{/base}}</td><td><span class="sig {{winner.signatureClass}}">{{winner.signature}}</span></td><td><span class="sig {{loser.signatureClass}}">{{loser.signature}}</span></td></tr>
         </tbody></table>
         {{#resolution}}<section aria-labelledby="res" class="resolution" id="resolution"><h2 id="res">Resolved</h2>
         <p>by <b>{{author}}</b> on {{site}} ({{site}}#{{seq}}) at {{time}}</p>{{#note}}<blockquote id="resolution-note">{{note}}</blockquote>{{/note}}</section>{{/resolution}}

@@ -28,7 +28,12 @@ def agencies(liaison):
     ma = liaison.start("serve", "ma.db", "--port", "0", "--console-port", "0", "--author", "ma-reviewer")
     ma_url = ma.wait_for(r"serving ma\.db on (http://127\.0\.0\.1:\d+)").group(1)
     ma_console = ma.wait_for(r"console for MA-DGST at (http://127\.0\.0\.1:\d+/\?login=[0-9a-f]+)").group(1)
-    liaison("clone", ma_url, "nl.db", "--site", "NL-NCTV", "--token", TOKEN)
+    # Each operator trusts the other's key as read from 'liaison identity' (out of band).
+    ma_identity = json.loads(liaison("identity", "ma.db", "--json").stdout)
+    liaison("clone", ma_url, "nl.db", "--site", "NL-NCTV", "--token", TOKEN,
+            "--key", ma_identity["publicKey"], "--site-id", ma_identity["siteID"], "--read", "*", "--write", "*")
+    nl_identity = json.loads(liaison("identity", "nl.db", "--json").stdout)
+    liaison("trust", "ma.db", "NL-NCTV", "--key", nl_identity["publicKey"], "--site-id", nl_identity["siteID"])
     liaison("peer", "add", "nl.db", "FR-DGSI", f"http://127.0.0.1:{closed_port()}", "--token", "token-NL-FR-down")
     nl = liaison.start("console", "nl.db", "--port", "0", "--author", "nl-reviewer")
     nl_console = nl.wait_for(r"^console for NL-NCTV at (http://127\.0\.0\.1:\d+/\?login=[0-9a-f]{64})$").group(1)
@@ -74,6 +79,7 @@ def test_reviewer_keeps_the_other_agencys_value_with_a_note(liaison, agencies, b
         (("author", "ma-analyst"), ("site", "MA-DGST"), ("value", "done")),
         (("author", "nl-analyst"), ("site", "NL-NCTV"), ("value", "in_progress")),
     }
+    assert nl.locator("#base-value").inner_text() == "open", "the three-way view shows the value before both edits"
     conflict_id = nl.url.split("id=")[1]
     assert nl.locator("#conflict-state").inner_text() == "open"
     if screenshots:
