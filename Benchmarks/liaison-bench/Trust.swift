@@ -34,13 +34,15 @@ enum Trust {
         var macs = 0
         let answerSmall = measure {
             for _ in 0..<transactions {
-                macs &+= AnswerSignature.sign(token: "bench-token-0123456789", status: 200, nonce: "n", body: status).count
+                macs &+=
+                    AnswerSignature.sign(token: "bench-token-0123456789", status: 200, nonce: "n", body: status).count
             }
         }
         let pages = max(1, transactions / 1_000)
         let answerPage = measure {
             for _ in 0..<pages {
-                macs &+= AnswerSignature.sign(token: "bench-token-0123456789", status: 200, nonce: "n", body: page).count
+                macs &+=
+                    AnswerSignature.sign(token: "bench-token-0123456789", status: 200, nonce: "n", body: page).count
             }
         }
         return [

@@ -83,7 +83,8 @@ public struct PeerClient: Sendable {
                 throw LiaisonError(
                     .peer,
                     "\(baseURL.absoluteString)'s clock is \(offset / 3_600_000) h from this machine's, more than the "
-                        + "\(maxClockOffset / 3_600_000) h allowed; set both clocks right (or raise --max-clock-offset)")
+                        + "\(maxClockOffset / 3_600_000) h allowed; set both clocks right (or raise --max-clock-offset)"
+                )
             }
             clockOffset.value = offset
             answer = try await exchange(url: url, payload: payload)
@@ -166,7 +167,8 @@ public struct PeerClient: Sendable {
         case let error as IOError:
             return String(cString: strerror(error.errnoCode))
         case is NIOHTTPDecompression.DecompressionError:
-            return "the answer inflates to more than \(maxAnswerBytes) bytes; this peer is not a Liaison server, or a hostile one"
+            return
+                "the answer inflates to more than \(maxAnswerBytes) bytes; this peer is not a Liaison server, or a hostile one"
         case is NIOTooManyBytesError:
             return "the answer is larger than \(maxAnswerBytes) bytes; ask for smaller pages"
         default:

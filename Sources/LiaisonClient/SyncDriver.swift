@@ -106,7 +106,8 @@ public struct SyncDriver: Sendable {
                         heads: heads))
             }
         }
-        var pending = try await request(after: cursor, wanted: wanted, heads: try await replica.perform { try $0.heads() })
+        var pending = try await request(
+            after: cursor, wanted: wanted, heads: try await replica.perform { try $0.heads() })
         defer { pending.cancel() }
         var askedAgain = false
         while true {

@@ -16,11 +16,13 @@ public enum LiaisonServer {
     ) -> some ApplicationProtocol {
         let router = Router(context: PeerRequestContext.self)
         router.middlewares.add(ErrorMiddleware())
+        let securityLog = SecurityLog(replica: replica, logger: logger)
         let budget = RequestBudget(
             maxBufferedBytes: configuration.maxBufferedBytes, maxRequestsPerPeer: configuration.maxRequestsPerPeer)
         let group = router.group("v1").add(
             middleware: PeerAuthenticator(
-                replica: replica, replays: ReplayGuard(), maxBodyBytes: configuration.maxBodyBytes, budget: budget,
+                replica: replica, maxBodyBytes: configuration.maxBodyBytes, budget: budget,
+                securityLog: securityLog,
                 wallTime: replica.clock.wallTime)
         ).add(middleware: AnswerSigner())
         SyncController(replica: replica, configuration: configuration).register(on: group)
@@ -39,7 +41,8 @@ public enum LiaisonServer {
                     ParserErrorResponder(),
                     RequestDeadlines(
                         registry: connections, idleTimeout: configuration.idleTimeout,
-                        headerTimeout: configuration.headerTimeout, bodyTimeout: configuration.bodyTimeout),
+                        headerTimeout: configuration.headerTimeout, bodyTimeout: configuration.bodyTimeout,
+                        onShed: { reason in securityLog.record(.connectionShed, ["security.reason": "\(reason)"]) }),
                 ])),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "liaison",

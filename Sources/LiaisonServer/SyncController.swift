@@ -120,7 +120,8 @@ struct SyncController {
     }
 
     /// The answer as JSON (gzip when the client accepts it), with its HMAC over the uncompressed body.
-    private func json<T: Encodable>(_ value: T, for request: Request, _ context: PeerRequestContext) throws -> Response {
+    private func json<T: Encodable>(_ value: T, for request: Request, _ context: PeerRequestContext) throws -> Response
+    {
         let data = try WireJSON.encode(value)
         var headers: HTTPFields = [.contentType: "application/json"]
         headers[.vary] = "Accept-Encoding"

@@ -66,7 +66,9 @@ public final class FaultConnection: @unchecked Sendable {
         while true {
             let closed = poll()
             if let answer = lock.withLock({ FaultHTTP.parse(receivedBytes) }), answer.complete { return answer.answer }
-            if closed || ContinuousClock.now >= deadline { return lock.withLock { FaultHTTP.parse(receivedBytes)?.answer } }
+            if closed || ContinuousClock.now >= deadline {
+                return lock.withLock { FaultHTTP.parse(receivedBytes)?.answer }
+            }
             try? await Task.sleep(for: .milliseconds(10))
         }
     }

@@ -26,11 +26,13 @@ struct TokenOption: ParsableArguments {
     func resolved() throws -> String {
         if let tokenFile {
             guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
-                throw LiaisonError(.invalidInput, "cannot read the token file '\(tokenFile)'; check its path and permissions")
+                throw LiaisonError(
+                    .invalidInput, "cannot read the token file '\(tokenFile)'; check its path and permissions")
             }
             let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
             guard !line.isEmpty else {
-                throw LiaisonError(.invalidInput, "the token file '\(tokenFile)' is empty; put the token on its first line")
+                throw LiaisonError(
+                    .invalidInput, "the token file '\(tokenFile)' is empty; put the token on its first line")
             }
             return line.trimmingCharacters(in: .whitespaces)
         }
@@ -43,6 +45,8 @@ struct TokenOption: ParsableArguments {
             if !text.isEmpty { return text }
         }
         throw LiaisonError(
-            .invalidInput, "no token: give it with --token-file FILE, the LIAISON_TOKEN environment variable, or type it at the prompt")
+            .invalidInput,
+            "no token: give it with --token-file FILE, the LIAISON_TOKEN environment variable, or type it at the prompt"
+        )
     }
 }

@@ -737,7 +737,8 @@ func runProcess(
     let outcome = try await FaultTools.run(
         executable, arguments, in: directory, environment: environment, timeout: .seconds(170))
     if outcome.timedOut { throw LiaisonCLIError(message: "\(executable.lastPathComponent) timed out: \(outcome)") }
-    return CommandResult(status: outcome.signal.map { 128 + $0 } ?? outcome.status, stdout: outcome.stdout, stderr: outcome.stderr)
+    return CommandResult(
+        status: outcome.signal.map { 128 + $0 } ?? outcome.status, stdout: outcome.stdout, stderr: outcome.stderr)
 }
 
 /// A `sqlite3` shell that holds the write lock of a database until released.

@@ -42,8 +42,11 @@ import Testing
 
             // A script that checked the key otherwise.
             let scripted = try await cli.run(
-                ["clone", server.url, "ma2.db", "--site", "MA-DGST", "--token", "ma-to-nl-secret", "--trust-first-key",
-                    "--write", "public,eu"])
+                [
+                    "clone", server.url, "ma2.db", "--site", "MA-DGST", "--token", "ma-to-nl-secret",
+                    "--trust-first-key",
+                    "--write", "public,eu",
+                ])
             #expect(scripted.status == 0 && scripted.stderr.contains(nlFingerprint), "\(scripted)")
             _ = try await server.stop()
         }
@@ -80,6 +83,31 @@ import Testing
             #expect(revoked.status == 0 && revoked.stdout.contains("revoked NL-NCTV"), "\(revoked)")
             let vague = try await cli("trust", "ma.db", "NL-NCTV", "--revoke", "--since", "yesterday")
             #expect(vague.status == 64, "\(vague)")
+        }
+    }
+
+    /// At a terminal: the fingerprint is shown and the answer decides.
+    @Test func cloneAsksForConfirmationAndTakesTheAnswer() async throws {
+        try await withSampleReplica { cli in
+            try await cli.expectSuccess(
+                "peer", "add", "nl.db", "MA-DGST", "http://127.0.0.1:1", "--token", "ma-to-nl-secret")
+            let server = try await cli.serve("nl.db")
+            let fingerprint = try JSONDecoder().decode(
+                Identity.self, from: Data(try await cli("identity", "nl.db", "--json").stdout.utf8)
+            ).fingerprint
+            for (answer, file, status) in [("no\n", "refused.db", Int32(64)), ("yes\n", "ma.db", Int32(0))] {
+                let clone = try FaultProcess(
+                    executable: cli.binary,
+                    arguments: ["clone", server.url, file, "--site", "MA-DGST", "--token", "ma-to-nl-secret"],
+                    directory: cli.directory, environment: cli.environment, acceptsInput: true)
+                try clone.start()
+                clone.send(answer)
+                clone.closeInput()
+                let outcome = await clone.wait(timeout: .seconds(60))
+                #expect(outcome.status == status && outcome.stderr.contains(fingerprint), "\(outcome)")
+                #expect(FileManager.default.fileExists(atPath: cli.url(file).path) == (status == 0))
+            }
+            _ = try await server.stop()
         }
     }
 

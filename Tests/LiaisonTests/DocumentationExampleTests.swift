@@ -29,7 +29,9 @@ import Testing
 
     /// The bodies of the document's ```` ```json ```` blocks.
     static var jsonBlocks: [String] {
-        document.components(separatedBy: "```json\n").dropFirst().compactMap { $0.components(separatedBy: "\n```").first }
+        document.components(separatedBy: "```json\n").dropFirst().compactMap {
+            $0.components(separatedBy: "\n```").first
+        }
     }
 
     @Test func theRequestSignatureExampleIsWhatTheCodeSigns() throws {
@@ -122,7 +124,8 @@ import Testing
         }
         for (record, _) in all {
             if let before = digests["\(record.origin)#\(record.seq - 1)"] {
-                #expect(record.previous == before, "\(record.site)#\(record.seq) does not chain to the example before it")
+                #expect(
+                    record.previous == before, "\(record.site)#\(record.seq) does not chain to the example before it")
             }
         }
     }

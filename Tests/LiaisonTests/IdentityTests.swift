@@ -274,7 +274,8 @@ import Testing
                 #expect(after.siteID == nil)
             }
             // A genuine server whose clock is a year ahead: its signed answer is refused (24 h bound).
-            let ahead = try factory.make("NL-NCTV", clock: HybridClock { Int64(Date().timeIntervalSince1970 * 1000) + 365 * 86_400_000 })
+            let ahead = try factory.make(
+                "NL-NCTV", clock: HybridClock { Int64(Date().timeIntervalSince1970 * 1000) + 365 * 86_400_000 })
             try await withServer(ahead) { url in
                 _ = try pair(ma, with: ahead, url: url)
                 let client = try PeerClient(url: url, token: "token-MA-DGST-NL-NCTV", from: ma.siteID)

@@ -75,8 +75,17 @@ import Testing
             #expect(error.code == .untrustedKey && error.message.contains("revoked"), "\(error)")
             #expect(try ma.row("topic", id: "topic-after") == nil)
             #expect(try ma.verify().isIntact, "history before the compromise stays verifiable")
+            // A rotation signed by the revoked key is not followed: its thief could have made it.
+            let stolen = try nl.rotateKey()
+            let afterRotation = try nl.changes(after: .start, excluding: try ma.versionVector())
+            #expect(throws: LiaisonError.self) { try ma.apply([], keys: afterRotation.keys) }
+            #expect(try ma.trustedSites().first { $0.siteID == nl.siteID }?.publicKey != stolen.publicKey)
+            // The operator confirms NL's new key out of band: it signs what comes after NL#2 here.
+            try ma.pinKey(of: stolen)
+            #expect(try ma.trustedSites().first { $0.siteID == nl.siteID }?.publicKey == stolen.publicKey)
+            #expect(try ma.verify().isIntact)
             // Revoked from before NL#2: the log shows it for review.
-            try ma.revokeKey(of: nl.siteCode, since: compromised - 60_000)
+            try ma.revokeKey(of: nl.siteCode, since: compromised - 60_000, key: nl.publicKey)
             let report = try ma.verify()
             #expect(report.problems.contains { $0.contains("revoked") }, "\(report.problems)")
         }

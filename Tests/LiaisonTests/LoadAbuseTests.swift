@@ -95,7 +95,9 @@ import Testing
                     + "(\(refused) refused from their headers); \(afterHeld / 1024) MiB with 500 half-sent requests "
                     + "held: \(String(format: "%.1f", perConnection)) KiB per unauthenticated connection")
             #expect(refused == 48)
-            #expect(afterBodies - before < 64 * 1024, "48 bogus pushes grew the server by \((afterBodies - before) / 1024) MiB")
+            #expect(
+                afterBodies - before < 64 * 1024,
+                "48 bogus pushes grew the server by \((afterBodies - before) / 1024) MiB")
             #expect(perConnection < 64, "an unauthenticated connection costs \(perConnection) KiB")
             for connection in held { connection.hangUp() }
         }

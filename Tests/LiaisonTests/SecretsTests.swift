@@ -45,7 +45,8 @@ import Testing
     @Test func anOldReplicaHasItsSecretsMovedOutAndScrubbedOnOpen() async throws {
         try await withSampleReplica { cli in
             try await cli.expectSuccess(
-                "peer", "add", "nl.db", "MA-DGST", "http://127.0.0.1:1", environment: ["LIAISON_TOKEN": "old-secret-token"])
+                "peer", "add", "nl.db", "MA-DGST", "http://127.0.0.1:1",
+                environment: ["LIAISON_TOKEN": "old-secret-token"])
             let key = try Self.privateKey(cli, "nl.db")
             // Make it look like a replica of the earlier format: secrets inside, world-readable, no key file.
             let old = try await cli.sqlite(
@@ -108,7 +109,8 @@ import Testing
                 var commandLine = ""
                 for _ in 0..<200 where commandLine.isEmpty {
                     try await Task.sleep(for: .milliseconds(10))
-                    let raw = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(process.processIdentifier)/cmdline")))
+                    let raw =
+                        (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(process.processIdentifier)/cmdline")))
                     commandLine = raw.map { String(decoding: $0, as: UTF8.self) } ?? ""
                 }
                 #expect(commandLine.contains("clone"), "the process list did not show the command")

@@ -31,7 +31,8 @@ extension TransactionApplier {
                 throw LiaisonError(
                     .untrustedKey,
                     "\(site)#\(seq) is signed with key \(SiteKey.fingerprint(signer.key)), revoked here since "
-                        + "\(HybridTimestamp(milliseconds: revoked)); it was not applied. Review it with \(site)'s operator")
+                        + "\(HybridTimestamp(milliseconds: revoked)); it was not applied. Review it with \(site)'s operator"
+                )
             }
             return try SiteKey.publicKey(signer.key)
         }
@@ -66,7 +67,8 @@ extension TransactionApplier {
         guard TransactionDigest.isValid(signature: header.signature, header: bytes, key: key) else {
             throw LiaisonError(
                 .invalidTransaction,
-                "a copy of \(name), applied here before, was altered: it is not signed by \(header.site)'s key; the batch was refused")
+                "a copy of \(name), applied here before, was altered: it is not signed by \(header.site)'s key; the batch was refused"
+            )
         }
         throw LiaisonError(
             .equivocation,

@@ -75,7 +75,8 @@ extension Replica {
                 }
                 let stamp = HybridTimestamp(rawValue: hlc)
                 return LogEntry(
-                    order: order, origin: site.id, site: site.code, fingerprint: sites.fingerprint(sidx), seq: seq, hlc: stamp, time: stamp.description,
+                    order: order, origin: site.id, site: site.code, fingerprint: sites.fingerprint(sidx), seq: seq,
+                    hlc: stamp, time: stamp.description,
                     author: author, context: try ChangeCodec.decodeContext(context),
                     resolves: ConflictStore.decodeIDs(resolves), changes: changes)
             }
@@ -114,6 +115,8 @@ public struct ReplicaStatus: Sendable, Codable, Hashable {
     public var untrustedKeys: [UntrustedKey]
     /// Each peer's health (`Replica.peerHealth`), filled by `liaison status`.
     public var health: [PeerHealth]? = nil
+    /// The security log's counters (failed authentications, refused pushes, shed requests, alarms).
+    public var securityEvents: [SecurityEventCount] = []
 }
 
 extension Replica {
@@ -132,7 +135,8 @@ extension Replica {
             var codes: [String: String] = [:]
             var fingerprints: [String: String] = [:]
             for (id, code, key) in try db.query(
-                "SELECT site_id, code, public_key FROM _liaison_site", [], { ($0.text(0), $0.text(1), $0.optionalText(2)) })
+                "SELECT site_id, code, public_key FROM _liaison_site", [],
+                { ($0.text(0), $0.text(1), $0.optionalText(2)) })
             {
                 codes[id] = code
                 fingerprints[id] = key.map(SiteKey.shortFingerprint)
@@ -144,7 +148,7 @@ extension Replica {
                     name: $0.text(0), url: $0.text(1), siteID: $0.optionalText(2), lastSync: $0.optionalText(3),
                     lastError: $0.optionalText(4), readScopes: $0.text(5), writeScopes: $0.text(6))
             }
-            return ReplicaStatus(
+            var status = ReplicaStatus(
                 siteID: siteID, site: siteCode.rawValue, path: path, schema: schema.name, schemaVersion: schema.version,
                 vector: try sites.versionVector(), sites: codes,
                 transactions: try db.first("SELECT count(*) FROM _liaison_tx") { $0.int(0) } ?? 0,
@@ -152,6 +156,14 @@ extension Replica {
                     ?? 0,
                 policies: Dictionary(uniqueKeysWithValues: schema.tables.map { ($0.name, $0.policy.rawValue) }),
                 peers: peers, fingerprints: fingerprints, alarms: [], untrustedKeys: [])
+            if try db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_security'", [], { _ in true }) ?? false
+            {
+                status.securityEvents = try db.query("SELECT event, count, last FROM _liaison_security ORDER BY event")
+                {
+                    SecurityEventCount(event: $0.text(0), count: $0.int(1), last: $0.text(2))
+                }
+            }
+            return status
         }
     }
 }

@@ -26,6 +26,8 @@ public final class Replica: @unchecked Sendable {
     let keys: KeyStore
     /// This replica's public key, base64.
     public let publicKey: String
+    /// How much each sender may keep staged here (pieces of unfinished transactions).
+    public let stagingQuota = StagingQuota()
 
     private init(connection: Connection, clock: HybridClock, logger: Logger) throws {
         self.connection = connection
@@ -54,7 +56,8 @@ public final class Replica: @unchecked Sendable {
         var keyFile = try KeyFile.read(at: keyPath)
         if let inFile = meta["private_key"] {
             // A replica of an earlier version keeps its secrets inside: move them out.
-            keyFile = try Self.moveSecretsOut(connection, privateKey: inFile, siteID: id, existing: keyFile, to: keyPath)
+            keyFile = try Self.moveSecretsOut(
+                connection, privateKey: inFile, siteID: id, existing: keyFile, to: keyPath)
         }
         if let keyFile, keyFile.siteID != id {
             throw LiaisonError(
@@ -163,6 +166,9 @@ public final class Replica: @unchecked Sendable {
         do {
             try connection.execute(
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-32000;")
+            try connection.execute(replayTableSQL)
+            try connection.execute(securityTableSQL)
+            try connection.execute(StagingQuota.ageTableSQL)
         } catch let error as LiaisonError where error.code == .notAReplica {
             throw LiaisonError(.notAReplica, "'\(connection.path)' is not a SQLite database, so not a Liaison replica")
         }

@@ -175,6 +175,8 @@ struct Staging {
                     + "of a transaction of \(record.total), which is impossible")
         }
         if try applier.hasApplied(origin: record.origin, seq: record.seq) { return false }
+        let quota = applier.replica.stagingQuota
+        try quota.admit(record, source: source, writableScopes: applier.writableScopes, db: db)
         let key: [CellValue] = [.text(source), .text(record.origin), .integer(record.seq)]
         let progress =
             try db.first(
@@ -202,6 +204,7 @@ struct Staging {
                 "INSERT OR IGNORE INTO _liaison_staging(source, origin, seq, n, change) VALUES (?, ?, ?, ?, ?)",
                 key + [.integer(n), .text(try WireJSON.string(change))])
         }
+        try quota.check(source: source, db: db)
         guard record.isLastPiece else { return false }
         guard try applier.check(record) else { return false }
         header = record
@@ -212,7 +215,8 @@ struct Staging {
         var reads: [StatementSequence<ChangeRecord>] = []
         try applier.apply(header) {
             let statement = try db.prepare(
-                "SELECT n, change FROM _liaison_staging WHERE source = ? AND origin = ? AND seq = ? AND n > 0 ORDER BY n")
+                "SELECT n, change FROM _liaison_staging WHERE source = ? AND origin = ? AND seq = ? AND n > 0 ORDER BY n"
+            )
             try statement.bind(key)
             let changes = StatementSequence(statement: statement) { row -> ChangeRecord in
                 var change = try WireJSON.decode(ChangeRecord.self, from: row.text(1))

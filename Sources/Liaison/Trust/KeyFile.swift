@@ -33,7 +33,8 @@ struct KeyFile: Codable, Sendable, Equatable {
         do {
             return try JSONDecoder().decode(KeyFile.self, from: data)
         } catch {
-            throw LiaisonError(.storage, "the key file '\(path)' is damaged; restore it from a backup or 'liaison export-key'")
+            throw LiaisonError(
+                .storage, "the key file '\(path)' is damaged; restore it from a backup or 'liaison export-key'")
         }
     }
 
@@ -94,7 +95,9 @@ final class KeyStore: @unchecked Sendable {
     private static func stamp(of path: String) -> (Int, Int, Int)? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
-        return (Int(info.st_ino), Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec), Int(info.st_size))
+        return (
+            Int(info.st_ino), Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec), Int(info.st_size)
+        )
     }
 
     /// The file as it is now.

@@ -48,7 +48,8 @@ extension Replica {
                 if status[origin] == nil { status[origin] = try AuditCheck(db: db).signatureStatus(origin) }
                 let stamp = HybridTimestamp(rawValue: hlc)
                 return RowVersion(
-                    site: sites.site(site).code, siteID: sites.site(site).id, fingerprint: sites.fingerprint(site), seq: seq, author: author, hlc: stamp,
+                    site: sites.site(site).code, siteID: sites.site(site).id, fingerprint: sites.fingerprint(site),
+                    seq: seq, author: author, hlc: stamp,
                     time: stamp.description, op: ChangeRecord.Operation(rawValue: op) ?? .update, scope: scope,
                     values: try ChangeCodec.decodeValues(vals), signature: status[origin]!)
             }
@@ -177,7 +178,8 @@ struct AuditCheck {
         }
         let signer = try TrustStore(db: db).key(of: tx.id, at: origin.seq)
         if let revoked = signer?.revokedSince, HybridTimestamp(rawValue: tx.hlc).milliseconds >= revoked {
-            problems.append("\(name): signed with a key revoked since \(HybridTimestamp(milliseconds: revoked)); review it")
+            problems.append(
+                "\(name): signed with a key revoked since \(HybridTimestamp(milliseconds: revoked)); review it")
         }
         if let publicKey = signer?.key ?? tx.publicKey, let key = try? SiteKey.publicKey(publicKey) {
             if !TransactionDigest.isValid(signature: tx.signature, header: header, key: key) {

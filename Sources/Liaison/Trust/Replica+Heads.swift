@@ -24,7 +24,8 @@ extension Replica {
     public func compareHeads(_ heads: [String: SiteHead], from peer: String) throws {
         try withConnection { db in
             for (siteID, head) in heads.sorted(by: { $0.key < $1.key }) where head.seq > 0 {
-                guard head.digest.utf8.count == 64, head.digest.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+                guard head.digest.utf8.count == 64,
+                    head.digest.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
                 else {
                     throw LiaisonError(
                         .malformedRequest, "a head from \(peer) has a digest that is not a SHA-256 in lower-case hex")

@@ -10,8 +10,10 @@ extension Replica {
     /// Site code, site id and the current public key (after any rotation).
     public func currentIdentity() throws -> Identity {
         try withConnection { db in
-            let key = try db.first("SELECT public_key FROM _liaison_site WHERE sidx = 1", [], { $0.text(0) }) ?? publicKey
-            return Identity(site: siteCode.rawValue, siteID: siteID, publicKey: key, fingerprint: SiteKey.fingerprint(key))
+            let key =
+                try db.first("SELECT public_key FROM _liaison_site WHERE sidx = 1", [], { $0.text(0) }) ?? publicKey
+            return Identity(
+                site: siteCode.rawValue, siteID: siteID, publicKey: key, fingerprint: SiteKey.fingerprint(key))
         }
     }
 

@@ -11,14 +11,16 @@ extension Replica {
         _ connection: Connection, privateKey: String, siteID: String, existing: KeyFile?, to keyPath: String
     ) throws -> KeyFile {
         var tokens: [String: String] = [:]
-        for (name, token) in try connection.query("SELECT name, token FROM _liaison_peer", [], { ($0.text(0), $0.text(1)) })
+        for (name, token) in try connection.query(
+            "SELECT name, token FROM _liaison_peer", [], { ($0.text(0), $0.text(1)) })
         where !token.isEmpty {
             tokens[name] = token
         }
         var file = existing ?? KeyFile(siteID: siteID, privateKey: privateKey)
         guard file.privateKey == privateKey else {
             throw LiaisonError(
-                .storage, "'\(keyPath)' holds another key than the one inside '\(connection.path)'; move one of them away")
+                .storage,
+                "'\(keyPath)' holds another key than the one inside '\(connection.path)'; move one of them away")
         }
         if connection.isReadOnly {
             file.tokens.merge(tokens) { kept, _ in kept }
@@ -77,7 +79,8 @@ extension Replica {
         guard key.publicKey.rawRepresentation.base64EncodedString() == replica.publicKey else {
             throw LiaisonError(
                 .invalidInput,
-                "this key file's key is not the key of '\(path)' (\(SiteKey.fingerprint(replica.publicKey))); refusing it")
+                "this key file's key is not the key of '\(path)' (\(SiteKey.fingerprint(replica.publicKey))); refusing it"
+            )
         }
         if let existing = replica.keys.current(), existing.privateKey == file.privateKey {
             var merged = existing

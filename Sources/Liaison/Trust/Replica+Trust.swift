@@ -12,13 +12,18 @@ extension Replica {
         var untrusted: [String: SiteKeyRecord] = [:]
         for (siteID, record) in keys.sorted(by: { $0.key < $1.key }) {
             guard SiteCode(record.site) != nil, TrustStore.isValidSiteID(siteID) else {
-                throw LiaisonError(.invalidTransaction, "a key record names an invalid site '\(record.site.prefix(40))'")
+                throw LiaisonError(
+                    .invalidTransaction, "a key record names an invalid site '\(record.site.prefix(40))'")
             }
             _ = try SiteKey.publicKey(record.key)
             if let trusted = try store.trustedKey(of: siteID) {
-                // Known: the same key passes; a rotation signed by the trusted key moves to the new
-                // one; any other key is refused with an alarm.
-                if trusted != record.key, let rotations = record.rotations,
+                // Known: the same key passes (reads only); a rotation signed by the trusted key
+                // moves to the new one; any other key is refused with an alarm.
+                if trusted == record.key {
+                    try store.checkBinding(siteID: siteID, code: record.site, via: source)
+                    continue
+                }
+                if let rotations = record.rotations,
                     try store.follow(rotations, of: siteID, code: record.site) == record.key
                 {
                     continue
@@ -61,12 +66,15 @@ extension Replica {
         _ = try SiteKey.publicKey(key)
         guard TrustStore.isValidSiteID(siteID) else {
             throw LiaisonError(
-                .invalidInput, "invalid site id '\(siteID.prefix(64))': copy it from the other side's 'liaison identity'")
+                .invalidInput,
+                "invalid site id '\(siteID.prefix(64))': copy it from the other side's 'liaison identity'")
         }
         try withConnection { db in
             try transaction(db) {
                 do {
-                    try TrustStore(db: db).bind(siteID: siteID, code: site.rawValue, key: key, via: "operator")
+                    if try !TrustStore(db: db).replaceRevokedKey(of: siteID, code: site.rawValue, with: key) {
+                        try TrustStore(db: db).bind(siteID: siteID, code: site.rawValue, key: key, via: "operator")
+                    }
                 } catch let error as LiaisonError where error.code == .identityConflict {
                     throw LiaisonError(.invalidInput, error.message + " (the binding held here stays)")
                 }
@@ -82,12 +90,14 @@ extension Replica {
         try withConnection { db in
             guard
                 let siteID = try db.first(
-                    "SELECT site_id FROM _liaison_site WHERE code = ? AND public_key IS NOT NULL", [.text(site.rawValue)],
+                    "SELECT site_id FROM _liaison_site WHERE code = ? AND public_key IS NOT NULL",
+                    [.text(site.rawValue)],
                     { $0.text(0) })
             else {
                 throw LiaisonError(
                     .invalidInput,
-                    "no trusted key for \(site) here; trust it first with 'liaison trust DB \(site) --key K --site-id ID'")
+                    "no trusted key for \(site) here; trust it first with 'liaison trust DB \(site) --key K --site-id ID'"
+                )
             }
             try db.run(
                 isIntroducer
@@ -100,7 +110,8 @@ extension Replica {
     /// equivocation applies again.
     public func clearAlarms(site: SiteCode) throws -> Int {
         try withConnection { db in
-            try db.run("UPDATE _liaison_alarm SET state = 'cleared' WHERE code = ? AND state = 'open'", [.text(site.rawValue)])
+            try db.run(
+                "UPDATE _liaison_alarm SET state = 'cleared' WHERE code = ? AND state = 'open'", [.text(site.rawValue)])
             return db.changes
         }
     }
@@ -182,12 +193,14 @@ extension Replica {
                 if let expected = registered?.0, expected != siteID {
                     throw TrustNotice.alarm(
                         .impersonation, siteID: siteID, code: site, via: name,
-                        "peer \(name) was registered as site \(expected) but answers as site \(siteID) (\(site)); refused")
+                        "peer \(name) was registered as site \(expected) but answers as site \(siteID) (\(site)); refused"
+                    )
                 }
                 if let pinned = registered?.1, let key, pinned != key {
                     throw TrustNotice.alarm(
                         .impersonation, siteID: siteID, code: site, via: name,
-                        "peer \(name) presents key \(SiteKey.fingerprint(key)), not the trusted \(SiteKey.fingerprint(pinned)); refused")
+                        "peer \(name) presents key \(SiteKey.fingerprint(key)), not the trusted \(SiteKey.fingerprint(pinned)); refused"
+                    )
                 }
                 let store = TrustStore(db: db)
                 try store.checkBinding(siteID: siteID, code: site, via: name)
@@ -195,7 +208,8 @@ extension Replica {
                     if let trusted = try store.trustedKey(of: siteID), trusted != key {
                         throw TrustNotice.alarm(
                             .impersonation, siteID: siteID, code: site, via: name,
-                            "\(site) presents key \(SiteKey.fingerprint(key)), not the trusted \(SiteKey.fingerprint(trusted)); refused")
+                            "\(site) presents key \(SiteKey.fingerprint(key)), not the trusted \(SiteKey.fingerprint(trusted)); refused"
+                        )
                     }
                     try store.record(TrustNotice(kind: .candidate(key: key), siteID: siteID, code: site, via: name))
                 }

@@ -83,8 +83,7 @@ public struct RequestSignature: Sendable, Hashable {
         self.init(keyID: key, timestamp: ts, nonce: nonce, from: from, to: to, signature: sig)
     }
 
-    public init(keyID: String, timestamp: Int64, nonce: String, from: String = "", to: String = "", signature: String)
-    {
+    public init(keyID: String, timestamp: Int64, nonce: String, from: String = "", to: String = "", signature: String) {
         self.keyID = keyID
         self.timestamp = timestamp
         self.nonce = nonce
@@ -124,7 +123,9 @@ extension Replica {
     /// Checks that a verified request names this server as recipient and `peer` (never this
     /// server) as sender, when it names them: a request captured on its way elsewhere, or
     /// reflected back to its sender, is refused (`.unauthorized`).
-    public func checkDirection(of signature: RequestSignature, from peer: PeerRecord, method: String, path: String) throws {
+    public func checkDirection(of signature: RequestSignature, from peer: PeerRecord, method: String, path: String)
+        throws
+    {
         guard !signature.to.isEmpty || !signature.from.isEmpty else { return }
         let isFirstContact = method == "GET" && path.hasSuffix("/v1/status")
         guard signature.to == siteID || (signature.to.isEmpty && isFirstContact) else {

@@ -10,7 +10,8 @@ import Foundation
 /// log; the transaction's own digest is the SHA-256 of its header bytes.
 package enum TransactionDigest {
     /// The digest of one change, from its canonical parts (`values`/`levels` as canonical JSON text).
-    package static func change(table: String, id: String, op: String, scope: String, values: String?, levels: String?) -> String
+    package static func change(table: String, id: String, op: String, scope: String, values: String?, levels: String?)
+        -> String
     {
         change(table: table, id: id, op: op, scope: scope, body: body(values: values, levels: levels))
     }

@@ -56,7 +56,8 @@ struct TrustStore {
                 .impersonation, siteID: siteID, code: code, via: via,
                 "site \(siteID) claims the code \(code), which belongs to site \(other) here; refused")
         }
-        if let known = try db.first("SELECT code FROM _liaison_site WHERE site_id = ?", [.text(siteID)], { $0.text(0) }
+        if let known = try db.first(
+            "SELECT code FROM _liaison_site WHERE site_id = ?", [.text(siteID)], { $0.text(0) }
         ), known != code {
             throw TrustNotice.alarm(
                 .impersonation, siteID: siteID, code: code, via: via,
@@ -72,7 +73,8 @@ struct TrustStore {
         case .some(let trusted) where trusted != key:
             throw TrustNotice.alarm(
                 .impersonation, siteID: siteID, code: code, via: via,
-                "\(code) presents key \(SiteKey.fingerprint(key)), not the trusted \(SiteKey.fingerprint(trusted)); refused")
+                "\(code) presents key \(SiteKey.fingerprint(key)), not the trusted \(SiteKey.fingerprint(trusted)); refused"
+            )
         case .some:
             break
         case .none:
@@ -109,13 +111,18 @@ struct TrustStore {
     /// not start at the trusted key).
     func follow(_ rotations: [KeyRotation], of siteID: String, code: String) throws -> String? {
         guard var current = try trustedKey(of: siteID) else { return nil }
-        var start = try db.first(
-            "SELECT max(from_seq) FROM _liaison_key WHERE site_id = ?", [.text(siteID)], { $0.isNull(0) ? 0 : $0.int64(0) }) ?? 0
+        var start =
+            try db.first(
+                "SELECT max(from_seq) FROM _liaison_key WHERE site_id = ?", [.text(siteID)],
+                { $0.isNull(0) ? 0 : $0.int64(0) }) ?? 0
         // A rotation may not re-key transactions applied here already.
-        let applied = try db.first("SELECT seq FROM _liaison_site WHERE site_id = ?", [.text(siteID)], { $0.int64(0) }) ?? 0
+        let applied =
+            try db.first("SELECT seq FROM _liaison_site WHERE site_id = ?", [.text(siteID)], { $0.int64(0) }) ?? 0
         start = max(start, applied)
         var accepted = false
         for rotation in rotations.sorted(by: { $0.fromSeq < $1.fromSeq }) where rotation.previous == current {
+            // A revoked key's word is worth nothing: its thief could rotate to a key of its own.
+            guard try !isRevoked(siteID, key: current) else { return nil }
             guard rotation.fromSeq > start, let signer = try? SiteKey.publicKey(current),
                 (try? SiteKey.publicKey(rotation.key)) != nil,
                 let raw = Data(base64Encoded: rotation.signature),
@@ -135,6 +142,27 @@ struct TrustStore {
         try db.run("UPDATE _liaison_site SET public_key = ? WHERE site_id = ?", [.text(current), .text(siteID)])
         try db.run("UPDATE _liaison_peer SET public_key = ? WHERE site_id = ?", [.text(current), .text(siteID)])
         return current
+    }
+
+    /// Whether an operator revoked this key of the site.
+    func isRevoked(_ siteID: String, key: String) throws -> Bool {
+        try db.first(
+            "SELECT 1 FROM _liaison_key WHERE site_id = ? AND key = ? AND revoked_since IS NOT NULL",
+            [.text(siteID), .text(key)], { _ in true }) ?? false
+    }
+
+    /// The operator confirmed a new key for a site whose trusted key is revoked: it signs the
+    /// site's transactions after those applied here; earlier ones keep their keys.
+    func replaceRevokedKey(of siteID: String, code: String, with key: String) throws -> Bool {
+        guard let current = try trustedKey(of: siteID), current != key, try isRevoked(siteID, key: current),
+            (try? checkBinding(siteID: siteID, code: code, via: "operator")) != nil
+        else { return false }
+        let applied = try db.first("SELECT seq FROM _liaison_site WHERE site_id = ?", [.text(siteID)], { $0.int64(0) }) ?? 0
+        try db.run(
+            "INSERT OR REPLACE INTO _liaison_key(site_id, from_seq, key) VALUES (?, ?, ?)",
+            [.text(siteID), .integer(applied + 1), .text(key)])
+        try db.run("UPDATE _liaison_site SET public_key = ? WHERE site_id = ?", [.text(key), .text(siteID)])
+        return true
     }
 
     /// The bytes a rotation's signature covers.
@@ -180,7 +208,10 @@ struct TrustStore {
                 ON CONFLICT(site_id) DO UPDATE SET code = excluded.code, key = coalesce(excluded.key, key),
                     via = excluded.via, seen = excluded.seen
                 """,
-                [.text(notice.siteID), .text(notice.code), key.map { .text($0) } ?? .null, .text(notice.via), .text(now)])
+                [
+                    .text(notice.siteID), .text(notice.code), key.map { .text($0) } ?? .null, .text(notice.via),
+                    .text(now),
+                ])
         }
     }
 }

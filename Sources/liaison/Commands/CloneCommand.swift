@@ -52,7 +52,8 @@ struct CloneCommand: AsyncParsableCommand {
             if let siteId, siteId != status.siteID {
                 throw LiaisonError(
                     .identityConflict,
-                    "\(url) answers as site \(status.siteID.prefix(64)), not the site id \(siteId) you gave; nothing was cloned")
+                    "\(url) answers as site \(status.siteID.prefix(64)), not the site id \(siteId) you gave; nothing was cloned"
+                )
             }
             let trustedKey = try confirm(key: sourceKey, of: sourceCode, siteID: status.siteID)
             client.to = status.siteID
@@ -74,9 +75,13 @@ struct CloneCommand: AsyncParsableCommand {
                 for suffix in ["", "-wal", "-shm", ".keys"] { try? FileManager.default.removeItem(atPath: database + suffix) }
                 throw LiaisonError(
                     .forbiddenScope,
-                    error.message + "; nothing was cloned: give the source the scopes of its data with --write (e.g. --write public,eu)")
+                    error.message
+                        + "; nothing was cloned: give the source the scopes of its data with --write (e.g. --write public,eu)"
+                )
             } catch {
-                for suffix in ["", "-wal", "-shm", ".keys"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+                for suffix in ["", "-wal", "-shm", ".keys"] {
+                    try? FileManager.default.removeItem(atPath: database + suffix)
+                }
                 throw error
             }
         }

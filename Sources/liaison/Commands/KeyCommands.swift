@@ -6,7 +6,8 @@ import Liaison
 struct ExportKeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export-key",
-        abstract: "Write this replica's signing key and peer tokens to a file (0600), to move its identity deliberately.")
+        abstract:
+            "Write this replica's signing key and peer tokens to a file (0600), to move its identity deliberately.")
 
     @OptionGroup var replica: ReplicaArgument
     @Option(help: "The file to write (must not exist).") var to: String

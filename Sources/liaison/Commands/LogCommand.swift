@@ -38,7 +38,9 @@ struct LogCommand: AsyncParsableCommand {
                 return
             }
             for entry in entries {
-                print("\(entry.site)#\(entry.seq) [\(entry.fingerprint ?? "untrusted")]  \(entry.time)  by \(TerminalText.field(entry.author))  (\(entry.changes.count) changes)")
+                print(
+                    "\(entry.site)#\(entry.seq) [\(entry.fingerprint ?? "untrusted")]  \(entry.time)  by \(TerminalText.field(entry.author))  (\(entry.changes.count) changes)"
+                )
                 for change in entry.changes.prefix(20) {
                     let values = change.values.map { CanonicalJSON.object($0) } ?? ""
                     print(
@@ -46,7 +48,9 @@ struct LogCommand: AsyncParsableCommand {
                             + TerminalText.field(values))
                 }
                 if entry.changes.count > 20 { print("  … \(entry.changes.count - 20) more") }
-                if let resolves = entry.resolves { print("  resolves \(TerminalText.field(resolves.joined(separator: ", ")))") }
+                if let resolves = entry.resolves {
+                    print("  resolves \(TerminalText.field(resolves.joined(separator: ", ")))")
+                }
             }
         }
     }

@@ -40,7 +40,9 @@ struct SyncCommand: AsyncParsableCommand {
                 throw LiaisonError(.invalidInput, "no peers registered; add one with 'liaison peer add'")
             }
             var driver = SyncDriver(replica: opened, pageLimits: PageLimits(maxChanges: pageChanges))
-            if let offset = parseInterval(maxClockOffset) { driver.maxClockOffset = Int64(offset.components.seconds) * 1000 }
+            if let offset = parseInterval(maxClockOffset) {
+                driver.maxClockOffset = Int64(offset.components.seconds) * 1000
+            }
             let showProgress = !json && isatty(STDERR_FILENO) == 1
             if showProgress {
                 let started = ContinuousClock.now

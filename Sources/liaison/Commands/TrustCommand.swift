@@ -22,7 +22,8 @@ struct TrustCommand: AsyncParsableCommand {
     var clearAlarms = false
     @Flag(help: "Mark this agency's key as compromised since --since: its transactions from then on are refused.")
     var revoke = false
-    @Option(help: "With --revoke: when the key was compromised (ISO 8601, e.g. 2026-11-30T12:00:00Z).") var since: String?
+    @Option(help: "With --revoke: when the key was compromised (ISO 8601, e.g. 2026-11-30T12:00:00Z).") var since:
+        String?
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
@@ -41,7 +42,8 @@ struct TrustCommand: AsyncParsableCommand {
         if revoke && key != nil { throw ValidationError("--revoke revokes the key trusted now; give no --key") }
         if site != nil, key == nil, !introducer, !noIntroducer, !clearAlarms, !revoke {
             throw ValidationError(
-                "say what to do: --key K --site-id ID, --introducer, --no-introducer, --revoke --since T or --clear-alarms")
+                "say what to do: --key K --site-id ID, --introducer, --no-introducer, --revoke --since T or --clear-alarms"
+            )
         }
     }
 
@@ -51,11 +53,15 @@ struct TrustCommand: AsyncParsableCommand {
             guard let site, let code = SiteCode(site) else { return try list(replica) }
             if let key, let siteId {
                 try replica.trust(site: code, siteID: siteId, key: key)
-                print("trusted \(code) (\(siteId)) with key \(try replica.trustedSites().first { $0.siteID == siteId }?.fingerprint ?? "?")")
+                print(
+                    "trusted \(code) (\(siteId)) with key \(try replica.trustedSites().first { $0.siteID == siteId }?.fingerprint ?? "?")"
+                )
             }
             if introducer || noIntroducer {
                 try replica.setIntroducer(site: code, introducer)
-                print(introducer ? "\(code) is an introducer: keys it vouches for are trusted" : "\(code) introduces no keys")
+                print(
+                    introducer
+                        ? "\(code) is an introducer: keys it vouches for are trusted" : "\(code) introduces no keys")
             }
             if revoke, let since, let time = Self.parse(since) {
                 try replica.revokeKey(of: code, since: time)
@@ -86,11 +92,14 @@ struct TrustCommand: AsyncParsableCommand {
             return try CLI.printJSON(Listing(trusted: trusted, untrusted: untrusted, alarms: alarms))
         }
         for site in trusted {
-            print("trusted   \(site.site)  \(site.siteID)  \(site.fingerprint)\(site.isIntroducer ? "  introducer" : "")")
+            print(
+                "trusted   \(site.site)  \(site.siteID)  \(site.fingerprint)\(site.isIntroducer ? "  introducer" : "")")
         }
         for key in untrusted {
             print("untrusted \(key.site)  \(key.siteID)  \(key.fingerprint ?? "no key presented")  via \(key.via)")
         }
-        for alarm in alarms { print("ALARM     \(alarm.kind.rawValue) \(alarm.site): \(TerminalText.field(alarm.message))") }
+        for alarm in alarms {
+            print("ALARM     \(alarm.kind.rawValue) \(alarm.site): \(TerminalText.field(alarm.message))")
+        }
     }
 }
