@@ -38,10 +38,17 @@ struct SyncController {
             limits.maxChanges = min(limit, limits.maxChanges)
         }
         let wanted = Array((body.wanted ?? []).prefix(500))
-        let page = try await replica.perform { [limits] in
+        if let held = body.held {
+            // The first request of a round: what this peer sent and is held here gets another chance.
+            try await replica.perform { try $0.retryQuarantine(from: peer.name) }
+            // What the requester holds of this server's traffic, for `liaison status` here.
+            try await replica.perform { try $0.recordPeerHeld(peer: peer.name, Array(held.prefix(200))) }
+        }
+        var page = try await replica.perform { [limits] in
             try $0.changes(
                 after: cursor, excluding: body.vector, limits: limits, readable: peer.readScopes, wanted: wanted)
         }
+        page.held = try await replica.perform { try $0.held(from: peer.name) }
         return try json(page, for: request)
     }
 
@@ -52,7 +59,8 @@ struct SyncController {
         }
         return try json(
             PushResponse(
-                applied: result.applied, skipped: result.skipped, staged: result.staged, vector: result.vector),
+                applied: result.applied, skipped: result.skipped, staged: result.staged, vector: result.vector,
+                held: result.heldFromSource.isEmpty ? nil : result.heldFromSource),
             for: request)
     }
 

@@ -251,7 +251,7 @@ final class TransactionApplier {
     }
 
     /// Headers whose signatures were checked ahead of the apply (`verifyAhead`).
-    private var verified = VerifiedHeaders()
+    var verified = VerifiedHeaders()
 
     /// Checks the signatures of a batch's complete transactions on every core, before they are
     /// applied one by one: `apply` then skips the check for exactly these bytes under these keys.
@@ -280,7 +280,7 @@ final class TransactionApplier {
     }
 
     /// The signed bytes of a complete transaction as its changes imply them; throws on anything malformed.
-    private static func expectedSignedBytes(of record: TransactionRecord, tables: [String: TableInfo]) throws -> Data {
+    static func expectedSignedBytes(of record: TransactionRecord, tables: [String: TableInfo]) throws -> Data {
         let digests: [String]
         if let listed = record.digests {
             digests = listed
@@ -303,7 +303,7 @@ final class TransactionApplier {
     }
 
     /// The pinned key of a site; a transaction from a site without one is refused.
-    private func publicKey(of siteID: String, site: String) throws -> Curve25519.Signing.PublicKey {
+    func publicKey(of siteID: String, site: String) throws -> Curve25519.Signing.PublicKey {
         guard
             let key = try db.first(
                 "SELECT public_key FROM _liaison_site WHERE site_id = ?", [.text(siteID)], { $0.optionalText(0) })

@@ -104,6 +104,10 @@ public struct ReplicaStatus: Sendable, Codable, Hashable {
     public var openConflicts: Int
     public var policies: [String: String]
     public var peers: [PeerStatus]
+    /// Transactions held in this replica's quarantine, with their reasons.
+    public var quarantined: [HeldTransaction] = []
+    /// What each peer said it holds of this replica's traffic, by peer name.
+    public var heldByPeers: [String: [HeldTransaction]] = [:]
 }
 
 extension Replica {
@@ -124,7 +128,7 @@ extension Replica {
                     name: $0.text(0), url: $0.text(1), siteID: $0.optionalText(2), lastSync: $0.optionalText(3),
                     lastError: $0.optionalText(4), readScopes: $0.text(5), writeScopes: $0.text(6))
             }
-            return ReplicaStatus(
+            var status = ReplicaStatus(
                 siteID: siteID, site: siteCode.rawValue, path: path, schema: schema.name, schemaVersion: schema.version,
                 vector: try sites.versionVector(), sites: codes,
                 transactions: try db.first("SELECT count(*) FROM _liaison_tx") { $0.int(0) } ?? 0,
@@ -132,6 +136,11 @@ extension Replica {
                     ?? 0,
                 policies: Dictionary(uniqueKeysWithValues: schema.tables.map { ($0.name, $0.policy.rawValue) }),
                 peers: peers)
+            // A replica opened read-only from before quarantine existed has no quarantine tables.
+            let store = QuarantineStore(db: db)
+            status.quarantined = (try? store.entries().map(\.held)) ?? []
+            status.heldByPeers = (try? store.peerHeld()) ?? [:]
+            return status
         }
     }
 }

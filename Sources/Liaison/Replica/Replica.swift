@@ -73,6 +73,7 @@ public final class Replica: @unchecked Sendable {
             try configure(connection)
             try connection.execute("BEGIN IMMEDIATE")
             try connection.execute(StorageLayout.createSQL)
+            try connection.execute(QuarantineStore.createSQL)
             for (offset, table) in schema.tables.enumerated() {
                 try connection.execute(CaptureTriggers.createSQL(for: table, index: offset + 1))
             }
@@ -122,7 +123,10 @@ public final class Replica: @unchecked Sendable {
         } catch let error as LiaisonError where error.code == .notAReplica && !error.message.contains("_liaison_meta") {
             throw LiaisonError(.notAReplica, "'\(path)' is not a SQLite database, so not a Liaison replica")
         }
-        if !connection.isReadOnly { try configure(connection) }
+        if !connection.isReadOnly {
+            try configure(connection)
+            try connection.execute(QuarantineStore.createSQL)
+        }
         return try Replica(connection: connection, clock: clock, logger: logger)
     }
 
