@@ -57,13 +57,14 @@ struct Publisher {
         }
 
         let tablesByIndex = Dictionary(uniqueKeysWithValues: replica.tables.values.map { ($0.index, $0) })
+        let sites = try SiteDirectory(db: db)
         let entries = try db.prepare(
             "SELECT id, tbl, pk, mask, scope FROM _liaison_journal WHERE tbl > 0 ORDER BY tbl, pk, id DESC")
         var group: [Entry] = []
         func flush() throws {
             guard let first = group.first, let table = tablesByIndex[first.table] else { return }
             try publish(
-                group, table: table, sequence: { markers[owner(of: $0)].seq },
+                group, table: table, sites: sites, sequence: { markers[owner(of: $0)].seq },
                 counted: { markers[owner(of: $0)].changes += 1 })
             group.removeAll(keepingCapacity: true)
         }
@@ -117,7 +118,8 @@ struct Publisher {
     /// Publishes the journal rows of one row, newest first. Writes of the row within one transaction
     /// become one change.
     private func publish(
-        _ entries: [Entry], table: TableInfo, sequence: (Int64) -> Int64, counted: (Int64) -> Void
+        _ entries: [Entry], table: TableInfo, sites: SiteDirectory, sequence: (Int64) -> Int64,
+        counted: (Int64) -> Void
     ) throws {
         let allColumns: Int64 = (1 << Int64(table.columns.count)) - 2  // every column but id
         let pk = entries[0].pk
@@ -159,16 +161,20 @@ struct Publisher {
             }()
         defer { rowStatement.reset() }
         let versions = VersionStore(db: db)
+        // An update of a row published before names the version each written cell replaced (its
+        // base): what this replica had actually seen of that cell.
+        let needsBases = hasRow && insertSeq == nil && changes.contains { $0.op == .update }
+        let before = needsBases ? try versions.load(table: table.name, pk: pk) : nil
         // owner-wins: each written cell's level is the level it overwrote, plus one when this
         // replica owns the row.
         var levels: [Int: Int64] = [:]
         if table.definition.policy == .ownerWins, hasRow, let ownerPosition = table.columnIndex["owner"] {
-            let known = try versions.load(table: table.name, pk: pk)
+            let known = try before ?? versions.load(table: table.name, pk: pk)
             let step: Int64 = rowStatement.text(Int32(ownerPosition)) == replica.siteCode.rawValue ? 1 : 0
             for index in columnVersions.keys { levels[index] = known.level(of: table.columns[index].name) + step }
         }
         let insert = try db.cached(
-            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls, scope, digest) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls, scope, digest, bases) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         let rowScope = hasRow ? rowStatement.text(1) : nil
         for change in changes {
@@ -181,14 +187,22 @@ struct Publisher {
             let values = change.op == .delete ? nil : table.rowJSON.encode(rowStatement, mask: change.columns)
             let levelsText = ChangeCodec.encodeLevels(changeLevels)
             let levelsString: String? = if case .text(let text) = levelsText { text } else { nil }
+            var bases: [String: String] = [:]
+            if change.op == .update, let before {
+                for index in 1..<table.columns.count where change.columns & (1 << Int64(index)) != 0 {
+                    let name = table.columns[index].name
+                    if let origin = before.version(of: name) { bases[name] = CellBases.text(origin, sites) }
+                }
+            }
+            let basesText = CellBases.encode(bases.isEmpty ? nil : bases)
             let digest = TransactionDigest.change(
                 table: table.name, id: pk, op: change.op.rawValue, scope: scope,
-                values: values.map { String(decoding: $0, as: UTF8.self) }, levels: levelsString)
+                values: values.map { String(decoding: $0, as: UTF8.self) }, levels: levelsString, bases: basesText)
             insert.reset()
             try insert.bind([
                 .integer(change.seq), .integer(change.n), .text(table.name), .text(pk), .text(change.op.rawValue),
                 .null,
-                levelsText, .text(scope), .text(digest),
+                levelsText, .text(scope), .text(digest), basesText.map { .text($0) } ?? .null,
             ])
             if let values { try insert.bind(utf8: values, at: 6) }
             try insert.step()

@@ -217,11 +217,12 @@ final class TransactionApplier {
         }
         let (values, levels, digest) = try Self.signedForm(of: change, table: table, scope: scope)
         try db.run(
-            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls, scope, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls, scope, digest, bases) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 .integer(origin.site), .integer(origin.seq), .integer(Int64(position + 1)), .text(change.table),
                 .text(change.id), .text(change.op.rawValue), values.map { .text($0) } ?? .null,
                 levels.map { .text($0) } ?? .null, .text(scope), .text(digest),
+                CellBases.encode(change.bases).map { .text($0) } ?? .null,
             ])
         return digest
     }
@@ -239,7 +240,8 @@ final class TransactionApplier {
         }
         let levels: String? = if case .text(let text) = ChangeCodec.encodeLevels(change.levels) { text } else { nil }
         let digest = TransactionDigest.change(
-            table: change.table, id: change.id, op: change.op.rawValue, scope: scope, values: values, levels: levels)
+            table: change.table, id: change.id, op: change.op.rawValue, scope: scope, values: values, levels: levels,
+            bases: CellBases.encode(change.bases))
         return (values, levels, digest)
     }
 
@@ -400,7 +402,12 @@ final class TransactionApplier {
             }
             let local = try cellWrite(localOrigin).at(level: rowVersions.level(of: name))
             let remote = write.at(level: change.levels?[name] ?? 0)
-            let decision = MergeRule.resolve(local: local, remote: remote, policy: table.definition.policy)
+            let seen = try knowledge(
+                table: table.name, pk: change.id, column: name, local: localOrigin, localWrite: local, remote: origin,
+                remoteWrite: remote, remoteBases: change.bases)
+            let decision = MergeRule.resolve(
+                local: local, remote: remote, policy: table.definition.policy, remoteHasSeenLocal: seen.remoteSawLocal,
+                localHasSeenRemote: seen.localSawRemote)
             let localValue = row?[name] ?? .null
             if decision.isConflict {
                 let (winner, loser) = decision.takesRemote ? (origin, localOrigin) : (localOrigin, origin)

@@ -74,6 +74,7 @@ public final class Replica: @unchecked Sendable {
             try connection.execute("BEGIN IMMEDIATE")
             try connection.execute(StorageLayout.createSQL)
             try connection.execute(QuarantineStore.createSQL)
+            try CellBases.migrate(connection)
             for (offset, table) in schema.tables.enumerated() {
                 try connection.execute(CaptureTriggers.createSQL(for: table, index: offset + 1))
             }
@@ -126,6 +127,7 @@ public final class Replica: @unchecked Sendable {
         if !connection.isReadOnly {
             try configure(connection)
             try connection.execute(QuarantineStore.createSQL)
+            try CellBases.migrate(connection)
         }
         return try Replica(connection: connection, clock: clock, logger: logger)
     }
