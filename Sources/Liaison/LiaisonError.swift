@@ -38,6 +38,8 @@ public struct LiaisonError: Error, Sendable, CustomStringConvertible {
         public static let peer = Code("peer_error")
         /// A conflict id is unknown or already resolved.
         public static let conflict = Code("conflict")
+        /// A row edited by another SQLite client breaks the schema's rules, so it is not published.
+        public static let invalidEdit = Code("invalid_edit")
     }
 
     public var code: Code

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Turns the capture journal into published transactions of the change log.
 ///
@@ -38,6 +39,7 @@ struct Publisher {
             "SELECT id, seq, hlc, author FROM _liaison_journal WHERE seq IS NOT NULL ORDER BY id"
         ) { Marker(id: $0.int64(0), seq: $0.int64(1), hlc: $0.int64(2), author: $0.text(3)) }
         guard !markers.isEmpty else { return 0 }
+        try checkEditsOfOtherClients()
         func owner(of journalID: Int64) -> Int {
             var low = 0
             var high = markers.count - 1
@@ -227,10 +229,70 @@ struct Publisher {
 
 }
 
+extension Publisher {
+    /// Rows that another SQLite client wrote must pass the checks `liaison set` makes before they
+    /// are signed: a row that does not is reported and nothing is published until it is fixed
+    /// or reverted (the journal keeps it).
+    func checkEditsOfOtherClients() throws {
+        let rows = try db.query(
+            """
+            SELECT DISTINCT j.tbl, j.pk FROM _liaison_journal j WHERE j.tbl > 0 AND j.mask <> 0
+            AND (SELECT m.author FROM _liaison_journal m WHERE m.seq IS NOT NULL AND m.id >= j.id ORDER BY m.id LIMIT 1) = ?
+            """, [.text(Journal.externalAuthor)]
+        ) { ($0.int(0), $0.text(1)) }
+        guard !rows.isEmpty else { return }
+        let tablesByIndex = Dictionary(uniqueKeysWithValues: replica.tables.values.map { ($0.index, $0) })
+        for (index, pk) in rows {
+            guard let table = tablesByIndex[index], let row = try replica.readRow(db, table: table, id: pk) else {
+                continue
+            }
+            do {
+                try RowID.check(pk)
+                for column in table.columns.dropFirst() {
+                    try Validation.check(row[column.name] ?? .null, for: column, in: table, db: db)
+                }
+            } catch let error as LiaisonError {
+                throw LiaisonError(
+                    .invalidEdit,
+                    "\(table.name) '\(pk)' was edited outside liaison and is not published: \(error.message); fix it "
+                        + "(liaison set DB \(table.name) \(pk) COL=VALUE) or revert it")
+            }
+        }
+    }
+}
+
 extension Replica {
     /// Publishes captured local edits in their own transaction.
     func publish(_ db: Connection) throws {
         _ = try transaction(db) { try Publisher(replica: self, db: db).run() }
+    }
+
+    /// Publishes what it can inside the caller's transaction: an edit of another SQLite client that
+    /// breaks the rules stops publishing (it is returned, not thrown) but never stops a sync.
+    func publishValid(_ db: Connection) throws -> LiaisonError? {
+        do {
+            try db.execute("SAVEPOINT liaison_publish")
+            try Publisher(replica: self, db: db).run()
+            try db.execute("RELEASE liaison_publish")
+            return nil
+        } catch let error as LiaisonError where error.code == .invalidEdit {
+            try db.execute("ROLLBACK TO liaison_publish; RELEASE liaison_publish")
+            logger.debug("edit not published", metadata: ["db.problem": "\(error.message)"])
+            return error
+        } catch {
+            try? db.execute("ROLLBACK TO liaison_publish; RELEASE liaison_publish")
+            throw error
+        }
+    }
+
+    /// Why local edits cannot be published now (an invalid edit by another SQLite client), if so.
+    public func unpublishedEdit() throws -> LiaisonError? {
+        try withConnection { db in
+            guard !db.isReadOnly,
+                try db.first("SELECT 1 FROM _liaison_journal LIMIT 1", [], { _ in true }) ?? false
+            else { return nil }
+            return try transaction(db) { try publishValid(db) }
+        }
     }
 
     /// The version vector of every site but this one, as canonical JSON.

@@ -347,8 +347,8 @@ final class TransactionApplier {
     }
 
     /// Discards what the capture triggers recorded while remote changes were written.
-    func finish() throws {
-        try db.run("DELETE FROM _liaison_journal")
+    func finish(keepingJournalUpTo mark: Int64 = 0) throws {
+        try db.run("DELETE FROM _liaison_journal WHERE id > ?", [.integer(mark)])
     }
 
     // MARK: - Merging one change

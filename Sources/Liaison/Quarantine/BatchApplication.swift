@@ -34,7 +34,12 @@ final class BatchApplication {
         self.store = QuarantineStore(db: db)
         self.lowest = try store.lowestHeld()
         self.heldCount = try store.count()
+        self.journalMark = try db.first("SELECT coalesce(max(id), 0) FROM _liaison_journal") { $0.int64(0) } ?? 0
     }
+
+    /// The journal as it was before the batch: rows after it are traces of the apply, rows up to it
+    /// are local edits not published yet (an invalid edit by another client), kept.
+    private let journalMark: Int64
 
     /// Applies, stages or holds each record in order. `current` names the record being handled,
     /// so a caller can drop the staged pieces of one that was refused.
@@ -59,7 +64,7 @@ final class BatchApplication {
             case .held: result.held += 1
             }
         }
-        try applier.finish()
+        try applier.finish(keepingJournalUpTo: journalMark)
         if result.applied > 0 { _ = try retryHeld() }
     }
 
@@ -200,7 +205,7 @@ final class BatchApplication {
             if !progress || (isFirstPass && only != nil) { break }
             isFirstPass = false
         }
-        try applier.finish()
+        try applier.finish(keepingJournalUpTo: journalMark)
         return released
     }
 

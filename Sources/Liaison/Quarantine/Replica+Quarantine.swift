@@ -41,7 +41,7 @@ extension Replica {
         try withConnection { db in
             let held = try entry(id, db).held
             return try transaction(db) {
-                try Publisher(replica: self, db: db).run()
+                _ = try publishValid(db)
                 let batch = try BatchApplication(replica: self, db: db, source: "", writable: nil)
                 if try batch.retryHeld(only: (held.origin, held.seq), override: true) > 0 { _ = try batch.retryHeld() }
                 return try QuarantineStore(db: db).entries(
@@ -67,7 +67,7 @@ extension Replica {
             guard try Self.hasHeld(db) else { return 0 }
             if let peer, try QuarantineStore(db: db).held(from: peer).isEmpty { return 0 }
             return try transaction(db) {
-                try Publisher(replica: self, db: db).run()
+                _ = try publishValid(db)
                 return try BatchApplication(replica: self, db: db, source: "", writable: nil).retryHeld(source: peer)
             }
         }

@@ -39,8 +39,12 @@ extension Replica {
         }
     }
 
+    /// Publishes captured local edits, if any; an invalid edit by another SQLite client is left
+    /// unpublished (reported by `unpublishedEdit()`), so reads and syncs go on.
     func publishIfNeeded(_ db: Connection) throws {
-        if try db.first("SELECT 1 FROM _liaison_journal LIMIT 1", [], { _ in true }) ?? false { try publish(db) }
+        if try db.first("SELECT 1 FROM _liaison_journal LIMIT 1", [], { _ in true }) ?? false {
+            _ = try transaction(db) { try publishValid(db) }
+        }
     }
 
     /// A page of transactions after `cursor` in this replica's apply order, skipping those the
@@ -105,7 +109,7 @@ extension Replica {
         return try transaction(db) {
             // Publish under the same write lock: an edit another SQLite client commits before
             // this lock is taken is published here, never mistaken for a trace of the apply.
-            try Publisher(replica: self, db: db).run()
+            _ = try publishValid(db)
             try pin(keys ?? [:], db)
             let batch = try BatchApplication(replica: self, db: db, source: source, writable: writableScopes)
             try batch.run(records, current: &current)
