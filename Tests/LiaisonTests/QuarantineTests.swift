@@ -194,3 +194,32 @@ import Testing
         return schema
     }
 }
+
+extension QuarantineTests {
+    /// `liaison quarantine` and `liaison status` on the built binary.
+    @Test(.timeLimit(.minutes(2))) func theQuarantineCommandListsShowsReleasesAndDrops() async throws {
+        try await withSampleReplica { cli in
+            let ahead = HybridClock(maximumDrift: .seconds(60)) { Int64(Date().timeIntervalSince1970 * 1000) + 3_600_000 }
+            let fast = try Replica.create(at: cli.url("fast.db").path, site: SiteCode("XX-FAST")!, clock: ahead)
+            try fast.write(author: "f") { try $0.set("topic", id: "topic-fast", ["name": "\u{1B}[31mEarly"]) }
+            let nl = try Replica.open(at: cli.url("nl.db").path)
+            let page = try fast.changes(after: .start, excluding: try nl.versionVector())
+            #expect(try nl.apply(page.transactions, keys: page.keys).held == 1)
+
+            let list = try await cli("quarantine", "nl.db", "list")
+            #expect(list.status == 0 && list.stdout.hasPrefix("XX-FAST#1"), "\(list)")
+            #expect(list.stdout.contains("clock_drift"))
+            let show = try await cli("quarantine", "nl.db", "show", "XX-FAST#1")
+            #expect(show.status == 0 && show.stdout.contains("insert topic topic-fast in public"), "\(show)")
+            let status = try await cli("status", "nl.db")
+            #expect(status.stdout.contains("held here: 1") && status.stdout.contains("XX-FAST#1 clock_drift"))
+            let release = try await cli("quarantine", "nl.db", "release", "XX-FAST#1")
+            #expect(release.status == 1 && release.stderr.contains("still held"), "\(release)")
+            try await cli.expectRefused("quarantine", "nl.db", "show", "XX-FAST#9", mentioning: "nothing held")
+            try await cli.expectRefused("quarantine", "nl.db", "drop", mentioning: "needs an ID")
+            #expect(try await cli("quarantine", "nl.db", "drop", "XX-FAST#1").stdout == "XX-FAST#1 dropped\n")
+            #expect(try await cli("quarantine", "nl.db").stdout == "nothing held\n")
+            #expect(try nl.row("topic", id: "topic-fast") == nil)
+        }
+    }
+}
