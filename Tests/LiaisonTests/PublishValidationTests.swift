@@ -16,7 +16,7 @@ import Testing
                 let peer = try pair(ma, with: nl, url: url)
                 try await SyncDriver(replica: ma).sync(with: peer)
                 let published = try nl.log().count
-                try runSQLite(
+                try await runSQLite(
                     factory.path("NL-NCTV"),
                     "UPDATE action SET status = 'finished' WHERE id = 'act-roadmap-early-detection';")
                 let problem = try #require(try nl.unpublishedEdit())
@@ -49,11 +49,11 @@ import Testing
             let nl = try factory.make("NL-NCTV", sample: true)
             let path = factory.path("NL-NCTV")
             let original = try #require(try nl.row("topic", id: "topic-ftf")?["name"])
-            try runSQLite(path, "UPDATE topic SET name = NULL WHERE id = 'topic-ftf';")
+            try await runSQLite(path, "UPDATE topic SET name = NULL WHERE id = 'topic-ftf';")
             let problem = try #require(try nl.unpublishedEdit())
             #expect(problem.message.contains("topic 'topic-ftf'") && problem.message.contains("cannot be NULL"))
             guard case .text(let name) = original else { throw LiaisonError(.storage, "no name") }
-            try runSQLite(path, "UPDATE topic SET name = '\(name.replacingOccurrences(of: "'", with: "''"))' WHERE id = 'topic-ftf';")
+            try await runSQLite(path, "UPDATE topic SET name = '\(name.replacingOccurrences(of: "'", with: "''"))' WHERE id = 'topic-ftf';")
             #expect(try nl.unpublishedEdit() == nil)
             #expect(try nl.row("topic", id: "topic-ftf")?["name"] == original)
             let shell = try #require(try nl.log().last)

@@ -124,6 +124,7 @@ struct Publisher {
         counted: (Int64) -> Void
     ) throws {
         let allColumns: Int64 = (1 << Int64(table.columns.count)) - 2  // every column but id
+        let scopeBit: Int64 = table.columnIndex["scope"].map { 1 << Int64($0) } ?? 0
         let pk = entries[0].pk
         var claimed: Int64 = 0
         var latestIsDelete = false
@@ -140,7 +141,10 @@ struct Publisher {
                 break
             }
             let isInsert = entry.mask == -1
-            let columns = (isInsert ? allColumns : entry.mask) & ~claimed
+            // A move to another scope carries the whole row: a peer that may read only the new
+            // scope receives the row as it is from then on, never the versions made before.
+            let isMove = entry.mask & scopeBit != 0
+            let columns = (isInsert || isMove ? allColumns : entry.mask) & ~claimed
             claimed |= columns
             if isInsert && insertSeq == nil { insertSeq = seq }
             for index in 1..<table.columns.count where columns & (1 << Int64(index)) != 0 {

@@ -10,8 +10,8 @@ final class TransactionApplier {
     let replica: Replica
     let db: Connection
     let sites: SiteDirectory
-    private let versions: VersionStore
-    private let conflicts: ConflictStore
+    let versions: VersionStore
+    let conflicts: ConflictStore
     private var writes: [VersionStore.Origin: CellWrite] = [:]
     private var insertStatements: [InsertShape: String] = [:]
     private var nextOrder: Int64
@@ -72,8 +72,12 @@ final class TransactionApplier {
         return true
     }
 
-    /// Applies a transaction already checked with `check`; its changes come in order from `changes`.
-    func apply(_ header: TransactionRecord, changes: some Sequence<ChangeRecord>) throws {
+    /// Applies a transaction already checked with `check`; `changes` gives its changes in order
+    /// (called twice: once to check the signature, then to apply).
+    ///
+    /// The signature is checked before any row is looked up, so what a forged or altered
+    /// transaction is told never depends on the rows this replica holds.
+    func apply<Changes: Sequence<ChangeRecord>>(_ header: TransactionRecord, changes: () throws -> Changes) throws {
         let key = try publicKey(of: header.origin, site: header.site)
         let index = try sites.index(of: header.origin, code: header.site)
         let origin = VersionStore.Origin(site: index, seq: header.seq)
@@ -86,32 +90,30 @@ final class TransactionApplier {
                 .invalidTransaction,
                 "transaction \(name) lists \(header.digests?.count ?? 0) digests for \(header.total) changes")
         }
+        // Pass 1: each change's signed form and digest; nothing but the schema is read.
         var received: [Int: String] = [:]
+        var forms: [Int: SignedForm] = [:]
+        let keepsForms = Changes.self == [ChangeRecord].self
         var count = 0
-        for change in changes {
+        for change in try changes() {
             let position = change.index ?? count
             count += 1
             guard position >= 0, position < header.total, received[position] == nil else {
                 throw LiaisonError(
                     .invalidTransaction, "transaction \(name) has a change at an invalid position \(position)")
             }
-            let digest = try store(change, of: origin, position: position, name: name)
-            if let expected = header.digests?[position], expected != digest {
+            let form = try signedForm(of: change, name: name)
+            if let expected = header.digests?[position], expected != form.digest {
                 throw LiaisonError(
                     .invalidTransaction,
                     "change \(position) of transaction \(name) does not match its signed digest: it was altered")
             }
-            received[position] = digest
-            try merge(change, from: origin, write: write)
+            received[position] = form.digest
+            if keepsForms { forms[position] = form }
         }
         let digests: [String]
         if let listed = header.digests {
             digests = listed
-            for position in 0..<header.total where received[position] == nil {
-                try db.run(
-                    "INSERT INTO _liaison_withheld(sidx, seq, n, digest) VALUES (?, ?, ?, ?)",
-                    [.integer(index), .integer(header.seq), .integer(Int64(position + 1)), .text(listed[position])])
-            }
         } else {
             guard received.count == header.total else {
                 throw LiaisonError(
@@ -143,6 +145,27 @@ final class TransactionApplier {
                     "transaction \(name) does not follow \(header.site)#\(header.seq - 1) in its hash chain")
             }
         }
+        // Pass 2: the write rule, then each change is logged and merged.
+        count = 0
+        var scopes: Set<String> = []
+        for change in try changes() {
+            let position = change.index ?? count
+            count += 1
+            let form = try forms[position] ?? signedForm(of: change, name: name)
+            scopes.insert(form.scope)
+            try writeRule.check(change, table: form.table, declared: form.scope, name: name)
+            try checkOwnership(change, table: form.table, write: write, name: name)
+            try log(change, form, of: origin, position: position)
+            try merge(change, from: origin, write: write)
+        }
+        try checkDeclared(scopes, name: name)
+        if let listed = header.digests {
+            for position in 0..<header.total where received[position] == nil {
+                try db.run(
+                    "INSERT INTO _liaison_withheld(sidx, seq, n, digest) VALUES (?, ?, ?, ?)",
+                    [.integer(index), .integer(header.seq), .integer(Int64(position + 1)), .text(listed[position])])
+            }
+        }
         try db.run(
             """
             INSERT INTO _liaison_tx(sidx, seq, hlc, author, context, resolves, ord, changes, previous, root, signature, digest)
@@ -155,7 +178,7 @@ final class TransactionApplier {
                 .integer(Int64(header.total)), header.previous.map { .text($0) } ?? .null, .text(root),
                 .text(header.signature ?? ""), .text(SiteKey.sha256Hex(bytes)),
             ])
-        if let resolves = header.resolves { try conflicts.resolve(resolves, by: origin) }
+        if let resolves = header.resolves { try honour(resolves, by: origin, write: write) }
         try db.run("UPDATE _liaison_site SET seq = ? WHERE sidx = ?", [.integer(header.seq), .integer(index)])
         lastHLC = max(lastHLC, header.hlc)
         nextOrder += 1
@@ -179,12 +202,15 @@ final class TransactionApplier {
                     "SELECT digest FROM _liaison_withheld WHERE sidx = ? AND seq = ? AND n = ?",
                     [.integer(index), .integer(header.seq), .integer(n)], { $0.text(0) })
             else { continue }
-            let digest = try store(change, of: origin, position: position, name: name)
-            guard digest == expected else {
+            let form = try signedForm(of: change, name: name)
+            guard form.digest == expected else {
                 throw LiaisonError(
                     .invalidTransaction,
                     "change \(position) of transaction \(name) does not match its signed digest: it was altered")
             }
+            try writeRule.check(change, table: form.table, declared: form.scope, name: name)
+            try checkOwnership(change, table: form.table, write: write, name: name)
+            try log(change, form, of: origin, position: position)
             try db.run(
                 "DELETE FROM _liaison_withheld WHERE sidx = ? AND seq = ? AND n = ?",
                 [.integer(index), .integer(header.seq), .integer(n)])
@@ -197,34 +223,37 @@ final class TransactionApplier {
     /// Scopes this batch may write (the sender's write grant here); `nil` for any.
     var writableScopes: Set<String>?
 
-    /// Checks and logs one received change; returns its digest.
-    private func store(_ change: ChangeRecord, of origin: VersionStore.Origin, position: Int, name: String) throws
-        -> String
-    {
+    var writeRule: WriteRule { WriteRule(db: db, writable: writableScopes) }
+
+    /// A received change in the form its origin signed: table, declared scope, canonical values and
+    /// levels, digest.
+    struct SignedForm {
+        var table: TableInfo
+        var scope: String
+        var values: String?
+        var levels: String?
+        var digest: String
+    }
+
+    private func signedForm(of change: ChangeRecord, name: String) throws -> SignedForm {
         guard let scope = change.scope, Scope.isValid(scope) else {
             throw LiaisonError(.invalidTransaction, "a change of transaction \(name) has no valid scope")
         }
         let table = try replica.table(named: change.table)
-        if let writable = writableScopes {
-            let current = try replica.readRow(db, table: table, id: change.id)?["scope"]
-            let touched = [scope] + (current.flatMap { if case .text(let s) = $0 { [s] } else { nil } } ?? [])
-            for scope in touched where !Scope.allows(writable, scope) {
-                throw LiaisonError(
-                    .forbiddenScope,
-                    "transaction \(name) writes \(change.table) '\(change.id)' in scope '\(scope)', which this peer may not "
-                        + "write here; the whole batch was refused")
-            }
-        }
         let (values, levels, digest) = try Self.signedForm(of: change, table: table, scope: scope)
+        return SignedForm(table: table, scope: scope, values: values, levels: levels, digest: digest)
+    }
+
+    /// Appends one received change to the change log.
+    private func log(_ change: ChangeRecord, _ form: SignedForm, of origin: VersionStore.Origin, position: Int) throws {
         try db.run(
             "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls, scope, digest, bases) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 .integer(origin.site), .integer(origin.seq), .integer(Int64(position + 1)), .text(change.table),
-                .text(change.id), .text(change.op.rawValue), values.map { .text($0) } ?? .null,
-                levels.map { .text($0) } ?? .null, .text(scope), .text(digest),
+                .text(change.id), .text(change.op.rawValue), form.values.map { .text($0) } ?? .null,
+                form.levels.map { .text($0) } ?? .null, .text(form.scope), .text(form.digest),
                 CellBases.encode(change.bases).map { .text($0) } ?? .null,
             ])
-        return digest
     }
 
     /// A change's canonical values and levels, and its digest, as its origin signed them.
@@ -322,9 +351,12 @@ final class TransactionApplier {
     /// Removes this replica's copy of rows that `header`'s origin moved out of this replica's
     /// readable scopes (no deletion is logged: the rows live on where they may be read). Each
     /// outline must match the signed digest kept for its withheld position, so a peer cannot make
-    /// this replica drop rows the origin did not move.
+    /// this replica drop rows the origin did not move. An outline that does not show a real move
+    /// (the signed change leaves the row in the scope it has here, or loses to what this replica
+    /// holds) removes nothing: the change stays withheld and is asked for again.
     func evict(_ outlines: [ChangeOutline], of header: TransactionRecord) throws {
         guard let index = sites.existingIndex(of: header.origin) else { return }
+        let origin = VersionStore.Origin(site: index, seq: header.seq)
         for outline in outlines {
             guard
                 let expected = try db.first(
@@ -341,9 +373,34 @@ final class TransactionApplier {
                     "an eviction of \(outline.table) '\(outline.id)' does not match a withheld change of "
                         + "\(header.site)#\(header.seq); the batch was refused")
             }
+            guard try isRealMove(outline, of: origin, table: table) else { continue }
             try db.run("DELETE FROM \(table.quotedName) WHERE id = ?", [.text(outline.id)])
-            try versions.removeAll(table: table.name, pk: outline.id)
+            // The versions stay: later changes of the row merge against them, and the row is held
+            // again only when one brings it back whole (see `store`).
+            try versions.set(
+                table: table.name, pk: outline.id,
+                column: outline.op == .delete ? VersionStore.deletion : "scope", site: origin.site, seq: origin.seq)
         }
+    }
+
+    /// Whether the signed change `outline` takes the row out of the scope it has here: it declares
+    /// another scope, and wins over this replica's version of the row's scope (a deletion: it had
+    /// seen every write of the row logged here).
+    private func isRealMove(_ outline: ChangeOutline, of origin: VersionStore.Origin, table: TableInfo) throws -> Bool {
+        guard case .text(let here)? = try replica.readRow(db, table: table, id: outline.id)?["scope"],
+            here != outline.scope
+        else { return false }
+        let write = try cellWrite(origin)
+        if outline.op == .delete {
+            return try writesUnseen(by: write, table: table, pk: outline.id).isEmpty
+        }
+        guard outline.op == .update || outline.op == .insert else { return false }
+        let known = try versions.load(table: table.name, pk: outline.id)
+        guard let local = known.version(of: "scope") else { return true }
+        return MergeRule.resolve(
+            local: try cellWrite(local).at(level: known.level(of: "scope")), remote: write,
+            policy: table.definition.policy
+        ).takesRemote
     }
 
     /// Discards what the capture triggers recorded while remote changes were written.
@@ -393,6 +450,9 @@ final class TransactionApplier {
             }
             row = try restoredRow(table: table, pk: change.id, versions: known)
             rowVersions.deletion = nil
+        } else if row == nil, known.isKnown {
+            // Known here but not held (moved out of reach, or never whole): merged against its versions.
+            row = try restoredRow(table: table, pk: change.id, versions: known)
         }
         var taken: [String: CellValue] = [:]
         for (name, value) in values {
@@ -573,6 +633,11 @@ final class TransactionApplier {
             var values = restored ?? [:]
             for (name, value) in taken { values[name] = value }
             values["id"] = .text(pk)
+            // Never rebuilt from a partial set of changes: a row whose scope or required columns are
+            // unknown here stays unheld (its versions are kept) until a change brings it whole.
+            guard case .text = values["scope"],
+                table.definition.columns.allSatisfy({ !$0.isRequired || (values[$0.name] ?? .null) != .null })
+            else { return }
             var written: [Int] = []
             var arguments: [CellValue] = []
             for (position, column) in table.columns.enumerated() {

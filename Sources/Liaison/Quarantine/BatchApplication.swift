@@ -52,7 +52,7 @@ final class BatchApplication {
             if record.isComplete {
                 outcome = try attempt(record, writable: writable, source: source) { applier in
                     guard try applier.check(record) else { return try applier.applyLate(record) > 0 }
-                    try applier.apply(record, changes: record.changes)
+                    try applier.apply(record) { record.changes }
                     return true
                 } whole: { record }
             } else {
@@ -125,7 +125,9 @@ final class BatchApplication {
             let record = try whole()
             guard retrying || applier.isGenuine(record) else { throw error }
             // Refusal messages written for whole-batch refusals say so; here only this one is held.
-            let reason = error.message.replacingOccurrences(of: "; the whole batch was refused", with: "")
+            let reason = ["; the whole batch was refused", "; nothing of the batch was applied"].reduce(error.message) {
+                $0.replacingOccurrences(of: $1, with: "")
+            }
             try hold(
                 record, source: source, writable: writable, code: error.code.description, reason: reason,
                 waitsFor: nil)
@@ -194,7 +196,7 @@ final class BatchApplication {
                 let grant = override ? nil : try currentGrant(of: entry)
                 let outcome = try attempt(record, writable: grant, source: entry.source, retrying: true) { applier in
                     guard try applier.check(record) else { return try applier.applyLate(record) > 0 }
-                    try applier.apply(record, changes: record.changes)
+                    try applier.apply(record) { record.changes }
                     return true
                 } whole: { record }
                 if outcome != .held {

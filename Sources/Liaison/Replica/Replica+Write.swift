@@ -28,7 +28,8 @@ public struct Editor {
 
     /// Inserts the row, or updates the given columns of an existing one.
     ///
-    /// A new row gets `scope` `public` and `owner` this replica's site code unless given.
+    /// A new row gets its parent's scope (else `public`) and `owner` this replica's site code unless
+    /// given. A scope must be built in or declared (`declareScope`); only a row's owner changes `owner`.
     public func set(_ tableName: String, id: String, _ values: [String: CellValue]) throws {
         let table = try replica.table(named: tableName)
         try RowID.check(id)
@@ -41,15 +42,30 @@ public struct Editor {
             try Validation.check(value, for: column, in: table, db: db)
             values[name] = Validation.normalized(value, for: column)
         }
+        let registry = ScopeRegistry(db: db, tables: replica.tables)
+        // A declaration is shared in the scope it declares.
+        if case .text(let scope)? = values["scope"], !(table.name == ScopeRegistry.table && scope == id) {
+            try registry.check(scope)
+        }
         let exists = try db.first("SELECT 1 FROM \(table.quotedName) WHERE id = ?", [.text(id)]) { _ in true } ?? false
         if exists {
             guard !values.isEmpty else { return }
+            if let owner = values["owner"] {
+                let current = try db.first("SELECT owner FROM \(table.quotedName) WHERE id = ?", [.text(id)]) {
+                    $0.text(0)
+                }
+                if let current, !current.isEmpty, owner != .text(current), current != replica.siteCode.rawValue {
+                    throw LiaisonError(
+                        .invalidInput,
+                        "row '\(id)' of '\(tableName)' is owned by \(current); only its owner can hand it over")
+                }
+            }
             let names = values.keys.sorted()
             let assignments = names.map { "\(CaptureTriggers.quoted($0)) = ?" }.joined(separator: ", ")
             try db.run(
                 "UPDATE \(table.quotedName) SET \(assignments) WHERE id = ?", names.map { values[$0]! } + [.text(id)])
         } else {
-            if values["scope"] == nil { values["scope"] = "public" }
+            if values["scope"] == nil { values["scope"] = try parentScope(of: table, values) ?? "public" }
             if values["owner"] == nil { values["owner"] = .text(replica.siteCode.rawValue) }
             let missing = table.definition.columns.filter { $0.isRequired && (values[$0.name] ?? .null) == .null }
             if !missing.isEmpty {
@@ -63,6 +79,18 @@ public struct Editor {
             try db.run(
                 "INSERT INTO \(table.quotedName)(\(names.map(CaptureTriggers.quoted).joined(separator: ", "))) VALUES (\(placeholders))",
                 [.text(id)] + names.dropFirst().map { values[$0]! })
+        }
+    }
+
+    /// The scope of a new row's parent (a membership's or agenda item's body, an action's
+    /// agreement, a unit's host), which the row takes unless told otherwise.
+    private func parentScope(of table: TableInfo, _ values: [String: CellValue]) throws -> CellValue? {
+        guard let column = ScopeRegistry.parentColumn[table.name],
+            case .reference(let target) = try table.column(named: column).type,
+            case .text(let parent)? = values[column], let parentTable = replica.tables[target]
+        else { return nil }
+        return try db.first("SELECT scope FROM \(parentTable.quotedName) WHERE id = ?", [.text(parent)]) {
+            .text($0.text(0))
         }
     }
 

@@ -7,7 +7,7 @@ extension SchemaDefinition {
     /// References are checked by the engine, not by SQLite foreign keys: a replica must be able to
     /// keep a row whose referenced row was deleted concurrently elsewhere (an `orphan` conflict).
     public static let cooperation = SchemaDefinition(
-        name: "cooperation", version: 1,
+        name: "cooperation", version: 2,
         tables: [
             TableDefinition(
                 "organisation", naturalKey: ["name", "kind"],
@@ -67,6 +67,13 @@ extension SchemaDefinition {
                     ColumnDefinition("assignee_id", .reference("organisation")),
                     ColumnDefinition("due", .date),
                     ColumnDefinition("status", .choice(["open", "in_progress", "done", "cancelled"])),
+                ]),
+            // The scope registry: one row per declared sharing scope (its id), shared in that very
+            // scope, so only those who may read a scope learn that it exists (ScopeRegistry).
+            TableDefinition(
+                "sharing_scope",
+                columns: [
+                    ColumnDefinition("description", required: true)
                 ]),
         ])
 }

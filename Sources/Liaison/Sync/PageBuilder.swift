@@ -1,42 +1,22 @@
 import Foundation
 
 /// Reads a page of the change log in apply order, within byte and change limits, showing a peer
-/// only the changes of rows whose current scope it may read. A transaction larger than a page
-/// travels in pieces; the cursor then points inside it. Withheld changes travel as their signed
-/// digests only; a change that moved a row the peer could read out of its scopes also travels as
-/// an outline, so the peer can drop its copy.
+/// only the changes whose own logged scope it may read: each change is judged by the scope it was
+/// made in, never by the row's scope now, so a row moved into a readable scope or a re-used id
+/// reveals nothing of versions made in a scope the peer may not read. A transaction larger than a
+/// page travels in pieces; the cursor then points inside it. Withheld changes travel as their
+/// signed digests only; a change that took a row the peer could read into another scope (a move,
+/// or a deletion logged in another scope) also travels as an outline, so the peer can drop its copy.
 final class PageBuilder {
     let db: Connection
     let limits: PageLimits
     /// Scopes the requester may read; `nil` for all.
     let readable: Set<String>?
-    private var rowScopes: [String: String] = [:]
 
     init(db: Connection, limits: PageLimits, readable: Set<String>?) {
         self.db = db
         self.limits = limits
         self.readable = readable
-    }
-
-    /// The scope a row has now (its last logged scope when deleted).
-    private func currentScope(table: String, id: String, logged: String) throws -> String {
-        let key = table + "\u{1}" + id
-        if let known = rowScopes[key] { return known }
-        var scope = logged
-        if let info = tables[table],
-            let row = try db.first("SELECT scope FROM \(info.quotedName) WHERE id = ?", [.text(id)], { $0.text(0) })
-        {
-            scope = row
-        } else if let last = try db.first(
-            """
-            SELECT c.scope FROM _liaison_change c JOIN _liaison_tx t ON t.sidx = c.sidx AND t.seq = c.seq
-            WHERE c.tbl = ? AND c.pk = ? ORDER BY t.ord DESC LIMIT 1
-            """, [.text(table), .text(id)], { $0.text(0) })
-        {
-            scope = last
-        }
-        rowScopes[key] = scope
-        return scope
     }
 
     /// The scope a row had before the change at apply order `order`, if it existed.
@@ -47,9 +27,6 @@ final class PageBuilder {
             WHERE c.tbl = ? AND c.pk = ? AND t.ord < ? ORDER BY t.ord DESC LIMIT 1
             """, [.text(table), .text(id), .integer(order)], { $0.text(0) })
     }
-
-    /// The synced tables, for current-scope lookups.
-    var tables: [String: TableInfo] = [:]
 
     private struct Header {
         var order: Int64
@@ -173,13 +150,12 @@ final class PageBuilder {
             rank += 1
             last = n
             covered = position + 1
-            let visible =
-                readable == nil ? true : Scope.allows(readable, try currentScope(table: table, id: pk, logged: scope))
+            let visible = Scope.allows(readable, scope)
             guard visible, positions?.contains(position) ?? true else {
                 withheld = true
-                if positions == nil, !visible, vals?.contains("\"scope\":") == true,
+                if positions == nil, !visible, op == "delete" || vals?.contains("\"scope\":") == true,
                     let before = try scopeBefore(table: table, id: pk, order: header.order),
-                    Scope.allows(readable, before)
+                    before != scope, Scope.allows(readable, before)
                 {
                     pendingEvictions.append(
                         ChangeOutline(
@@ -223,14 +199,14 @@ final class PageBuilder {
 
     private var evictions: [Int64: [ChangeOutline]] = [:]
 
-    /// Whether any change of the transaction is of a row outside the requester's scopes.
+    /// Whether any change of the transaction was made in a scope the requester may not read.
     private func hasUnreadable(_ header: Header) throws -> Bool {
         guard let readable, !readable.contains("*") else { return false }
-        let rows = try db.query(
-            "SELECT tbl, pk, scope FROM _liaison_change WHERE sidx = ? AND seq = ?",
+        let scopes = try db.query(
+            "SELECT DISTINCT scope FROM _liaison_change WHERE sidx = ? AND seq = ?",
             [.integer(header.site), .integer(header.seq)]
-        ) { ($0.text(0), $0.text(1), $0.text(2)) }
-        return try rows.contains { !Scope.allows(readable, try currentScope(table: $0.0, id: $0.1, logged: $0.2)) }
+        ) { $0.text(0) }
+        return scopes.contains { !readable.contains($0) }
     }
 
     /// Every change digest of the transaction by position, held or withheld.

@@ -57,7 +57,6 @@ extension Replica {
             try publishIfNeeded(db)
             return try transactionOfReads(db) {
                 let builder = PageBuilder(db: db, limits: limits, readable: readable)
-                builder.tables = tables
                 return try builder.page(after: cursor, excluding: vector, wanted: wanted)
             }
         }
@@ -242,11 +241,16 @@ struct Staging {
         }
     }
 
-    /// Applies a whole staged transaction, already checked with `check`.
+    /// Applies a whole staged transaction, already checked with `check`. The applier reads the
+    /// changes twice (signature, then apply), one row at a time each time.
     func apply(_ header: TransactionRecord, applier: TransactionApplier) throws {
-        let changes = try changes(of: header)
-        try applier.apply(header, changes: changes)
-        try changes.rethrow()
+        var reads: [StatementSequence<ChangeRecord>] = []
+        try applier.apply(header) {
+            let changes = try changes(of: header)
+            reads.append(changes)
+            return changes
+        }
+        for changes in reads { try changes.rethrow() }
     }
 
     /// The whole staged transaction as one record (to be held in quarantine).

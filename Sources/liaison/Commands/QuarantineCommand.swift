@@ -34,26 +34,26 @@ struct QuarantineCommand: AsyncParsableCommand {
                 if held.isEmpty { print("nothing held") }
                 for item in held {
                     let from = item.source.isEmpty ? "" : " from \(item.source)"
-                    print(TerminalText.escaped("\(item.held.id)\(from): \(item.held.error): \(item.held.message)"))
+                    print(TerminalText.field("\(item.held.id)\(from): \(item.held.error): \(item.held.message)"))
                 }
             case .show:
                 let item = try opened.quarantined(id!)
                 if json { return try CLI.printJSON(item) }
-                print(TerminalText.escaped("\(item.held.id) by \(item.author), held since \(item.heldAt) (\(item.attempts) attempts)"))
-                print(TerminalText.escaped("from: \(item.source.isEmpty ? "a local apply" : item.source)"))
-                print(TerminalText.escaped("reason: \(item.held.error): \(item.held.message)"))
+                print(TerminalText.field("\(item.held.id) by \(item.author), held since \(item.heldAt) (\(item.attempts) attempts)"))
+                print(TerminalText.field("from: \(item.source.isEmpty ? "a local apply" : item.source)"))
+                print(TerminalText.field("reason: \(item.held.error): \(item.held.message)"))
                 for change in item.changes {
-                    print(TerminalText.escaped("  \(change.op) \(change.table) \(change.id) in \(change.scope ?? "?")"))
+                    print(TerminalText.field("  \(change.op) \(change.table) \(change.id) in \(change.scope ?? "?")"))
                 }
             case .release:
                 if let still = try opened.releaseQuarantined(id!) {
                     CLI.report(code: still.error, message: "still held: " + TerminalText.describe(still), json: json)
                     throw ExitCode(1)
                 }
-                print("\(TerminalText.escaped(id!)) applied")
+                print("\(TerminalText.field(id!)) applied")
             case .drop:
                 try opened.dropQuarantined(id!)
-                print("\(TerminalText.escaped(id!)) dropped")
+                print("\(TerminalText.field(id!)) dropped")
             }
         }
     }

@@ -19,13 +19,13 @@ struct StatusCommand: AsyncParsableCommand {
             print("schema \(status.schema) v\(status.schemaVersion), \(status.transactions) transactions")
             print("version vector:")
             for (site, seq) in status.vector.entries.sorted(by: { $0.key < $1.key }) {
-                print("  \(status.sites[site] ?? site) \(seq)")
+                print("  \(TerminalText.field(status.sites[site] ?? site)) \(seq)")
             }
             print("open conflicts: \(status.openConflicts)")
             print("held here: \(status.quarantined.count)\(status.quarantined.isEmpty ? "" : " (liaison quarantine DB list)")")
             for held in status.quarantined.prefix(10) { print("  " + TerminalText.describe(held)) }
             for (peer, held) in status.heldByPeers.sorted(by: { $0.key < $1.key }) where !held.isEmpty {
-                print(TerminalText.escaped("held by peer \(peer): \(held.count)"))
+                print(TerminalText.field("held by peer \(peer): \(held.count)"))
                 for item in held.prefix(10) { print("  " + TerminalText.describe(item)) }
             }
             print(
@@ -34,7 +34,8 @@ struct StatusCommand: AsyncParsableCommand {
             if status.peers.isEmpty { print("peers: none") }
             for peer in status.peers {
                 print(
-                    "peer \(peer.name) \(peer.url) last sync \(peer.lastSync ?? "never")\(peer.lastError.map { " (last error: \($0))" } ?? "")"
+                    "peer \(peer.name) \(TerminalText.field(peer.url)) last sync \(peer.lastSync ?? "never")"
+                        + (peer.lastError.map { " (last error: \(TerminalText.field($0)))" } ?? "")
                 )
             }
         }

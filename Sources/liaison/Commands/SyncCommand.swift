@@ -92,7 +92,7 @@ struct SyncCommand: AsyncParsableCommand {
     func held(_ report: SyncReport) -> String {
         var lines = ""
         for item in report.heldHere { lines += "\n  held here: " + TerminalText.describe(item) }
-        for item in report.heldThere { lines += "\n  held by \(TerminalText.escaped(report.peer)): " + TerminalText.describe(item) }
+        for item in report.heldThere { lines += "\n  held by \(TerminalText.field(report.peer)): " + TerminalText.describe(item) }
         return lines
     }
 }

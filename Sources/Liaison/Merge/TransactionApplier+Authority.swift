@@ -1,0 +1,101 @@
+import Foundation
+
+/// Authority a transaction's origin must hold for what it claims beyond its values: closing
+/// conflicts (`resolves`), changing a row's `owner`, and the owner levels of `owner-wins` cells.
+extension TransactionApplier {
+    /// Closes the conflicts `ids` that the resolving transaction may close: it had seen both sides,
+    /// and the row's scope here is within what its sender may write. Any other claim changes
+    /// nothing and is recorded in `_liaison_ignored_resolution`.
+    func honour(_ ids: [String], by origin: VersionStore.Origin, write: CellWrite) throws {
+        var honoured: [String] = []
+        for id in ids {
+            guard
+                let (table, pk, winner, loser) = try db.first(
+                    "SELECT tbl, pk, winner_sidx, winner_seq, loser_sidx, loser_seq FROM _liaison_conflict WHERE id = ?",
+                    [.text(id)],
+                    {
+                        (
+                            $0.text(0), $0.text(1), VersionStore.Origin(site: $0.int64(2), seq: $0.int64(3)),
+                            VersionStore.Origin(site: $0.int64(4), seq: $0.int64(5))
+                        )
+                    })
+            else { continue }
+            let sawBoth = try write.hasSeen(cellWrite(winner)) && write.hasSeen(cellWrite(loser))
+            var mayWrite = true
+            if let info = replica.tables[table], let scope = try writeRule.scopeHere(table: info, id: pk) {
+                mayWrite = Scope.allows(writableScopes, scope)
+            }
+            if sawBoth && mayWrite {
+                honoured.append(id)
+            } else {
+                try recordIgnored(id, by: origin, reason: sawBoth ? "outside its sender's grant" : "had not seen both sides")
+            }
+        }
+        try conflicts.resolve(honoured, by: origin)
+    }
+
+    private func recordIgnored(_ id: String, by origin: VersionStore.Origin, reason: String) throws {
+        try db.execute(Self.ignoredResolutionSQL)
+        try db.run(
+            "INSERT OR IGNORE INTO _liaison_ignored_resolution(conflict, sidx, seq, reason) VALUES (?, ?, ?, ?)",
+            [.text(id), .integer(origin.site), .integer(origin.seq), .text(reason)])
+    }
+
+    /// Created on first use, so replicas written before it need no migration.
+    static let ignoredResolutionSQL = """
+        CREATE TABLE IF NOT EXISTS _liaison_ignored_resolution(
+            conflict TEXT NOT NULL, sidx INTEGER NOT NULL, seq INTEGER NOT NULL, reason TEXT NOT NULL,
+            PRIMARY KEY (conflict, sidx, seq)) WITHOUT ROWID
+        """
+
+    /// Refuses a change that sets the `owner` of a row held here unless its origin owns the row
+    /// (a change made without having seen the owner's version is a concurrent creation: merged),
+    /// and, in an `owner-wins` table, a change claiming an owner level above what this replica
+    /// computes: the highest level among the cell's logged writes its origin had seen, plus one
+    /// when its origin owns the row.
+    func checkOwnership(_ change: ChangeRecord, table: TableInfo, write: CellWrite, name: String) throws {
+        guard change.op != .delete else { return }
+        let row = try replica.readRow(db, table: table, id: change.id)
+        let owner: String? = if case .text(let text)? = row?["owner"], !text.isEmpty { text } else { nil }
+        if let owner, let set = change.values?["owner"], set != .text(owner), owner != write.code,
+            let version = try versions.load(table: table.name, pk: change.id).version(of: "owner"),
+            write.hasSeen(try cellWrite(version))
+        {
+            throw LiaisonError(
+                .forbiddenScope,
+                "transaction \(name) changes the owner of a row it does not own; only the owner hands a row over. "
+                    + "Nothing of the batch was applied")
+        }
+        guard table.definition.policy == .ownerWins, let levels = change.levels, !levels.isEmpty else { return }
+        let ownerNow: String? = {
+            if case .text(let text)? = change.values?["owner"] { return text }
+            return owner
+        }()
+        let step: Int64 = ownerNow == write.code ? 1 : 0
+        var seenLevels: [String: Int64] = [:]
+        var unknown = false
+        for (site, seq, op, values, logged) in try db.query(
+            """
+            SELECT s.site_id, c.seq, c.op, c.vals, c.lvls FROM _liaison_change c JOIN _liaison_site s ON s.sidx = c.sidx
+            WHERE c.tbl = ? AND c.pk = ?
+            """, [.text(table.name), .text(change.id)],
+            { ($0.text(0), $0.int64(1), $0.text(2), $0.optionalText(3), $0.optionalText(4)) })
+        where write.hasSeen(site: site, seq: seq) {
+            guard op != "delete" else { continue }
+            let written = try ChangeCodec.decodeValues(values) ?? [:]
+            let cellLevels = try ChangeCodec.decodeLevels(logged) ?? [:]
+            for column in levels.keys where written[column] != nil {
+                seenLevels[column] = max(seenLevels[column] ?? 0, cellLevels[column] ?? 0)
+            }
+        }
+        // A replica that holds some of the row's changes only as digests cannot know every level.
+        unknown = try db.first("SELECT 1 FROM _liaison_withheld LIMIT 1", [], { _ in true }) ?? false
+        for (column, level) in levels where level > (seenLevels[column] ?? 0) + step && !unknown {
+            throw LiaisonError(
+                .forbiddenScope,
+                "transaction \(name) claims owner level \(level) for a cell; this replica computes at most "
+                    + "\((seenLevels[column] ?? 0) + step) from the row's owner and the writes its origin had seen. "
+                    + "Nothing of the batch was applied")
+        }
+    }
+}
