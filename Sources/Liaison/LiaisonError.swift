@@ -44,6 +44,8 @@ public struct LiaisonError: Error, Sendable, CustomStringConvertible {
         public static let identityConflict = Code("identity_conflict")
         /// Two different signed transactions under one `(origin, seq)`: the origin forked its log.
         public static let equivocation = Code("equivocation")
+        /// A row edited by another SQLite client breaks the schema's rules, so it is not published.
+        public static let invalidEdit = Code("invalid_edit")
     }
 
     public var code: Code

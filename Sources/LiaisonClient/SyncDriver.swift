@@ -11,6 +11,10 @@ public struct SyncReport: Sendable, Codable {
     public var pushedTransactions = 0
     public var pushedChanges = 0
     public var pages = 0
+    /// Transactions from this peer held in this replica's quarantine after the round.
+    public var heldHere: [HeldTransaction] = []
+    /// Transactions of this replica's traffic that the peer holds in its quarantine.
+    public var heldThere: [HeldTransaction] = []
     public var seconds = 0.0
     public var error: String?
 
@@ -67,8 +71,11 @@ public struct SyncDriver: Sendable {
                 if let heads = status.heads { try $0.compareHeads(heads, from: peer.name) }
             }
             client.to = status.siteID
+            // Held transactions get another chance each round (a grant or key may have changed).
+            try await replica.perform { try $0.retryQuarantine() }
             try await pull(from: client, peer: peer, report: &report)
             let peerVector = try await push(to: client, peer: peer, report: &report)
+            report.heldHere = try await replica.perform { try $0.held(from: peer.name) }
             report.seconds = (ContinuousClock.now - started).seconds
             try await replica.perform { try $0.recordSync(peer: peer.name, siteID: status.siteID, error: nil) }
             try? await replica.perform {
@@ -95,7 +102,10 @@ public struct SyncDriver: Sendable {
         }
         let wanted = try await replica.perform { try $0.wantedTransactions() }
         let limit = pageLimits.maxChanges
-        func request(after cursor: String, wanted: [WantedTransaction], heads: [String: SiteHead]? = nil) async throws
+        func request(
+            after cursor: String, wanted: [WantedTransaction], heads: [String: SiteHead]? = nil,
+            held: [HeldTransaction]? = nil
+        ) async throws
             -> Task<PullResponse, any Error>
         {
             let vector = try await replica.perform { try $0.versionVector() }
@@ -103,11 +113,13 @@ public struct SyncDriver: Sendable {
                 try await client.pull(
                     PullRequest(
                         cursor: cursor, vector: vector, limit: limit, wanted: wanted.isEmpty ? nil : wanted,
-                        heads: heads))
+                        heads: heads, held: held))
             }
         }
+        // The first request tells the peer what this replica holds of its traffic, and why.
+        let heldHere = try await replica.perform { try $0.held(from: peer.name) }
         var pending = try await request(
-            after: cursor, wanted: wanted, heads: try await replica.perform { try $0.heads() })
+            after: cursor, wanted: wanted, heads: try await replica.perform { try $0.heads() }, held: heldHere)
         defer { pending.cancel() }
         var askedAgain = false
         while true {
@@ -131,6 +143,8 @@ public struct SyncDriver: Sendable {
             report.pulledChanges += transactions.reduce(0) { $0 + $1.changes.count }
             progress?(report)
             if page.hasMore { continue }
+            report.heldThere = page.held ?? []
+            try await replica.perform { [held = report.heldThere] in try $0.recordPeerHeld(peer: peer.name, held) }
             // Rows that became readable in this round bring their earlier changes with them: ask
             // once more for what is still withheld.
             let stillWanted = try await replica.perform { try $0.wantedTransactions() }
@@ -157,6 +171,10 @@ public struct SyncDriver: Sendable {
             if !page.transactions.isEmpty {
                 let answer = try await client.push(PushRequest(transactions: page.transactions, keys: page.keys))
                 vector = answer.vector
+                report.heldThere = answer.held ?? []
+                try await replica.perform { [held = report.heldThere] in
+                    try $0.recordPeerHeld(peer: peer.name, held)
+                }
                 report.pages += 1
                 report.pushedTransactions += page.transactions.filter(\.isLastPiece).count
                 report.pushedChanges += page.transactions.reduce(0) { $0 + $1.changes.count }

@@ -153,15 +153,16 @@ extension SiteHead: FastWireCodable {
 }
 
 extension PullRequest: FastWireCodable {
-    static let fields = JSONFields(["cursor", "heads", "limit", "protocolVersion", "vector", "wanted"])
+    static let fields = JSONFields(["cursor", "heads", "held", "limit", "protocolVersion", "vector", "wanted"])
 
     package static let isFastWireComplete =
-        WantedTransaction.isFastWireComplete && SiteHead.isFastWireComplete
+        WantedTransaction.isFastWireComplete && SiteHead.isFastWireComplete && HeldTransaction.isFastWireComplete
         && FastWire.covers(PullRequest(cursor: nil, vector: VersionVector()), fields)
 
     package static func read(from scanner: inout JSONScanner) throws -> PullRequest {
         var cursor: String?
         var heads: [String: SiteHead]?
+        var held: [HeldTransaction]?
         var limit: Int?
         var protocolVersion: Int?
         var vector: VersionVector?
@@ -170,16 +171,17 @@ extension PullRequest: FastWireCodable {
             switch field {
             case 0: cursor = try scanner.readOptional { try $0.readString() }
             case 1: heads = try scanner.readOptional { try [String: SiteHead].read(from: &$0) }
-            case 2: limit = try scanner.readOptional { try $0.readInt() }
-            case 3: protocolVersion = try scanner.readInt()
-            case 4: vector = try VersionVector.read(from: &scanner)
+            case 2: held = try scanner.readOptional { try [HeldTransaction].read(from: &$0) }
+            case 3: limit = try scanner.readOptional { try $0.readInt() }
+            case 4: protocolVersion = try scanner.readInt()
+            case 5: vector = try VersionVector.read(from: &scanner)
             default: wanted = try scanner.readOptional { try [WantedTransaction].read(from: &$0) }
             }
         }
         guard let protocolVersion, let vector else { throw scanner.missing("a required key", in: Self.self) }
         return PullRequest(
             protocolVersion: protocolVersion, cursor: cursor, vector: vector, limit: limit, wanted: wanted,
-            heads: heads)
+            heads: heads, held: held)
     }
 
     package func write(to writer: inout JSONWriter) throws {
@@ -192,6 +194,10 @@ extension PullRequest: FastWireCodable {
         if let heads {
             writer.key("\"heads\":", first: &first)
             try heads.write(to: &writer)
+        }
+        if let held {
+            writer.key("\"held\":", first: &first)
+            try held.write(to: &writer)
         }
         if let limit {
             writer.key("\"limit\":", first: &first)
@@ -210,15 +216,16 @@ extension PullRequest: FastWireCodable {
 }
 
 extension PullResponse: FastWireCodable {
-    static let fields = JSONFields(["cursor", "hasMore", "keys", "protocolVersion", "transactions"])
+    static let fields = JSONFields(["cursor", "hasMore", "held", "keys", "protocolVersion", "transactions"])
 
     package static let isFastWireComplete =
-        TransactionRecord.isFastWireComplete && SiteKeyRecord.isFastWireComplete
+        TransactionRecord.isFastWireComplete && SiteKeyRecord.isFastWireComplete && HeldTransaction.isFastWireComplete
         && FastWire.covers(PullResponse(transactions: [], cursor: "", hasMore: false), fields)
 
     package static func read(from scanner: inout JSONScanner) throws -> PullResponse {
         var cursor: String?
         var hasMore: Bool?
+        var held: [HeldTransaction]?
         var keys: [String: SiteKeyRecord]?
         var protocolVersion: Int?
         var transactions: [TransactionRecord]?
@@ -226,8 +233,9 @@ extension PullResponse: FastWireCodable {
             switch field {
             case 0: cursor = try scanner.readString()
             case 1: hasMore = try scanner.readBool()
-            case 2: keys = try scanner.readOptional { try [String: SiteKeyRecord].read(from: &$0) }
-            case 3: protocolVersion = try scanner.readInt()
+            case 2: held = try scanner.readOptional { try [HeldTransaction].read(from: &$0) }
+            case 3: keys = try scanner.readOptional { try [String: SiteKeyRecord].read(from: &$0) }
+            case 4: protocolVersion = try scanner.readInt()
             default: transactions = try [TransactionRecord].read(from: &scanner)
             }
         }
@@ -235,7 +243,8 @@ extension PullResponse: FastWireCodable {
             throw scanner.missing("a required key", in: Self.self)
         }
         return PullResponse(
-            protocolVersion: protocolVersion, transactions: transactions, cursor: cursor, hasMore: hasMore, keys: keys)
+            protocolVersion: protocolVersion, transactions: transactions, cursor: cursor, hasMore: hasMore, keys: keys,
+            held: held)
     }
 
     package func write(to writer: inout JSONWriter) throws {
@@ -245,6 +254,10 @@ extension PullResponse: FastWireCodable {
         writer.string(cursor)
         writer.key("\"hasMore\":", first: &first)
         writer.bool(hasMore)
+        if let held {
+            writer.key("\"held\":", first: &first)
+            try held.write(to: &writer)
+        }
         if let keys {
             writer.key("\"keys\":", first: &first)
             try keys.write(to: &writer)
@@ -295,13 +308,15 @@ extension PushRequest: FastWireCodable {
 }
 
 extension PushResponse: FastWireCodable {
-    static let fields = JSONFields(["applied", "protocolVersion", "skipped", "staged", "vector"])
+    static let fields = JSONFields(["applied", "held", "protocolVersion", "skipped", "staged", "vector"])
 
-    package static let isFastWireComplete = FastWire.covers(
-        PushResponse(applied: 0, skipped: 0, vector: VersionVector()), fields)
+    package static let isFastWireComplete =
+        HeldTransaction.isFastWireComplete
+        && FastWire.covers(PushResponse(applied: 0, skipped: 0, vector: VersionVector()), fields)
 
     package static func read(from scanner: inout JSONScanner) throws -> PushResponse {
         var applied: Int?
+        var held: [HeldTransaction]?
         var protocolVersion: Int?
         var skipped: Int?
         var staged: Int?
@@ -309,9 +324,10 @@ extension PushResponse: FastWireCodable {
         try scanner.readFields(fields) { scanner, field in
             switch field {
             case 0: applied = try scanner.readInt()
-            case 1: protocolVersion = try scanner.readInt()
-            case 2: skipped = try scanner.readInt()
-            case 3: staged = try scanner.readInt()
+            case 1: held = try scanner.readOptional { try [HeldTransaction].read(from: &$0) }
+            case 2: protocolVersion = try scanner.readInt()
+            case 3: skipped = try scanner.readInt()
+            case 4: staged = try scanner.readInt()
             default: vector = try VersionVector.read(from: &scanner)
             }
         }
@@ -319,12 +335,17 @@ extension PushResponse: FastWireCodable {
             throw scanner.missing("a required key", in: Self.self)
         }
         return PushResponse(
-            protocolVersion: protocolVersion, applied: applied, skipped: skipped, staged: staged, vector: vector)
+            protocolVersion: protocolVersion, applied: applied, skipped: skipped, staged: staged, vector: vector,
+            held: held)
     }
 
-    package func write(to writer: inout JSONWriter) {
+    package func write(to writer: inout JSONWriter) throws {
         writer.raw("{\"applied\":")
         writer.integer(applied)
+        if let held {
+            writer.raw(",\"held\":")
+            try held.write(to: &writer)
+        }
         writer.raw(",\"protocolVersion\":")
         writer.integer(protocolVersion)
         writer.raw(",\"skipped\":")

@@ -51,12 +51,13 @@ extension ChangeRecord.Operation: FastWireCodable {
 }
 
 extension ChangeRecord: FastWireCodable {
-    static let fields = JSONFields(["id", "index", "levels", "op", "scope", "table", "values"])
+    static let fields = JSONFields(["bases", "id", "index", "levels", "op", "scope", "table", "values"])
 
     package static let isFastWireComplete = FastWire.covers(
         ChangeRecord(table: "", id: "", op: .insert, values: nil), fields)
 
     package static func read(from scanner: inout JSONScanner) throws -> ChangeRecord {
+        var bases: [String: String]?
         var id: String?
         var index: Int?
         var levels: [String: Int64]?
@@ -66,24 +67,30 @@ extension ChangeRecord: FastWireCodable {
         var values: [String: CellValue]?
         try scanner.readFields(fields) { scanner, field in
             switch field {
-            case 0: id = try scanner.readString()
-            case 1: index = try scanner.readOptional { try $0.readInt() }
-            case 2: levels = try scanner.readOptional { try [String: Int64].read(from: &$0) }
-            case 3: op = try Operation.read(from: &scanner)
-            case 4: scope = try scanner.readOptional { try $0.readString() }
-            case 5: table = try scanner.readString()
+            case 0: bases = try scanner.readOptional { try [String: String].read(from: &$0) }
+            case 1: id = try scanner.readString()
+            case 2: index = try scanner.readOptional { try $0.readInt() }
+            case 3: levels = try scanner.readOptional { try [String: Int64].read(from: &$0) }
+            case 4: op = try Operation.read(from: &scanner)
+            case 5: scope = try scanner.readOptional { try $0.readString() }
+            case 6: table = try scanner.readString()
             default: values = try scanner.readOptional { try [String: CellValue].read(from: &$0) }
             }
         }
         guard let id else { throw scanner.missing("id", in: Self.self) }
         guard let op else { throw scanner.missing("op", in: Self.self) }
         guard let table else { throw scanner.missing("table", in: Self.self) }
-        return ChangeRecord(table: table, id: id, op: op, values: values, levels: levels, scope: scope, index: index)
+        return ChangeRecord(
+            table: table, id: id, op: op, values: values, levels: levels, scope: scope, index: index, bases: bases)
     }
 
     package func write(to writer: inout JSONWriter) throws {
         var first = true
         writer.byte(UInt8(ascii: "{"))
+        if let bases {
+            writer.key("\"bases\":", first: &first)
+            writer.object(bases) { $0.string($1) }
+        }
         writer.key("\"id\":", first: &first)
         writer.string(id)
         if let index {

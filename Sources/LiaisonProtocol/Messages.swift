@@ -120,9 +120,13 @@ public struct PullRequest: Hashable, Sendable, Codable {
     /// server compares them with its own log, so a forked origin is found on either side.
     public var heads: [String: SiteHead]?
 
+    /// Transactions from this server that the requester holds in quarantine, with the reasons (all
+    /// of them, so the server can replace what it knew; absent: no news).
+    public var held: [HeldTransaction]?
+
     public init(
         protocolVersion: Int = liaisonProtocolVersion, cursor: String?, vector: VersionVector, limit: Int? = nil,
-        wanted: [WantedTransaction]? = nil, heads: [String: SiteHead]? = nil
+        wanted: [WantedTransaction]? = nil, heads: [String: SiteHead]? = nil, held: [HeldTransaction]? = nil
     ) {
         self.heads = heads
         self.protocolVersion = protocolVersion
@@ -130,6 +134,7 @@ public struct PullRequest: Hashable, Sendable, Codable {
         self.vector = vector
         self.limit = limit
         self.wanted = wanted
+        self.held = held
     }
 }
 
@@ -142,16 +147,19 @@ public struct PullResponse: Hashable, Sendable, Codable {
     public var hasMore: Bool
     /// The public keys of the origins in this page, by site id.
     public var keys: [String: SiteKeyRecord]?
+    /// Transactions from the requester that the server holds in quarantine, with the reasons.
+    public var held: [HeldTransaction]?
 
     public init(
         protocolVersion: Int = liaisonProtocolVersion, transactions: [TransactionRecord], cursor: String, hasMore: Bool,
-        keys: [String: SiteKeyRecord]? = nil
+        keys: [String: SiteKeyRecord]? = nil, held: [HeldTransaction]? = nil
     ) {
         self.protocolVersion = protocolVersion
         self.transactions = transactions
         self.cursor = cursor
         self.hasMore = hasMore
         self.keys = keys
+        self.held = held
     }
 }
 
@@ -172,7 +180,7 @@ public struct PushRequest: Hashable, Sendable, Codable {
     }
 }
 
-/// The answer to a push: what was applied and the server's new version vector.
+/// The answer to a push: what was applied, what is held, and the server's new version vector.
 public struct PushResponse: Hashable, Sendable, Codable {
     public var protocolVersion: Int
     public var applied: Int
@@ -180,16 +188,20 @@ public struct PushResponse: Hashable, Sendable, Codable {
     /// Pieces of unfinished transactions held until their last piece arrives.
     public var staged: Int
     public var vector: VersionVector
+    /// Every transaction from the pusher that the server holds in quarantine (this batch's and
+    /// earlier ones), each with its reason; absent when none.
+    public var held: [HeldTransaction]?
 
     public init(
         protocolVersion: Int = liaisonProtocolVersion, applied: Int, skipped: Int, staged: Int = 0,
-        vector: VersionVector
+        vector: VersionVector, held: [HeldTransaction]? = nil
     ) {
         self.protocolVersion = protocolVersion
         self.applied = applied
         self.skipped = skipped
         self.staged = staged
         self.vector = vector
+        self.held = held
     }
 }
 

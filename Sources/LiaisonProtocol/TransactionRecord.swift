@@ -19,10 +19,14 @@ public struct ChangeRecord: Hashable, Sendable, Codable {
     public var scope: String?
     /// The change's position in its transaction, when some changes were withheld from this peer.
     public var index: Int?
+    /// For an update: the version each written cell replaced at its writer, `SITE_ID:SEQ` by
+    /// column. A write supersedes a version without conflict only if it descends from it through
+    /// these bases, so a writer that received a change as a digest only can never claim it.
+    public var bases: [String: String]?
 
     public init(
         table: String, id: String, op: Operation, values: [String: CellValue]?, levels: [String: Int64]? = nil,
-        scope: String? = nil, index: Int? = nil
+        scope: String? = nil, index: Int? = nil, bases: [String: String]? = nil
     ) {
         self.table = table
         self.id = id
@@ -31,6 +35,7 @@ public struct ChangeRecord: Hashable, Sendable, Codable {
         self.levels = levels
         self.scope = scope
         self.index = index
+        self.bases = bases
     }
 }
 
@@ -43,7 +48,7 @@ public struct ChangeOutline: Hashable, Sendable, Codable {
     public var id: String
     public var op: ChangeRecord.Operation
     public var scope: String
-    /// SHA-256 of the change's canonical `{"levels":…,"values":…}`.
+    /// SHA-256 of the change's canonical `{"bases":…,"levels":…,"values":…}` (absent parts left out).
     public var body: String
 
     public init(index: Int, table: String, id: String, op: ChangeRecord.Operation, scope: String, body: String) {

@@ -47,10 +47,17 @@ struct SyncController {
             guard heads.count <= 100_000 else { throw LiaisonError(.malformedRequest, "too many heads") }
             try await replica.perform { try $0.compareHeads(heads, from: peer.name) }
         }
-        let page = try await replica.perform { [limits] in
+        if let held = body.held {
+            // The first request of a round: what this peer sent and is held here gets another chance.
+            try await replica.perform { try $0.retryQuarantine(from: peer.name) }
+            // What the requester holds of this server's traffic, for `liaison status` here.
+            try await replica.perform { try $0.recordPeerHeld(peer: peer.name, Array(held.prefix(200))) }
+        }
+        var page = try await replica.perform { [limits] in
             try $0.changes(
                 after: cursor, excluding: body.vector, limits: limits, readable: peer.readScopes, wanted: wanted)
         }
+        page.held = try await replica.perform { try $0.held(from: peer.name) }
         // What the peer holds once it applies this page: its vector and the page's whole transactions.
         var holds = body.vector
         for record in page.transactions where record.isLastPiece && record.seq > holds[record.origin] {
@@ -88,7 +95,8 @@ struct SyncController {
         }
         return try json(
             PushResponse(
-                applied: result.applied, skipped: result.skipped, staged: result.staged, vector: result.vector),
+                applied: result.applied, skipped: result.skipped, staged: result.staged, vector: result.vector,
+                held: result.heldFromSource.isEmpty ? nil : result.heldFromSource),
             for: request, context)
     }
 

@@ -37,6 +37,12 @@ enum CLI {
     static func run(json: Bool = false, _ body: () async throws -> Void) async throws {
         do {
             try await body()
+            // An edit made with another SQLite client that breaks the rules is never published:
+            // every command says so (naming the row) and fails until it is fixed or reverted.
+            // Any other failure of that check is left to the next command that publishes.
+            for replica in opened.all {
+                if let problem = (try? replica.unpublishedEdit()) ?? nil { throw problem }
+            }
         } catch let error as LiaisonError {
             report(code: error.code.description, message: error.message, json: json)
             throw ExitCode(error.isUsageError ? usageExit : 1)
@@ -65,8 +71,13 @@ enum CLI {
     }
 
     static func open(_ path: String) throws -> Replica {
-        try Replica.open(at: path, busyTimeout: busyTimeout)
+        let replica = try Replica.open(at: path, busyTimeout: busyTimeout)
+        opened.add(replica)
+        return replica
     }
+
+    /// The replicas this command opened.
+    static let opened = OpenedReplicas()
 
     /// How long to wait for another process's lock (`LIAISON_BUSY_TIMEOUT_MS`, default 5000).
     static var busyTimeout: Duration {
@@ -84,4 +95,14 @@ extension CellValue {
         case .text(let v): return v
         }
     }
+}
+
+/// The replicas a command opened, checked for unpublished invalid edits when it ends.
+final class OpenedReplicas: @unchecked Sendable {
+    private let lock = NSLock()
+    private var replicas: [Replica] = []
+
+    func add(_ replica: Replica) { lock.withLock { replicas.append(replica) } }
+
+    var all: [Replica] { lock.withLock { replicas } }
 }

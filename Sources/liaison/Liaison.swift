@@ -12,7 +12,7 @@ struct LiaisonCommand: AsyncParsableCommand {
             ConflictsCommand.self, ResolveCommand.self, StatusCommand.self, IdentityCommand.self, GrantCommand.self,
             HistoryCommand.self, VerifyCommand.self, ScopeCommand.self, WhoSeesCommand.self, TrustCommand.self,
             ExportKeyCommand.self, ImportKeyCommand.self, ConsoleCommand.self, RevertCommand.self, ExportCommand.self,
-            ImportCommand.self,
+            ImportCommand.self, QuarantineCommand.self,
         ])
 
     /// Parses and runs, printing every error as one line `liaison: …` on stderr and exiting with

@@ -94,7 +94,10 @@ import Testing
                 for forged in [takeOver, loud] {
                     let answer = try await SignedHTTP.push(
                         url, token: "token-XX-HOSTILE-NL-NCTV", [try hostile.signedAsOrigin(forged)], keys: page.keys)
-                    #expect(answer.status == 403, "\(answer.text)")
+                    // Held (issue 12), not applied.
+                    #expect(answer.status == 200, "\(answer.text)")
+                    let held = try WireJSON.decode(PushResponse.self, from: Data(answer.text.utf8)).held
+                    #expect(held?.first?.error == "forbidden_scope", "\(answer.text)")
                     #expect(try nl.dump() == before)
                 }
                 // NL, the owner, writes concurrently; the honest non-owner write loses to it.

@@ -164,17 +164,20 @@ import Testing
     @Test func deleteRemovesTheRowThenGetReportsNotFound() async throws {
         try await withCLI { cli in
             try await cli.expectSuccess("init", "nl.db", "--site", "NL-NCTV", "--sample")
-            let deleted = try await cli("delete", "nl.db", "topic", "topic-cve", "--author", "alice")
-            #expect(deleted == CommandResult(stdout: "deleted topic topic-cve\n"))
+            try await cli.expectSuccess("set", "nl.db", "topic", "topic-solo", "name=Solo")
+            // A row others refer to is refused, naming them.
+            try await cli.expectRefused("delete", "nl.db", "topic", "topic-cve", mentioning: "referred to by", "agenda_item")
+            let deleted = try await cli("delete", "nl.db", "topic", "topic-solo", "--author", "alice")
+            #expect(deleted == CommandResult(stdout: "deleted topic topic-solo\n"))
             let entry = try #require(try await cli.log("nl.db").last)
             #expect(entry.author == "alice")
-            #expect(entry.changes.map(\.op) == ["delete"] && entry.changes.map(\.id) == ["topic-cve"])
+            #expect(entry.changes.map(\.op) == ["delete"] && entry.changes.map(\.id) == ["topic-solo"])
 
-            let get = try await cli("get", "nl.db", "topic", "topic-cve")
-            #expect(get == CommandResult(status: 64, stderr: "liaison: no row 'topic-cve' in 'topic'\n"))
+            let get = try await cli("get", "nl.db", "topic", "topic-solo")
+            #expect(get == CommandResult(status: 64, stderr: "liaison: no row 'topic-solo' in 'topic'\n"))
             let before = try await cli.snapshot("nl.db")
-            let again = try await cli("delete", "nl.db", "topic", "topic-cve")
-            expectBadInput(again, mentioning: "no row 'topic-cve' in 'topic'")
+            let again = try await cli("delete", "nl.db", "topic", "topic-solo")
+            expectBadInput(again, mentioning: "no row 'topic-solo' in 'topic'")
             #expect(try await cli.snapshot("nl.db") == before)
         }
     }
@@ -536,7 +539,10 @@ extension CLITests {
             #expect(deletes.count == 1 && deletes.map(\.id) == deletesOnMA.map(\.id))
 
             // A membership of a body deleted concurrently: kept, recorded as an orphan.
-            try await cli.expectSuccess("delete", "nl.db", "organisation", "org-gctf-ftf-wg", "--author", "anne")
+            try await cli.expectRefused(
+                "delete", "nl.db", "organisation", "org-gctf-ftf-wg", mentioning: "referred to by", "--cascade")
+            try await cli.expectSuccess(
+                "delete", "nl.db", "organisation", "org-gctf-ftf-wg", "--orphan", "--author", "anne")
             try await cli.expectSuccess(
                 "set", "ma.db", "membership", "mem-ma-ftf", "organisation_id=org-ma", "body_id=org-gctf-ftf-wg",
                 "role=participant", "scope=gctf", "--author", "karim")

@@ -39,18 +39,24 @@ final class ManualWallClock: Sendable {
         }
     }
 
-    @Test func remoteTimestampTooFarAheadIsRefused() async throws {
+    /// A transaction stamped too far ahead is held, not applied; once this machine's clock has
+    /// caught up, the next retry applies it.
+    @Test func remoteTimestampTooFarAheadIsHeldUntilTheClockCatchesUp() async throws {
         try await withReplicas { factory in
             let wall = ManualWallClock(1_800_000_000_000)
             let ahead = ManualWallClock(1_800_000_000_000 + 3_600_000)
             let nl = try factory.make("NL-NCTV", clock: ahead.clock)
             let ma = try factory.make("MA-DGST", clock: wall.clock)
             try nl.write(author: "a") { try $0.set("topic", id: "t1", ["name": "one"]) }
-            #expect {
-                try transfer(from: nl, to: ma)
-            } throws: { ($0 as? LiaisonError)?.code == .clockDrift }
+            try transfer(from: nl, to: ma)
+            #expect(try ma.quarantined().map(\.held.error) == ["clock_drift"])
             #expect(try ma.rows("topic").isEmpty)
             #expect(try ma.log().isEmpty)
+            #expect(try ma.retryQuarantine() == 0)
+            wall.set(1_800_000_000_000 + 3_600_000)
+            #expect(try ma.retryQuarantine() == 1)
+            #expect(try ma.rows("topic").count == 1)
+            #expect(try ma.quarantined().isEmpty)
         }
     }
 

@@ -71,8 +71,10 @@ import Testing
                 let before = try nl.dump()
                 let answer = try await SignedHTTP.push(
                     url, token: "token-XX-HOSTILE-NL-NCTV", [try hostile.signedAsOrigin(record)])
-                #expect(answer.status == 403, "\(answer.text)")
-                #expect(answer.text.contains("not declared here"), "\(answer.text)")
+                // Held (issue 12), not applied; the answer says why.
+                #expect(answer.status == 200, "\(answer.text)")
+                let held = try WireJSON.decode(PushResponse.self, from: Data(answer.text.utf8)).held?.first
+                #expect(held?.error == "forbidden_scope" && held?.message.contains("not declared here") == true)
                 #expect(try nl.dump() == before)
             }
         }

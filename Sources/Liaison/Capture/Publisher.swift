@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Turns the capture journal into published transactions of the change log.
 ///
@@ -38,6 +39,7 @@ struct Publisher {
             "SELECT id, seq, hlc, author FROM _liaison_journal WHERE seq IS NOT NULL ORDER BY id"
         ) { Marker(id: $0.int64(0), seq: $0.int64(1), hlc: $0.int64(2), author: $0.text(3)) }
         guard !markers.isEmpty else { return 0 }
+        try checkEditsOfOtherClients()
         let signingKey = try replica.requireSigningKey()
         func owner(of journalID: Int64) -> Int {
             var low = 0
@@ -58,13 +60,14 @@ struct Publisher {
         }
 
         let tablesByIndex = Dictionary(uniqueKeysWithValues: replica.tables.values.map { ($0.index, $0) })
+        let sites = try SiteDirectory(db: db)
         let entries = try db.prepare(
             "SELECT id, tbl, pk, mask, scope FROM _liaison_journal WHERE tbl > 0 ORDER BY tbl, pk, id DESC")
         var group: [Entry] = []
         func flush() throws {
             guard let first = group.first, let table = tablesByIndex[first.table] else { return }
             try publish(
-                group, table: table, sequence: { markers[owner(of: $0)].seq },
+                group, table: table, sites: sites, sequence: { markers[owner(of: $0)].seq },
                 counted: { markers[owner(of: $0)].changes += 1 })
             group.removeAll(keepingCapacity: true)
         }
@@ -118,7 +121,8 @@ struct Publisher {
     /// Publishes the journal rows of one row, newest first. Writes of the row within one transaction
     /// become one change.
     private func publish(
-        _ entries: [Entry], table: TableInfo, sequence: (Int64) -> Int64, counted: (Int64) -> Void
+        _ entries: [Entry], table: TableInfo, sites: SiteDirectory, sequence: (Int64) -> Int64,
+        counted: (Int64) -> Void
     ) throws {
         let allColumns: Int64 = (1 << Int64(table.columns.count)) - 2  // every column but id
         let scopeBit: Int64 = table.columnIndex["scope"].map { 1 << Int64($0) } ?? 0
@@ -164,16 +168,20 @@ struct Publisher {
             }()
         defer { rowStatement.reset() }
         let versions = VersionStore(db: db)
+        // An update of a row published before names the version each written cell replaced (its
+        // base): what this replica had actually seen of that cell.
+        let needsBases = hasRow && insertSeq == nil && changes.contains { $0.op == .update }
+        let before = needsBases ? try versions.load(table: table.name, pk: pk) : nil
         // owner-wins: each written cell's level is the level it overwrote, plus one when this
         // replica owns the row.
         var levels: [Int: Int64] = [:]
         if table.definition.policy == .ownerWins, hasRow, let ownerPosition = table.columnIndex["owner"] {
-            let known = try versions.load(table: table.name, pk: pk)
+            let known = try before ?? versions.load(table: table.name, pk: pk)
             let step: Int64 = rowStatement.text(Int32(ownerPosition)) == replica.siteCode.rawValue ? 1 : 0
             for index in columnVersions.keys { levels[index] = known.level(of: table.columns[index].name) + step }
         }
         let insert = try db.cached(
-            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls, scope, digest) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls, scope, digest, bases) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         let rowScope = hasRow ? rowStatement.text(1) : nil
         for change in changes {
@@ -186,14 +194,22 @@ struct Publisher {
             let values = change.op == .delete ? nil : table.rowJSON.encode(rowStatement, mask: change.columns)
             let levelsText = ChangeCodec.encodeLevels(changeLevels)
             let levelsString: String? = if case .text(let text) = levelsText { text } else { nil }
+            var bases: [String: String] = [:]
+            if change.op == .update, let before {
+                for index in 1..<table.columns.count where change.columns & (1 << Int64(index)) != 0 {
+                    let name = table.columns[index].name
+                    if let origin = before.version(of: name) { bases[name] = CellBases.text(origin, sites) }
+                }
+            }
+            let basesText = CellBases.encode(bases.isEmpty ? nil : bases)
             let digest = TransactionDigest.change(
                 table: table.name, id: pk, op: change.op.rawValue, scope: scope,
-                values: values.map { String(decoding: $0, as: UTF8.self) }, levels: levelsString)
+                values: values.map { String(decoding: $0, as: UTF8.self) }, levels: levelsString, bases: basesText)
             insert.reset()
             try insert.bind([
                 .integer(change.seq), .integer(change.n), .text(table.name), .text(pk), .text(change.op.rawValue),
                 .null,
-                levelsText, .text(scope), .text(digest),
+                levelsText, .text(scope), .text(digest), basesText.map { .text($0) } ?? .null,
             ])
             if let values { try insert.bind(utf8: values, at: 6) }
             try insert.step()
@@ -218,10 +234,70 @@ struct Publisher {
 
 }
 
+extension Publisher {
+    /// Rows that another SQLite client wrote must pass the checks `liaison set` makes before they
+    /// are signed: a row that does not is reported and nothing is published until it is fixed
+    /// or reverted (the journal keeps it).
+    func checkEditsOfOtherClients() throws {
+        let rows = try db.query(
+            """
+            SELECT DISTINCT j.tbl, j.pk FROM _liaison_journal j WHERE j.tbl > 0 AND j.mask <> 0
+            AND (SELECT m.author FROM _liaison_journal m WHERE m.seq IS NOT NULL AND m.id >= j.id ORDER BY m.id LIMIT 1) = ?
+            """, [.text(Journal.externalAuthor)]
+        ) { ($0.int(0), $0.text(1)) }
+        guard !rows.isEmpty else { return }
+        let tablesByIndex = Dictionary(uniqueKeysWithValues: replica.tables.values.map { ($0.index, $0) })
+        for (index, pk) in rows {
+            guard let table = tablesByIndex[index], let row = try replica.readRow(db, table: table, id: pk) else {
+                continue
+            }
+            do {
+                try RowID.check(pk)
+                for column in table.columns.dropFirst() {
+                    try Validation.check(row[column.name] ?? .null, for: column, in: table, db: db)
+                }
+            } catch let error as LiaisonError {
+                throw LiaisonError(
+                    .invalidEdit,
+                    "\(table.name) '\(pk)' was edited outside liaison and is not published: \(error.message); fix it "
+                        + "(liaison set DB \(table.name) \(pk) COL=VALUE) or revert it")
+            }
+        }
+    }
+}
+
 extension Replica {
     /// Publishes captured local edits in their own transaction.
     func publish(_ db: Connection) throws {
         _ = try transaction(db) { try Publisher(replica: self, db: db).run() }
+    }
+
+    /// Publishes what it can inside the caller's transaction: an edit of another SQLite client that
+    /// breaks the rules stops publishing (it is returned, not thrown) but never stops a sync.
+    func publishValid(_ db: Connection) throws -> LiaisonError? {
+        do {
+            try db.execute("SAVEPOINT liaison_publish")
+            try Publisher(replica: self, db: db).run()
+            try db.execute("RELEASE liaison_publish")
+            return nil
+        } catch let error as LiaisonError where error.code == .invalidEdit {
+            try db.execute("ROLLBACK TO liaison_publish; RELEASE liaison_publish")
+            logger.debug("edit not published", metadata: ["db.problem": "\(error.message)"])
+            return error
+        } catch {
+            try? db.execute("ROLLBACK TO liaison_publish; RELEASE liaison_publish")
+            throw error
+        }
+    }
+
+    /// Why local edits cannot be published now (an invalid edit by another SQLite client), if so.
+    public func unpublishedEdit() throws -> LiaisonError? {
+        try withConnection { db in
+            guard !db.isReadOnly,
+                try db.first("SELECT 1 FROM _liaison_journal LIMIT 1", [], { _ in true }) ?? false
+            else { return nil }
+            return try transaction(db) { try publishValid(db) }
+        }
     }
 
     /// The version vector of every site but this one, as canonical JSON.

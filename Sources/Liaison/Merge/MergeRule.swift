@@ -53,11 +53,22 @@ public enum MergeRule {
     public static func resolve(
         local: CellWrite, remote: CellWrite, policy: ConflictPolicy
     ) -> Resolution {
+        resolve(
+            local: local, remote: remote, policy: policy, remoteHasSeenLocal: remote.hasSeen(local),
+            localHasSeenRemote: local.hasSeen(remote))
+    }
+
+    /// The same decision, with what each write had actually seen of the other given (the engine
+    /// narrows the version vectors' claims with the writes' cell bases).
+    public static func resolve(
+        local: CellWrite, remote: CellWrite, policy: ConflictPolicy, remoteHasSeenLocal: Bool,
+        localHasSeenRemote: Bool
+    ) -> Resolution {
         if local.site == remote.site && local.seq == remote.seq {
             return Resolution(takesRemote: false, isConflict: false)
         }
-        if remote.hasSeen(local) { return Resolution(takesRemote: true, isConflict: false) }
-        if local.hasSeen(remote) { return Resolution(takesRemote: false, isConflict: false) }
+        if remoteHasSeenLocal { return Resolution(takesRemote: true, isConflict: false) }
+        if localHasSeenRemote { return Resolution(takesRemote: false, isConflict: false) }
         return Resolution(takesRemote: wins(remote, over: local, policy: policy), isConflict: true)
     }
 

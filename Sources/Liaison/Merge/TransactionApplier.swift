@@ -258,11 +258,12 @@ final class TransactionApplier {
     /// Appends one received change to the change log.
     private func log(_ change: ChangeRecord, _ form: SignedForm, of origin: VersionStore.Origin, position: Int) throws {
         try db.run(
-            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls, scope, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls, scope, digest, bases) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 .integer(origin.site), .integer(origin.seq), .integer(Int64(position + 1)), .text(change.table),
                 .text(change.id), .text(change.op.rawValue), form.values.map { .text($0) } ?? .null,
                 form.levels.map { .text($0) } ?? .null, .text(form.scope), .text(form.digest),
+                CellBases.encode(change.bases).map { .text($0) } ?? .null,
             ])
     }
 
@@ -279,7 +280,8 @@ final class TransactionApplier {
         }
         let levels: String? = if case .text(let text) = ChangeCodec.encodeLevels(change.levels) { text } else { nil }
         let digest = TransactionDigest.change(
-            table: change.table, id: change.id, op: change.op.rawValue, scope: scope, values: values, levels: levels)
+            table: change.table, id: change.id, op: change.op.rawValue, scope: scope, values: values, levels: levels,
+            bases: CellBases.encode(change.bases))
         return (values, levels, digest)
     }
 
@@ -291,7 +293,7 @@ final class TransactionApplier {
     }
 
     /// Headers whose signatures were checked ahead of the apply (`verifyAhead`).
-    private var verified = VerifiedHeaders()
+    var verified = VerifiedHeaders()
 
     /// Checks the signatures of a batch's complete transactions on every core, before they are
     /// applied one by one: `apply` then skips the check for exactly these bytes under these keys.
@@ -399,8 +401,8 @@ final class TransactionApplier {
     }
 
     /// Discards what the capture triggers recorded while remote changes were written.
-    func finish() throws {
-        try db.run("DELETE FROM _liaison_journal")
+    func finish(keepingJournalUpTo mark: Int64 = 0) throws {
+        try db.run("DELETE FROM _liaison_journal WHERE id > ?", [.integer(mark)])
     }
 
     // MARK: - Merging one change
@@ -457,7 +459,12 @@ final class TransactionApplier {
             }
             let local = try cellWrite(localOrigin).at(level: rowVersions.level(of: name))
             let remote = write.at(level: change.levels?[name] ?? 0)
-            let decision = MergeRule.resolve(local: local, remote: remote, policy: table.definition.policy)
+            let seen = try knowledge(
+                table: table.name, pk: change.id, column: name, local: localOrigin, localWrite: local, remote: origin,
+                remoteWrite: remote, remoteBases: change.bases)
+            let decision = MergeRule.resolve(
+                local: local, remote: remote, policy: table.definition.policy, remoteHasSeenLocal: seen.remoteSawLocal,
+                localHasSeenRemote: seen.localSawRemote)
             let localValue = row?[name] ?? .null
             if decision.isConflict {
                 let (winner, loser) = decision.takesRemote ? (origin, localOrigin) : (localOrigin, origin)

@@ -117,6 +117,10 @@ public struct ReplicaStatus: Sendable, Codable, Hashable {
     public var health: [PeerHealth]? = nil
     /// The security log's counters (failed authentications, refused pushes, shed requests, alarms).
     public var securityEvents: [SecurityEventCount] = []
+    /// Transactions held in this replica's quarantine, with their reasons.
+    public var quarantined: [HeldTransaction] = []
+    /// What each peer said it holds of this replica's traffic, by peer name.
+    public var heldByPeers: [String: [HeldTransaction]] = [:]
 }
 
 extension Replica {
@@ -163,6 +167,10 @@ extension Replica {
                     SecurityEventCount(event: $0.text(0), count: $0.int(1), last: $0.text(2))
                 }
             }
+            // A replica opened read-only from before quarantine existed has no quarantine tables.
+            let store = QuarantineStore(db: db)
+            status.quarantined = (try? store.entries().map(\.held)) ?? []
+            status.heldByPeers = (try? store.peerHeld()) ?? [:]
             return status
         }
     }

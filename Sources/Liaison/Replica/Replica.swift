@@ -106,6 +106,8 @@ public final class Replica: @unchecked Sendable {
             try connection.execute("BEGIN IMMEDIATE")
             try connection.execute(StorageLayout.createSQL)
             try connection.execute(TrustStore.createSQL)
+            try connection.execute(QuarantineStore.createSQL)
+            try CellBases.migrate(connection)
             for (offset, table) in schema.tables.enumerated() {
                 try connection.execute(CaptureTriggers.createSQL(for: table, index: offset + 1))
             }
@@ -158,6 +160,8 @@ public final class Replica: @unchecked Sendable {
             let hasTrustTables =
                 try connection.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_key'") { _ in true } ?? false
             if !hasTrustTables { try connection.execute(TrustStore.createSQL) }
+            try connection.execute(QuarantineStore.createSQL)
+            try CellBases.migrate(connection)
         }
         return try Replica(connection: connection, clock: clock, logger: logger)
     }

@@ -131,12 +131,17 @@ final class PageBuilder {
         var withheld = false
         let scan = max(room, 1) * 4
         let rows = try db.query(
-            "SELECT n, tbl, pk, op, vals, lvls, scope FROM _liaison_change WHERE sidx = ? AND seq = ? AND n > ? ORDER BY n LIMIT ?",
+            "SELECT n, tbl, pk, op, vals, lvls, scope, bases FROM _liaison_change WHERE sidx = ? AND seq = ? AND n > ? ORDER BY n LIMIT ?",
             [.integer(header.site), .integer(header.seq), .integer(last), .integer(Int64(scan))]
-        ) { ($0.int64(0), $0.text(1), $0.text(2), $0.text(3), $0.optionalText(4), $0.optionalText(5), $0.text(6)) }
+        ) {
+            (
+                $0.int64(0), $0.text(1), $0.text(2), $0.text(3), $0.optionalText(4), $0.optionalText(5), $0.text(6),
+                $0.optionalText(7)
+            )
+        }
         var finished = rows.count < scan
         var pendingEvictions: [ChangeOutline] = []
-        for (n, table, pk, op, vals, levels, scope) in rows {
+        for (n, table, pk, op, vals, levels, scope, bases) in rows {
             if record.changes.count >= room || (bytes >= limits.maxBytes && !record.changes.isEmpty) {
                 finished = false
                 break
@@ -155,7 +160,7 @@ final class PageBuilder {
                     pendingEvictions.append(
                         ChangeOutline(
                             index: position, table: table, id: pk, op: ChangeRecord.Operation(rawValue: op) ?? .update,
-                            scope: scope, body: TransactionDigest.body(values: vals, levels: levels)))
+                            scope: scope, body: TransactionDigest.body(values: vals, levels: levels, bases: bases)))
                 }
                 continue
             }
@@ -164,7 +169,7 @@ final class PageBuilder {
                     table: table, id: pk, op: ChangeRecord.Operation(rawValue: op) ?? .update,
                     values: try ChangeCodec.decodeValues(vals), levels: try ChangeCodec.decodeLevels(levels),
                     scope: scope,
-                    index: position))
+                    index: position, bases: try CellBases.decode(bases)))
             bytes += 60 + table.utf8.count + pk.utf8.count + (vals?.utf8.count ?? 0)
         }
         if finished { covered = header.total }

@@ -89,6 +89,8 @@ extension Replica {
                 throw LiaisonError(.invalidInput, "no peer '\(peer)'; add it first with 'liaison peer add'")
             }
         }
+        // A wider grant may let held transactions in.
+        try retryQuarantine()
     }
 
     static func grantText(_ scopes: Set<String>) -> String { scopes.sorted().joined(separator: ",") }

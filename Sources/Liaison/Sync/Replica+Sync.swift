@@ -17,6 +17,17 @@ public struct ApplyResult: Sendable {
     public var skipped: Int
     public var staged: Int
     public var vector: VersionVector
+    /// Transactions of this batch held in quarantine.
+    public var held = 0
+    /// Everything held here that the batch's sender sent (this batch's and earlier), with reasons.
+    public var heldFromSource: [HeldTransaction] = []
+
+    public init(applied: Int, skipped: Int, staged: Int, vector: VersionVector) {
+        self.applied = applied
+        self.skipped = skipped
+        self.staged = staged
+        self.vector = vector
+    }
 }
 
 extension Replica {
@@ -28,8 +39,12 @@ extension Replica {
         }
     }
 
+    /// Publishes captured local edits, if any; an invalid edit by another SQLite client is left
+    /// unpublished (reported by `unpublishedEdit()`), so reads and syncs go on.
     func publishIfNeeded(_ db: Connection) throws {
-        if try db.first("SELECT 1 FROM _liaison_journal LIMIT 1", [], { _ in true }) ?? false { try publish(db) }
+        if try db.first("SELECT 1 FROM _liaison_journal LIMIT 1", [], { _ in true }) ?? false {
+            _ = try transaction(db) { try publishValid(db) }
+        }
     }
 
     /// A page of transactions after `cursor` in this replica's apply order, skipping those the
@@ -49,17 +64,20 @@ extension Replica {
         }
     }
 
-    /// Applies a batch of transactions (or pieces of them) in one SQLite transaction: all of it or
-    /// nothing. Transactions applied before are skipped (or complete what a peer had withheld);
-    /// pieces of an unfinished transaction are staged until its last piece arrives.
+    /// Applies a batch of transactions (or pieces of them) in one SQLite transaction. Transactions
+    /// applied before are skipped (or complete what a peer had withheld); pieces of an unfinished
+    /// transaction are staged until its last piece arrives. A genuine transaction that cannot be
+    /// applied here now (a scope the sender may not write, a value this replica's rules reject) is
+    /// held in quarantine with its reason, and so are those that depend on it; the rest applies. A
+    /// forged, altered or malformed transaction refuses the whole batch.
     ///
     /// - Parameters:
     ///   - keys: public keys sent with the batch. Only keys trusted here, or introduced by a site
-    ///     marked introducer, are used; a transaction from an origin without a trusted key refuses
-    ///     the batch (`.untrustedKey`), and a key or site id contradicting a binding refuses it with
-    ///     an alarm (`.identityConflict`).
-    ///   - writableScopes: the scopes the sender may write here (`nil` for any); a change outside
-    ///     them refuses the whole batch.
+    ///     marked introducer, are used; a transaction from an origin without a trusted key is held
+    ///     (`.untrustedKey`) until the operator trusts one, and a key or site id contradicting a
+    ///     binding refuses the batch with an alarm (`.identityConflict`).
+    ///   - writableScopes: the scopes the sender may write here (`nil` for any); a transaction
+    ///     writing outside them is held.
     ///   - peerCursor: a pull cursor stored in the same transaction.
     public func apply(
         _ records: [TransactionRecord], keys: [String: SiteKeyRecord]? = nil, writableScopes: Set<String>? = nil,
@@ -95,39 +113,19 @@ extension Replica {
         return try transaction(db) {
             // Publish under the same write lock: an edit another SQLite client commits before
             // this lock is taken is published here, never mistaken for a trace of the apply.
-            try Publisher(replica: self, db: db).run()
+            _ = try publishValid(db)
             let untrusted = try admitKeys(keys ?? [:], db, via: source)
-            let applier = try TransactionApplier(replica: self, db: db)
-            applier.presentedKeys = untrusted
-            applier.source = source
-            applier.writableScopes = writableScopes
-            try applier.verifyAhead(records)
-            var result = ApplyResult(applied: 0, skipped: 0, staged: 0, vector: VersionVector())
-            for record in records {
-                current = record
-                if record.isComplete {
-                    if try applier.check(record) {
-                        try applier.apply(record) { record.changes }
-                        result.applied += 1
-                    } else if try applier.applyLate(record) > 0 {
-                        result.applied += 1
-                    } else {
-                        result.skipped += 1
-                    }
-                } else if try Staging(db: db, source: source).add(record, applier: applier) {
-                    result.applied += 1
-                } else {
-                    result.staged += 1
-                }
-                if let outlines = record.evictions, record.isLastPiece { try applier.evict(outlines, of: record) }
-            }
-            try applier.finish()
+            let batch = try BatchApplication(
+                replica: self, db: db, source: source, writable: writableScopes, presentedKeys: untrusted)
+            try batch.run(records, current: &current)
             if let peerCursor {
                 try db.run(
                     "UPDATE _liaison_peer SET pull_cursor = ? WHERE name = ?",
                     [.text(peerCursor.cursor), .text(peerCursor.peer)])
             }
-            result.vector = try applier.sites.versionVector()
+            var result = batch.result
+            result.vector = try batch.applier.sites.versionVector()
+            result.heldFromSource = try QuarantineStore(db: db).held(from: source)
             return result
         }
     }
@@ -166,18 +164,21 @@ struct Staging {
     /// Who sent the pieces: each sender's pieces are held apart.
     let source: String
 
-    /// Stores a piece; when it completes its transaction, applies the whole and returns `true`.
-    func add(_ record: TransactionRecord, applier: TransactionApplier) throws -> Bool {
+    private func key(_ record: TransactionRecord) -> [CellValue] {
+        [.text(source), .text(record.origin), .integer(record.seq)]
+    }
+
+    /// Stores a piece within the sender's staging quota; returns `true` when it was the last one
+    /// (the whole transaction is staged).
+    func add(_ record: TransactionRecord, quota: StagingQuota, writableScopes: Set<String>?) throws -> Bool {
         guard record.isWellFormed else {
             throw LiaisonError(
                 .invalidTransaction,
                 "a piece of \(record.site)#\(record.seq) covers \(record.covered) positions from \(record.offset) "
                     + "of a transaction of \(record.total), which is impossible")
         }
-        if try applier.hasApplied(origin: record.origin, seq: record.seq) { return false }
-        let quota = applier.replica.stagingQuota
-        try quota.admit(record, source: source, writableScopes: applier.writableScopes, db: db)
-        let key: [CellValue] = [.text(source), .text(record.origin), .integer(record.seq)]
+        try quota.admit(record, source: source, writableScopes: writableScopes, db: db)
+        let key = key(record)
         let progress =
             try db.first(
                 "SELECT progress FROM _liaison_staging WHERE source = ? AND origin = ? AND seq = ? AND n = 0", key
@@ -205,30 +206,47 @@ struct Staging {
                 key + [.integer(n), .text(try WireJSON.string(change))])
         }
         try quota.check(source: source, db: db)
-        guard record.isLastPiece else { return false }
-        guard try applier.check(record) else { return false }
-        header = record
-        header.offset = 0
-        header.span = nil
-        header.changes = []
-        // Read twice by the applier (signature, then apply), one row at a time each time.
+        return record.isLastPiece
+    }
+
+    /// The staged changes of a transaction, read one at a time (bounded memory).
+    private func changes(of header: TransactionRecord) throws -> StatementSequence<ChangeRecord> {
+        let statement = try db.prepare(
+            "SELECT n, change FROM _liaison_staging WHERE source = ? AND origin = ? AND seq = ? AND n > 0 ORDER BY n")
+        try statement.bind(key(header))
+        return StatementSequence(statement: statement) { row -> ChangeRecord in
+            var change = try WireJSON.decode(ChangeRecord.self, from: row.text(1))
+            change.index = row.int(0) - 1
+            return change
+        }
+    }
+
+    /// Applies a whole staged transaction, already checked with `check`. The applier reads the
+    /// changes twice (signature, then apply), one row at a time each time.
+    func apply(_ header: TransactionRecord, applier: TransactionApplier) throws {
         var reads: [StatementSequence<ChangeRecord>] = []
         try applier.apply(header) {
-            let statement = try db.prepare(
-                "SELECT n, change FROM _liaison_staging WHERE source = ? AND origin = ? AND seq = ? AND n > 0 ORDER BY n"
-            )
-            try statement.bind(key)
-            let changes = StatementSequence(statement: statement) { row -> ChangeRecord in
-                var change = try WireJSON.decode(ChangeRecord.self, from: row.text(1))
-                change.index = row.int(0) - 1
-                return change
-            }
+            let changes = try changes(of: header)
             reads.append(changes)
             return changes
         }
         for changes in reads { try changes.rethrow() }
-        try db.run("DELETE FROM _liaison_staging WHERE origin = ? AND seq = ?", Array(key.dropFirst()))
-        return true
+    }
+
+    /// The whole staged transaction as one record (to be held in quarantine).
+    func assembled(_ header: TransactionRecord) throws -> TransactionRecord {
+        var record = header
+        let changes = try changes(of: header)
+        record.changes = Array(changes)
+        try changes.rethrow()
+        record.span = record.changes.count == record.total ? nil : record.total
+        return record
+    }
+
+    /// Forgets the staged pieces of a transaction (from every sender).
+    func clear(_ header: TransactionRecord) throws {
+        try db.run(
+            "DELETE FROM _liaison_staging WHERE origin = ? AND seq = ?", [.text(header.origin), .integer(header.seq)])
     }
 }
 

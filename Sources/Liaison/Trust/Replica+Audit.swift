@@ -140,17 +140,17 @@ struct AuditCheck {
         var digests: [Int: String] = [:]
         let isLocal = origin.site == 1
         let rows = try db.query(
-            "SELECT n, tbl, pk, op, vals, lvls, scope, digest FROM _liaison_change WHERE sidx = ? AND seq = ? ORDER BY n",
+            "SELECT n, tbl, pk, op, vals, lvls, scope, digest, bases FROM _liaison_change WHERE sidx = ? AND seq = ? ORDER BY n",
             key
         ) {
             (
                 $0.int(0), $0.text(1), $0.text(2), $0.text(3), $0.optionalText(4), $0.optionalText(5), $0.text(6),
-                $0.text(7)
+                $0.text(7), $0.optionalText(8)
             )
         }
         for (rank, row) in rows.enumerated() {
             let computed = TransactionDigest.change(
-                table: row.1, id: row.2, op: row.3, scope: row.6, values: row.4, levels: row.5)
+                table: row.1, id: row.2, op: row.3, scope: row.6, values: row.4, levels: row.5, bases: row.8)
             if computed != row.7 {
                 problems.append("\(name): change \(row.1) '\(row.2)' was edited after it was signed")
             }

@@ -33,7 +33,8 @@ extension Replica {
             form.digest,
             ChangeOutline(
                 index: index, table: change.table, id: change.id, op: change.op, scope: scope,
-                body: TransactionDigest.body(values: form.values, levels: form.levels))
+                body: TransactionDigest.body(
+                    values: form.values, levels: form.levels, bases: CellBases.encode(change.bases)))
         )
     }
 }

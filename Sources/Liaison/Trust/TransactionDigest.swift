@@ -9,19 +9,21 @@ import Foundation
 /// The header also names the digest of the origin's previous transaction, chaining each origin's
 /// log; the transaction's own digest is the SHA-256 of its header bytes.
 package enum TransactionDigest {
-    /// The digest of one change, from its canonical parts (`values`/`levels` as canonical JSON text).
-    package static func change(table: String, id: String, op: String, scope: String, values: String?, levels: String?)
-        -> String
-    {
-        change(table: table, id: id, op: op, scope: scope, body: body(values: values, levels: levels))
+    /// The digest of one change, from its canonical parts (`values`/`levels`/`bases` as canonical JSON text).
+    package static func change(
+        table: String, id: String, op: String, scope: String, values: String?, levels: String?, bases: String? = nil
+    ) -> String {
+        change(table: table, id: id, op: op, scope: scope, body: body(values: values, levels: levels, bases: bases))
     }
 
-    /// The digest of a change's content: SHA-256 of `{"levels":…,"values":…}` (absent parts left out).
-    package static func body(values: String?, levels: String?) -> String {
-        var out = "{"
-        if let levels { out += "\"levels\":" + levels }
-        if let values { out += (levels == nil ? "" : ",") + "\"values\":" + values }
-        return SiteKey.sha256Hex(Data((out + "}").utf8))
+    /// The digest of a change's content: SHA-256 of `{"bases":…,"levels":…,"values":…}` (absent
+    /// parts left out, so a change without bases has the digest it had before bases existed).
+    package static func body(values: String?, levels: String?, bases: String? = nil) -> String {
+        var parts: [String] = []
+        if let bases { parts.append("\"bases\":" + bases) }
+        if let levels { parts.append("\"levels\":" + levels) }
+        if let values { parts.append("\"values\":" + values) }
+        return SiteKey.sha256Hex(Data(("{" + parts.joined(separator: ",") + "}").utf8))
     }
 
     /// The digest of a change from its outline: `{"body":…,"id":…,"op":…,"scope":…,"table":…}`.

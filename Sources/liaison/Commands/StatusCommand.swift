@@ -39,6 +39,12 @@ struct StatusCommand: AsyncParsableCommand {
                 )
             }
             print("open conflicts: \(status.openConflicts)")
+            print("held here: \(status.quarantined.count)\(status.quarantined.isEmpty ? "" : " (liaison quarantine DB list)")")
+            for held in status.quarantined.prefix(10) { print("  " + TerminalText.describe(held)) }
+            for (peer, held) in status.heldByPeers.sorted(by: { $0.key < $1.key }) where !held.isEmpty {
+                print(TerminalText.field("held by peer \(peer): \(held.count)"))
+                for item in held.prefix(10) { print("  " + TerminalText.describe(item)) }
+            }
             print(
                 "policies: "
                     + status.policies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))

@@ -93,5 +93,14 @@ struct SyncCommand: AsyncParsableCommand {
         if let error = report.error { return "\(report.peer): failed: \(error)" }
         return "\(report.peer): pulled \(report.pulledTransactions) transactions (\(report.pulledChanges) changes), "
             + "pushed \(report.pushedTransactions) (\(report.pushedChanges) changes) in \(String(format: "%.2f", report.seconds)) s"
+            + held(report)
+    }
+
+    /// What either side holds aside, and why.
+    func held(_ report: SyncReport) -> String {
+        var lines = ""
+        for item in report.heldHere { lines += "\n  held here: " + TerminalText.describe(item) }
+        for item in report.heldThere { lines += "\n  held by \(TerminalText.field(report.peer)): " + TerminalText.describe(item) }
+        return lines
     }
 }
