@@ -169,6 +169,8 @@ import Testing
         try await withHarness { harness in
             var transaction = try harness.clientTransactions(1)[0]
             transaction.changes[0].values?[column] = value
+            // Signed by the client itself: the signature is checked before the values are.
+            transaction = try harness.client.signedAsOrigin(transaction)
             let error = try await harness.expectRefused(422, "type_mismatch") { try await harness.push([transaction]) }
             #expect(error.message.contains("topic.\(column)"))
         }

@@ -67,17 +67,13 @@ extension TransactionApplier {
                     + "Nothing of the batch was applied")
         }
         guard table.definition.policy == .ownerWins, let levels = change.levels, !levels.isEmpty else { return }
-        let ownerNow: String? = {
-            if case .text(let text)? = change.values?["owner"] { return text }
-            return owner
-        }()
-        let step: Int64 = ownerNow == write.code ? 1 : 0
         var seenLevels: [String: Int64] = [:]
+        var loggedOwner: String?
         var unknown = false
         for (site, seq, op, values, logged) in try db.query(
             """
             SELECT s.site_id, c.seq, c.op, c.vals, c.lvls FROM _liaison_change c JOIN _liaison_site s ON s.sidx = c.sidx
-            WHERE c.tbl = ? AND c.pk = ?
+            JOIN _liaison_tx t ON t.sidx = c.sidx AND t.seq = c.seq WHERE c.tbl = ? AND c.pk = ? ORDER BY t.ord
             """, [.text(table.name), .text(change.id)],
             { ($0.text(0), $0.int64(1), $0.text(2), $0.optionalText(3), $0.optionalText(4)) })
         where write.hasSeen(site: site, seq: seq) {
@@ -87,7 +83,14 @@ extension TransactionApplier {
             for column in levels.keys where written[column] != nil {
                 seenLevels[column] = max(seenLevels[column] ?? 0, cellLevels[column] ?? 0)
             }
+            if case .text(let text)? = written["owner"] { loggedOwner = text }
         }
+        // The owner as the change sets it, else as held here, else as last logged (a deleted row).
+        let ownerNow: String? = {
+            if case .text(let text)? = change.values?["owner"] { return text }
+            return owner ?? loggedOwner
+        }()
+        let step: Int64 = ownerNow == write.code ? 1 : 0
         // A replica that holds some of the row's changes only as digests cannot know every level.
         unknown = try db.first("SELECT 1 FROM _liaison_withheld LIMIT 1", [], { _ in true }) ?? false
         for (column, level) in levels where level > (seenLevels[column] ?? 0) + step && !unknown {

@@ -371,6 +371,13 @@ final class TransactionApplier {
                     "an eviction of \(outline.table) '\(outline.id)' does not match a withheld change of "
                         + "\(header.site)#\(header.seq); the batch was refused")
             }
+            try db.execute(PageBuilder.outlineTableSQL)
+            try db.run(
+                "INSERT OR IGNORE INTO _liaison_outline(sidx, seq, n, tbl, pk, op, scope, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    .integer(index), .integer(header.seq), .integer(Int64(outline.index + 1)), .text(outline.table),
+                    .text(outline.id), .text(outline.op.rawValue), .text(outline.scope), .text(outline.body),
+                ])
             guard try isRealMove(outline, of: origin, table: table) else { continue }
             try db.run("DELETE FROM \(table.quotedName) WHERE id = ?", [.text(outline.id)])
             // The versions stay: later changes of the row merge against them, and the row is held
