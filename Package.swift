@@ -37,6 +37,8 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]
         ),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // Test children started from one long-lived thread with PR_SET_PDEATHSIG (LiaisonTesting).
+        .target(name: "CSpawn"),
         .target(name: "LiaisonProtocol", swiftSettings: swiftSettings),
         .target(
             name: "Liaison",
@@ -81,7 +83,7 @@ let package = Package(
         .target(
             name: "LiaisonTesting",
             dependencies: [
-                "Liaison", "LiaisonServer", "LiaisonClient", "LiaisonProtocol",
+                "CSpawn", "Liaison", "LiaisonServer", "LiaisonClient", "LiaisonProtocol",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

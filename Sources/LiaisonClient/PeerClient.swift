@@ -31,8 +31,11 @@ public struct PeerClient: Sendable {
         public var receivedOnWire: Int
     }
 
-    /// The largest answer accepted, after decompression.
-    public static let maxAnswerBytes = 1 << 30
+    /// The largest answer accepted, after decompression. Answers are inflated as they arrive
+    /// (never a whole compressed body first), and an answer inflating past this is cut off there:
+    /// a small gzip "bomb" costs a client at most this much. A pull page is ~2 MB; one transaction,
+    /// however large, fits a push body (16 MiB by default), so 64 MiB leaves room.
+    public static let maxAnswerBytes = 64 << 20
 
     /// - Parameter timeout: how long one exchange (request and whole answer) may take.
     /// - Throws: `LiaisonError` `.invalidInput` for a URL that is not http(s).
@@ -119,6 +122,8 @@ public struct PeerClient: Sendable {
             return "connection refused; is the peer's 'liaison serve' running at that address?"
         case let error as IOError:
             return String(cString: strerror(error.errnoCode))
+        case is NIOHTTPDecompression.DecompressionError:
+            return "the answer inflates to more than \(maxAnswerBytes) bytes; this peer is not a Liaison server, or a hostile one"
         case is NIOTooManyBytesError:
             return "the answer is larger than \(maxAnswerBytes) bytes; ask for smaller pages"
         default:

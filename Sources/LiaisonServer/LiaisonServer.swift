@@ -15,16 +15,26 @@ public enum LiaisonServer {
     ) -> some ApplicationProtocol {
         let router = Router(context: PeerRequestContext.self)
         router.middlewares.add(ErrorMiddleware())
+        let budget = RequestBudget(
+            maxBufferedBytes: configuration.maxBufferedBytes, maxRequestsPerPeer: configuration.maxRequestsPerPeer)
         let group = router.group("v1").add(
             middleware: PeerAuthenticator(
-                replica: replica, replays: ReplayGuard(), maxBodyBytes: configuration.maxBodyBytes,
+                replica: replica, replays: ReplayGuard(), maxBodyBytes: configuration.maxBodyBytes, budget: budget,
                 wallTime: replica.clock.wallTime))
         SyncController(replica: replica, configuration: configuration).register(on: group)
+        let connections = ConnectionRegistry(limit: configuration.maxConnections)
         return Application(
             router: router,
-            server: .http1(configuration: .init(additionalChannelHandlers: [ParserErrorResponder()])),
+            server: .http1(
+                configuration: .init(additionalChannelHandlers: [
+                    ParserErrorResponder(),
+                    RequestDeadlines(
+                        registry: connections, idleTimeout: configuration.idleTimeout,
+                        headerTimeout: configuration.headerTimeout, bodyTimeout: configuration.bodyTimeout),
+                ])),
             configuration: .init(
-                address: .hostname(configuration.host, port: configuration.port), serverName: "liaison"),
+                address: .hostname(configuration.host, port: configuration.port), serverName: "liaison",
+                backlog: 1_024),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Liaison
 import Logging
@@ -6,10 +7,17 @@ import NIOCore
 
 /// Accepts only requests signed with the token of a registered peer, fresh and seen once
 /// (`RequestSignature`); anything else gets 401 and nothing else.
+///
+/// The header is checked before a byte of the body is read: a request naming no registered key
+/// costs the server its headers only, and its connection is closed (its body is never read). A
+/// known key's request then reserves its body's bytes in the server-wide budget and a slot among
+/// its peer's concurrent requests (503 with `Retry-After` when either is full), and only then is
+/// its body read and its signature checked over it.
 struct PeerAuthenticator: RouterMiddleware {
     let replica: Replica
     let replays: ReplayGuard
     let maxBodyBytes: Int
+    let budget: RequestBudget
     let wallTime: @Sendable () -> Int64
 
     func handle(
@@ -18,21 +26,45 @@ struct PeerAuthenticator: RouterMiddleware {
         async throws -> Response
     {
         guard let header = request.headers[.authorization], let signature = RequestSignature(header: header) else {
-            throw LiaisonError(
-                .unauthorized,
+            return Self.refusal(
+                .unauthorized, code: "unauthorized",
                 "missing or malformed request signature: send 'Authorization: Liaison key=…, ts=…, nonce=…, sig=…' "
                     + "made with the token of a registered peer")
         }
+        let keyID = signature.keyID
+        guard let peer = try await replica.perform({ try $0.peer(forKeyID: keyID) }) else {
+            return Self.refusal(
+                .unauthorized, code: "unauthorized", "unknown key or bad signature: this server has no peer with that token")
+        }
+        let declared = request.headers[.contentLength].flatMap(Int.init)
+        if let declared, declared > maxBodyBytes {
+            return Self.refusal(
+                .contentTooLarge, code: "payload_too_large",
+                "the request body is larger than this server accepts (\(maxBodyBytes) bytes); send smaller batches")
+        }
+        let grant: RequestBudget.Grant
+        switch budget.reserve(peer: peer.name, bytes: declared ?? maxBodyBytes) {
+        case .success(let granted): grant = granted
+        case .failure(.peerBusy(let limit)):
+            return Self.refusal(
+                .serviceUnavailable, code: "busy",
+                "this peer already has \(limit) requests under way here; retry after the Retry-After seconds",
+                retryAfter: 1)
+        case .failure(.serverFull):
+            return Self.refusal(
+                .serviceUnavailable, code: "busy",
+                "the server is buffering as many request bytes as it accepts; retry after the Retry-After seconds",
+                retryAfter: 2)
+        }
+        defer { budget.release(grant) }
+
         var request = request
         let buffer = try await request.collectBody(upTo: maxBodyBytes)
         let body = Data(buffer.readableBytesView)
-        let method = request.method.rawValue
-        let path = request.uri.path
-        guard
-            let peer = try await replica.perform({ try $0.peer(for: signature, method: method, path: path, body: body) }
-            )
+        guard signature.isValid(token: peer.token, method: request.method.rawValue, path: request.uri.path, body: body)
         else {
-            throw LiaisonError(.unauthorized, "unknown key or bad signature: this server has no peer with that token")
+            return Self.refusal(
+                .unauthorized, code: "unauthorized", "unknown key or bad signature: this server has no peer with that token")
         }
         let now = wallTime()
         if let stale = ReplayGuard.staleness(of: signature, now: now) {
@@ -46,5 +78,15 @@ struct PeerAuthenticator: RouterMiddleware {
         context.peer = peer
         context.logger[metadataKey: "sync.peer"] = "\(peer.name)"
         return try await next(request, context)
+    }
+
+    /// An error answer that closes the connection, so a body nobody will read is not drained.
+    static func refusal(
+        _ status: HTTPResponse.Status, code: String, _ message: String, retryAfter seconds: Int? = nil
+    ) -> Response {
+        var response = ErrorMiddleware<PeerRequestContext>.response(status: status, code: code, message: message)
+        response.headers[.connection] = "close"
+        if let seconds { response.headers[.retryAfter] = String(seconds) }
+        return response
     }
 }

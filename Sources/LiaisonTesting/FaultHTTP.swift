@@ -58,13 +58,15 @@ public enum FaultHTTP {
     public static var nowMilliseconds: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     /// Sends `request` and reads the answer; `nil` when the server closed without answering.
-    /// Blocking socket calls run on a dispatch thread, off Swift's cooperative pool.
+    /// The answer is polled without blocking (`FaultConnection`): no thread waits on the socket, so
+    /// a test cannot starve the server it talks to of the threads it needs.
     public static func exchange(port: Int, request: Data, timeout: Int = 15) async throws -> FaultHTTPAnswer? {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try roundTrip(port: port, request: request, timeout: timeout) })
-            }
-        }
+        let connection = try FaultConnection(port: port)
+        defer { connection.hangUp() }
+        // The server may answer (413, 400) and close before reading the whole body: a failed
+        // send is not the end, the answer may still be there to read.
+        connection.send(request)
+        return await connection.waitForAnswer(timeout: .seconds(timeout))
     }
 
     /// `GET path` with a bearer token.
@@ -72,27 +74,9 @@ public enum FaultHTTP {
         try await exchange(port: port, request: request("GET", path, port: port, token: token))
     }
 
-    private static func roundTrip(port: Int, request: Data, timeout: Int) throws -> FaultHTTPAnswer? {
-        let fd = try FaultSocket.connect(port: port, timeout: timeout)
-        defer { close(fd) }
-        // The server may answer (413, 400) and close before reading the whole body: a failed
-        // send is not the end, the answer may still be there to read.
-        _ = FaultSocket.sendAll(fd, request)
-        var response = Data()
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        let deadline = Date().addingTimeInterval(TimeInterval(timeout))
-        while Date() < deadline {
-            let count = recv(fd, &buffer, buffer.count, 0)
-            if count <= 0 { break }
-            response.append(contentsOf: buffer[0..<count])
-            if let answer = parse(response), answer.complete { return answer.answer }
-        }
-        return parse(response)?.answer
-    }
-
     private static let separator = Data("\r\n\r\n".utf8)
 
-    private static func parse(_ response: Data) -> (answer: FaultHTTPAnswer, complete: Bool)? {
+    static func parse(_ response: Data) -> (answer: FaultHTTPAnswer, complete: Bool)? {
         guard let end = response.range(of: separator) else { return nil }
         let lines = String(decoding: response[..<end.lowerBound], as: UTF8.self).components(separatedBy: "\r\n")
         let statusLine = lines[0].split(separator: " ")

@@ -1,3 +1,4 @@
+import CSpawn
 import Foundation
 
 #if canImport(Glibc)
@@ -29,56 +30,103 @@ public struct FaultOutcome: Sendable, CustomStringConvertible {
 
 /// A child process whose output goes to files, so nothing blocks on a full pipe and a SIGKILL
 /// leaves everything it printed readable.
+///
+/// Started by `liaison_spawn` (CSpawn): the child is SIGKILLed when the test process dies, however
+/// it dies, so no `liaison serve` outlives a crashed test run. Its end is polled with
+/// `waitpid(WNOHANG)` from async code: no thread ever blocks on it.
 public final class FaultProcess: @unchecked Sendable {
-    private let process = Process()
     private let lock = NSLock()
+    private var pid: pid_t = 0
     private var ended: (status: Int32, signal: Int32?)?
     private let stdoutURL: URL
     private let stderrURL: URL
-    private let input: Pipe?
+    private let executable: URL
+    private let directory: URL
+    private let environment: [String: String]
+    private let acceptsInput: Bool
+    /// The write end of the child's stdin pipe, when it has one.
+    private var inputFD: Int32 = -1
     public let arguments: [String]
 
     /// - Parameter acceptsInput: give the process a pipe on stdin (see `send(_:)`), else /dev/null.
     public init(
         executable: URL, arguments: [String], directory: URL, environment: [String: String], acceptsInput: Bool = false
     ) throws {
-        let logs = directory.appendingPathComponent(".fault-logs")
+        // Beside the test directory, not in it: tests list what a command left in its directory.
+        let logs = directory.deletingLastPathComponent().appendingPathComponent(
+            ".fault-logs-\(directory.lastPathComponent)")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         let name = UUID().uuidString.prefix(8)
         stdoutURL = logs.appendingPathComponent("\(name).out")
         stderrURL = logs.appendingPathComponent("\(name).err")
-        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         self.arguments = arguments
-        process.executableURL = executable
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.environment = environment
-        input = acceptsInput ? Pipe() : nil
-        process.standardInput = input ?? FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
-        process.standardError = try FileHandle(forWritingTo: stderrURL)
-        process.terminationHandler = { [weak self] process in
-            let signal = process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil
-            self?.lock.withLock { self?.ended = (process.terminationStatus, signal) }
-        }
+        self.executable = executable
+        self.directory = directory
+        self.environment = environment
+        self.acceptsInput = acceptsInput
+    }
+
+    deinit {
+        if inputFD >= 0 { close(inputFD) }
     }
 
     /// Starts the process.
     public func start() throws {
-        try process.run()
+        let output = open(stdoutURL.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        let errors = open(stderrURL.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        var pipeEnds: [Int32] = [-1, -1]
+        let input: Int32
+        if acceptsInput {
+            guard liaison_pipe_cloexec(&pipeEnds) == 0 else { throw FaultFailure("pipe: \(String(cString: strerror(errno)))") }
+            input = pipeEnds[0]
+        } else {
+            input = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        }
+        defer {
+            for fd in [output, errors, input] where fd >= 0 { close(fd) }
+        }
+        guard output >= 0, errors >= 0, input >= 0 else {
+            if pipeEnds[1] >= 0 { close(pipeEnds[1]) }
+            throw FaultFailure("cannot open the output files of \(executable.lastPathComponent) in \(directory.path)")
+        }
+        let argv = [executable.path] + arguments
+        let envp = environment.map { "\($0.key)=\($0.value)" }
+        let result = withCStrings(argv) { argv in
+            withCStrings(envp) { envp in
+                liaison_spawn(executable.path, argv, envp, directory.path, input, output, errors)
+            }
+        }
+        guard result > 0 else {
+            if pipeEnds[1] >= 0 { close(pipeEnds[1]) }
+            throw FaultFailure("cannot start \(executable.path): \(String(cString: strerror(-result)))")
+        }
+        lock.withLock {
+            pid = result
+            inputFD = pipeEnds[1]
+        }
     }
 
-    public var processIdentifier: Int32 { process.processIdentifier }
+    public var processIdentifier: Int32 { lock.withLock { pid } }
 
     /// Writes `text` to the process's stdin (when it was started with `acceptsInput`).
     public func send(_ text: String) {
-        input?.fileHandleForWriting.write(Data(text.utf8))
+        let fd = lock.withLock { inputFD }
+        guard fd >= 0 else { return }
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { return }
+            bytes = bytes.dropFirst(written)
+        }
     }
 
     /// Closes the process's stdin.
     public func closeInput() {
-        try? input?.fileHandleForWriting.close()
+        lock.withLock {
+            if inputFD >= 0 { close(inputFD) }
+            inputFD = -1
+        }
     }
 
     /// Waits (at most `timeout`) until stdout contains `marker`; returns whether it did.
@@ -92,15 +140,44 @@ public final class FaultProcess: @unchecked Sendable {
         return stdout.contains(marker)
     }
 
-    public var isRunning: Bool { lock.withLock { ended == nil } && process.isRunning }
+    /// Whether the process runs (reaps it, without blocking, when it has ended).
+    public var isRunning: Bool {
+        lock.withLock {
+            guard pid > 0 else { return false }
+            if ended != nil { return false }
+            var status: Int32 = -1
+            var signal: Int32 = -1
+            switch liaison_poll_child(pid, &status, &signal) {
+            case 0: return true
+            case 1: ended = signal >= 0 ? (signal, signal) : (status, nil)
+            default: ended = (-1, nil)
+            }
+            return false
+        }
+    }
 
     /// Sends `signal` (SIGKILL by default) to this process only, by its id, if it still runs.
     /// Returns whether it was running.
     @discardableResult
     public func kill(_ signal: Int32 = SIGKILL) -> Bool {
-        guard isRunning else { return false }
-        return Foundation.kill(process.processIdentifier, signal) == 0
+        // Checked and sent under the lock: a reaped pid is never signalled (it may be reused).
+        lock.withLock {
+            guard pid > 0, ended == nil else { return false }
+            return Foundation.kill(pid, signal) == 0
+        }
     }
+
+    /// A field of `/proc/PID/status` in KiB (`VmRSS` resident now, `VmHWM` its peak), while it runs.
+    public func memoryKiB(_ field: String = "VmRSS") -> Int? {
+        let pid = processIdentifier
+        guard pid > 0, let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }) else { return nil }
+        return Int(line.dropFirst(field.count + 1).trimmingCharacters(in: .whitespaces).split(separator: " ")[0])
+    }
+
+    /// The highest `VmHWM` seen while waiting for the end (`wait`), in KiB.
+    public var peakResidentKiB: Int { lock.withLock { peakSeen } }
+    private var peakSeen = 0
 
     /// What it printed so far.
     public var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
@@ -110,28 +187,27 @@ public final class FaultProcess: @unchecked Sendable {
     public func wait(timeout: Duration = .seconds(120)) async -> FaultOutcome {
         let deadline = ContinuousClock.now + timeout
         var timedOut = false
+        var pause = Duration.milliseconds(1)
         while isRunning {
-            if ContinuousClock.now >= deadline {
+            if let peak = memoryKiB("VmHWM") { lock.withLock { peakSeen = max(peakSeen, peak) } }
+            if ContinuousClock.now >= deadline && !timedOut {
                 timedOut = kill(SIGKILL)
-                break
             }
-            try? await Task.sleep(for: .milliseconds(5))
+            try? await Task.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(20))
         }
-        // The termination handler runs on another thread: give it a bounded moment.
-        var end: (status: Int32, signal: Int32?)?
-        for _ in 0..<2_000 {
-            end = lock.withLock { ended }
-            if end != nil { break }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        let result =
-            end ?? (
-                process.terminationStatus,
-                process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil
-            )
+        closeInput()
+        let end: (status: Int32, signal: Int32?) = lock.withLock { ended } ?? (-1, nil)
         return FaultOutcome(
-            status: result.status, signal: result.signal, stdout: stdout, stderr: stderr, timedOut: timedOut)
+            status: end.status, signal: end.signal, stdout: stdout, stderr: stderr, timedOut: timedOut)
     }
+}
+
+/// Runs `body` with `strings` as a NULL-terminated C array.
+private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+    let pointers = strings.map { strdup($0) } + [nil]
+    defer { for pointer in pointers { free(pointer) } }
+    return body(pointers)
 }
 
 /// The executables fault tests run, and the environment they run them in.

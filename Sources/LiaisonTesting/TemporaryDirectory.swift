@@ -5,7 +5,12 @@ import Liaison
 public func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async rethrows -> T {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-\(UUID().uuidString.prefix(8))")
     try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: url) }
+    defer {
+        try? FileManager.default.removeItem(at: url)
+        // The output files of the processes it ran (FaultProcess).
+        try? FileManager.default.removeItem(
+            at: url.deletingLastPathComponent().appendingPathComponent(".fault-logs-\(url.lastPathComponent)"))
+    }
     return try await body(url)
 }
 
@@ -63,6 +68,11 @@ public func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () throw
 public func withTemporaryDirectorySync<T>(_ body: (URL) throws -> T) rethrows -> T {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-\(UUID().uuidString.prefix(8))")
     try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: url) }
+    defer {
+        try? FileManager.default.removeItem(at: url)
+        // The output files of the processes it ran (FaultProcess).
+        try? FileManager.default.removeItem(
+            at: url.deletingLastPathComponent().appendingPathComponent(".fault-logs-\(url.lastPathComponent)"))
+    }
     return try body(url)
 }

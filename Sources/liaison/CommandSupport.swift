@@ -55,7 +55,7 @@ enum CLI {
             json
             ? (try? WireJSON.string(ErrorResponse(error: code, message: message))) ?? message
             : "liaison: \(message)"
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        FileHandle.standardError.write(Data((TerminalText.lines(line) + "\n").utf8))
     }
 
     static func printJSON<T: Encodable>(_ value: T) throws {

@@ -3,11 +3,11 @@ import Foundation
 /// Unbuffered writes, so a parent process reading a pipe sees each line at once.
 enum Output {
     static func line(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        FileHandle.standardOutput.write(Data((TerminalText.lines(text) + "\n").utf8))
     }
 
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        FileHandle.standardError.write(Data((TerminalText.lines(text) + "\n").utf8))
     }
 }
 

@@ -719,122 +719,54 @@ struct LiaisonCLI: Sendable {
     }
 }
 
-/// Runs `executable` to completion on a dispatch thread, reading stdout and stderr concurrently so
-/// that neither pipe fills up.
+/// Runs `executable` to completion. Output goes to files and the end is polled (`FaultProcess`),
+/// so no thread blocks on a pipe or on `waitpid` while Swift Testing runs suites in parallel.
 func runProcess(
     _ executable: URL, _ arguments: [String], in directory: URL, environment: [String: String]
 ) async throws
     -> CommandResult
 {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = arguments
-            process.currentDirectoryURL = directory
-            process.environment = environment
-            let output = Pipe()
-            let errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
-            process.standardInput = FileHandle.nullDevice
-            do {
-                try process.run()
-            } catch {
-                continuation.resume(throwing: error)
-                return
-            }
-            let errorText = DataBox()
-            let readers = DispatchGroup()
-            let errorHandle = errors.fileHandleForReading
-            DispatchQueue.global().async(group: readers) { errorText.data = errorHandle.readDataToEndOfFile() }
-            let outputData = output.fileHandleForReading.readDataToEndOfFile()
-            readers.wait()
-            process.waitUntilExit()
-            continuation.resume(
-                returning: CommandResult(
-                    status: process.terminationStatus, stdout: String(decoding: outputData, as: UTF8.self),
-                    stderr: String(decoding: errorText.data, as: UTF8.self)))
-        }
-    }
-}
-
-/// Bytes filled in by one reader thread and read after it has finished.
-private final class DataBox: @unchecked Sendable {
-    var data = Data()
-}
-
-/// Reads `handle` on a dispatch thread until the text read contains `marker` or the stream ends.
-func readUntil(_ handle: FileHandle, contains marker: String) async -> String {
-    await withCheckedContinuation { continuation in
-        DispatchQueue.global().async {
-            var text = ""
-            while !text.contains(marker) {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                text += String(decoding: chunk, as: UTF8.self)
-            }
-            continuation.resume(returning: text)
-        }
-    }
+    let outcome = try await FaultTools.run(
+        executable, arguments, in: directory, environment: environment, timeout: .seconds(170))
+    if outcome.timedOut { throw LiaisonCLIError(message: "\(executable.lastPathComponent) timed out: \(outcome)") }
+    return CommandResult(status: outcome.signal.map { 128 + $0 } ?? outcome.status, stdout: outcome.stdout, stderr: outcome.stderr)
 }
 
 /// A `sqlite3` shell that holds the write lock of a database until released.
-final class LockHolder: @unchecked Sendable {
-    private let process = Process()
-    private let input = Pipe()
-    private let output = Pipe()
-    private let exits: AsyncStream<Int32>
+final class LockHolder: Sendable {
+    private let process: FaultProcess
 
     init(sqlite3: URL, database: String, directory: URL) throws {
-        let (exits, continuation) = AsyncStream.makeStream(of: Int32.self)
-        self.exits = exits
-        process.executableURL = sqlite3
-        process.arguments = [database]
-        process.currentDirectoryURL = directory
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.terminationHandler = { process in
-            continuation.yield(process.terminationStatus)
-            continuation.finish()
-        }
-        try process.run()
+        process = try FaultProcess(
+            executable: sqlite3, arguments: [database], directory: directory, environment: FaultTools.environment,
+            acceptsInput: true)
+        try process.start()
     }
 
-    deinit {
-        if process.isRunning { process.terminate() }
-    }
+    deinit { process.kill() }
 
     func waitUntilLocked() async throws {
-        input.fileHandleForWriting.write(Data("BEGIN EXCLUSIVE;\nSELECT 'lock held';\n".utf8))
-        let seen = await readUntil(output.fileHandleForReading, contains: "lock held")
-        try #require(seen.contains("lock held"), "sqlite3 did not take the lock: \(seen)")
+        process.send("BEGIN EXCLUSIVE;\nSELECT 'lock held';\n")
+        let seen = await process.waitForOutput("lock held", timeout: .seconds(60))
+        try #require(seen, "sqlite3 did not take the lock: \(process.stdout) \(process.stderr)")
     }
 
     /// Rolls back, quits, and returns the shell's exit status.
     func release() async throws -> Int32 {
-        input.fileHandleForWriting.write(Data("ROLLBACK;\n.quit\n".utf8))
-        try input.fileHandleForWriting.close()
-        for await status in exits { return status }
-        return process.terminationStatus
+        process.send("ROLLBACK;\n.quit\n")
+        process.closeInput()
+        return await process.wait(timeout: .seconds(60)).status
     }
 }
 
 /// A `liaison serve` process in the background.
-final class RunningServer: @unchecked Sendable {
+final class RunningServer: Sendable {
     let url: String
-    private let process: Process
-    private let output: Pipe
-    private let exits: AsyncStream<Int32>
-    private var printed: String
+    private let process: FaultProcess
 
-    private init(url: String, process: Process, output: Pipe, exits: AsyncStream<Int32>, printed: String) {
+    private init(url: String, process: FaultProcess) {
         self.url = url
         self.process = process
-        self.output = output
-        self.exits = exits
-        self.printed = printed
     }
 
     static func start(
@@ -842,43 +774,27 @@ final class RunningServer: @unchecked Sendable {
     ) async throws
         -> RunningServer
     {
-        let (exits, continuation) = AsyncStream.makeStream(of: Int32.self)
-        let process = Process()
-        let output = Pipe()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.terminationHandler = { process in
-            continuation.yield(process.terminationStatus)
-            continuation.finish()
-        }
-        try process.run()
-        let printed = await readUntil(output.fileHandleForReading, contains: "\n")
+        let process = try FaultProcess(
+            executable: binary, arguments: arguments, directory: directory, environment: environment)
+        try process.start()
+        _ = await process.waitForOutput("\n", timeout: .seconds(60))
+        let printed = process.stdout
         guard let line = printed.split(separator: "\n").first, line.contains(" serving "),
             let start = line.range(of: "http://")
         else {
-            if process.isRunning { process.terminate() }
-            throw LiaisonCLIError(message: "liaison serve did not print its URL: \(printed.debugDescription)")
+            let outcome = await process.wait(timeout: .zero)
+            throw LiaisonCLIError(message: "liaison serve did not print its URL: \(outcome)")
         }
-        return RunningServer(
-            url: String(line[start.lowerBound...]), process: process, output: output, exits: exits, printed: printed)
+        return RunningServer(url: String(line[start.lowerBound...]), process: process)
     }
 
-    deinit {
-        if process.isRunning { process.terminate() }
-    }
+    deinit { process.kill() }
 
     /// Sends SIGTERM and returns the exit status and everything printed.
     func stop() async throws -> CommandResult {
-        process.terminate()
-        var status = Int32(-1)
-        for await exit in exits { status = exit }
-        printed += String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        return CommandResult(status: status, stdout: printed)
+        process.kill(SIGTERM)
+        let outcome = await process.wait(timeout: .seconds(30))
+        return CommandResult(status: outcome.signal.map { 128 + $0 } ?? outcome.status, stdout: outcome.stdout)
     }
 }
 

@@ -62,10 +62,10 @@ import Testing
     @Test func editsFromTheSQLiteShellAreCapturedAsTheirOwnTransaction() async throws {
         try await withReplicas { factory in
             let replica = try factory.make("NL-NCTV", sample: true)
-            try runSQLite(
+            try await runSQLite(
                 factory.path("NL-NCTV"),
                 "UPDATE organisation SET name = 'Koninkrijk der Nederlanden' WHERE id = 'org-nl';")
-            try runSQLite(
+            try await runSQLite(
                 factory.path("NL-NCTV"), "BEGIN; INSERT INTO topic(id, name) VALUES ('topic-shell', 'Shell'); ROLLBACK;"
             )
             // A later library write is not blamed for the shell's edit.
@@ -102,23 +102,19 @@ import Testing
     @Test func idOfASyncedRowCannotChange() async throws {
         try await withReplicas { factory in
             _ = try factory.make("NL-NCTV", sample: true)
-            #expect(throws: (any Error).self) {
-                try runSQLite(factory.path("NL-NCTV"), "UPDATE topic SET id = 'other' WHERE id = 'topic-ftf';")
+            await #expect(throws: (any Error).self) {
+                try await runSQLite(factory.path("NL-NCTV"), "UPDATE topic SET id = 'other' WHERE id = 'topic-ftf';")
             }
         }
     }
 }
 
 /// Runs the `sqlite3` shell on a file; throws when it fails.
-func runSQLite(_ path: String, _ sql: String) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-    process.arguments = [path, sql]
-    let errors = Pipe()
-    process.standardError = errors
-    try process.run()
-    process.waitUntilExit()
-    let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+func runSQLite(_ path: String, _ sql: String) async throws {
+    let outcome = try await FaultTools.run(
+        FaultTools.sqlite3, [path, sql], in: URL(fileURLWithPath: path).deletingLastPathComponent(), timeout: .seconds(60))
     struct ShellFailed: Error { var message: String }
-    if process.terminationStatus != 0 || message.contains("Error") { throw ShellFailed(message: message) }
+    if outcome.status != 0 || outcome.signal != nil || outcome.stderr.contains("Error") {
+        throw ShellFailed(message: outcome.stderr)
+    }
 }

@@ -533,53 +533,12 @@ private enum RawHTTP {
         if !body.isEmpty { head += "Content-Type: application/json\r\n" }
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         let request = Data((head + "\r\n").utf8) + body
-        // Blocking socket calls stay off Swift's cooperative pool, which the server's handlers need.
-        let response = try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try roundTrip(port: port, request: request) })
-            }
-        }
+        // Polled without blocking a thread (FaultConnection): the server's handlers need them.
+        let connection = try FaultConnection(port: port)
+        defer { connection.hangUp() }
+        connection.send(request)
+        let response = await connection.read(until: isComplete, timeout: .seconds(20))
         return try parse(response)
-    }
-
-    private static func roundTrip(port: Int, request: Data) throws -> Data {
-        #if canImport(Glibc)
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-            let fd = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 20, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { throw Failure(description: "connect: errno \(errno)") }
-        try request.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
-            var sent = 0
-            while sent < bytes.count {
-                let written = write(fd, bytes.baseAddress! + sent, bytes.count - sent)
-                guard written > 0 else { throw Failure(description: "write: errno \(errno)") }
-                sent += written
-            }
-        }
-        var response = Data()
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = read(fd, &buffer, buffer.count)
-            if count < 0 { throw Failure(description: "read: errno \(errno) after \(response.count) bytes") }
-            if count == 0 { break }
-            response.append(contentsOf: buffer[0..<count])
-            if isComplete(response) { break }
-        }
-        return response
     }
 
     private static let separator = Data("\r\n\r\n".utf8)

@@ -213,10 +213,10 @@ import Testing
             }
             #expect(try nl.verify().isIntact)
             let path = factory.path("NL-NCTV")
-            try runSQLite(path, "UPDATE _liaison_change SET vals = '{\"name\":\"Forged\"}' WHERE pk = 'topic-1';")
+            try await runSQLite(path, "UPDATE _liaison_change SET vals = '{\"name\":\"Forged\"}' WHERE pk = 'topic-1';")
             let edited = try nl.verify()
             #expect(edited.problems.contains { $0.contains("edited after it was signed") })
-            try runSQLite(path, "DELETE FROM _liaison_tx WHERE sidx = 1 AND seq = 2;")
+            try await runSQLite(path, "DELETE FROM _liaison_tx WHERE sidx = 1 AND seq = 2;")
             let removed = try nl.verify()
             #expect(removed.problems.contains { $0.contains("lacks transactions 2") })
             #expect(removed.problems.contains { $0.contains("hash chain is broken") })

@@ -112,6 +112,12 @@ extension Replica {
         }
     }
 
+    /// The peer whose token has this public key id (`RequestSignature.keyID(forToken:)`), if any.
+    /// Nothing of the request but its header is needed: a server asks before reading a body.
+    public func peer(forKeyID keyID: String) throws -> PeerRecord? {
+        try peers().first { RequestSignature.keyID(forToken: $0.token) == keyID }
+    }
+
     /// The peer whose token this is, if any.
     public func peer(forToken token: String) throws -> PeerRecord? {
         try peers().first { constantTimeEquals($0.token, token) }

@@ -18,15 +18,16 @@ struct ConflictsCommand: AsyncParsableCommand {
             }
             if conflicts.isEmpty { print("no \(all ? "" : "open ")conflicts") }
             for conflict in conflicts {
-                let target = "\(conflict.table) \(conflict.rowID)\(conflict.column.map { ".\($0)" } ?? "")"
+                let target = TerminalText.field(
+                    "\(conflict.table) \(conflict.rowID)\(conflict.column.map { ".\($0)" } ?? "")")
                 print(
                     "\(conflict.id) [\(conflict.state)] \(conflict.kind.rawValue) on \(target), policy \(conflict.policy.rawValue)"
                 )
                 for (label, side) in [("winner", conflict.winner), ("loser ", conflict.loser)] {
                     let value =
                         conflict.kind == .value
-                        ? (side.value?.displayText ?? "NULL") : (label == "winner" ? "(row kept)" : "(deleted)")
-                    print("  \(label) \(value)  by \(side.author) at \(side.site)#\(side.seq), \(side.hlc)")
+                        ? (side.value.map { TerminalText.field($0.displayText) } ?? "NULL") : (label == "winner" ? "(row kept)" : "(deleted)")
+                    print("  \(label) \(value)  by \(TerminalText.field(side.author)) at \(side.site)#\(side.seq), \(side.hlc)")
                 }
             }
         }

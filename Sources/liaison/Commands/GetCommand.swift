@@ -19,7 +19,7 @@ struct GetCommand: AsyncParsableCommand {
                 print(CanonicalJSON.object(row))
             } else {
                 for column in try opened.columnNames(table) {
-                    print("\(column): \(row[column]?.displayText ?? "NULL")")
+                    print("\(column): \(row[column].map { TerminalText.field($0.displayText) } ?? "NULL")")
                 }
             }
         }

@@ -18,7 +18,7 @@ struct ListCommand: AsyncParsableCommand {
             }
             let columns = try opened.columnNames(table)
             print(columns.joined(separator: "\t"))
-            for row in rows { print(columns.map { row[$0]?.displayText ?? "NULL" }.joined(separator: "\t")) }
+            for row in rows { print(columns.map { row[$0].map { TerminalText.field($0.displayText) } ?? "NULL" }.joined(separator: "\t")) }
         }
     }
 }

@@ -21,13 +21,15 @@ struct LogCommand: AsyncParsableCommand {
                 return
             }
             for entry in entries {
-                print("\(entry.site)#\(entry.seq)  \(entry.time)  by \(entry.author)  (\(entry.changes.count) changes)")
+                print("\(entry.site)#\(entry.seq)  \(entry.time)  by \(TerminalText.field(entry.author))  (\(entry.changes.count) changes)")
                 for change in entry.changes.prefix(20) {
                     let values = change.values.map { CanonicalJSON.object($0) } ?? ""
-                    print("  \(change.op.rawValue) \(change.table) \(change.id) \(values)")
+                    print(
+                        "  \(change.op.rawValue) \(TerminalText.field(change.table)) \(TerminalText.field(change.id)) "
+                            + TerminalText.field(values))
                 }
                 if entry.changes.count > 20 { print("  … \(entry.changes.count - 20) more") }
-                if let resolves = entry.resolves { print("  resolves \(resolves.joined(separator: ", "))") }
+                if let resolves = entry.resolves { print("  resolves \(TerminalText.field(resolves.joined(separator: ", ")))") }
             }
         }
     }

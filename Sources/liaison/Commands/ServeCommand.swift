@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Liaison
 import LiaisonClient
 import LiaisonServer
@@ -17,12 +18,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Also sync with every peer this often (e.g. 30s, 5m).") var syncEvery: String?
     @Option(help: "The largest request body accepted, in bytes.") var maxBody = 16 << 20
     @Option(help: "The most changes in one pull page.") var pageChanges = 5_000
+    @Option(help: "Close a connection with no request under way after this (e.g. 30s).") var idleTimeout = "30s"
+    @Option(help: "A request's headers must arrive within this of its first byte.") var headerTimeout = "10s"
+    @Option(help: "A request's body must arrive within this of its headers.") var bodyTimeout = "60s"
+    @Option(help: "The most open connections; at the limit a new one closes the oldest idle one.")
+    var maxConnections = 512
+    @Option(help: "The most requests of one peer handled at once (503 beyond).") var maxRequestsPerPeer = 4
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         if let syncEvery, parseInterval(syncEvery) == nil { throw ValidationError("--sync-every takes 30s, 5m or 2h") }
         guard maxBody >= 1_024 else { throw ValidationError("--max-body must be at least 1024") }
         guard pageChanges >= 1 else { throw ValidationError("--page-changes must be at least 1") }
+        for (name, value) in [("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout)]
+        where parseInterval(value) == nil {
+            throw ValidationError("\(name) takes a duration such as 30s, 5m or 2h")
+        }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        guard maxRequestsPerPeer >= 1 else { throw ValidationError("--max-requests-per-peer must be at least 1") }
     }
 
     func run() async throws {
@@ -32,8 +45,15 @@ struct ServeCommand: AsyncParsableCommand {
             let opened = try CLI.open(replica.database)
             // Publish what was edited offline now, not on the first peer's request.
             _ = try opened.versionVector()
+            let descriptors = raiseDescriptorLimit()
             let configuration = ServerConfiguration(
-                host: host, port: port, maxBodyBytes: maxBody, pageLimits: PageLimits(maxChanges: pageChanges))
+                host: host, port: port, maxBodyBytes: maxBody, pageLimits: PageLimits(maxChanges: pageChanges),
+                idleTimeout: parseInterval(idleTimeout) ?? .seconds(30),
+                headerTimeout: parseInterval(headerTimeout) ?? .seconds(10),
+                bodyTimeout: parseInterval(bodyTimeout) ?? .seconds(60),
+                // Leave descriptors for the replica, its WAL and the periodic sync's own connections.
+                maxConnections: min(maxConnections, max(16, descriptors - 64)),
+                maxRequestsPerPeer: maxRequestsPerPeer)
             let app = LiaisonServer.buildApplication(replica: opened, configuration: configuration, logger: logger) {
                 bound in
                 Output.line("liaison \(opened.siteCode) serving \(replica.database) on http://\(host):\(bound)")
@@ -50,10 +70,26 @@ struct ServeCommand: AsyncParsableCommand {
                 }
                 services.append(periodic)
             }
-            let group = ServiceGroup(
-                configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            var groupConfiguration = ServiceGroupConfiguration(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            // Requests under way get half a second to finish; then the server is cancelled, which
+            // closes every connection, however many are open or half-sent.
+            groupConfiguration.maximumGracefulShutdownDuration = .milliseconds(500)
+            let group = ServiceGroup(configuration: groupConfiguration)
             try await group.run()
             Output.line("liaison \(opened.siteCode) stopped")
         }
     }
+}
+
+/// Raises this process's soft limit of open descriptors to its hard limit; returns the limit now.
+private func raiseDescriptorLimit() -> Int {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1_024 }
+    if limit.rlim_cur < limit.rlim_max {
+        var raised = limit
+        raised.rlim_cur = limit.rlim_max
+        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+    }
+    return Int(clamping: limit.rlim_cur)
 }

@@ -19,7 +19,7 @@ struct StatusCommand: AsyncParsableCommand {
             print("schema \(status.schema) v\(status.schemaVersion), \(status.transactions) transactions")
             print("version vector:")
             for (site, seq) in status.vector.entries.sorted(by: { $0.key < $1.key }) {
-                print("  \(status.sites[site] ?? site) \(seq)")
+                print("  \(TerminalText.field(status.sites[site] ?? site)) \(seq)")
             }
             print("open conflicts: \(status.openConflicts)")
             print(
@@ -28,7 +28,8 @@ struct StatusCommand: AsyncParsableCommand {
             if status.peers.isEmpty { print("peers: none") }
             for peer in status.peers {
                 print(
-                    "peer \(peer.name) \(peer.url) last sync \(peer.lastSync ?? "never")\(peer.lastError.map { " (last error: \($0))" } ?? "")"
+                    "peer \(peer.name) \(TerminalText.field(peer.url)) last sync \(peer.lastSync ?? "never")"
+                        + (peer.lastError.map { " (last error: \(TerminalText.field($0)))" } ?? "")
                 )
             }
         }

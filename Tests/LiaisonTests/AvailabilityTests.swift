@@ -1,0 +1,171 @@
+import Foundation
+import Liaison
+import LiaisonClient
+import LiaisonServer
+import LiaisonTesting
+import Testing
+
+/// An outsider, or a peer, trying to exhaust a server: each attempt is contained, and the
+/// legitimate peer still gets through. Real server on 127.0.0.1, raw sockets as the attacker.
+@Suite(.timeLimit(.minutes(2))) struct AvailabilityTests {
+    /// A request signed with a key this server does not know, announcing a 16 MB body it never sends.
+    private static func bogusHead(port: Int, path: String = "/v1/push", length: Int = 16_000_000) -> String {
+        "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\n"
+            + "Authorization: Liaison key=0123456789abcdef, ts=\(FaultHTTP.nowMilliseconds), nonce=00ff, sig=AAAA\r\n"
+            + "Content-Length: \(length)\r\n\r\n"
+    }
+
+    /// A request head naming a registered peer's key (the key id travels in the clear), whose
+    /// signature can only be checked once its body has come.
+    private static func knownKeyHead(port: Int, token: String, length: Int) -> String {
+        let signature = RequestSignature.sign(
+            token: token, method: "POST", path: "/v1/pull", body: Data(), now: FaultHTTP.nowMilliseconds)
+        return "POST /v1/pull HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\n"
+            + "Authorization: \(signature.headerValue)\r\nContent-Length: \(length)\r\n\r\n"
+    }
+
+    /// Holds `count` connections that sent `head` and wait for their bodies, then sends `probe`
+    /// until it is refused with 503. A held head that lost the race to a probe (and got the 503
+    /// itself) is sent again.
+    private static func hold(
+        _ count: Int, _ head: String, port: Int, probe: () async throws -> FaultHTTPAnswer?
+    ) async throws -> ([FaultConnection], FaultHTTPAnswer?) {
+        var held: [FaultConnection] = []
+        var answer: FaultHTTPAnswer?
+        for _ in 0..<100 {
+            held.removeAll { !$0.received.isEmpty }
+            while held.count < count {
+                let connection = try FaultConnection(port: port)
+                connection.send(head)
+                held.append(connection)
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            answer = try await probe()
+            if answer?.status == 503 { break }
+        }
+        return (held, answer)
+    }
+
+    @Test func anUnknownKeyIsRefusedFromItsHeadersAndItsBodyIsNeverRead() async throws {
+        try await withPair { pair in
+            let connection = try FaultConnection(port: pair.port)
+            connection.send(Self.bogusHead(port: pair.port))
+            let answer = try #require(await connection.waitForAnswer(timeout: .seconds(20)), "no answer before the body")
+            #expect(answer.status == 401, "\(answer)")
+            #expect(answer.errorObject?.error == "unauthorized")
+            #expect(answer.headers["connection"] == "close")
+            // The server closes rather than drain 16 MB nobody will read.
+            #expect(await connection.waitForClose(timeout: .seconds(10)))
+            try await pair.expectSyncWorks()
+        }
+    }
+
+    @Test func aPeerHoldingAllItsRequestSlotsGets503WithRetryAfter() async throws {
+        let configuration = ServerConfiguration(maxRequestsPerPeer: 2)
+        try await withPair(configuration: configuration) { pair in
+            let (held, answer) = try await Self.hold(
+                2, Self.knownKeyHead(port: pair.port, token: pair.token, length: 100), port: pair.port
+            ) { try await FaultHTTP.get("/v1/status", port: pair.port, token: pair.token) }
+            let refused = try #require(answer)
+            #expect(
+                refused.status == 503,
+                "\(refused); held: \(held.map { String(decoding: $0.received, as: UTF8.self).prefix(200) })")
+            #expect(refused.errorObject?.error == "busy")
+            #expect(refused.headers["retry-after"].flatMap(Int.init) != nil, "\(refused.headers)")
+            for connection in held { connection.hangUp() }
+            // Slots come back once the held requests end.
+            var status = 0
+            for _ in 0..<100 where status != 200 {
+                status = try await FaultHTTP.get("/v1/status", port: pair.port, token: pair.token)?.status ?? 0
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(status == 200)
+        }
+    }
+
+    @Test func bufferedBodyBytesHaveAServerWideCap() async throws {
+        let configuration = ServerConfiguration(maxBodyBytes: 4_096, maxBufferedBytes: 8_192, maxRequestsPerPeer: 8)
+        try await withPair(configuration: configuration) { pair in
+            let body = try WireJSON.encode(PullRequest(cursor: nil, vector: VersionVector()))
+            let (held, answer) = try await Self.hold(
+                2, Self.knownKeyHead(port: pair.port, token: pair.token, length: 4_096), port: pair.port
+            ) {
+                try await FaultHTTP.exchange(
+                    port: pair.port,
+                    request: FaultHTTP.request("POST", "/v1/pull", port: pair.port, token: pair.token, body: body))
+            }
+            let refused = try #require(answer)
+            #expect(refused.status == 503 && refused.headers["retry-after"] != nil, "\(refused)")
+            for connection in held { connection.hangUp() }
+        }
+    }
+
+    @Test func idleHalfSentAndSlowBodyConnectionsAreClosed() async throws {
+        let configuration = ServerConfiguration(
+            idleTimeout: .seconds(1), headerTimeout: .seconds(1), bodyTimeout: .seconds(1))
+        try await withPair(configuration: configuration) { pair in
+            let idle = try FaultConnection(port: pair.port)
+            let halfHead = try FaultConnection(port: pair.port)
+            halfHead.send("POST /v1/pull HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            let slowBody = try FaultConnection(port: pair.port)
+            slowBody.send(Self.knownKeyHead(port: pair.port, token: pair.token, length: 1_000) + "{\"cursor\"")
+            let start = ContinuousClock.now
+            #expect(await idle.waitForClose(timeout: .seconds(15)))
+            #expect(await halfHead.waitForClose(timeout: .seconds(15)))
+            #expect(await slowBody.waitForClose(timeout: .seconds(15)))
+            #expect(ContinuousClock.now - start < .seconds(15))
+            try await pair.expectSyncWorks()
+        }
+    }
+
+    @Test func aSyncGetsThroughWhileIdleConnectionsFillTheLimit() async throws {
+        let configuration = ServerConfiguration(maxConnections: 16)
+        try await withPair(configuration: configuration) { pair in
+            var held: [FaultConnection] = []
+            for index in 0..<48 {
+                let connection = try FaultConnection(port: pair.port)
+                if index.isMultiple(of: 2) { connection.send("GET /v1/status HTTP/1.1\r\n") }
+                held.append(connection)
+            }
+            // The server accepts what the kernel queued; each one beyond the limit closes an older idle one.
+            var closed = 0
+            for _ in 0..<200 where closed < 48 - 16 {
+                closed = 0
+                for connection in held where await connection.waitForClose(timeout: .zero) { closed += 1 }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(closed >= 48 - 16, "only \(closed) of 48 idle connections were closed")
+            try await pair.expectSyncWorks()
+        }
+    }
+}
+
+/// Two replicas, NL-NCTV serving and MA-DGST its registered peer.
+struct ServedPair: Sendable {
+    let server: Replica
+    let client: Replica
+    let peer: PeerRecord
+    let port: Int
+    var token: String { peer.token }
+
+    /// A real sync round of MA-DGST with the server moves a fresh edit across.
+    func expectSyncWorks(sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let id = "topic-\(UUID().uuidString.prefix(8).lowercased())"
+        try client.write(author: "karim") { try $0.set("topic", id: id, ["name": "Reached"]) }
+        _ = try await SyncDriver(replica: client).sync(with: peer)
+        #expect(try server.row("topic", id: id) != nil, "the sync did not get through", sourceLocation: sourceLocation)
+    }
+}
+
+func withPair(
+    configuration: ServerConfiguration = ServerConfiguration(), _ body: @Sendable (ServedPair) async throws -> Void
+) async throws {
+    try await withReplicas { factory in
+        let server = try factory.make("NL-NCTV", sample: true)
+        let client = try factory.make("MA-DGST")
+        try await withServer(server, configuration: configuration) { url in
+            let peer = try pair(client, with: server, url: url)
+            try await body(ServedPair(server: server, client: client, peer: peer, port: URL(string: url)!.port!))
+        }
+    }
+}
