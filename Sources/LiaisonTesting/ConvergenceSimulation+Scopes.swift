@@ -29,6 +29,7 @@ extension ConvergenceSimulation {
             guard try replicas[to].dump() == before, try replicas[to].versionVector() == vector else {
                 throw SimulationFailure(seed: seed, message: "a refused batch changed replica \(to)", trace: trace)
             }
+            refusals.append("\(from)->\(to): \(error.message)")
             return false
         }
     }

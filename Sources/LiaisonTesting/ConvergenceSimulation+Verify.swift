@@ -84,7 +84,7 @@ extension ConvergenceSimulation {
     }
 
     private func failure(_ message: String) -> SimulationFailure {
-        SimulationFailure(seed: seed, message: message, trace: trace)
+        SimulationFailure(seed: seed, message: message, trace: trace + refusals.suffix(3).map { "refused \($0)" })
     }
 }
 

@@ -23,7 +23,9 @@ public final class ConvergenceSimulation {
     public let grants: [Set<String>?]
     private var nextID = 0
     /// What happened, for the failure message.
-    public private(set) var trace: [String] = []
+    public internal(set) var trace: [String] = []
+    /// Batches refused for their scopes (a relay lacking a scope), for the failure message.
+    public internal(set) var refusals: [String] = []
 
     public init(seed: UInt64, replicaCount: Int = 5, directory: URL) throws {
         self.seed = seed

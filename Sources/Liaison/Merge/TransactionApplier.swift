@@ -378,8 +378,9 @@ final class TransactionApplier {
                     .integer(index), .integer(header.seq), .integer(Int64(outline.index + 1)), .text(outline.table),
                     .text(outline.id), .text(outline.op.rawValue), .text(outline.scope), .text(outline.body),
                 ])
-            guard try isRealMove(outline, of: origin, table: table) else { continue }
-            try db.run("DELETE FROM \(table.quotedName) WHERE id = ?", [.text(outline.id)])
+            let held = try replica.readRow(db, table: table, id: outline.id) != nil
+            guard try isRealMove(outline, of: origin, table: table, held: held) else { continue }
+            if held { try db.run("DELETE FROM \(table.quotedName) WHERE id = ?", [.text(outline.id)]) }
             // The versions stay: later changes of the row merge against them, and the row is held
             // again only when one brings it back whole (see `store`).
             try versions.set(
@@ -391,10 +392,18 @@ final class TransactionApplier {
     /// Whether the signed change `outline` takes the row out of the scope it has here: it declares
     /// another scope, and wins over this replica's version of the row's scope (a deletion: it had
     /// seen every write of the row logged here).
-    private func isRealMove(_ outline: ChangeOutline, of origin: VersionStore.Origin, table: TableInfo) throws -> Bool {
-        guard case .text(let here)? = try replica.readRow(db, table: table, id: outline.id)?["scope"],
-            here != outline.scope
-        else { return false }
+    /// A row not held here (moved away before, or never whole) only has its versions brought up
+    /// to date, so a later change of it merges as it would where the move was read.
+    private func isRealMove(_ outline: ChangeOutline, of origin: VersionStore.Origin, table: TableInfo, held: Bool)
+        throws -> Bool
+    {
+        if held {
+            guard case .text(let here)? = try replica.readRow(db, table: table, id: outline.id)?["scope"],
+                here != outline.scope
+            else { return false }
+        } else if try !versions.load(table: table.name, pk: outline.id).isKnown {
+            return false
+        }
         let write = try cellWrite(origin)
         if outline.op == .delete {
             return try writesUnseen(by: write, table: table, pk: outline.id).isEmpty
@@ -402,10 +411,18 @@ final class TransactionApplier {
         guard outline.op == .update || outline.op == .insert else { return false }
         let known = try versions.load(table: table.name, pk: outline.id)
         guard let local = known.version(of: "scope") else { return true }
-        return MergeRule.resolve(
-            local: try cellWrite(local).at(level: known.level(of: "scope")), remote: write,
-            policy: table.definition.policy
-        ).takesRemote
+        let localWrite = try cellWrite(local).at(level: known.level(of: "scope"))
+        let decision = MergeRule.resolve(local: localWrite, remote: write, policy: table.definition.policy)
+        if decision.takesRemote && decision.isConflict {
+            // The concurrent scope write it overrides is kept, as a merge of the change would keep it.
+            let here = try replica.readRow(db, table: table, id: outline.id)?["scope"]
+            try record(
+                .init(
+                    kind: .value, table: table.name, pk: outline.id, column: "scope", policy: table.definition.policy,
+                    winner: origin, winnerValue: .text(outline.scope), loser: local, loserValue: here ?? .null),
+                loserWrite: localWrite)
+        }
+        return decision.takesRemote
     }
 
     /// Discards what the capture triggers recorded while remote changes were written.
