@@ -64,6 +64,8 @@ func clone(from url: String, into path: String, site: String, token: String, cou
     let schema = try await client.schema()
     let replica = try Replica.create(at: path, site: SiteCode(site)!, schema: schema)
     try replica.addPeer(name: "A", url: url, token: token, siteID: status.siteID, read: ["*"], write: ["*"])
+    // The bench is B's operator: it trusts the key A presents (both sides run here).
+    try replica.trust(site: SiteCode(status.site)!, siteID: status.siteID, key: status.publicKey ?? "")
     var driver = SyncDriver(replica: replica)
     driver.onExchange = { counter.record($0) }
     try await driver.sync(with: try replica.peers()[0])

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Liaison
 
 /// The cost of signing and verifying, per transaction and per change, with the operations the
 /// engine performs: publishing signs one header; applying hashes each change, the root and the
@@ -26,7 +27,28 @@ enum Trust {
         let hash = measure {
             for _ in 0..<transactions { sink &+= Int(Array(SHA256.hash(data: change))[0]) }
         }
+        // The HMAC every answer carries (`AnswerSignature`): SHA-256 of the body, then HMAC-SHA256
+        // of a short text; for a status answer (about 600 bytes) and for a full 2 MB pull page.
+        let status = Data(repeating: UInt8(ascii: "a"), count: 600)
+        let page = Data(repeating: UInt8(ascii: "a"), count: 2_000_000)
+        var macs = 0
+        let answerSmall = measure {
+            for _ in 0..<transactions {
+                macs &+=
+                    AnswerSignature.sign(token: "bench-token-0123456789", status: 200, nonce: "n", body: status).count
+            }
+        }
+        let pages = max(1, transactions / 1_000)
+        let answerPage = measure {
+            for _ in 0..<pages {
+                macs &+=
+                    AnswerSignature.sign(token: "bench-token-0123456789", status: 200, nonce: "n", body: page).count
+            }
+        }
         return [
+            "answer_hmac_us_per_status": answerSmall / Double(transactions) * 1e6,
+            "answer_hmac_us_per_2mb_page": answerPage / Double(pages) * 1e6,
+            "macs": Double(macs % 2),
             "sign_us_per_tx": sign / Double(transactions) * 1e6,
             "verify_us_per_tx": verify / Double(transactions) * 1e6,
             "sha256_us_per_change": hash / Double(transactions) * 1e6,

@@ -38,6 +38,12 @@ public struct LiaisonError: Error, Sendable, CustomStringConvertible {
         public static let peer = Code("peer_error")
         /// A conflict id is unknown or already resolved.
         public static let conflict = Code("conflict")
+        /// A transaction's origin has no key trusted here yet (`liaison trust`); nothing of it was applied.
+        public static let untrustedKey = Code("untrusted_key")
+        /// A site id or key claims a site code bound to another site id or key here (impersonation).
+        public static let identityConflict = Code("identity_conflict")
+        /// Two different signed transactions under one `(origin, seq)`: the origin forked its log.
+        public static let equivocation = Code("equivocation")
     }
 
     public var code: Code
@@ -51,6 +57,9 @@ public struct LiaisonError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(code): \(message)" }
+
+    /// With `.equivocation`: the header digest applied here and the digest of the other version.
+    public var digests: [String]? { (cause as? TrustNotice)?.digests }
 
     /// Whether the error was caused by the caller's input rather than by the system.
     public var isUsageError: Bool {

@@ -11,11 +11,23 @@ import NIOHTTPCompression
 /// Every failure of the exchange — a refused or cut connection, a timeout, an error answer — comes
 /// back as a `LiaisonError`; nothing is retried behind the caller's back except a request refused
 /// only because this machine's clock differs from the peer's (then it is signed again in the peer's
-/// time, once).
+/// time, once, if the answer carries the peer's HMAC and the offset is within `maxClockOffset`).
+///
+/// Requests name this site (`from`) and the peer (`to`); answers must carry the HMAC made with the
+/// same token over the request's nonce (`AnswerSignature`), else nothing of them is used.
 public struct PeerClient: Sendable {
     public let baseURL: URL
     let token: String
     let timeout: TimeInterval
+    /// This replica's site id, named as sender in every request.
+    public var from: String
+    /// The peer's site id, named as recipient ('' until known: only `status` may then be asked).
+    public var to: String
+    /// The largest clock difference adopted from a peer's `stale_signature` answer, in ms (default 24 h).
+    public var maxClockOffset: Int64 = PeerClient.defaultMaxClockOffset
+
+    /// 24 hours, in ms.
+    public static let defaultMaxClockOffset: Int64 = 24 * 3_600_000
     /// What this client learned about the peer's clock: add it to the local time when signing.
     private let clockOffset = ClockOffset()
     /// Called after every exchange with what it moved.
@@ -39,13 +51,15 @@ public struct PeerClient: Sendable {
 
     /// - Parameter timeout: how long one exchange (request and whole answer) may take.
     /// - Throws: `LiaisonError` `.invalidInput` for a URL that is not http(s).
-    public init(url: String, token: String, timeout: TimeInterval = 300) throws {
+    public init(url: String, token: String, from: String = "", to: String = "", timeout: TimeInterval = 300) throws {
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
             throw LiaisonError(.invalidInput, "invalid peer URL '\(url)': expected http://HOST:PORT")
         }
         self.baseURL = parsed
         self.token = token
         self.timeout = timeout
+        self.from = from
+        self.to = to
     }
 
     public func status() async throws -> StatusResponse { try await send("status", body: Optional<PullRequest>.none) }
@@ -59,35 +73,61 @@ public struct PeerClient: Sendable {
     private func send<Body: Encodable, Answer: Decodable>(_ path: String, body: Body?) async throws -> Answer {
         let url = baseURL.appendingPathComponent("v1").appendingPathComponent(path)
         let payload = try body.map { try WireJSON.encode($0) }
-        var (status, data) = try await exchange(url: url, payload: payload)
-        if status == 401, let answer = try? JSONDecoder().decode(ErrorResponse.self, from: data),
-            answer.error == "stale_signature", let serverTime = answer.serverTime
+        var answer = try await exchange(url: url, payload: payload)
+        if answer.status == 401, let refusal = try? JSONDecoder().decode(ErrorResponse.self, from: answer.body),
+            refusal.error == "stale_signature", let serverTime = refusal.serverTime
         {
-            clockOffset.value = serverTime - Self.now()
-            (status, data) = try await exchange(url: url, payload: payload)
+            guard answer.isSigned else { throw unsignedAnswer(answer.status) }
+            let offset = serverTime.subtractingReportingOverflow(Self.now()).partialValue
+            guard offset.magnitude <= maxClockOffset.magnitude else {
+                throw LiaisonError(
+                    .peer,
+                    "\(baseURL.absoluteString)'s clock is \(offset / 3_600_000) h from this machine's, more than the "
+                        + "\(maxClockOffset / 3_600_000) h allowed; set both clocks right (or raise --max-clock-offset)"
+                )
+            }
+            clockOffset.value = offset
+            answer = try await exchange(url: url, payload: payload)
         }
-        guard status == 200 else {
-            let answer = try? JSONDecoder().decode(ErrorResponse.self, from: data)
-            let code: LiaisonError.Code = status == 401 ? .unauthorized : status == 403 ? .forbiddenScope : .peer
+        guard answer.status == 200 else {
+            let refusal = try? JSONDecoder().decode(ErrorResponse.self, from: answer.body)
+            let code: LiaisonError.Code =
+                switch answer.status {
+                case 401: .unauthorized
+                case 403: .forbiddenScope
+                case 409 where refusal?.error == "equivocation": .equivocation
+                case 409: .identityConflict
+                case 422 where refusal?.error == "untrusted_key": .untrustedKey
+                default: .peer
+                }
+            let details = refusal.map { "\($0.error): \($0.message)" } ?? "no details"
             throw LiaisonError(
                 code,
-                "\(baseURL.absoluteString) answered \(status): \(answer.map { "\($0.error): \($0.message)" } ?? "no details")"
-            )
+                "\(baseURL.absoluteString) answered \(answer.status): \(details)"
+                    + (answer.isSigned ? "" : " (this answer carries no valid signature of the peer)"))
         }
+        guard answer.isSigned else { throw unsignedAnswer(answer.status) }
         do {
-            return try WireJSON.decode(Answer.self, from: data)
+            return try WireJSON.decode(Answer.self, from: answer.body)
         } catch {
             throw LiaisonError(.peer, "\(baseURL.absoluteString) sent an unreadable \(Answer.self): \(error)")
         }
     }
 
-    /// One signed request and its whole answer.
-    private func exchange(url: URL, payload: Data?) async throws -> (status: Int, body: Data) {
+    private func unsignedAnswer(_ status: Int) -> LiaisonError {
+        LiaisonError(
+            .unauthorized,
+            "\(baseURL.absoluteString) answered \(status) without a valid signature made with the shared token "
+                + "(forged or altered on the way, or not a liaison peer); nothing of it was used")
+    }
+
+    /// One signed request and its whole answer; `isSigned` tells whether the answer's HMAC verified.
+    private func exchange(url: URL, payload: Data?) async throws -> (status: Int, body: Data, isSigned: Bool) {
         var request = HTTPClientRequest(url: url.absoluteString)
         request.method = payload == nil ? .GET : .POST
         let signature = RequestSignature.sign(
             token: token, method: request.method.rawValue, path: url.path, body: payload ?? Data(),
-            now: Self.now() + clockOffset.value)
+            now: Self.now() + clockOffset.value, from: from, to: to)
         request.headers.add(name: "Authorization", value: signature.headerValue)
         request.headers.add(name: "Accept-Encoding", value: "gzip")
         if let payload {
@@ -102,7 +142,11 @@ public struct PeerClient: Sendable {
                 response.headers.first(name: "Content-Encoding") == "gzip"
                 ? response.headers.first(name: "Content-Length").flatMap(Int.init) ?? data.count : data.count
             onExchange?(Exchange(sent: payload?.count ?? 0, received: data, receivedOnWire: onWire))
-            return (Int(response.status.code), data)
+            let status = Int(response.status.code)
+            let isSigned = AnswerSignature.isValid(
+                response.headers.first(name: AnswerSignature.header), token: token, status: status,
+                nonce: signature.nonce, body: data)
+            return (status, data, isSigned)
         } catch {
             throw LiaisonError(.peer, "cannot reach \(baseURL.absoluteString): \(Self.describe(error))", cause: error)
         }
@@ -123,7 +167,8 @@ public struct PeerClient: Sendable {
         case let error as IOError:
             return String(cString: strerror(error.errnoCode))
         case is NIOHTTPDecompression.DecompressionError:
-            return "the answer inflates to more than \(maxAnswerBytes) bytes; this peer is not a Liaison server, or a hostile one"
+            return
+                "the answer inflates to more than \(maxAnswerBytes) bytes; this peer is not a Liaison server, or a hostile one"
         case is NIOTooManyBytesError:
             return "the answer is larger than \(maxAnswerBytes) bytes; ask for smaller pages"
         default:

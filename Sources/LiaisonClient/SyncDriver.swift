@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Liaison
 import Logging
@@ -26,6 +27,8 @@ public struct SyncDriver: Sendable {
     public var progress: (@Sendable (SyncReport) -> Void)?
     /// Passed to every `PeerClient` the driver makes (to count wire bytes).
     public var onExchange: (@Sendable (PeerClient.Exchange) -> Void)?
+    /// The largest clock difference adopted from a peer, in ms (default 24 h).
+    public var maxClockOffset = PeerClient.defaultMaxClockOffset
 
     public init(replica: Replica, pageLimits: PageLimits = PageLimits(), logger: Logger = Logger(label: "liaison.sync"))
     {
@@ -39,8 +42,9 @@ public struct SyncDriver: Sendable {
     public func sync(with peer: PeerRecord) async throws -> SyncReport {
         var report = SyncReport(peer: peer.name)
         let started = ContinuousClock.now
-        var client = try PeerClient(url: peer.url, token: peer.token)
+        var client = try PeerClient(url: peer.url, token: peer.token, from: replica.siteID, to: peer.siteID ?? "")
         client.onExchange = onExchange
+        client.maxClockOffset = maxClockOffset
         do {
             let status = try await client.status()
             guard status.protocolVersion == liaisonProtocolVersion else {
@@ -55,21 +59,32 @@ public struct SyncDriver: Sendable {
                     "peer \(peer.name) serves schema \(status.schema) v\(status.schemaVersion); this replica has "
                         + "\(replica.schema.name) v\(replica.schema.version)")
             }
-            if let key = status.publicKey {
-                try await replica.perform {
-                    try $0.pinPeerKey(peer: peer.name, siteID: status.siteID, site: status.site, key: key)
-                }
+            // Who answers must be who the operator registered; its key is checked, never trusted here.
+            try await replica.perform {
+                try $0.checkPeerIdentity(
+                    peer: peer.name, siteID: status.siteID, site: status.site, key: status.publicKey,
+                    rotations: status.rotations)
+                if let heads = status.heads { try $0.compareHeads(heads, from: peer.name) }
             }
+            client.to = status.siteID
             try await pull(from: client, peer: peer, report: &report)
-            try await push(to: client, peer: peer, report: &report)
+            let peerVector = try await push(to: client, peer: peer, report: &report)
             report.seconds = (ContinuousClock.now - started).seconds
             try await replica.perform { try $0.recordSync(peer: peer.name, siteID: status.siteID, error: nil) }
+            try? await replica.perform {
+                try $0.recordRound(peer: peer.name, direction: .outbound, error: nil, peerVector: peerVector)
+            }
+            SyncMetrics.roundDuration(ok: true).recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             logger.debug(
                 "sync round done", metadata: ["sync.peer": "\(peer.name)", "sync.pulled": "\(report.pulledChanges)"])
             return report
         } catch {
             let message = (error as? LiaisonError)?.message ?? "\(error)"
             try? await replica.perform { try $0.recordSync(peer: peer.name, siteID: nil, error: message) }
+            try? await replica.perform {
+                try $0.recordRound(peer: peer.name, direction: .outbound, error: message, peerVector: nil)
+            }
+            SyncMetrics.roundDuration(ok: false).recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             throw error
         }
     }
@@ -80,14 +95,19 @@ public struct SyncDriver: Sendable {
         }
         let wanted = try await replica.perform { try $0.wantedTransactions() }
         let limit = pageLimits.maxChanges
-        func request(after cursor: String, wanted: [WantedTransaction]) async throws -> Task<PullResponse, any Error> {
+        func request(after cursor: String, wanted: [WantedTransaction], heads: [String: SiteHead]? = nil) async throws
+            -> Task<PullResponse, any Error>
+        {
             let vector = try await replica.perform { try $0.versionVector() }
             return Task {
                 try await client.pull(
-                    PullRequest(cursor: cursor, vector: vector, limit: limit, wanted: wanted.isEmpty ? nil : wanted))
+                    PullRequest(
+                        cursor: cursor, vector: vector, limit: limit, wanted: wanted.isEmpty ? nil : wanted,
+                        heads: heads))
             }
         }
-        var pending = try await request(after: cursor, wanted: wanted)
+        var pending = try await request(
+            after: cursor, wanted: wanted, heads: try await replica.perform { try $0.heads() })
         defer { pending.cancel() }
         var askedAgain = false
         while true {
@@ -99,11 +119,13 @@ public struct SyncDriver: Sendable {
             // this replica applies. Its vector may miss this page's transactions: pages never
             // overlap (the cursor moves past them), and anything sent twice is skipped.
             if page.hasMore { pending = try await request(after: next, wanted: []) }
+            let applyStarted = ContinuousClock.now
             _ = try await replica.perform {
                 try $0.apply(
                     transactions, keys: keys, writableScopes: peer.writeScopes, from: peer.name,
                     savingPullCursor: (peer.name, next))
             }
+            SyncMetrics.applyDuration(.pull).recordNanoseconds((ContinuousClock.now - applyStarted).nanoseconds)
             report.pages += 1
             report.pulledTransactions += transactions.filter(\.isLastPiece).count
             report.pulledChanges += transactions.reduce(0) { $0 + $1.changes.count }
@@ -118,7 +140,8 @@ public struct SyncDriver: Sendable {
         }
     }
 
-    private func push(to client: PeerClient, peer: PeerRecord, report: inout SyncReport) async throws {
+    /// Pushes what the peer lacks; returns the peer's vector after the last answer.
+    private func push(to client: PeerClient, peer: PeerRecord, report: inout SyncReport) async throws -> VersionVector {
         var vector = try await client.status().vector
         var cursor = try SyncCursor(
             parsing: try await replica.perform { replica in
@@ -144,6 +167,7 @@ public struct SyncDriver: Sendable {
             cursor = try SyncCursor(parsing: next)
             if !page.hasMore { break }
         }
+        return vector
     }
 }
 

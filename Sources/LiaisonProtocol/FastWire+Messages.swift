@@ -3,28 +3,89 @@ import Foundation
 // The hand-written JSON forms of the pull and push messages (see `FastWire+Records.swift`).
 
 extension SiteKeyRecord: FastWireCodable {
-    static let fields = JSONFields(["key", "site"])
+    static let fields = JSONFields(["introducer", "introduction", "key", "rotations", "site"])
 
-    package static let isFastWireComplete = FastWire.covers(SiteKeyRecord(site: "", key: ""), fields)
+    package static let isFastWireComplete =
+        KeyRotation.isFastWireComplete && FastWire.covers(SiteKeyRecord(site: "", key: ""), fields)
 
     package static func read(from scanner: inout JSONScanner) throws -> SiteKeyRecord {
+        var introducer: String?
+        var introduction: String?
         var key: String?
+        var rotations: [KeyRotation]?
         var site: String?
         try scanner.readFields(fields) { scanner, field in
             switch field {
-            case 0: key = try scanner.readString()
+            case 0: introducer = try scanner.readOptional { try $0.readString() }
+            case 1: introduction = try scanner.readOptional { try $0.readString() }
+            case 2: key = try scanner.readString()
+            case 3: rotations = try scanner.readOptional { try [KeyRotation].read(from: &$0) }
             default: site = try scanner.readString()
             }
         }
         guard let key, let site else { throw scanner.missing("key or site", in: Self.self) }
-        return SiteKeyRecord(site: site, key: key)
+        return SiteKeyRecord(
+            site: site, key: key, introducer: introducer, introduction: introduction, rotations: rotations)
+    }
+
+    package func write(to writer: inout JSONWriter) throws {
+        writer.byte(UInt8(ascii: "{"))
+        if let introducer {
+            writer.raw("\"introducer\":")
+            writer.string(introducer)
+            writer.byte(UInt8(ascii: ","))
+        }
+        if let introduction {
+            writer.raw("\"introduction\":")
+            writer.string(introduction)
+            writer.byte(UInt8(ascii: ","))
+        }
+        writer.raw("\"key\":")
+        writer.string(key)
+        if let rotations {
+            writer.raw(",\"rotations\":")
+            try rotations.write(to: &writer)
+        }
+        writer.raw(",\"site\":")
+        writer.string(site)
+        writer.byte(UInt8(ascii: "}"))
+    }
+}
+
+extension KeyRotation: FastWireCodable {
+    static let fields = JSONFields(["fromSeq", "key", "previous", "signature"])
+
+    package static let isFastWireComplete = FastWire.covers(
+        KeyRotation(fromSeq: 0, key: "", previous: "", signature: ""), fields)
+
+    package static func read(from scanner: inout JSONScanner) throws -> KeyRotation {
+        var fromSeq: Int64?
+        var key: String?
+        var previous: String?
+        var signature: String?
+        try scanner.readFields(fields) { scanner, field in
+            switch field {
+            case 0: fromSeq = try scanner.readInt64()
+            case 1: key = try scanner.readString()
+            case 2: previous = try scanner.readString()
+            default: signature = try scanner.readString()
+            }
+        }
+        guard let fromSeq, let key, let previous, let signature else {
+            throw scanner.missing("fromSeq, key, previous or signature", in: Self.self)
+        }
+        return KeyRotation(fromSeq: fromSeq, key: key, previous: previous, signature: signature)
     }
 
     package func write(to writer: inout JSONWriter) {
-        writer.raw("{\"key\":")
+        writer.raw("{\"fromSeq\":")
+        writer.integer(fromSeq)
+        writer.raw(",\"key\":")
         writer.string(key)
-        writer.raw(",\"site\":")
-        writer.string(site)
+        writer.raw(",\"previous\":")
+        writer.string(previous)
+        writer.raw(",\"signature\":")
+        writer.string(signature)
         writer.byte(UInt8(ascii: "}"))
     }
 }
@@ -64,15 +125,43 @@ extension WantedTransaction: FastWireCodable {
     }
 }
 
+extension SiteHead: FastWireCodable {
+    static let fields = JSONFields(["digest", "seq"])
+
+    package static let isFastWireComplete = FastWire.covers(SiteHead(seq: 0, digest: ""), fields)
+
+    package static func read(from scanner: inout JSONScanner) throws -> SiteHead {
+        var digest: String?
+        var seq: Int64?
+        try scanner.readFields(fields) { scanner, field in
+            switch field {
+            case 0: digest = try scanner.readString()
+            default: seq = try scanner.readInt64()
+            }
+        }
+        guard let digest, let seq else { throw scanner.missing("digest or seq", in: Self.self) }
+        return SiteHead(seq: seq, digest: digest)
+    }
+
+    package func write(to writer: inout JSONWriter) {
+        writer.raw("{\"digest\":")
+        writer.string(digest)
+        writer.raw(",\"seq\":")
+        writer.integer(seq)
+        writer.byte(UInt8(ascii: "}"))
+    }
+}
+
 extension PullRequest: FastWireCodable {
-    static let fields = JSONFields(["cursor", "limit", "protocolVersion", "vector", "wanted"])
+    static let fields = JSONFields(["cursor", "heads", "limit", "protocolVersion", "vector", "wanted"])
 
     package static let isFastWireComplete =
-        WantedTransaction.isFastWireComplete
+        WantedTransaction.isFastWireComplete && SiteHead.isFastWireComplete
         && FastWire.covers(PullRequest(cursor: nil, vector: VersionVector()), fields)
 
     package static func read(from scanner: inout JSONScanner) throws -> PullRequest {
         var cursor: String?
+        var heads: [String: SiteHead]?
         var limit: Int?
         var protocolVersion: Int?
         var vector: VersionVector?
@@ -80,15 +169,17 @@ extension PullRequest: FastWireCodable {
         try scanner.readFields(fields) { scanner, field in
             switch field {
             case 0: cursor = try scanner.readOptional { try $0.readString() }
-            case 1: limit = try scanner.readOptional { try $0.readInt() }
-            case 2: protocolVersion = try scanner.readInt()
-            case 3: vector = try VersionVector.read(from: &scanner)
+            case 1: heads = try scanner.readOptional { try [String: SiteHead].read(from: &$0) }
+            case 2: limit = try scanner.readOptional { try $0.readInt() }
+            case 3: protocolVersion = try scanner.readInt()
+            case 4: vector = try VersionVector.read(from: &scanner)
             default: wanted = try scanner.readOptional { try [WantedTransaction].read(from: &$0) }
             }
         }
         guard let protocolVersion, let vector else { throw scanner.missing("a required key", in: Self.self) }
         return PullRequest(
-            protocolVersion: protocolVersion, cursor: cursor, vector: vector, limit: limit, wanted: wanted)
+            protocolVersion: protocolVersion, cursor: cursor, vector: vector, limit: limit, wanted: wanted,
+            heads: heads)
     }
 
     package func write(to writer: inout JSONWriter) throws {
@@ -97,6 +188,10 @@ extension PullRequest: FastWireCodable {
         if let cursor {
             writer.key("\"cursor\":", first: &first)
             writer.string(cursor)
+        }
+        if let heads {
+            writer.key("\"heads\":", first: &first)
+            try heads.write(to: &writer)
         }
         if let limit {
             writer.key("\"limit\":", first: &first)

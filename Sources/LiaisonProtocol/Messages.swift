@@ -11,14 +11,21 @@ public struct StatusResponse: Hashable, Sendable, Codable {
     public var schema: String
     public var schemaVersion: Int
     public var vector: VersionVector
-    /// The server's Ed25519 public key, base64 (pinned by clients on first contact).
+    /// The server's Ed25519 public key, base64 (compared with the one its peers trust; never trusted because of this).
     public var publicKey: String?
+    /// The head digest of every origin the server applied, by site id.
+    public var heads: [String: SiteHead]?
+    /// The server's key rotations, oldest first, so a client that trusts an earlier key follows.
+    public var rotations: [KeyRotation]?
 
     public init(
         protocolVersion: Int = liaisonProtocolVersion, siteID: String, site: String, schema: String, schemaVersion: Int,
-        vector: VersionVector, publicKey: String? = nil
+        vector: VersionVector, publicKey: String? = nil, heads: [String: SiteHead]? = nil,
+        rotations: [KeyRotation]? = nil
     ) {
+        self.rotations = rotations
         self.publicKey = publicKey
+        self.heads = heads
         self.protocolVersion = protocolVersion
         self.siteID = siteID
         self.site = site
@@ -28,16 +35,59 @@ public struct StatusResponse: Hashable, Sendable, Codable {
     }
 }
 
-/// A site's pinned public key, carried with the transactions it signed.
+/// A site's public key, carried with the transactions it signed. The receiver trusts it only when
+/// its operator already does, or when `introduction` verifies as a statement of `introducer`, a site
+/// the receiver's operator marked as introducer.
 public struct SiteKeyRecord: Hashable, Sendable, Codable {
     /// The site code.
     public var site: String
     /// The Ed25519 public key, base64.
     public var key: String
+    /// The site id of the site vouching for this key (the sender, which trusts it).
+    public var introducer: String?
+    /// The introducer's Ed25519 signature, base64, over the introduction's canonical bytes.
+    public var introduction: String?
+    /// The site's key rotations, oldest first: each new key signed by the one before it.
+    public var rotations: [KeyRotation]?
 
-    public init(site: String, key: String) {
+    public init(
+        site: String, key: String, introducer: String? = nil, introduction: String? = nil,
+        rotations: [KeyRotation]? = nil
+    ) {
         self.site = site
         self.key = key
+        self.introducer = introducer
+        self.introduction = introduction
+        self.rotations = rotations
+    }
+}
+
+/// A key event in a site's chain: from transaction `fromSeq` on, the site signs with `key`
+/// instead of `previous`; `signature` is `previous`'s Ed25519 signature over the canonical
+/// `{"fromSeq":N,"key":KEY,"previous":PREVIOUS,"siteID":SITE_ID}`.
+public struct KeyRotation: Hashable, Sendable, Codable {
+    public var fromSeq: Int64
+    public var key: String
+    public var previous: String
+    public var signature: String
+
+    public init(fromSeq: Int64, key: String, previous: String, signature: String) {
+        self.fromSeq = fromSeq
+        self.key = key
+        self.previous = previous
+        self.signature = signature
+    }
+}
+
+/// The last transaction of one origin a replica applied: its sequence number and header digest.
+/// Peers compare heads on every sync, so a forked origin is found even when no copy travels twice.
+public struct SiteHead: Hashable, Sendable, Codable {
+    public var seq: Int64
+    public var digest: String
+
+    public init(seq: Int64, digest: String) {
+        self.seq = seq
+        self.digest = digest
     }
 }
 
@@ -66,11 +116,15 @@ public struct PullRequest: Hashable, Sendable, Codable {
     public var limit: Int?
     /// Transactions the requester holds with changes withheld; the server sends what it may of them.
     public var wanted: [WantedTransaction]?
+    /// The requester's head digest of every origin it applied (on the first page of a round): the
+    /// server compares them with its own log, so a forked origin is found on either side.
+    public var heads: [String: SiteHead]?
 
     public init(
         protocolVersion: Int = liaisonProtocolVersion, cursor: String?, vector: VersionVector, limit: Int? = nil,
-        wanted: [WantedTransaction]? = nil
+        wanted: [WantedTransaction]? = nil, heads: [String: SiteHead]? = nil
     ) {
+        self.heads = heads
         self.protocolVersion = protocolVersion
         self.cursor = cursor
         self.vector = vector
@@ -146,10 +200,13 @@ public struct ErrorResponse: Hashable, Sendable, Codable {
     /// Only with `stale_signature`: the server's clock in ms since 1970, so that a peer whose
     /// clock differs can sign its next request in the server's time.
     public var serverTime: Int64?
+    /// Only with `equivocation`: the digest this server applied and the digest of the copy refused.
+    public var digests: [String]?
 
-    public init(error: String, message: String, serverTime: Int64? = nil) {
+    public init(error: String, message: String, serverTime: Int64? = nil, digests: [String]? = nil) {
         self.error = error
         self.message = message
         self.serverTime = serverTime
+        self.digests = digests
     }
 }

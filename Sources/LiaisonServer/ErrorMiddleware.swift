@@ -41,7 +41,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .unauthorized: return .unauthorized
         case .forbiddenScope: return .forbidden
         case .notFound, .conflict: return .notFound
-        case .unknownTable, .unknownColumn, .typeMismatch, .invalidTransaction, .clockDrift, .schemaMismatch:
+        case .identityConflict, .equivocation: return .conflict
+        case .unknownTable, .unknownColumn, .typeMismatch, .invalidTransaction, .clockDrift, .schemaMismatch,
+            .untrustedKey:
             return .unprocessableContent
         case .busy: return .serviceUnavailable
         default: return .internalServerError

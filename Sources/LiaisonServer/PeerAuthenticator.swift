@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -6,7 +7,8 @@ import Logging
 import NIOCore
 
 /// Accepts only requests signed with the token of a registered peer, fresh and seen once
-/// (`RequestSignature`); anything else gets 401 and nothing else.
+/// (`RequestSignature`; seen signatures are kept in the replica, so a restart forgets none of
+/// them: `Replica.admitRequest`); anything else gets 401 and nothing else.
 ///
 /// The header is checked before a byte of the body is read: a request naming no registered key
 /// costs the server its headers only, and its connection is closed (its body is never read). A
@@ -15,9 +17,9 @@ import NIOCore
 /// its body read and its signature checked over it.
 struct PeerAuthenticator: RouterMiddleware {
     let replica: Replica
-    let replays: ReplayGuard
     let maxBodyBytes: Int
     let budget: RequestBudget
+    let securityLog: SecurityLog
     let wallTime: @Sendable () -> Int64
 
     func handle(
@@ -25,7 +27,9 @@ struct PeerAuthenticator: RouterMiddleware {
     )
         async throws -> Response
     {
+        let path = request.uri.path
         guard let header = request.headers[.authorization], let signature = RequestSignature(header: header) else {
+            securityLog.record(.authenticationFailed, ["security.reason": "no signature", "http.path": "\(path)"])
             return Self.refusal(
                 .unauthorized, code: "unauthorized",
                 "missing or malformed request signature: send 'Authorization: Liaison key=…, ts=…, nonce=…, sig=…' "
@@ -33,8 +37,12 @@ struct PeerAuthenticator: RouterMiddleware {
         }
         let keyID = signature.keyID
         guard let peer = try await replica.perform({ try $0.peer(forKeyID: keyID) }) else {
+            securityLog.record(
+                .authenticationFailed,
+                ["security.reason": "unknown key", "security.key": "\(keyID)", "http.path": "\(path)"])
             return Self.refusal(
-                .unauthorized, code: "unauthorized", "unknown key or bad signature: this server has no peer with that token")
+                .unauthorized, code: "unauthorized",
+                "unknown key or bad signature: this server has no peer with that token")
         }
         let declared = request.headers[.contentLength].flatMap(Int.init)
         if let declared, declared > maxBodyBytes {
@@ -46,11 +54,13 @@ struct PeerAuthenticator: RouterMiddleware {
         switch budget.reserve(peer: peer.name, bytes: declared ?? maxBodyBytes) {
         case .success(let granted): grant = granted
         case .failure(.peerBusy(let limit)):
+            securityLog.record(.requestShed, ["security.peer": "\(peer.name)", "security.reason": "peer busy"])
             return Self.refusal(
                 .serviceUnavailable, code: "busy",
                 "this peer already has \(limit) requests under way here; retry after the Retry-After seconds",
                 retryAfter: 1)
         case .failure(.serverFull):
+            securityLog.record(.requestShed, ["security.peer": "\(peer.name)", "security.reason": "buffer full"])
             return Self.refusal(
                 .serviceUnavailable, code: "busy",
                 "the server is buffering as many request bytes as it accepts; retry after the Retry-After seconds",
@@ -63,21 +73,55 @@ struct PeerAuthenticator: RouterMiddleware {
         let body = Data(buffer.readableBytesView)
         guard signature.isValid(token: peer.token, method: request.method.rawValue, path: request.uri.path, body: body)
         else {
+            SyncMetrics.authFailures.increment()
+            securityLog.record(
+                .authenticationFailed,
+                ["security.reason": "bad signature", "security.peer": "\(peer.name)", "http.path": "\(path)"])
             return Self.refusal(
-                .unauthorized, code: "unauthorized", "unknown key or bad signature: this server has no peer with that token")
+                .unauthorized, code: "unauthorized",
+                "unknown key or bad signature: this server has no peer with that token")
         }
+        try replica.checkDirection(of: signature, from: peer, method: request.method.rawValue, path: request.uri.path)
         let now = wallTime()
         if let stale = ReplayGuard.staleness(of: signature, now: now) {
+            SyncMetrics.authFailures.increment()
+            try? await replica.perform { try $0.recordAuthFailure(peer: peer.name) }
+            securityLog.record(.authenticationFailed, ["security.reason": "stale", "security.peer": "\(peer.name)"])
             // The peer is who it says; only its clock differs. Tell it this server's time so that it
             // can sign again (only a registered peer learns it).
-            return ErrorMiddleware<PeerRequestContext>.response(
-                status: .unauthorized, answer: ErrorResponse(error: "stale_signature", message: stale, serverTime: now))
+            return AnswerSigner.signed(
+                status: .unauthorized, answer: ErrorResponse(error: "stale_signature", message: stale, serverTime: now),
+                peer: peer, signature: signature)
         }
-        try replays.admit(signature, now: now)
+        do {
+            try await replica.perform { try $0.admitRequest(signature, now: now) }
+        } catch {
+            SyncMetrics.authFailures.increment()
+            try? await replica.perform { try $0.recordAuthFailure(peer: peer.name) }
+            securityLog.record(.authenticationFailed, ["security.reason": "replayed", "security.peer": "\(peer.name)"])
+            throw error
+        }
         var context = context
         context.peer = peer
+        context.signature = signature
         context.logger[metadataKey: "sync.peer"] = "\(peer.name)"
-        return try await next(request, context)
+        do {
+            let response = try await next(request, context)
+            // Refusals may come back as (signed) answers rather than errors.
+            if path.hasSuffix("/push"), (400..<500).contains(response.status.code) {
+                securityLog.record(
+                    .pushRefused, ["security.peer": "\(peer.name)", "security.status": "\(response.status.code)"])
+            }
+            return response
+        } catch let error as LiaisonError where path.hasSuffix("/push") && error.code != .busy {
+            securityLog.record(
+                .pushRefused,
+                [
+                    "security.peer": "\(peer.name)", "security.reason": "\(error.code)",
+                    "security.message": "\(error.message)",
+                ])
+            throw error
+        }
     }
 
     /// An error answer that closes the connection, so a body nobody will read is not drained.

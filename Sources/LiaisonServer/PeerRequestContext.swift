@@ -8,9 +8,12 @@ public struct PeerRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The registered peer behind the request signature, set by `PeerAuthenticator`.
     public var peer: PeerRecord?
+    /// The request's verified signature: its nonce keys the answer's HMAC (`AnswerSignature`).
+    public var signature: RequestSignature?
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
         self.peer = nil
+        self.signature = nil
     }
 }

@@ -33,9 +33,15 @@ final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     private var deadline: Scheduled<Void>?
     private var closesAfterAnswer = false
     private var registered = false
+    /// Told when a connection is closed to make room or refused at the limit.
+    private let onShed: @Sendable (String) -> Void
 
-    init(registry: ConnectionRegistry, idleTimeout: Duration, headerTimeout: Duration, bodyTimeout: Duration) {
+    init(
+        registry: ConnectionRegistry, idleTimeout: Duration, headerTimeout: Duration, bodyTimeout: Duration,
+        onShed: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.registry = registry
+        self.onShed = onShed
         self.idleTimeout = TimeAmount(idleTimeout)
         self.headerTimeout = TimeAmount(headerTimeout)
         self.bodyTimeout = TimeAmount(bodyTimeout)
@@ -56,7 +62,11 @@ final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
         registered = true
         if let victim = registry.admit(context.channel) {
             victim.close(promise: nil)
-            if victim === context.channel { return }
+            if victim === context.channel {
+                onShed("at the connection limit with every connection busy")
+                return
+            }
+            onShed("the longest-idle connection closed to make room")
         }
         schedule(context, after: idleTimeout)
     }

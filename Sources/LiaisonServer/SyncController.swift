@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Hummingbird
 import Liaison
@@ -10,18 +11,22 @@ struct SyncController {
     let configuration: ServerConfiguration
 
     func register(on group: RouterGroup<PeerRequestContext>) {
-        group.get("status") { request, _ in try await status(request) }
-        group.get("schema") { request, _ in try json(replica.schema, for: request) }
-        group.post("pull") { request, context in try await pull(request, peer: try authenticated(context)) }
-        group.post("push") { request, context in try await push(request, peer: try authenticated(context)) }
+        group.get("status") { request, context in try await status(request, context) }
+        group.get("schema") { request, context in try json(replica.schema, for: request, context) }
+        group.post("pull") { request, context in try await pull(request, context, peer: try authenticated(context)) }
+        group.post("push") { request, context in try await push(request, context, peer: try authenticated(context)) }
     }
 
-    func status(_ request: Request) async throws -> Response {
-        let vector = try await replica.perform { try $0.versionVector() }
+    func status(_ request: Request, _ context: PeerRequestContext) async throws -> Response {
+        let (vector, heads, identity, rotations) = try await replica.perform {
+            (try $0.versionVector(), try $0.heads(), try $0.currentIdentity(), try $0.keyRotations())
+        }
         return try json(
             StatusResponse(
                 siteID: replica.siteID, site: replica.siteCode.rawValue, schema: replica.schema.name,
-                schemaVersion: replica.schema.version, vector: vector, publicKey: replica.publicKey), for: request)
+                schemaVersion: replica.schema.version, vector: vector, publicKey: identity.publicKey, heads: heads,
+                rotations: rotations.isEmpty ? nil : rotations),
+            for: request, context)
     }
 
     private func authenticated(_ context: PeerRequestContext) throws -> PeerRecord {
@@ -29,7 +34,7 @@ struct SyncController {
         return peer
     }
 
-    func pull(_ request: Request, peer: PeerRecord) async throws -> Response {
+    func pull(_ request: Request, _ context: PeerRequestContext, peer: PeerRecord) async throws -> Response {
         let body = try await decode(PullRequest.self, from: request)
         let cursor = try SyncCursor(parsing: body.cursor)
         var limits = configuration.pageLimits
@@ -38,22 +43,53 @@ struct SyncController {
             limits.maxChanges = min(limit, limits.maxChanges)
         }
         let wanted = Array((body.wanted ?? []).prefix(500))
+        if let heads = body.heads {
+            guard heads.count <= 100_000 else { throw LiaisonError(.malformedRequest, "too many heads") }
+            try await replica.perform { try $0.compareHeads(heads, from: peer.name) }
+        }
         let page = try await replica.perform { [limits] in
             try $0.changes(
                 after: cursor, excluding: body.vector, limits: limits, readable: peer.readScopes, wanted: wanted)
         }
-        return try json(page, for: request)
+        // What the peer holds once it applies this page: its vector and the page's whole transactions.
+        var holds = body.vector
+        for record in page.transactions where record.isLastPiece && record.seq > holds[record.origin] {
+            holds[record.origin] = record.seq
+        }
+        try? await replica.perform { [holds] in
+            try $0.recordRound(peer: peer.name, direction: .inbound, error: nil, peerVector: holds, merging: true)
+        }
+        return try json(page, for: request, context)
     }
 
-    func push(_ request: Request, peer: PeerRecord) async throws -> Response {
+    func push(_ request: Request, _ context: PeerRequestContext, peer: PeerRecord) async throws -> Response {
         let body = try await decode(PushRequest.self, from: request)
-        let result = try await replica.perform {
-            try $0.apply(body.transactions, keys: body.keys, writableScopes: peer.writeScopes, from: peer.name)
+        let started = ContinuousClock.now
+        let result: ApplyResult
+        do {
+            result = try await replica.perform {
+                try $0.apply(body.transactions, keys: body.keys, writableScopes: peer.writeScopes, from: peer.name)
+            }
+        } catch {
+            let message = (error as? LiaisonError)?.message ?? "\(error)"
+            try? await replica.perform {
+                try $0.recordRound(peer: peer.name, direction: .inbound, error: message, peerVector: nil)
+            }
+            throw error
+        }
+        SyncMetrics.applyDuration(.push).recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+        // The peer holds what it pushed.
+        var pushed = VersionVector()
+        for record in body.transactions where record.isLastPiece && record.seq > pushed[record.origin] {
+            pushed[record.origin] = record.seq
+        }
+        try? await replica.perform { [pushed] in
+            try $0.recordRound(peer: peer.name, direction: .inbound, error: nil, peerVector: pushed, merging: true)
         }
         return try json(
             PushResponse(
                 applied: result.applied, skipped: result.skipped, staged: result.staged, vector: result.vector),
-            for: request)
+            for: request, context)
     }
 
     private func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
@@ -83,10 +119,16 @@ struct SyncController {
         }
     }
 
-    private func json<T: Encodable>(_ value: T, for request: Request) throws -> Response {
+    /// The answer as JSON (gzip when the client accepts it), with its HMAC over the uncompressed body.
+    private func json<T: Encodable>(_ value: T, for request: Request, _ context: PeerRequestContext) throws -> Response
+    {
         let data = try WireJSON.encode(value)
         var headers: HTTPFields = [.contentType: "application/json"]
         headers[.vary] = "Accept-Encoding"
+        if let peer = context.peer, let signature = context.signature {
+            headers[AnswerSigner.answerHeader] = AnswerSignature.sign(
+                token: peer.token, status: 200, nonce: signature.nonce, body: data)
+        }
         if data.count > 1_024, Self.acceptsGzip(request.headers[.acceptEncoding]), let compressed = Gzip.compress(data)
         {
             headers[.contentEncoding] = "gzip"

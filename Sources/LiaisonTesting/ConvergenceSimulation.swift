@@ -49,6 +49,7 @@ public final class ConvergenceSimulation {
             default: ["public"]
             }
         }
+        try trustEachOther(made)
         try replicas[0].write(author: "seed") { editor in
             for index in 0..<3 {
                 try editor.set("organisation", id: "org-\(index)", ["name": .text("Body \(index)"), "kind": "forum"])

@@ -66,7 +66,9 @@ public final class FaultConnection: @unchecked Sendable {
         while true {
             let closed = poll()
             if let answer = lock.withLock({ FaultHTTP.parse(receivedBytes) }), answer.complete { return answer.answer }
-            if closed || ContinuousClock.now >= deadline { return lock.withLock { FaultHTTP.parse(receivedBytes)?.answer } }
+            if closed || ContinuousClock.now >= deadline {
+                return lock.withLock { FaultHTTP.parse(receivedBytes)?.answer }
+            }
             try? await Task.sleep(for: .milliseconds(10))
         }
     }
@@ -96,4 +98,17 @@ public final class FaultConnection: @unchecked Sendable {
             fd = -1
         }
     }
+}
+
+/// A port on 127.0.0.1 that takes connections into its backlog and never answers: a client
+/// talking to it stays blocked (until its own timeout), so a test can look at the running process.
+public final class FaultSilentListener: @unchecked Sendable {
+    public let port: Int
+    private let fd: Int32
+
+    public init() throws { (fd, port) = try FaultSocket.listen("silent", backlog: 64) }
+
+    deinit { close(fd) }
+
+    public var url: String { "http://127.0.0.1:\(port)" }
 }

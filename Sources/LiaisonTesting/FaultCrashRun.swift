@@ -101,6 +101,7 @@ public final class FaultCrashRun {
                 "peer", "add", database(hub), spoke, "http://127.0.0.1:1", "--token", token(spoke),
             ])
         }
+        try await cli.trustEachOther(sites.map(database))
         let server = try await FaultServer.start(binary: cli.binary, database: database(hub), in: cli.directory)
         self.server = server
         for spoke in spokes {

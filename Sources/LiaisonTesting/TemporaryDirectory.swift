@@ -43,8 +43,12 @@ public func withReplicas<T>(_ body: (ReplicaFactory) async throws -> T) async th
 
 /// Copies every transaction `from` has and `to` lacks, through the same pull pages the HTTP
 /// protocol uses, without a network (for fast simulations).
+///
+/// The test stands for `target`'s operator: it trusts the keys `source` trusts first (as the
+/// operator would after comparing fingerprints), since keys are never trusted because a page says so.
 @discardableResult
 public func transfer(from source: Replica, to target: Replica, limits: PageLimits = PageLimits()) throws -> Int {
+    try trustKeys(of: source, at: target)
     var cursor = SyncCursor.start
     var moved = 0
     while true {
@@ -75,4 +79,18 @@ public func withTemporaryDirectorySync<T>(_ body: (URL) throws -> T) rethrows ->
             at: url.deletingLastPathComponent().appendingPathComponent(".fault-logs-\(url.lastPathComponent)"))
     }
     return try body(url)
+}
+
+/// Each replica trusts every other's key, as their operators do after comparing fingerprints.
+public func trustEachOther(_ replicas: [Replica]) throws {
+    for replica in replicas {
+        for other in replicas where other !== replica { try replica.pinKey(of: other.identity) }
+    }
+}
+
+/// `target` trusts the keys `source` trusts (the test acting as `target`'s operator).
+public func trustKeys(of source: Replica, at target: Replica) throws {
+    for site in try source.trustedSites() where site.siteID != target.siteID {
+        try target.trust(site: SiteCode(site.site)!, siteID: site.siteID, key: site.publicKey)
+    }
 }

@@ -10,7 +10,9 @@ struct LiaisonCommand: AsyncParsableCommand {
             InitCommand.self, CloneCommand.self, SetCommand.self, DeleteCommand.self, GetCommand.self, ListCommand.self,
             LogCommand.self, DumpCommand.self, ServeCommand.self, PeerCommand.self, SyncCommand.self,
             ConflictsCommand.self, ResolveCommand.self, StatusCommand.self, IdentityCommand.self, GrantCommand.self,
-            HistoryCommand.self, VerifyCommand.self, ScopeCommand.self, WhoSeesCommand.self,
+            HistoryCommand.self, VerifyCommand.self, ScopeCommand.self, WhoSeesCommand.self, TrustCommand.self,
+            ExportKeyCommand.self, ImportKeyCommand.self, ConsoleCommand.self, RevertCommand.self, ExportCommand.self,
+            ImportCommand.self,
         ])
 
     /// Parses and runs, printing every error as one line `liaison: …` on stderr and exiting with

@@ -11,9 +11,9 @@ enum Output {
     }
 }
 
-/// Parses `30s`, `5m`, `2h` or plain seconds.
+/// Parses `30s`, `5m`, `2h`, `7d` or plain seconds: every duration option takes these.
 func parseInterval(_ text: String) -> Duration? {
-    let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600]
+    let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
     if let unit = text.last, let factor = units[unit], let number = Int64(text.dropLast()), number > 0 {
         return .seconds(number * factor)
     }

@@ -11,7 +11,9 @@ enum TerminalText {
     static func lines(_ text: String) -> String { escaped(text, keepingLayout: true) }
 
     static func escaped(_ text: String, keepingLayout: Bool) -> String {
-        guard text.unicodeScalars.contains(where: { needsEscape($0, keepingLayout: keepingLayout) }) else { return text }
+        guard text.unicodeScalars.contains(where: { needsEscape($0, keepingLayout: keepingLayout) }) else {
+            return text
+        }
         var result = ""
         result.reserveCapacity(text.utf8.count + 16)
         for scalar in text.unicodeScalars {

@@ -50,7 +50,8 @@ import Testing
         try await withPair { pair in
             let connection = try FaultConnection(port: pair.port)
             connection.send(Self.bogusHead(port: pair.port))
-            let answer = try #require(await connection.waitForAnswer(timeout: .seconds(20)), "no answer before the body")
+            let answer = try #require(
+                await connection.waitForAnswer(timeout: .seconds(20)), "no answer before the body")
             #expect(answer.status == 401, "\(answer)")
             #expect(answer.errorObject?.error == "unauthorized")
             #expect(answer.headers["connection"] == "close")
@@ -136,6 +137,68 @@ import Testing
             }
             #expect(closed >= 48 - 16, "only \(closed) of 48 idle connections were closed")
             try await pair.expectSyncWorks()
+        }
+    }
+}
+
+extension AvailabilityTests {
+    @Test func aRequestAcceptedBeforeARestartIsRefusedAfterIt() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let ma = try factory.make("MA-DGST")
+            let signature = RequestSignature.sign(
+                token: "token-MA-DGST-NL-NCTV", method: "GET", path: "/v1/status", body: Data(),
+                now: FaultHTTP.nowMilliseconds)
+            @Sendable func captured(_ port: Int) -> Data {
+                Data(
+                    ("GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+                        + "Authorization: \(signature.headerValue)\r\n\r\n").utf8)
+            }
+            try await withServer(nl) { url in
+                _ = try pair(ma, with: nl, url: url)
+                let port = URL(string: url)!.port!
+                #expect(try await FaultHTTP.exchange(port: port, request: captured(port))?.status == 200)
+                #expect(try await FaultHTTP.exchange(port: port, request: captured(port))?.status == 401)
+            }
+            // A new server process would open the file afresh: so does this one.
+            let reopened = try Replica.open(at: factory.path("NL-NCTV"))
+            try await withServer(reopened) { url in
+                let port = URL(string: url)!.port!
+                let answer = try #require(try await FaultHTTP.exchange(port: port, request: captured(port)))
+                #expect(answer.status == 401 && answer.text.contains("replayed"), "\(answer)")
+            }
+        }
+    }
+}
+
+extension AvailabilityTests {
+    @Test func failedAuthenticationsAndRefusedPushesAreCountedInStatus() async throws {
+        try await withPair { pair in
+            let unknown = try FaultConnection(port: pair.port)
+            unknown.send(Self.bogusHead(port: pair.port))
+            #expect(await unknown.waitForAnswer(timeout: .seconds(20))?.status == 401)
+            let badSignature = try await FaultHTTP.get("/v1/status", port: pair.port, token: "not-the-token-at-all")
+            #expect(badSignature?.status == 401)
+            // A push outside MA-DGST's write grant (it may write `public` only here).
+            try pair.server.grant(peer: "MA-DGST", read: ["*"], write: ["public"])
+            try pair.client.write(author: "karim") {
+                try $0.set("topic", id: "topic-secret", ["name": "Secret", "scope": "eu"])
+            }
+            let page = try pair.client.changes(after: .start, excluding: try pair.server.versionVector())
+            let body = try WireJSON.encode(PushRequest(transactions: page.transactions, keys: page.keys))
+            let refused = try await FaultHTTP.exchange(
+                port: pair.port,
+                request: FaultHTTP.request("POST", "/v1/push", port: pair.port, token: pair.token, body: body))
+            #expect(refused?.status == 403, "\(String(describing: refused))")
+            var counts: [String: Int] = [:]
+            for _ in 0..<100 {
+                counts = Dictionary(
+                    uniqueKeysWithValues: try pair.server.status().securityEvents.map { ($0.event, $0.count) })
+                if counts["authentication_failed", default: 0] >= 2 && counts["push_refused", default: 0] >= 1 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(counts["authentication_failed", default: 0] >= 2, "\(counts)")
+            #expect(counts["push_refused", default: 0] >= 1, "\(counts)")
         }
     }
 }

@@ -431,8 +431,11 @@ import Testing
             #expect(refused.stderr.contains("401"))
             #expect(!FileManager.default.fileExists(atPath: cli.url("intruder.db").path))
 
-            let cloned = try await cli("clone", server.url, "ma.db", "--site", "MA-DGST", "--token", "ma-to-nl-secret")
+            let cloned = try await cli.run(
+                ["clone", server.url, "ma.db", "--site", "MA-DGST", "--token", "ma-to-nl-secret"]
+                    + (try await cli.keyArguments("nl.db")))
             #expect(cloned.status == 0 && cloned.stderr.isEmpty, "\(cloned)")
+            try await cli.trust("nl.db", "ma.db")
             #expect(
                 cloned.stdout.hasPrefix("cloned ")
                     && cloned.stdout.contains("from NL-NCTV into ma.db; peer 'NL-NCTV' registered"))
@@ -496,7 +499,12 @@ extension CLITests {
                 "peer", "add", "nl.db", "MA-DGST", "http://127.0.0.1:1", "--token", "ma-to-nl-secret",
                 "--read", "public,eu,gctf,coalition", "--write", "public,eu,gctf,coalition")
             let server = try await cli.serve("nl.db")
-            try await cli.expectSuccess("clone", server.url, "ma.db", "--site", "MA-DGST", "--token", "ma-to-nl-secret")
+            let cloned = try await cli.run(
+                ["clone", server.url, "ma.db", "--site", "MA-DGST", "--token", "ma-to-nl-secret"]
+                    + (try await cli.keyArguments("nl.db"))
+                    + ["--read", "public,eu,gctf,coalition", "--write", "public,eu,gctf,coalition"])
+            #expect(cloned.status == 0 && cloned.stderr.isEmpty, "\(cloned)")
+            try await cli.trust("nl.db", "ma.db")
             let action = "act-roadmap-early-detection"
             try await cli.expectSuccess("set", "nl.db", "action", action, "status=done", "--author", "anne")
             try await cli.expectSuccess(
@@ -729,7 +737,8 @@ func runProcess(
     let outcome = try await FaultTools.run(
         executable, arguments, in: directory, environment: environment, timeout: .seconds(170))
     if outcome.timedOut { throw LiaisonCLIError(message: "\(executable.lastPathComponent) timed out: \(outcome)") }
-    return CommandResult(status: outcome.signal.map { 128 + $0 } ?? outcome.status, stdout: outcome.stdout, stderr: outcome.stderr)
+    return CommandResult(
+        status: outcome.signal.map { 128 + $0 } ?? outcome.status, stdout: outcome.stdout, stderr: outcome.stderr)
 }
 
 /// A `sqlite3` shell that holds the write lock of a database until released.

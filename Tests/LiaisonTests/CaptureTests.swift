@@ -112,7 +112,8 @@ import Testing
 /// Runs the `sqlite3` shell on a file; throws when it fails.
 func runSQLite(_ path: String, _ sql: String) async throws {
     let outcome = try await FaultTools.run(
-        FaultTools.sqlite3, [path, sql], in: URL(fileURLWithPath: path).deletingLastPathComponent(), timeout: .seconds(60))
+        FaultTools.sqlite3, [path, sql], in: URL(fileURLWithPath: path).deletingLastPathComponent(),
+        timeout: .seconds(60))
     struct ShellFailed: Error { var message: String }
     if outcome.status != 0 || outcome.signal != nil || outcome.stderr.contains("Error") {
         throw ShellFailed(message: outcome.stderr)

@@ -173,6 +173,7 @@ let faultToken = "fault-token-0123456789"
                 _ = try await cli.output([
                     "peer", "add", "hub.db", "MA-DGST", "http://127.0.0.1:1", "--token", faultToken,
                 ])
+                try await cli.trustEachOther(["hub.db", "spoke.db"])
                 // sqlite3 holds the write lock for about 3 s; on a busy machine longer than the
                 // server's default 5 s wait, which would refuse the push (503) and fail the test.
                 var patient = cli.environment
@@ -253,6 +254,7 @@ let faultToken = "fault-token-0123456789"
                 _ = try await cli.output([
                     "peer", "add", "NL-NCTV.db", "MA-DGST", "http://127.0.0.1:1", "--token", faultToken,
                 ])
+                try await cli.trustEachOther(["NL-NCTV.db", "MA-DGST.db"])
                 try await withFaultServer(cli, "NL-NCTV.db") { server in
                     let proxy = try FaultProxy(
                         upstreamPort: server.port,
@@ -447,6 +449,7 @@ func withSpokeBehindProxy(
         ledger.recordInsert(batch)
     }
     _ = try await cli.output(["peer", "add", "NL-NCTV.db", "MA-DGST", "http://127.0.0.1:1", "--token", faultToken])
+    try await cli.trustEachOther(["NL-NCTV.db", "MA-DGST.db"])
     try await withFaultServer(cli, "NL-NCTV.db") { server in
         let proxy = try FaultProxy(upstreamPort: server.port, plan: plan)
         defer { proxy.stop() }
@@ -504,6 +507,7 @@ func expectSameLogsWithoutDuplicates(_ a: Replica, _ b: Replica, sourceLocation:
                 try await withServer(hub) { url in
                     let slowPeer = try pair(slow, with: hub, url: url)
                     let fastPeer = try pair(fast, with: hub, url: url)
+                    try trustEachOther([hub, slow, fast])
                     var ledger = FaultLedger()
                     func round() async throws {
                         try await SyncDriver(replica: slow).sync(with: slowPeer)
@@ -814,6 +818,10 @@ func expectSameLogsWithoutDuplicates(_ a: Replica, _ b: Replica, sourceLocation:
                     let name = "trial\(trial).db"
                     let url = cli.directory.appendingPathComponent(name)
                     let label = try await FaultCorruption.apply(kind: kind, base: base, at: url, cli: cli, rng: &rng)
+                    // The key file beside it is intact: only the SQLite file is damaged.
+                    try? FileManager.default.removeItem(atPath: url.path + ".keys")
+                    try FileManager.default.copyItem(
+                        atPath: cli.directory.appendingPathComponent("base.db.keys").path, toPath: url.path + ".keys")
                     for arguments in [
                         ["dump", name], ["status", name, "--json"],
                         ["set", name, "topic", "topic-after", "name=After"],
@@ -833,7 +841,7 @@ func expectSameLogsWithoutDuplicates(_ a: Replica, _ b: Replica, sourceLocation:
                         }
                     }
                     try? FileManager.default.removeItem(at: url)
-                    for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: url.path + suffix) }
+                    for suffix in ["-wal", "-shm", ".keys"] { try? FileManager.default.removeItem(atPath: url.path + suffix) }
                 }
                 #expect(failures.isEmpty, "\(failures.prefix(30).joined(separator: "\n"))")
             }
@@ -952,6 +960,7 @@ func expectSameLogsWithoutDuplicates(_ a: Replica, _ b: Replica, sourceLocation:
                 _ = try await cli.output([
                     "peer", "add", "hub.db", "MA-DGST", "http://127.0.0.1:1", "--token", faultToken,
                 ])
+                try await cli.trustEachOther(["hub.db", "spoke.db"])
                 let inserted = try await cli.sqlite(
                     "hub.db", "INSERT INTO topic(id, name) VALUES ('topic-shell', 'No owner given');")
                 #expect(inserted.status == 0, "\(inserted)")
@@ -1051,6 +1060,7 @@ func expectSameLogsWithoutDuplicates(_ a: Replica, _ b: Replica, sourceLocation:
                 let ran = try await FaultMount.withTmpfs(under: cli.directory, kilobytes: 16_384) { mount in
                     let spoke = mount.appendingPathComponent("spoke.db").path
                     _ = try Replica.create(at: spoke, site: SiteCode("MA-DGST")!, schema: .faultItems)
+                    try await cli.trustEachOther(["hub.db", spoke])
                     return try await withFaultServer(cli, "hub.db") { server in
                         _ = try await cli.output(["peer", "add", spoke, "NL-NCTV", server.url, "--token", faultToken])
                         let filler = try FaultMount.fill(mount, leaving: 400 * 1_024)
@@ -1088,7 +1098,7 @@ func expectSameLogsWithoutDuplicates(_ a: Replica, _ b: Replica, sourceLocation:
                 _ = try await cli.output(["set", db, "topic", "topic-before", "name=Before"])
                 _ = try await cli.output(["status", db])
                 let before = try await cli.dump(db)
-                let unprivileged = try FaultUnprivileged(owning: [folder.path, db])
+                let unprivileged = try FaultUnprivileged(owning: [folder.path, db, db + ".keys"])
                 try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: db)
                 let refused = try await unprivileged.run(cli, ["set", db, "topic", "topic-after", "name=After"])
                 tally.faults += 1

@@ -15,7 +15,9 @@ import Testing
         try await withTemporaryDirectory { directory in
             let cli = FaultCLI(binary: binary, directory: directory)
             _ = try await cli.output(["init", "nl.db", "--site", "NL-NCTV"])
-            _ = try await cli.output(["peer", "add", "nl.db", "MA-DGST", "http://127.0.0.1:1", "--token", "ma-secret-1"])
+            _ = try await cli.output([
+                "peer", "add", "nl.db", "MA-DGST", "http://127.0.0.1:1", "--token", "ma-secret-1",
+            ])
             let server = try await FaultServer.start(binary: binary, database: "nl.db", in: directory)
             #expect(try await FaultHTTP.get("/v1/status", port: server.port, token: "ma-secret-1")?.status == 200)
             var held: [FaultConnection] = []
@@ -39,7 +41,10 @@ import Testing
             let outcome = await server.stop()
             let took = ContinuousClock.now - start
             #expect(!outcome.timedOut && outcome.signal == nil && outcome.status == 0, "\(outcome)")
-            #expect(took < .milliseconds(1_500), "liaison serve took \(took) to stop after SIGTERM")
+            // 0.5 s of grace, then every connection is closed: about 0.52 s on a quiet machine, 3 s
+            // seen with the whole suite and other builds on two cores. Before, open connections
+            // kept it running for over 5 s (issue 13).
+            #expect(took < .seconds(5), "liaison serve took \(took) to stop after SIGTERM")
             print("serve stopped \(took) after SIGTERM with 30 connections open")
             #expect(outcome.stdout.contains("stopped"))
             _ = held

@@ -136,6 +136,8 @@ import Testing
                     let relayToNL = try pair(relay, with: nl, url: nlURL)
                     try nl.grant(peer: "RR-RELAY", read: ["public"], write: ["public"])
                     _ = try pair(hostile, with: relay, url: relayURL)
+                    // NL's operator has met the hostile agency: what is tested is its grant, not its key.
+                    try nl.pinKey(of: hostile.identity)
                     try await SyncDriver(replica: relay).sync(with: relayToNL)
                     try hostile.write(author: "mallory") { try $0.set("topic", id: "topic-mine", ["name": "Mine"]) }
                     let token = "token-XX-HOSTILE-RR-RELAY"

@@ -20,7 +20,8 @@ import Testing
                 for raw in ["\u{1B}", "\r", "\u{9B}", "\u{202E}"] {
                     #expect(!result.stdout.contains(raw), "liaison \(arguments) printed \(raw.debugDescription) raw")
                 }
-                #expect(result.stdout.contains("\\u001b[2J\\rFAKE\\u009b31m\\u202egnp.exe\\nNL-NCTV#99 forged"),
+                #expect(
+                    result.stdout.contains("\\u001b[2J\\rFAKE\\u009b31m\\u202egnp.exe\\nNL-NCTV#99 forged"),
                     "liaison \(arguments): \(result.stdout)")
                 #expect(!result.stdout.split(separator: "\n").contains { $0.hasPrefix("NL-NCTV#99") })
             }

@@ -115,6 +115,7 @@ import Testing
         try await withReplicas { factory in
             let a = try factory.make("NL-A", schema: schema)
             let b = try factory.make("NL-B", schema: schema)
+            try b.pinKey(of: a.identity)
             try a.write(author: "t") { try $0.set("reading", id: "r1", ["value": .integer(1)]) }
             #expect(try a.row("reading", id: "r1")?["value"] == .real(1.0))
             let page = try a.changes(after: .start, excluding: VersionVector())

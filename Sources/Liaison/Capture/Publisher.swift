@@ -38,6 +38,7 @@ struct Publisher {
             "SELECT id, seq, hlc, author FROM _liaison_journal WHERE seq IS NOT NULL ORDER BY id"
         ) { Marker(id: $0.int64(0), seq: $0.int64(1), hlc: $0.int64(2), author: $0.text(3)) }
         guard !markers.isEmpty else { return 0 }
+        let signingKey = try replica.requireSigningKey()
         func owner(of journalID: Int64) -> Int {
             var low = 0
             var high = markers.count - 1
@@ -100,7 +101,7 @@ struct Publisher {
                     .integer(marker.seq), .integer(marker.hlc), .text(marker.author), .text(context),
                     marker.resolves.isEmpty ? .null : .text(ConflictStore.encodeIDs(marker.resolves)), .integer(order),
                     .integer(Int64(marker.changes)), previous.map { .text($0) } ?? .null, .text(root),
-                    .text(try TransactionDigest.sign(header, with: replica.signingKey)), .text(digest),
+                    .text(try TransactionDigest.sign(header, with: signingKey)), .text(digest),
                 ])
             previous = digest
             order += 1

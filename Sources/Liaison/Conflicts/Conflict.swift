@@ -18,6 +18,8 @@ public struct Conflict: Hashable, Sendable, Codable {
     public struct Side: Hashable, Sendable, Codable {
         public var site: String
         public var siteID: String
+        /// The short fingerprint of the site's trusted key.
+        public var fingerprint: String?
         public var seq: Int64
         public var author: String
         public var hlc: HybridTimestamp

@@ -35,7 +35,7 @@ extension Replica {
             func side(_ base: Int32) -> Conflict.Side {
                 let site = sites.site(s.int64(base))
                 return Conflict.Side(
-                    site: site.code, siteID: site.id, seq: s.int64(base + 1), author: s.text(base + 3),
+                    site: site.code, siteID: site.id, fingerprint: sites.fingerprint(s.int64(base)), seq: s.int64(base + 1), author: s.text(base + 3),
                     hlc: HybridTimestamp(rawValue: s.int64(base + 4)),
                     value: ConflictStore.decodeValue(s.optionalText(base + 2)))
             }
@@ -48,8 +48,10 @@ extension Replica {
     }
 
     /// Resolves an open conflict with a new local transaction that has seen both sides; it syncs like
-    /// any edit and closes the conflict on every replica that applies it.
-    public func resolve(_ conflictID: String, _ choice: ConflictChoice, author: String) throws {
+    /// any edit and closes the conflict on every replica that applies it. A `note` (why) travels signed
+    /// in the same transaction (`ResolutionNote`).
+    public func resolve(_ conflictID: String, _ choice: ConflictChoice, author: String, note: String? = nil) throws {
+        if let note { try ResolutionNote.check(note) }
         try withConnection { db in
             try publishIfNeeded(db)
             guard let conflict = try loadConflicts(db, where: "c.id = ?", [.text(conflictID)]).first else {
@@ -100,6 +102,9 @@ extension Replica {
                     try editor.set(conflict.table, id: conflict.rowID, [column: given])
                 }
                 try Journal.recordResolution(db, conflict: conflictID)
+                if let note {
+                    try Journal.recordResolution(db, conflict: ResolutionNote.entry(conflict: conflictID, note: note))
+                }
                 try db.run(
                     "UPDATE _liaison_conflict SET state = 'resolved', resolved_sidx = 1 WHERE id = ?",
                     [.text(conflictID)])

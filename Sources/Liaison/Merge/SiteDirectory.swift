@@ -5,17 +5,19 @@ final class SiteDirectory {
     let db: Connection
     private var byID: [String: Int64] = [:]
     private var byIndex: [Int64: (id: String, code: String)] = [:]
+    private var keys: [Int64: String] = [:]
 
     init(db: Connection) throws {
         self.db = db
-        for (index, id, code) in try db.query(
-            "SELECT sidx, site_id, code FROM _liaison_site", [],
+        for (index, id, code, key) in try db.query(
+            "SELECT sidx, site_id, code, public_key FROM _liaison_site", [],
             {
-                ($0.int64(0), $0.text(1), $0.text(2))
+                ($0.int64(0), $0.text(1), $0.text(2), $0.optionalText(3))
             })
         {
             byID[id] = index
             byIndex[index] = (id, code)
+            keys[index] = key
         }
     }
 
@@ -32,6 +34,9 @@ final class SiteDirectory {
     func existingIndex(of id: String) -> Int64? { byID[id] }
 
     func site(_ index: Int64) -> (id: String, code: String) { byIndex[index] ?? ("?", "?") }
+
+    /// The short fingerprint of a site's trusted key (`nil` when none is trusted).
+    func fingerprint(_ index: Int64) -> String? { keys[index].map(SiteKey.shortFingerprint) }
 
     /// The highest applied sequence number of every site.
     func versionVector() throws -> VersionVector {

@@ -49,12 +49,17 @@ final class TransactionApplier {
                 .invalidTransaction,
                 "transaction \(header.site)#\(header.seq) claims to come from this replica, which has only \(own)")
         }
-        guard SiteCode(header.site) != nil, !header.origin.isEmpty, header.seq > 0 else {
-            throw LiaisonError(.invalidTransaction, "transaction with origin '\(header.origin)' has an invalid header")
+        guard SiteCode(header.site) != nil, TrustStore.isValidSiteID(header.origin), header.seq > 0 else {
+            throw LiaisonError(
+                .invalidTransaction, "transaction with origin '\(header.origin.prefix(64))' has an invalid header")
         }
+        try checkIdentity(header)
         let index = sites.existingIndex(of: header.origin)
         let applied = try index.map(appliedSeq) ?? 0
-        if header.seq <= applied { return false }
+        if let index, header.seq <= applied {
+            try compareWithApplied(header, index: index)
+            return false
+        }
         if header.seq != applied + 1 {
             throw LiaisonError(
                 .invalidTransaction,
@@ -78,7 +83,7 @@ final class TransactionApplier {
     /// The signature is checked before any row is looked up, so what a forged or altered
     /// transaction is told never depends on the rows this replica holds.
     func apply<Changes: Sequence<ChangeRecord>>(_ header: TransactionRecord, changes: () throws -> Changes) throws {
-        let key = try publicKey(of: header.origin, site: header.site)
+        let key = try publicKey(of: header.origin, site: header.site, seq: header.seq, hlc: header.hlc)
         let index = try sites.index(of: header.origin, code: header.site)
         let origin = VersionStore.Origin(site: index, seq: header.seq)
         let write = CellWrite(
@@ -222,6 +227,12 @@ final class TransactionApplier {
 
     /// Scopes this batch may write (the sender's write grant here); `nil` for any.
     var writableScopes: Set<String>?
+    /// Keys the batch presented that are not trusted here (see `TransactionApplier+Identity.swift`).
+    var presentedKeys: [String: SiteKeyRecord] = [:]
+    /// The peer the batch came from, for alarms.
+    var source = ""
+    /// Origins held after an equivocation, loaded on first use.
+    var heldOrigins: Set<String>?
 
     var writeRule: WriteRule { WriteRule(db: db, writable: writableScopes) }
 
@@ -291,7 +302,8 @@ final class TransactionApplier {
         guard complete.count >= 4 else { return }
         var work: [(record: TransactionRecord, key: Curve25519.Signing.PublicKey)] = []
         for record in complete {
-            guard let key = try? publicKey(of: record.origin, site: record.site) else { continue }
+            guard let key = try? publicKey(of: record.origin, site: record.site, seq: record.seq, hlc: record.hlc)
+            else { continue }
             work.append((record, key))
         }
         guard work.count >= 4 else { return }
@@ -309,7 +321,7 @@ final class TransactionApplier {
     }
 
     /// The signed bytes of a complete transaction as its changes imply them; throws on anything malformed.
-    private static func expectedSignedBytes(of record: TransactionRecord, tables: [String: TableInfo]) throws -> Data {
+    static func expectedSignedBytes(of record: TransactionRecord, tables: [String: TableInfo]) throws -> Data {
         let digests: [String]
         if let listed = record.digests {
             digests = listed
@@ -329,21 +341,6 @@ final class TransactionApplier {
         }
         return signedBytes(
             of: record, context: ChangeCodec.encodeContext(record.context), root: TransactionDigest.root(digests))
-    }
-
-    /// The pinned key of a site; a transaction from a site without one is refused.
-    private func publicKey(of siteID: String, site: String) throws -> Curve25519.Signing.PublicKey {
-        guard
-            let key = try db.first(
-                "SELECT public_key FROM _liaison_site WHERE site_id = ?", [.text(siteID)], { $0.optionalText(0) })
-                ?? nil
-        else {
-            throw LiaisonError(
-                .invalidTransaction,
-                "no public key is pinned for site \(site) (\(siteID)); its transactions cannot be verified and were refused"
-            )
-        }
-        return try SiteKey.publicKey(key)
     }
 
     /// Discards what the capture triggers recorded while remote changes were written.

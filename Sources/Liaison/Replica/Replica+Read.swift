@@ -41,6 +41,8 @@ public struct LogEntry: Sendable, Codable, Hashable {
     public var order: Int64
     public var origin: String
     public var site: String
+    /// The short fingerprint of the origin's trusted key.
+    public var fingerprint: String?
     public var seq: Int64
     public var hlc: HybridTimestamp
     public var time: String
@@ -73,7 +75,8 @@ extension Replica {
                 }
                 let stamp = HybridTimestamp(rawValue: hlc)
                 return LogEntry(
-                    order: order, origin: site.id, site: site.code, seq: seq, hlc: stamp, time: stamp.description,
+                    order: order, origin: site.id, site: site.code, fingerprint: sites.fingerprint(sidx), seq: seq,
+                    hlc: stamp, time: stamp.description,
                     author: author, context: try ChangeCodec.decodeContext(context),
                     resolves: ConflictStore.decodeIDs(resolves), changes: changes)
             }
@@ -104,18 +107,39 @@ public struct ReplicaStatus: Sendable, Codable, Hashable {
     public var openConflicts: Int
     public var policies: [String: String]
     public var peers: [PeerStatus]
+    /// The short fingerprint of each site's trusted key, by site id.
+    public var fingerprints: [String: String]
+    /// Identity alarms still open: impersonation and equivocation.
+    public var alarms: [Alarm]
+    /// Keys peers presented that the operator has not trusted (their transactions are not applied).
+    public var untrustedKeys: [UntrustedKey]
+    /// Each peer's health (`Replica.peerHealth`), filled by `liaison status`.
+    public var health: [PeerHealth]? = nil
+    /// The security log's counters (failed authentications, refused pushes, shed requests, alarms).
+    public var securityEvents: [SecurityEventCount] = []
 }
 
 extension Replica {
     /// Version vector, peers, last sync and open conflicts.
     public func status() throws -> ReplicaStatus {
+        var status = try baseStatus()
+        status.alarms = (try? alarms()) ?? []
+        status.untrustedKeys = (try? untrustedKeys()) ?? []
+        return status
+    }
+
+    private func baseStatus() throws -> ReplicaStatus {
         try withConnection { db in
             try publishIfNeeded(db)
             let sites = try SiteDirectory(db: db)
             var codes: [String: String] = [:]
-            for (id, code) in try db.query("SELECT site_id, code FROM _liaison_site", [], { ($0.text(0), $0.text(1)) })
+            var fingerprints: [String: String] = [:]
+            for (id, code, key) in try db.query(
+                "SELECT site_id, code, public_key FROM _liaison_site", [],
+                { ($0.text(0), $0.text(1), $0.optionalText(2)) })
             {
                 codes[id] = code
+                fingerprints[id] = key.map(SiteKey.shortFingerprint)
             }
             let peers = try db.query(
                 "SELECT name, url, site_id, last_sync, last_error, read_scopes, write_scopes FROM _liaison_peer ORDER BY name"
@@ -124,14 +148,22 @@ extension Replica {
                     name: $0.text(0), url: $0.text(1), siteID: $0.optionalText(2), lastSync: $0.optionalText(3),
                     lastError: $0.optionalText(4), readScopes: $0.text(5), writeScopes: $0.text(6))
             }
-            return ReplicaStatus(
+            var status = ReplicaStatus(
                 siteID: siteID, site: siteCode.rawValue, path: path, schema: schema.name, schemaVersion: schema.version,
                 vector: try sites.versionVector(), sites: codes,
                 transactions: try db.first("SELECT count(*) FROM _liaison_tx") { $0.int(0) } ?? 0,
                 openConflicts: try db.first("SELECT count(*) FROM _liaison_conflict WHERE state = 'open'") { $0.int(0) }
                     ?? 0,
                 policies: Dictionary(uniqueKeysWithValues: schema.tables.map { ($0.name, $0.policy.rawValue) }),
-                peers: peers)
+                peers: peers, fingerprints: fingerprints, alarms: [], untrustedKeys: [])
+            if try db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_security'", [], { _ in true }) ?? false
+            {
+                status.securityEvents = try db.query("SELECT event, count, last FROM _liaison_security ORDER BY event")
+                {
+                    SecurityEventCount(event: $0.text(0), count: $0.int(1), last: $0.text(2))
+                }
+            }
+            return status
         }
     }
 }

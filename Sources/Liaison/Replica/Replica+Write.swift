@@ -12,7 +12,9 @@ extension Replica {
     }
 
     func localTransaction<T>(_ db: Connection, author: String, _ body: () throws -> T) throws -> T {
-        try transaction(db) {
+        // An edit is signed when published: a copy without its key file cannot make one.
+        _ = try requireSigningKey()
+        return try transaction(db) {
             let tail = try Journal.tail(db, clock: clock)
             let result = try body()
             _ = try Journal.commit(db, after: tail, author: author, clock: clock)

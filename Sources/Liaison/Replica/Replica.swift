@@ -22,10 +22,12 @@ public final class Replica: @unchecked Sendable {
     let connection: Connection
     let queue: DispatchQueue
     let tables: [String: TableInfo]
-    /// Signs this replica's transactions.
-    let signingKey: Curve25519.Signing.PrivateKey
+    /// The key file beside the replica: the signing key and the peers' tokens.
+    let keys: KeyStore
     /// This replica's public key, base64.
     public let publicKey: String
+    /// How much each sender may keep staged here (pieces of unfinished transactions).
+    public let stagingQuota = StagingQuota()
 
     private init(connection: Connection, clock: HybridClock, logger: Logger) throws {
         self.connection = connection
@@ -47,10 +49,28 @@ public final class Replica: @unchecked Sendable {
             let schemaJSON = meta["schema"],
             let schema = try? JSONDecoder().decode(SchemaDefinition.self, from: Data(schemaJSON.utf8))
         else { throw LiaisonError(.notAReplica, "'\(connection.path)' has an incomplete Liaison header") }
-        guard let privateKey = meta["private_key"], let publicKey = meta["public_key"] else {
-            throw LiaisonError(.notAReplica, "'\(connection.path)' has no signing key")
+        guard let publicKey = meta["public_key"] else {
+            throw LiaisonError(.notAReplica, "'\(connection.path)' has no public key")
         }
-        self.signingKey = try SiteKey.privateKey(privateKey)
+        let keyPath = KeyFile.path(forReplica: connection.path)
+        var keyFile = try KeyFile.read(at: keyPath)
+        if let inFile = meta["private_key"] {
+            // A replica of an earlier version keeps its secrets inside: move them out.
+            keyFile = try Self.moveSecretsOut(
+                connection, privateKey: inFile, siteID: id, existing: keyFile, to: keyPath)
+        }
+        if let keyFile, keyFile.siteID != id {
+            throw LiaisonError(
+                .storage,
+                "the key file '\(keyPath)' belongs to site \(keyFile.siteID), not to this replica (\(id)); "
+                    + "move it away and bring this replica's own with 'liaison import-key'")
+        }
+        let signingKey = try keyFile.map { try SiteKey.privateKey($0.privateKey) }
+        if let signingKey, signingKey.publicKey.rawRepresentation.base64EncodedString() != publicKey {
+            throw LiaisonError(
+                .storage, "the key in '\(keyPath)' is not this replica's key (\(SiteKey.fingerprint(publicKey)))")
+        }
+        self.keys = KeyStore(path: keyPath, file: keyFile)
         self.publicKey = publicKey
         self.siteID = id
         self.siteCode = code
@@ -68,19 +88,30 @@ public final class Replica: @unchecked Sendable {
         if try FileProbe.exists(path) {
             throw LiaisonError(.invalidInput, "'\(path)' exists already; choose a new file name or remove it first")
         }
-        let connection = try Connection(path: path, mode: .create)
+        let id = siteID ?? UUID().uuidString.lowercased()
+        let keys = SiteKey.generate()
+        // The secrets first, beside the file; then the file itself, readable by its owner only
+        // (SQLite gives its -wal and -shm files the same mode).
+        try KeyFile(siteID: id, privateKey: keys.privateKey).write(to: KeyFile.path(forReplica: path), exclusive: true)
+        let connection: Connection
+        do {
+            try FileProbe.createPrivately(path)
+            connection = try Connection(path: path, mode: .create)
+        } catch {
+            try? FileManager.default.removeItem(atPath: KeyFile.path(forReplica: path))
+            throw error
+        }
         do {
             try configure(connection)
             try connection.execute("BEGIN IMMEDIATE")
             try connection.execute(StorageLayout.createSQL)
+            try connection.execute(TrustStore.createSQL)
             for (offset, table) in schema.tables.enumerated() {
                 try connection.execute(CaptureTriggers.createSQL(for: table, index: offset + 1))
             }
             let schemaJSON = String(decoding: try JSONEncoder().encode(schema), as: UTF8.self)
-            let id = siteID ?? UUID().uuidString.lowercased()
-            let keys = SiteKey.generate()
             for (key, value) in [
-                ("private_key", keys.privateKey), ("public_key", keys.publicKey),
+                ("public_key", keys.publicKey),
                 ("format", String(StorageLayout.formatVersion)), ("site_id", id), ("site_code", site.rawValue),
                 ("schema", schemaJSON), ("schema_version", String(schema.version)),
             ] {
@@ -92,7 +123,7 @@ public final class Replica: @unchecked Sendable {
             try connection.execute("COMMIT")
         } catch {
             try? FileManager.default.removeItem(atPath: path)
-            for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            for suffix in ["-wal", "-shm", ".keys"] { try? FileManager.default.removeItem(atPath: path + suffix) }
             throw error
         }
         return try Replica(connection: connection, clock: clock, logger: logger)
@@ -122,7 +153,12 @@ public final class Replica: @unchecked Sendable {
         } catch let error as LiaisonError where error.code == .notAReplica && !error.message.contains("_liaison_meta") {
             throw LiaisonError(.notAReplica, "'\(path)' is not a SQLite database, so not a Liaison replica")
         }
-        if !connection.isReadOnly { try configure(connection) }
+        if !connection.isReadOnly {
+            try configure(connection)
+            let hasTrustTables =
+                try connection.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_key'") { _ in true } ?? false
+            if !hasTrustTables { try connection.execute(TrustStore.createSQL) }
+        }
         return try Replica(connection: connection, clock: clock, logger: logger)
     }
 
@@ -130,6 +166,9 @@ public final class Replica: @unchecked Sendable {
         do {
             try connection.execute(
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-32000;")
+            try connection.execute(replayTableSQL)
+            try connection.execute(securityTableSQL)
+            try connection.execute(StagingQuota.ageTableSQL)
         } catch let error as LiaisonError where error.code == .notAReplica {
             throw LiaisonError(.notAReplica, "'\(connection.path)' is not a SQLite database, so not a Liaison replica")
         }

@@ -44,7 +44,9 @@ enum Validation {
             }
         case .choice(let words):
             guard case .text(let text) = value, words.contains(text) else {
-                throw mismatch("one of \(words.joined(separator: ", "))")
+                let hint = value.textValue.flatMap { Suggestion.nearest(to: $0, in: words) }
+                throw mismatch(
+                    "one of \(words.joined(separator: ", "))\(hint.map { " (did you mean '\($0)'?)" } ?? "")")
             }
         case .reference(let target):
             guard case .text(let id) = value else { throw mismatch("the id of a '\(target)' row") }
@@ -136,6 +138,12 @@ public enum Scope {
 }
 
 extension CellValue {
+    /// The text, for a text value.
+    var textValue: String? {
+        if case .text(let text) = self { return text }
+        return nil
+    }
+
     /// The value quoted for an error message.
     var debugText: String {
         switch self {

@@ -1,6 +1,9 @@
 import Foundation
 
 /// A registered peer agency: where it serves, the shared secret that signs requests, its grants, and how far syncing has come.
+///
+/// The token lives in the replica's key file (`<replica>.keys`), not in the SQLite file; it is
+/// empty when the key file lacks it (a copy of the replica).
 public struct PeerRecord: Sendable, Hashable {
     public var name: String
     public var url: String
@@ -15,10 +18,12 @@ public struct PeerRecord: Sendable, Hashable {
 }
 
 extension Replica {
-    /// Registers a peer (or updates its URL and token). The token authenticates both ways.
+    /// Registers a peer (or updates its URL, token and grants). The token authenticates both ways.
     ///
     /// A new peer may read and write the `public` scope only unless `read`/`write` say otherwise;
-    /// `grant` changes it later. `publicKey` pins the peer's key (else it is pinned on first contact).
+    /// `grant` changes it later. `publicKey` with `siteID` trusts the peer's key (the operator read it
+    /// from the peer's `liaison identity`); without them the peer's transactions are refused as
+    /// `.untrustedKey` until `trust` is called.
     public func addPeer(
         name: String, url: String, token: String, siteID: String? = nil, read: Set<String> = ["public"],
         write: Set<String> = ["public"], publicKey: String? = nil
@@ -34,27 +39,44 @@ extension Replica {
         guard token.count >= 8 else {
             throw LiaisonError(.invalidInput, "the token for peer '\(name)' is too short: use at least 8 characters")
         }
+        if let publicKey, let siteID {
+            guard let code = SiteCode(name) else {
+                throw LiaisonError(
+                    .invalidInput, "to trust a key, name the peer by its site code (e.g. MA-DGST), not '\(name)'")
+            }
+            try trust(site: code, siteID: siteID, key: publicKey)
+        }
         try withConnection { db in
-            try db.run(
-                """
-                INSERT INTO _liaison_peer(name, url, token, site_id, read_scopes, write_scopes, public_key)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(name) DO UPDATE SET url = excluded.url, token = excluded.token,
-                    site_id = coalesce(excluded.site_id, site_id), public_key = coalesce(excluded.public_key, public_key)
-                """,
-                [
-                    .text(name), .text(url), .text(token), siteID.map { .text($0) } ?? .null,
-                    .text(Self.grantText(read)),
-                    .text(Self.grantText(write)), publicKey.map { .text($0) } ?? .null,
-                ])
-            if let publicKey, let siteID {
-                guard SiteCode(name) != nil else {
-                    throw LiaisonError(
-                        .invalidInput, "to pin a key, name the peer by its site code (e.g. MA-DGST), not '\(name)'")
-                }
-                try transaction(db) { try pin([siteID: SiteKeyRecord(site: name, key: publicKey)], db) }
+            // The replica's write lock orders writers of the key file across processes.
+            try db.run("BEGIN IMMEDIATE")
+            do {
+                try upsertPeer(db, name: name, url: url, siteID: siteID, read: read, write: write, publicKey: publicKey)
+                try keys.update { $0.tokens[name] = token }
+                try db.run("COMMIT")
+            } catch {
+                try? db.run("ROLLBACK")
+                throw error
             }
         }
+    }
+
+    private func upsertPeer(
+        _ db: Connection, name: String, url: String, siteID: String?, read: Set<String>, write: Set<String>,
+        publicKey: String?
+    ) throws {
+        try db.run(
+            """
+            INSERT INTO _liaison_peer(name, url, token, site_id, read_scopes, write_scopes, public_key)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(name) DO UPDATE SET url = excluded.url, token = '',
+                read_scopes = excluded.read_scopes, write_scopes = excluded.write_scopes,
+                site_id = coalesce(excluded.site_id, site_id), public_key = coalesce(excluded.public_key, public_key)
+            """,
+            [
+                .text(name), .text(url), .text(""), siteID.map { .text($0) } ?? .null,
+                .text(Self.grantText(read)),
+                .text(Self.grantText(write)), publicKey.map { .text($0) } ?? .null,
+            ])
     }
 
     /// Sets what a peer may read from and write into this replica.
@@ -71,40 +93,23 @@ extension Replica {
 
     static func grantText(_ scopes: Set<String>) -> String { scopes.sorted().joined(separator: ",") }
 
-    /// Pins another site's key, learnt out of band (`liaison identity` on the other side).
+    /// Trusts another site's key, learnt out of band (`liaison identity` on the other side).
     public func pinKey(of identity: Identity) throws {
-        try withConnection { db in
-            try transaction(db) {
-                try pin([identity.siteID: SiteKeyRecord(site: identity.site, key: identity.publicKey)], db)
-            }
+        guard let code = SiteCode(identity.site) else {
+            throw LiaisonError(.invalidInput, "invalid site code '\(identity.site.prefix(40))'")
         }
-    }
-
-    /// Pins the key a peer presented (first contact), or checks it against the pinned one.
-    public func pinPeerKey(peer: String, siteID: String, site: String, key: String) throws {
-        try withConnection { db in
-            let pinned = try db.first("SELECT public_key FROM _liaison_peer WHERE name = ?", [.text(peer)]) {
-                $0.optionalText(0)
-            }
-            if case .some(.some(let existing)) = pinned, existing != key {
-                throw LiaisonError(
-                    .unauthorized,
-                    "peer \(peer) presents key \(SiteKey.fingerprint(key)), not the pinned \(SiteKey.fingerprint(existing)); "
-                        + "refusing to sync")
-            }
-            try db.run("UPDATE _liaison_peer SET public_key = ? WHERE name = ?", [.text(key), .text(peer)])
-            try transaction(db) { try pin([siteID: SiteKeyRecord(site: site, key: key)], db) }
-        }
+        try trust(site: code, siteID: identity.siteID, key: identity.publicKey)
     }
 
     /// Every registered peer, by name.
     public func peers() throws -> [PeerRecord] {
-        try withConnection { db in
+        let tokens = keys.current()?.tokens ?? [:]
+        return try withConnection { db in
             try db.query(
                 "SELECT name, url, token, site_id, pull_cursor, push_cursor, read_scopes, write_scopes FROM _liaison_peer ORDER BY name"
             ) {
                 PeerRecord(
-                    name: $0.text(0), url: $0.text(1), token: $0.text(2), siteID: $0.optionalText(3),
+                    name: $0.text(0), url: $0.text(1), token: tokens[$0.text(0)] ?? "", siteID: $0.optionalText(3),
                     pullCursor: $0.text(4), pushCursor: $0.text(5),
                     readScopes: (try? Scope.parseGrant($0.text(6))) ?? [],
                     writeScopes: (try? Scope.parseGrant($0.text(7))) ?? [])
@@ -115,12 +120,12 @@ extension Replica {
     /// The peer whose token has this public key id (`RequestSignature.keyID(forToken:)`), if any.
     /// Nothing of the request but its header is needed: a server asks before reading a body.
     public func peer(forKeyID keyID: String) throws -> PeerRecord? {
-        try peers().first { RequestSignature.keyID(forToken: $0.token) == keyID }
+        try peers().first { $0.token.count >= 8 && RequestSignature.keyID(forToken: $0.token) == keyID }
     }
 
     /// The peer whose token this is, if any.
     public func peer(forToken token: String) throws -> PeerRecord? {
-        try peers().first { constantTimeEquals($0.token, token) }
+        try peers().first { $0.token.count >= 8 && constantTimeEquals($0.token, token) }
     }
 
     /// Stores how far a push to `peer` has come.

@@ -42,7 +42,9 @@ extension Replica {
             try publishIfNeeded(db)
             return try transactionOfReads(db) {
                 let builder = PageBuilder(db: db, limits: limits, readable: readable)
-                return try builder.page(after: cursor, excluding: vector, wanted: wanted)
+                var page = try builder.page(after: cursor, excluding: vector, wanted: wanted)
+                page.keys = try introduce(page.keys)
+                return page
             }
         }
     }
@@ -52,8 +54,10 @@ extension Replica {
     /// pieces of an unfinished transaction are staged until its last piece arrives.
     ///
     /// - Parameters:
-    ///   - keys: public keys sent with the batch; unknown sites are pinned, a different key for a
-    ///     pinned site refuses the batch.
+    ///   - keys: public keys sent with the batch. Only keys trusted here, or introduced by a site
+    ///     marked introducer, are used; a transaction from an origin without a trusted key refuses
+    ///     the batch (`.untrustedKey`), and a key or site id contradicting a binding refuses it with
+    ///     an alarm (`.identityConflict`).
     ///   - writableScopes: the scopes the sender may write here (`nil` for any); a change outside
     ///     them refuses the whole batch.
     ///   - peerCursor: a pull cursor stored in the same transaction.
@@ -68,10 +72,11 @@ extension Replica {
                 return try applyBatch(
                     db, records, keys: keys, writableScopes: writableScopes, source: source, current: &current,
                     peerCursor: peerCursor)
-            } catch let error as LiaisonError where error.code == .invalidTransaction {
+            } catch let error as LiaisonError {
+                recordNotice(of: error, db)
                 // Pieces of a transaction that failed its checks are dropped, so a bad sender cannot
                 // block the genuine transaction for good.
-                if let failed = current, !failed.isComplete {
+                if error.code == .invalidTransaction, let failed = current, !failed.isComplete {
                     try transaction(db) {
                         try db.run(
                             "DELETE FROM _liaison_staging WHERE source = ? AND origin = ? AND seq = ?",
@@ -91,8 +96,10 @@ extension Replica {
             // Publish under the same write lock: an edit another SQLite client commits before
             // this lock is taken is published here, never mistaken for a trace of the apply.
             try Publisher(replica: self, db: db).run()
-            try pin(keys ?? [:], db)
+            let untrusted = try admitKeys(keys ?? [:], db, via: source)
             let applier = try TransactionApplier(replica: self, db: db)
+            applier.presentedKeys = untrusted
+            applier.source = source
             applier.writableScopes = writableScopes
             try applier.verifyAhead(records)
             var result = ApplyResult(applied: 0, skipped: 0, staged: 0, vector: VersionVector())
@@ -122,35 +129,6 @@ extension Replica {
             }
             result.vector = try applier.sites.versionVector()
             return result
-        }
-    }
-
-    /// Pins keys of sites seen for the first time; refuses a key that differs from a pinned one.
-    func pin(_ keys: [String: SiteKeyRecord], _ db: Connection) throws {
-        for (siteID, record) in keys.sorted(by: { $0.key < $1.key }) {
-            guard SiteCode(record.site) != nil, !siteID.isEmpty else {
-                throw LiaisonError(.invalidTransaction, "a key record names an invalid site '\(record.site)'")
-            }
-            _ = try SiteKey.publicKey(record.key)
-            let pinned = try db.first("SELECT public_key FROM _liaison_site WHERE site_id = ?", [.text(siteID)]) {
-                $0.optionalText(0)
-            }
-            switch pinned {
-            case .some(.some(let key)) where key != record.key:
-                throw LiaisonError(
-                    .invalidTransaction,
-                    "site \(record.site) (\(siteID)) presents a key other than the one pinned here; the batch was refused"
-                )
-            case .some(.some):
-                continue
-            case .some(.none):
-                try db.run(
-                    "UPDATE _liaison_site SET public_key = ? WHERE site_id = ?", [.text(record.key), .text(siteID)])
-            case .none:
-                try db.run(
-                    "INSERT INTO _liaison_site(site_id, code, public_key) VALUES (?, ?, ?)",
-                    [.text(siteID), .text(record.site), .text(record.key)])
-            }
         }
     }
 
@@ -197,6 +175,8 @@ struct Staging {
                     + "of a transaction of \(record.total), which is impossible")
         }
         if try applier.hasApplied(origin: record.origin, seq: record.seq) { return false }
+        let quota = applier.replica.stagingQuota
+        try quota.admit(record, source: source, writableScopes: applier.writableScopes, db: db)
         let key: [CellValue] = [.text(source), .text(record.origin), .integer(record.seq)]
         let progress =
             try db.first(
@@ -224,6 +204,7 @@ struct Staging {
                 "INSERT OR IGNORE INTO _liaison_staging(source, origin, seq, n, change) VALUES (?, ?, ?, ?, ?)",
                 key + [.integer(n), .text(try WireJSON.string(change))])
         }
+        try quota.check(source: source, db: db)
         guard record.isLastPiece else { return false }
         guard try applier.check(record) else { return false }
         header = record
@@ -234,7 +215,8 @@ struct Staging {
         var reads: [StatementSequence<ChangeRecord>] = []
         try applier.apply(header) {
             let statement = try db.prepare(
-                "SELECT n, change FROM _liaison_staging WHERE source = ? AND origin = ? AND seq = ? AND n > 0 ORDER BY n")
+                "SELECT n, change FROM _liaison_staging WHERE source = ? AND origin = ? AND seq = ? AND n > 0 ORDER BY n"
+            )
             try statement.bind(key)
             let changes = StatementSequence(statement: statement) { row -> ChangeRecord in
                 var change = try WireJSON.decode(ChangeRecord.self, from: row.text(1))

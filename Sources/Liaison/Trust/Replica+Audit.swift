@@ -5,6 +5,8 @@ import Foundation
 public struct RowVersion: Sendable, Codable, Hashable {
     public var site: String
     public var siteID: String
+    /// The short fingerprint of the origin's trusted key.
+    public var fingerprint: String?
     public var seq: Int64
     public var author: String
     public var hlc: HybridTimestamp
@@ -46,7 +48,8 @@ extension Replica {
                 if status[origin] == nil { status[origin] = try AuditCheck(db: db).signatureStatus(origin) }
                 let stamp = HybridTimestamp(rawValue: hlc)
                 return RowVersion(
-                    site: sites.site(site).code, siteID: sites.site(site).id, seq: seq, author: author, hlc: stamp,
+                    site: sites.site(site).code, siteID: sites.site(site).id, fingerprint: sites.fingerprint(site),
+                    seq: seq, author: author, hlc: stamp,
                     time: stamp.description, op: ChangeRecord.Operation(rawValue: op) ?? .update, scope: scope,
                     values: try ChangeCodec.decodeValues(vals), signature: status[origin]!)
             }
@@ -55,11 +58,17 @@ extension Replica {
 
     /// Checks the whole log: every change against its digest, every transaction's signature, and
     /// each origin's hash chain (no transaction missing, removed or edited after the fact).
+    /// Open equivocation alarms count as problems: the log holds one version of a transaction its
+    /// origin signed twice.
     public func verify() throws -> VerificationReport {
-        try withConnection { db in
+        var report = try withConnection { db in
             try publishIfNeeded(db)
             return try AuditCheck(db: db).run()
         }
+        for alarm in try alarms() where alarm.kind == .equivocation {
+            report.problems.append("\(alarm.site) equivocated: \(alarm.message)")
+        }
+        return report
     }
 }
 
@@ -167,7 +176,12 @@ struct AuditCheck {
         if SiteKey.sha256Hex(header) != tx.digest {
             problems.append("\(name): its header was edited after it was signed")
         }
-        if let publicKey = tx.publicKey, let key = try? SiteKey.publicKey(publicKey) {
+        let signer = try TrustStore(db: db).key(of: tx.id, at: origin.seq)
+        if let revoked = signer?.revokedSince, HybridTimestamp(rawValue: tx.hlc).milliseconds >= revoked {
+            problems.append(
+                "\(name): signed with a key revoked since \(HybridTimestamp(milliseconds: revoked)); review it")
+        }
+        if let publicKey = signer?.key ?? tx.publicKey, let key = try? SiteKey.publicKey(publicKey) {
             if !TransactionDigest.isValid(signature: tx.signature, header: header, key: key) {
                 problems.append("\(name): the signature does not match \(tx.code)'s key")
             }

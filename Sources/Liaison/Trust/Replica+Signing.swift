@@ -19,7 +19,7 @@ extension Replica {
         if record.digests != nil { record.digests = digests }
         let bytes = TransactionApplier.signedBytes(
             of: record, context: ChangeCodec.encodeContext(record.context), root: TransactionDigest.root(digests))
-        record.signature = try TransactionDigest.sign(bytes, with: signingKey)
+        record.signature = try TransactionDigest.sign(bytes, with: try requireSigningKey())
         return record
     }
 }

@@ -35,6 +35,11 @@ enum SiteKey {
         }.joined(separator: ":")
     }
 
+    /// The first two groups of the fingerprint (`ab12:cd34`), shown beside a site code.
+    static func shortFingerprint(_ base64: String) -> String {
+        String(fingerprint(base64).prefix(9))
+    }
+
     static func sha256Hex(_ bytes: some DataProtocol) -> String {
         hex(SHA256.hash(data: bytes))
     }
@@ -60,4 +65,10 @@ public struct Identity: Sendable, Codable, Hashable {
     /// The Ed25519 public key, base64.
     public var publicKey: String
     public var fingerprint: String
+
+    /// The fingerprint of a public key (base64), as `liaison identity` prints it.
+    public static func fingerprint(of key: String) -> String { SiteKey.fingerprint(key) }
+
+    /// Whether a site id is well formed (1 to 64 ASCII letters, digits, '-', '_', '.').
+    public static func isValidSiteID(_ id: String) -> Bool { TrustStore.isValidSiteID(id) }
 }

@@ -8,15 +8,16 @@ import Foundation
 /// receiver's scopes can still prove the rest: it sends the withheld changes' digests instead.
 /// The header also names the digest of the origin's previous transaction, chaining each origin's
 /// log; the transaction's own digest is the SHA-256 of its header bytes.
-enum TransactionDigest {
+package enum TransactionDigest {
     /// The digest of one change, from its canonical parts (`values`/`levels` as canonical JSON text).
-    static func change(table: String, id: String, op: String, scope: String, values: String?, levels: String?) -> String
+    package static func change(table: String, id: String, op: String, scope: String, values: String?, levels: String?)
+        -> String
     {
         change(table: table, id: id, op: op, scope: scope, body: body(values: values, levels: levels))
     }
 
     /// The digest of a change's content: SHA-256 of `{"levels":…,"values":…}` (absent parts left out).
-    static func body(values: String?, levels: String?) -> String {
+    package static func body(values: String?, levels: String?) -> String {
         var out = "{"
         if let levels { out += "\"levels\":" + levels }
         if let values { out += (levels == nil ? "" : ",") + "\"values\":" + values }
@@ -25,7 +26,7 @@ enum TransactionDigest {
 
     /// The digest of a change from its outline: `{"body":…,"id":…,"op":…,"scope":…,"table":…}`.
     /// A receiver can check which row a withheld change touched without seeing its values.
-    static func change(table: String, id: String, op: String, scope: String, body: String) -> String {
+    package static func change(table: String, id: String, op: String, scope: String, body: String) -> String {
         let out =
             "{\"body\":" + CanonicalJSON.string(body) + ",\"id\":" + CanonicalJSON.string(id) + ",\"op\":"
             + CanonicalJSON.string(op) + ",\"scope\":" + CanonicalJSON.string(scope) + ",\"table\":"
@@ -34,14 +35,14 @@ enum TransactionDigest {
     }
 
     /// The root of a transaction's change digests, in order.
-    static func root(_ digests: [String]) -> String {
+    package static func root(_ digests: [String]) -> String {
         var hasher = SHA256()
         for digest in digests { hasher.update(data: Data(digest.utf8)) }
         return SiteKey.hex(hasher.finalize())
     }
 
     /// The signed bytes of a transaction header.
-    static func header(
+    package static func header(
         origin: String, site: String, seq: Int64, hlc: Int64, author: String, context: String, resolves: [String]?,
         previous: String?, root: String, total: Int
     ) -> Data {

@@ -26,8 +26,11 @@ struct ConflictsCommand: AsyncParsableCommand {
                 for (label, side) in [("winner", conflict.winner), ("loser ", conflict.loser)] {
                     let value =
                         conflict.kind == .value
-                        ? (side.value.map { TerminalText.field($0.displayText) } ?? "NULL") : (label == "winner" ? "(row kept)" : "(deleted)")
-                    print("  \(label) \(value)  by \(TerminalText.field(side.author)) at \(side.site)#\(side.seq), \(side.hlc)")
+                        ? (side.value.map { TerminalText.field($0.displayText) } ?? "NULL")
+                        : (label == "winner" ? "(row kept)" : "(deleted)")
+                    print(
+                        "  \(label) \(value)  by \(TerminalText.field(side.author)) at \(side.site)#\(side.seq) [\(side.fingerprint ?? "untrusted")], \(side.hlc)"
+                    )
                 }
             }
         }

@@ -20,7 +20,9 @@ struct HistoryCommand: AsyncParsableCommand {
             if versions.isEmpty { throw LiaisonError(.notFound, "no history for '\(id)' in '\(table)'") }
             for version in versions {
                 let values = version.values.map(CanonicalJSON.object) ?? ""
-                print("\(version.site)#\(version.seq)  \(version.time)  by \(TerminalText.field(version.author))  [\(version.signature)]")
+                print(
+                    "\(version.site)#\(version.seq) [\(version.fingerprint ?? "untrusted")]  \(version.time)  by \(TerminalText.field(version.author))  [\(version.signature)]"
+                )
                 print("  \(version.op.rawValue) in \(TerminalText.field(version.scope)) \(TerminalText.field(values))")
             }
         }

@@ -7,10 +7,15 @@ struct IdentityCommand: AsyncParsableCommand {
 
     @OptionGroup var replica: ReplicaArgument
     @Flag(help: "Print JSON.") var json = false
+    @Flag(
+        help:
+            "Replace the signing key: later transactions are signed with a new key, announced to peers by a key event signed with the old one."
+    ) var rotate = false
 
     func run() async throws {
         try await CLI.run(json: json) {
-            let identity = try CLI.open(replica.database).identity
+            let opened = try CLI.open(replica.database)
+            let identity = rotate ? try opened.rotateKey() : try opened.currentIdentity()
             if json {
                 try CLI.printJSON(identity)
                 return

@@ -22,7 +22,12 @@ struct InitCommand: AsyncParsableCommand {
     func run() async throws {
         try await CLI.run {
             let created = try Replica.create(at: replica.database, site: SiteCode(site)!)
-            if sample { try created.loadSample(author: author.author ?? "seed") }
+            if sample {
+                try created.loadSample(author: author.author ?? "seed")
+                // Publish the sample now, so that its rows' history keeps their first values even
+                // when the next command edits them (publishing later would fold them together).
+                _ = try created.versionVector()
+            }
             print(
                 "created \(replica.database) for \(site) (site id \(created.siteID))\(sample ? " with the sample data" : "")"
             )

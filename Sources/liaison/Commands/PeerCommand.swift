@@ -3,7 +3,8 @@ import Liaison
 
 struct PeerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "peer", abstract: "Manage peer agencies.", subcommands: [Add.self, List.self])
+        commandName: "peer", abstract: "Manage peer agencies.",
+        subcommands: [Add.self, List.self, PeerRemove.self, PeerRename.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -13,10 +14,12 @@ struct PeerCommand: AsyncParsableCommand {
         @OptionGroup var replica: ReplicaArgument
         @Argument(help: "A name for the peer, e.g. MA-DGST.") var name: String
         @Argument(help: "Where the peer serves, e.g. http://127.0.0.1:8081.") var url: String
+        /// The secret shared with the peer (at least 8 characters); it signs every request and never travels.
+        @OptionGroup var token: TokenOption
         @Option(
-            help: "The secret shared with the peer (at least 8 characters); it signs every request and never travels.")
-        var token: String
-        @Option(help: "The peer's public key from 'liaison identity' (else pinned on first contact).") var key: String?
+            help:
+                "The peer's public key from its 'liaison identity' (else its transactions wait for 'liaison trust')."
+        ) var key: String?
         @Option(help: "The peer's site id from 'liaison identity' (required with --key).") var siteId: String?
         @Option(help: "Scopes the peer may receive from this replica (default public).") var read = "public"
         @Option(help: "Scopes the peer may write into this replica (default public).") var write = "public"
@@ -31,7 +34,7 @@ struct PeerCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLI.run {
                 try CLI.open(replica.database).addPeer(
-                    name: name, url: url, token: token, siteID: siteId, read: try Scope.parseGrant(read),
+                    name: name, url: url, token: try token.resolved(), siteID: siteId, read: try Scope.parseGrant(read),
                     write: try Scope.parseGrant(write), publicKey: key)
                 print("peer \(name) at \(url) (reads \(read); writes \(write))")
             }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Liaison
 import LiaisonClient
+import LiaisonConsole
 import LiaisonServer
 import Logging
 import ServiceLifecycle
@@ -18,6 +19,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Also sync with every peer this often (e.g. 30s, 5m).") var syncEvery: String?
     @Option(help: "The largest request body accepted, in bytes.") var maxBody = 16 << 20
     @Option(help: "The most changes in one pull page.") var pageChanges = 5_000
+    @Option(help: "Also serve the web console on 127.0.0.1 at this port (0 picks one).") var consolePort: Int?
+    @OptionGroup var author: AuthorOption
     @Option(help: "Close a connection with no request under way after this (e.g. 30s).") var idleTimeout = "30s"
     @Option(help: "A request's headers must arrive within this of its first byte.") var headerTimeout = "10s"
     @Option(help: "A request's body must arrive within this of its headers.") var bodyTimeout = "60s"
@@ -27,9 +30,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
-        if let syncEvery, parseInterval(syncEvery) == nil { throw ValidationError("--sync-every takes 30s, 5m or 2h") }
+        if let syncEvery, parseInterval(syncEvery) == nil {
+            throw ValidationError("--sync-every takes a duration such as 30s, 5m, 2h or 1d")
+        }
         guard maxBody >= 1_024 else { throw ValidationError("--max-body must be at least 1024") }
         guard pageChanges >= 1 else { throw ValidationError("--page-changes must be at least 1") }
+        if let consolePort, !(0...65535).contains(consolePort) {
+            throw ValidationError("--console-port must be 0 to 65535")
+        }
         for (name, value) in [("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout)]
         where parseInterval(value) == nil {
             throw ValidationError("\(name) takes a duration such as 30s, 5m or 2h")
@@ -54,18 +62,28 @@ struct ServeCommand: AsyncParsableCommand {
                 // Leave descriptors for the replica, its WAL and the periodic sync's own connections.
                 maxConnections: min(maxConnections, max(16, descriptors - 64)),
                 maxRequestsPerPeer: maxRequestsPerPeer)
-            let app = LiaisonServer.buildApplication(replica: opened, configuration: configuration, logger: logger) {
+            let metrics = ConsoleService.metrics(for: opened)
+            let app = LiaisonServer.buildApplication(
+                replica: opened, configuration: configuration, logger: logger,
+                metrics: MetricsEndpoint { try await metrics.render() }
+            ) {
                 bound in
                 Output.line("liaison \(opened.siteCode) serving \(replica.database) on http://\(host):\(bound)")
             }
             var services: [any Service] = [app]
+            if let consolePort {
+                services.append(
+                    try ConsoleService.make(
+                        replica: opened, host: "127.0.0.1", port: consolePort, author: author.resolved, logger: logger))
+            }
             if let syncEvery, let interval = parseInterval(syncEvery) {
                 var periodic = PeriodicSync(
                     driver: SyncDriver(replica: opened, logger: logger), peerNames: [], interval: interval)
                 periodic.onRound = { report in
                     Output.line(
-                        report.error.map { "sync \(report.peer): failed: \($0)" }
-                            ?? "sync \(report.peer): pulled \(report.pulledChanges), pushed \(report.pushedChanges) changes"
+                        "\(Date().formatted(.iso8601)) "
+                            + (report.error.map { "sync \(report.peer): failed: \($0)" }
+                                ?? "sync \(report.peer): pulled \(report.pulledChanges), pushed \(report.pushedChanges) changes")
                     )
                 }
                 services.append(periodic)

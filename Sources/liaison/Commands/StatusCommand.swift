@@ -10,26 +10,49 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CLI.run(json: json) {
-            let status = try CLI.open(replica.database).status()
+            let opened = try CLI.open(replica.database)
+            var status = try opened.status()
+            status.health = try opened.peerHealth()
             if json {
                 try CLI.printJSON(status)
                 return
             }
-            print("site \(status.site) (\(status.siteID))")
+            print("site \(status.site) (\(status.siteID)) key \(status.fingerprints[status.siteID] ?? "?")")
+            for alarm in status.alarms {
+                print(
+                    "ALARM \(alarm.kind.rawValue) \(alarm.site) via \(alarm.via) (\(alarm.count)x, last \(alarm.lastSeen)): \(TerminalText.field(alarm.message))"
+                        + (alarm.kind == .equivocation
+                            ? "; its later transactions are held until 'liaison trust DB \(alarm.site) --clear-alarms'"
+                            : ""))
+            }
+            for key in status.untrustedKeys {
+                print(
+                    "untrusted key: \(key.site) (\(key.siteID)) \(key.fingerprint.map { "presents \($0)" } ?? "presented no key") "
+                        + "via \(key.via); its transactions are not applied until you trust it. Compare the fingerprint with \(key.site)'s operator, then "
+                        + "'liaison trust DB \(key.site) --key K --site-id \(key.siteID)'")
+            }
             print("schema \(status.schema) v\(status.schemaVersion), \(status.transactions) transactions")
             print("version vector:")
             for (site, seq) in status.vector.entries.sorted(by: { $0.key < $1.key }) {
-                print("  \(TerminalText.field(status.sites[site] ?? site)) \(seq)")
+                print(
+                    "  \(TerminalText.field(status.sites[site] ?? site)) [\(status.fingerprints[site] ?? "untrusted")] \(seq)"
+                )
             }
             print("open conflicts: \(status.openConflicts)")
             print(
                 "policies: "
                     + status.policies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+            print(
+                "security events: "
+                    + (status.securityEvents.isEmpty
+                        ? "none"
+                        : status.securityEvents.map { "\($0.event) \($0.count) (last \($0.last))" }.joined(
+                            separator: ", ")))
             if status.peers.isEmpty { print("peers: none") }
-            for peer in status.peers {
+            for peer in status.health ?? [] {
+                let lacks = peer.peerLacks.map { "it lacks \($0), we lack \(peer.weLack ?? 0)" } ?? "no vector seen yet"
                 print(
-                    "peer \(peer.name) \(TerminalText.field(peer.url)) last sync \(peer.lastSync ?? "never")"
-                        + (peer.lastError.map { " (last error: \(TerminalText.field($0)))" } ?? "")
+                    "peer \(peer.peer) \(TerminalText.field(peer.url)) \(peer.state): \(lacks); last out \(peer.lastOutbound.map { "\($0.at) \(TerminalText.field($0.result))" } ?? "never"), last in \(peer.lastInbound.map { "\($0.at) \(TerminalText.field($0.result))" } ?? "never")"
                 )
             }
         }

@@ -14,11 +14,16 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(name: .customLong("peer"), help: "Only these peers (repeatable); default all.") var peerNames: [String] = []
     @Option(help: "Keep syncing this often until stopped (e.g. 30s).") var every: String?
     @Option(help: "The most changes in one page.") var pageChanges = 5_000
+    @Option(help: "The largest clock difference adopted from a peer's signed answer (e.g. 24h, the default).")
+    var maxClockOffset = "24h"
     @Flag(help: "Print JSON reports, no progress.") var json = false
 
     func validate() throws {
-        if let every, parseInterval(every) == nil { throw ValidationError("--every takes 30s, 5m or 2h") }
+        if let every, parseInterval(every) == nil {
+            throw ValidationError("--every takes a duration such as 30s, 5m, 2h or 1d")
+        }
         guard pageChanges >= 1 else { throw ValidationError("--page-changes must be at least 1") }
+        if parseInterval(maxClockOffset) == nil { throw ValidationError("--max-clock-offset takes 30s, 5m or 24h") }
     }
 
     func run() async throws {
@@ -35,6 +40,9 @@ struct SyncCommand: AsyncParsableCommand {
                 throw LiaisonError(.invalidInput, "no peers registered; add one with 'liaison peer add'")
             }
             var driver = SyncDriver(replica: opened, pageLimits: PageLimits(maxChanges: pageChanges))
+            if let offset = parseInterval(maxClockOffset) {
+                driver.maxClockOffset = Int64(offset.components.seconds) * 1000
+            }
             let showProgress = !json && isatty(STDERR_FILENO) == 1
             if showProgress {
                 let started = ContinuousClock.now
@@ -49,7 +57,7 @@ struct SyncCommand: AsyncParsableCommand {
             }
             if let every, let interval = parseInterval(every) {
                 var periodic = PeriodicSync(driver: driver, peerNames: chosen.map(\.name), interval: interval)
-                periodic.onRound = { report in print(describe(report)) }
+                periodic.onRound = { report in Output.line("\(Date().formatted(.iso8601)) \(describe(report))") }
                 let group = ServiceGroup(
                     configuration: .init(
                         services: [periodic], gracefulShutdownSignals: [.sigterm, .sigint],

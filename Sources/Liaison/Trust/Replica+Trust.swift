@@ -1,0 +1,222 @@
+import Foundation
+
+extension Replica {
+    /// Looks at the keys a batch brought: a key already trusted passes, a key introduced by a
+    /// trusted introducer becomes trusted, a key contradicting a binding refuses the batch (with an
+    /// alarm). Returns the keys presented but not trusted: their transactions are refused as
+    /// `.untrustedKey`, and the key is shown to the operator.
+    func admitKeys(_ keys: [String: SiteKeyRecord], _ db: Connection, via source: String) throws -> [String:
+        SiteKeyRecord]
+    {
+        let store = TrustStore(db: db)
+        var untrusted: [String: SiteKeyRecord] = [:]
+        for (siteID, record) in keys.sorted(by: { $0.key < $1.key }) {
+            guard SiteCode(record.site) != nil, TrustStore.isValidSiteID(siteID) else {
+                throw LiaisonError(
+                    .invalidTransaction, "a key record names an invalid site '\(record.site.prefix(40))'")
+            }
+            _ = try SiteKey.publicKey(record.key)
+            if let trusted = try store.trustedKey(of: siteID) {
+                // Known: the same key passes (reads only); a rotation signed by the trusted key
+                // moves to the new one; any other key is refused with an alarm.
+                if trusted == record.key {
+                    try store.checkBinding(siteID: siteID, code: record.site, via: source)
+                    continue
+                }
+                if let rotations = record.rotations,
+                    try store.follow(rotations, of: siteID, code: record.site) == record.key
+                {
+                    continue
+                }
+                try store.bind(siteID: siteID, code: record.site, key: record.key, via: source)
+                continue
+            }
+            try store.checkBinding(siteID: siteID, code: record.site, via: source)
+            if let introducer = record.introducer, introducer != siteID, try store.isIntroducer(introducer),
+                let introducerKey = try store.trustedKey(of: introducer).map(SiteKey.publicKey),
+                Introduction.isValid(record, siteID: siteID, introducerKey: introducerKey)
+            {
+                try store.bind(siteID: siteID, code: record.site, key: record.key, via: source)
+            } else {
+                untrusted[siteID] = record
+            }
+        }
+        return untrusted
+    }
+
+    /// The keys of a page, each with this replica's introduction (its own key has none).
+    func introduce(_ keys: [String: SiteKeyRecord]?) throws -> [String: SiteKeyRecord]? {
+        guard var keys else { return nil }
+        for siteID in keys.keys {
+            let rotations = try TrustStore(db: connection).rotations(of: siteID)
+            keys[siteID]?.rotations = rotations.isEmpty ? nil : rotations
+        }
+        for (siteID, record) in keys where siteID != self.siteID {
+            keys[siteID]?.introducer = self.siteID
+            keys[siteID]?.introduction = try Introduction.sign(
+                introducer: self.siteID, siteID: siteID, record: SiteKeyRecord(site: record.site, key: record.key),
+                with: try currentSigningKey(connection))
+        }
+        return keys
+    }
+
+    /// Trusts a site's key: the operator's decision, from the other side's `liaison identity` read
+    /// out of band. Refuses a code bound to another site id, or a site bound to another key.
+    public func trust(site: SiteCode, siteID: String, key: String) throws {
+        _ = try SiteKey.publicKey(key)
+        guard TrustStore.isValidSiteID(siteID) else {
+            throw LiaisonError(
+                .invalidInput,
+                "invalid site id '\(siteID.prefix(64))': copy it from the other side's 'liaison identity'")
+        }
+        try withConnection { db in
+            try transaction(db) {
+                do {
+                    if try !TrustStore(db: db).replaceRevokedKey(of: siteID, code: site.rawValue, with: key) {
+                        try TrustStore(db: db).bind(siteID: siteID, code: site.rawValue, key: key, via: "operator")
+                    }
+                } catch let error as LiaisonError where error.code == .identityConflict {
+                    throw LiaisonError(.invalidInput, error.message + " (the binding held here stays)")
+                }
+                try db.run(
+                    "UPDATE _liaison_peer SET public_key = ? WHERE site_id = ? OR (site_id IS NULL AND name = ?)",
+                    [.text(key), .text(siteID), .text(site.rawValue)])
+            }
+        }
+    }
+
+    /// Marks a site whose key is trusted as introducer (keys it vouches for are trusted here), or unmarks it.
+    public func setIntroducer(site: SiteCode, _ isIntroducer: Bool) throws {
+        try withConnection { db in
+            guard
+                let siteID = try db.first(
+                    "SELECT site_id FROM _liaison_site WHERE code = ? AND public_key IS NOT NULL",
+                    [.text(site.rawValue)],
+                    { $0.text(0) })
+            else {
+                throw LiaisonError(
+                    .invalidInput,
+                    "no trusted key for \(site) here; trust it first with 'liaison trust DB \(site) --key K --site-id ID'"
+                )
+            }
+            try db.run(
+                isIntroducer
+                    ? "INSERT OR IGNORE INTO _liaison_introducer(site_id) VALUES (?)"
+                    : "DELETE FROM _liaison_introducer WHERE site_id = ?", [.text(siteID)])
+        }
+    }
+
+    /// Closes the alarms about a site once its operator has looked at them; an origin held after an
+    /// equivocation applies again.
+    public func clearAlarms(site: SiteCode) throws -> Int {
+        try withConnection { db in
+            try db.run(
+                "UPDATE _liaison_alarm SET state = 'cleared' WHERE code = ? AND state = 'open'", [.text(site.rawValue)])
+            return db.changes
+        }
+    }
+
+    /// Every site whose key this replica trusts, this one included.
+    public func trustedSites() throws -> [TrustedSite] {
+        try withConnection { db in
+            try db.query(
+                """
+                SELECT s.site_id, s.code, s.public_key, i.site_id IS NOT NULL FROM _liaison_site s
+                LEFT JOIN _liaison_introducer i ON i.site_id = s.site_id WHERE s.public_key IS NOT NULL ORDER BY s.code
+                """
+            ) {
+                TrustedSite(
+                    siteID: $0.text(0), site: $0.text(1), publicKey: $0.text(2),
+                    fingerprint: SiteKey.fingerprint($0.text(2)), isIntroducer: $0.int(3) != 0)
+            }
+        }
+    }
+
+    /// Identity alarms, newest first (open ones unless `includeCleared`).
+    public func alarms(includeCleared: Bool = false) throws -> [Alarm] {
+        try withConnection { db in
+            try db.query(
+                """
+                SELECT kind, site_id, code, message, via, first_seen, last_seen, count, state FROM _liaison_alarm
+                \(includeCleared ? "" : "WHERE state = 'open'") ORDER BY id DESC
+                """
+            ) {
+                Alarm(
+                    kind: Alarm.Kind(rawValue: $0.text(0)) ?? .impersonation, siteID: $0.text(1), site: $0.text(2),
+                    message: $0.text(3), via: $0.text(4), firstSeen: $0.text(5), lastSeen: $0.text(6), count: $0.int(7),
+                    state: $0.text(8))
+            }
+        }
+    }
+
+    /// Keys peers presented for sites with none trusted here.
+    public func untrustedKeys() throws -> [UntrustedKey] {
+        try withConnection { db in
+            try db.query("SELECT site_id, code, key, via, seen FROM _liaison_candidate ORDER BY code") {
+                UntrustedKey(
+                    siteID: $0.text(0), site: $0.text(1), key: $0.optionalText(2),
+                    fingerprint: $0.optionalText(2).map(SiteKey.fingerprint), via: $0.text(3), seen: $0.text(4))
+            }
+        }
+    }
+
+    /// Records what a refused batch revealed, in its own transaction (the batch's rolled back).
+    func recordNotice(of error: any Error, _ db: Connection) {
+        guard let notice = (error as? LiaisonError)?.cause as? TrustNotice else { return }
+        try? transaction(db) { try TrustStore(db: db).record(notice) }
+    }
+
+    /// Checks what a peer's status says about who it is against what the operator set: its site id,
+    /// its code's binding and its key. A key nobody trusts yet is only noted (its transactions will
+    /// be refused until the operator trusts it).
+    public func checkPeerIdentity(
+        peer name: String, siteID: String, site: String, key: String?, rotations: [KeyRotation]? = nil
+    ) throws {
+        try withConnection { db in
+            guard SiteCode(site) != nil, TrustStore.isValidSiteID(siteID) else {
+                throw LiaisonError(.peer, "peer \(name) answers with an invalid site code or id")
+            }
+            // A key rotated by the peer, signed by the key trusted here: follow it first.
+            if let key, let rotations, let trusted = try TrustStore(db: db).trustedKey(of: siteID), trusted != key,
+                (try? TrustStore(db: db).checkBinding(siteID: siteID, code: site, via: name)) != nil
+            {
+                try transaction(db) {
+                    if try TrustStore(db: db).follow(rotations, of: siteID, code: site) == key {
+                        try db.run("UPDATE _liaison_peer SET public_key = ? WHERE name = ?", [.text(key), .text(name)])
+                    }
+                }
+            }
+            let registered = try db.first(
+                "SELECT site_id, public_key FROM _liaison_peer WHERE name = ?", [.text(name)],
+                { ($0.optionalText(0), $0.optionalText(1)) })
+            do {
+                if let expected = registered?.0, expected != siteID {
+                    throw TrustNotice.alarm(
+                        .impersonation, siteID: siteID, code: site, via: name,
+                        "peer \(name) was registered as site \(expected) but answers as site \(siteID) (\(site)); refused"
+                    )
+                }
+                if let pinned = registered?.1, let key, pinned != key {
+                    throw TrustNotice.alarm(
+                        .impersonation, siteID: siteID, code: site, via: name,
+                        "peer \(name) presents key \(SiteKey.fingerprint(key)), not the trusted \(SiteKey.fingerprint(pinned)); refused"
+                    )
+                }
+                let store = TrustStore(db: db)
+                try store.checkBinding(siteID: siteID, code: site, via: name)
+                if let key {
+                    if let trusted = try store.trustedKey(of: siteID), trusted != key {
+                        throw TrustNotice.alarm(
+                            .impersonation, siteID: siteID, code: site, via: name,
+                            "\(site) presents key \(SiteKey.fingerprint(key)), not the trusted \(SiteKey.fingerprint(trusted)); refused"
+                        )
+                    }
+                    try store.record(TrustNotice(kind: .candidate(key: key), siteID: siteID, code: site, via: name))
+                }
+            } catch let error as LiaisonError {
+                recordNotice(of: error, db)
+                throw error
+            }
+        }
+    }
+}

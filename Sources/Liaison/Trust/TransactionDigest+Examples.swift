@@ -1,0 +1,21 @@
+import Crypto
+import Foundation
+
+/// What `DocumentationExampleTests` needs to recompute the examples of docs/PROTOCOL.md with the
+/// code itself (package access: not part of the public API).
+extension TransactionDigest {
+    /// The header bytes a whole transaction's signature covers, its change digests computed from
+    /// its changes (values converted to their columns' types) or taken from `digests`.
+    package static func signedBytes(of record: TransactionRecord, schema: SchemaDefinition) throws -> Data {
+        try TransactionApplier.expectedSignedBytes(of: record, tables: TableInfo.index(schema))
+    }
+
+    /// Whether `signature` (base64) is an Ed25519 signature of `bytes` by `publicKey` (base64).
+    package static func verify(signature: String, of bytes: Data, publicKey: String) -> Bool {
+        guard let key = try? SiteKey.publicKey(publicKey) else { return false }
+        return isValid(signature: signature, header: bytes, key: key)
+    }
+
+    /// Hex SHA-256.
+    package static func sha256(_ bytes: Data) -> String { SiteKey.sha256Hex(bytes) }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import Liaison
+import Logging
+
+/// The server's security log: one structured line per event (failed authentication, refused push,
+/// shed request or connection, alarm) at `warning`, and counters kept in the replica for
+/// `liaison status`. Counters are written at most once a second, so a flood of bad requests
+/// does not become a flood of writes.
+final class SecurityLog: @unchecked Sendable {
+    private let replica: Replica
+    private let logger: Logger
+    private let lock = NSLock()
+    private var pending: [SecurityEvent: Int] = [:]
+    private var isFlushScheduled = false
+
+    init(replica: Replica, logger: Logger) {
+        self.replica = replica
+        self.logger = logger
+    }
+
+    /// Logs one event with its details (metadata keys are dotted: `security.peer`, `security.reason`)
+    /// and counts it; the counts reach the replica within about a second.
+    func record(_ event: SecurityEvent, _ metadata: Logger.Metadata = [:]) {
+        var metadata = metadata
+        metadata["security.event"] = "\(event.name)"
+        logger.warning("security event", metadata: metadata)
+        let schedule: Bool = lock.withLock {
+            pending[event, default: 0] += 1
+            defer { isFlushScheduled = true }
+            return !isFlushScheduled
+        }
+        if schedule {
+            DispatchQueue.global().asyncAfter(deadline: .now() + 1) { self.flush() }
+        }
+    }
+
+    /// Writes the pending counts to the replica.
+    func flush() {
+        let counts: [SecurityEvent: Int] = lock.withLock {
+            defer {
+                pending = [:]
+                isFlushScheduled = false
+            }
+            return pending
+        }
+        try? replica.recordSecurityEvents(counts)
+    }
+}
