@@ -3,20 +3,24 @@ import Liaison
 
 extension ConvergenceSimulation {
     /// Checks, after `settle()`:
-    /// 1. every replica prints the same dump and has the same version vector;
+    /// 1. replicas with the same grant print the same dump, every replica has the same version
+    ///    vector, and no replica holds a change or a value of a scope it may not read;
     /// 2. every value conflict on any replica is between writes that were concurrent;
     /// 3. on rows never deleted, every cell's value is the policy's pick among the writes no other
     ///    write had seen, and each other such write is kept as a conflict loser on every replica.
     public func verify() throws {
         let dumps = try replicas.map { try $0.dump() }
-        for (index, dump) in dumps.enumerated() where dump != dumps[0] {
+        for (index, dump) in dumps.enumerated() {
+            // Replicas with the same grant have received the same changes.
+            guard let peer = grants.firstIndex(where: { $0 == grants[index] }), dump != dumps[peer] else { continue }
             let mine = dump.split(separator: "\n")
-            let theirs = dumps[0].split(separator: "\n")
+            let theirs = dumps[peer].split(separator: "\n")
             let first = zip(mine, theirs).first { $0 != $1 }
             throw failure(
-                "replica \(index) differs from replica 0 after full sync:\n  \(first?.0 ?? "(end)")\n  \(first?.1 ?? "(end)")"
-                    + (first == nil ? " (\(mine.count) vs \(theirs.count) lines)" : ""))
+                "replica \(index) differs from replica \(peer) after full sync:\n  \(first?.0 ?? "(end)")\n  "
+                    + "\(first?.1 ?? "(end)")" + (first == nil ? " (\(mine.count) vs \(theirs.count) lines)" : ""))
         }
+        try verifyConfinement()
         let vectors = try replicas.map { try $0.versionVector() }
         guard vectors.allSatisfy({ $0 == vectors[0] }) else { throw failure("version vectors differ after full sync") }
 
@@ -72,7 +76,7 @@ extension ConvergenceSimulation {
             }
             for other in maximal where other.write != best.write {
                 let key = "\(other.write.site)#\(other.write.seq)/\(table)/\(id)/\(column)"
-                for (index, recorded) in losers.enumerated() where !recorded.contains(key) {
+                for (index, recorded) in losers.enumerated() where grants[index] == nil && !recorded.contains(key) {
                     throw failure("replica \(index) lost \(key) without a conflict")
                 }
             }
@@ -80,7 +84,7 @@ extension ConvergenceSimulation {
     }
 
     private func failure(_ message: String) -> SimulationFailure {
-        SimulationFailure(seed: seed, message: message, trace: trace)
+        SimulationFailure(seed: seed, message: message, trace: trace + refusals.suffix(3).map { "refused \($0)" })
     }
 }
 

@@ -6,6 +6,11 @@ import Synchronization
 /// sync pairs and order, tiny pages, duplicated, interrupted and re-sent batches. Afterwards every
 /// replica syncs with every other, and `verify()` checks what must hold whatever happened.
 ///
+/// Replicas have grants: the first two read and write every scope and alone move, delete and
+/// re-create the shared rows (random scope moves among `public`, `gctf` and `eu`); the third may
+/// read and write `public` and `gctf`, the others `public` only, and they relay for each other.
+/// Every page a replica is sent is checked: no value of a change in a scope it may not read.
+///
 /// Uses real SQLite files and the same pages the HTTP protocol carries, without a network, so many
 /// seeds run quickly. A failure names its seed; `LIAISON_SEED=N` replays it.
 public final class ConvergenceSimulation {
@@ -13,10 +18,14 @@ public final class ConvergenceSimulation {
     public let replicas: [Replica]
     private var random: SeededGenerator
     private let time: SimulatedTime
-    private var sentPages: [PullResponse] = []
+    private var sentPages: [(to: Int, page: PullResponse)] = []
+    /// What each replica may read and write (`nil` for every scope).
+    public let grants: [Set<String>?]
     private var nextID = 0
     /// What happened, for the failure message.
-    public private(set) var trace: [String] = []
+    public internal(set) var trace: [String] = []
+    /// Batches refused for their scopes (a relay lacking a scope), for the failure message.
+    public internal(set) var refusals: [String] = []
 
     public init(seed: UInt64, replicaCount: Int = 5, directory: URL) throws {
         self.seed = seed
@@ -33,6 +42,13 @@ public final class ConvergenceSimulation {
                     siteID: String(format: "00000000-0000-4000-8000-%012d", index), clock: clock))
         }
         replicas = made
+        grants = (0..<replicaCount).map { index in
+            switch index {
+            case 0, 1: nil
+            case 2: ["public", "gctf"]
+            default: ["public"]
+            }
+        }
         try trustEachOther(made)
         try replicas[0].write(author: "seed") { editor in
             for index in 0..<3 {
@@ -67,10 +83,15 @@ public final class ConvergenceSimulation {
     private func edit() throws {
         let index = Int.random(in: 0..<replicas.count, using: &random)
         let replica = replicas[index]
-        let kind = Int.random(in: 0..<10, using: &random)
+        let kind = Int.random(in: 0..<12, using: &random)
         let author = "user-\(index)"
+        let full = grants[index] == nil
         do {
             try replica.write(author: author) { editor in
+                if !full {
+                    try editOwnRows(editor, index: index, kind: kind)
+                    return
+                }
                 switch kind {
                 case 0..<3:
                     let id = "topic-\(Int.random(in: 0..<5, using: &random))"
@@ -95,16 +116,57 @@ public final class ConvergenceSimulation {
                     try editor.delete(
                         pick(["topic", "organisation", "agreement"]),
                         id: pick(["topic-", "org-", "agr-"]) + "\(Int.random(in: 0..<3, using: &random))")
+                case 8, 9:
+                    // A move (or, for a deleted row, nothing): the whole row goes to another scope.
+                    let (table, id) = pick([
+                        ("topic", "topic-\(Int.random(in: 0..<5, using: &random))"),
+                        ("organisation", "org-\(Int.random(in: 0..<3, using: &random))"),
+                        ("agreement", "agr-\(Int.random(in: 0..<3, using: &random))"),
+                    ])
+                    if try editor.row(table, id: id) != nil {
+                        try editor.set(table, id: id, ["scope": .text(pick(Self.scopes))])
+                    }
                 default:
+                    // Re-creates a deleted id, or rewrites the row, in a random scope.
                     let id = "topic-\(Int.random(in: 0..<5, using: &random))"
                     try editor.set(
-                        "topic", id: id, ["name": .text("Same \(id)"), "description": .text("from \(index)")])
+                        "topic", id: id,
+                        ["name": .text("Same \(id)"), "description": .text("from \(index)"), "scope": .text(pick(Self.scopes))])
                 }
             }
         } catch let error as LiaisonError where error.code == .typeMismatch || error.code == .invalidInput {
             // A reference to a row deleted here, or a new row without its required columns: refused, nothing written.
         }
         trace.append("edit \(kind) at \(index)")
+    }
+
+    static let scopes = ["public", "gctf", "eu"]
+
+    /// A replica with a partial grant edits, moves and deletes only its own rows, within its grant,
+    /// and adds memberships to bodies it holds (in the body's scope).
+    private func editOwnRows(_ editor: Editor, index: Int, kind: Int) throws {
+        let grant = grants[index]!.sorted()
+        let id = "topic-p\(index)-\(Int.random(in: 0..<3, using: &random))"
+        switch kind {
+        case 0..<5:
+            let column = pick(["name", "description"])
+            if try editor.row("topic", id: id) != nil {
+                try editor.set("topic", id: id, [column: .text("\(column) by \(index) #\(bump())")])
+            } else {
+                try editor.set("topic", id: id, ["name": .text("Own \(id) #\(bump())"), "scope": .text(pick(grant))])
+            }
+        case 5, 6:
+            if try editor.row("topic", id: id) != nil { try editor.set("topic", id: id, ["scope": .text(pick(grant))]) }
+        case 7:
+            try editor.delete("topic", id: id)
+        default:
+            let body = "org-\(Int.random(in: 0..<3, using: &random))"
+            if try editor.row("organisation", id: body) != nil {
+                try editor.set(
+                    "membership", id: "mem-\(index)-\(bump())",
+                    ["organisation_id": .text(body), "body_id": .text(body), "role": "member"])
+            }
+        }
     }
 
     private func bump() -> Int {
@@ -114,7 +176,10 @@ public final class ConvergenceSimulation {
 
     private func resolveSomething() throws {
         let index = Int.random(in: 0..<replicas.count, using: &random)
-        let open = try replicas[index].conflicts()
+        let open = try replicas[index].conflicts().filter {
+            // A replica with a partial grant settles conflicts on its own rows only.
+            grants[index] == nil || $0.rowID.hasPrefix("topic-p\(index)-")
+        }
         guard !open.isEmpty else { return }
         let conflict = pick(open)
         let choice: ConflictChoice = Bool.random(using: &random) ? .keepWinner : .keepLoser
@@ -134,14 +199,19 @@ public final class ConvergenceSimulation {
         let interruptAfter = Bool.random(using: &random) ? Int.random(in: 1...3, using: &random) : Int.max
         var cursor = SyncCursor.start
         var pages = 0
+        var wanted = try replicas[to].wantedTransactions()
         while pages < interruptAfter {
             let page = try replicas[from].changes(
-                after: cursor, excluding: try replicas[to].versionVector(), limits: limits)
-            _ = try replicas[to].apply(page.transactions, keys: page.keys)
-            if Int.random(in: 0..<5, using: &random) == 0 {
-                _ = try replicas[to].apply(page.transactions, keys: page.keys)
+                after: cursor, excluding: try replicas[to].versionVector(), limits: limits, readable: grants[to],
+                wanted: wanted)
+            wanted = []
+            try checkSent(page, to: to)
+            guard try deliver(page, from: from, to: to) else {
+                trace.append("sync \(from)->\(to) refused after \(pages) pages")
+                return
             }
-            sentPages.append(page)
+            if Int.random(in: 0..<5, using: &random) == 0 { _ = try deliver(page, from: from, to: to) }
+            sentPages.append((to, page))
             pages += 1
             cursor = try SyncCursor(parsing: page.cursor)
             if !page.hasMore { break }
@@ -151,14 +221,15 @@ public final class ConvergenceSimulation {
 
     private func resend() throws {
         guard !sentPages.isEmpty else { return }
-        let page = pick(sentPages)
-        let index = Int.random(in: 0..<replicas.count, using: &random)
+        // A page goes again to the replica it was made for, or to one that may read everything.
+        let (target, page) = pick(sentPages)
+        let index = Bool.random(using: &random) ? target : Int.random(in: 0..<2, using: &random)
         let before = try replicas[index].dump()
         let vector = try replicas[index].versionVector()
         do {
-            _ = try replicas[index].apply(page.transactions, keys: page.keys)
+            _ = try replicas[index].apply(page.transactions, keys: page.keys, writableScopes: ["public"])
             trace.append("resend \(page.transactions.count) to \(index)")
-        } catch let error as LiaisonError where error.code == .invalidTransaction {
+        } catch let error as LiaisonError where error.code == .invalidTransaction || error.code == .forbiddenScope {
             // Out of causal order for this replica: refused whole.
             guard try replicas[index].dump() == before, try replicas[index].versionVector() == vector else {
                 throw SimulationFailure(seed: seed, message: "a refused batch changed replica \(index)", trace: trace)
@@ -172,7 +243,7 @@ public final class ConvergenceSimulation {
         for _ in 0..<(replicas.count * 2) {
             var moved = 0
             for a in replicas.indices {
-                for b in replicas.indices where a != b { moved += try transfer(from: replicas[a], to: replicas[b]) }
+                for b in replicas.indices where a != b { moved += try settle(from: a, to: b) }
             }
             if moved == 0 { return }
         }
@@ -187,7 +258,7 @@ public struct SimulationFailure: Error, CustomStringConvertible {
 
     public var description: String {
         "seed \(seed): \(message)\nreplay with LIAISON_SEED=\(seed) swift test --filter Simulation\nlast steps: "
-            + trace.suffix(12).joined(separator: "; ")
+            + trace.suffix(Int(ProcessInfo.processInfo.environment["LIAISON_SIM_TRACE"] ?? "") ?? 12).joined(separator: "; ")
     }
 }
 

@@ -55,6 +55,10 @@ extension TransactionApplier {
     /// when its origin owns the row.
     func checkOwnership(_ change: ChangeRecord, table: TableInfo, write: CellWrite, name: String) throws {
         guard change.op != .delete else { return }
+        // A replica that holds some changes only as digests cannot know every owner write or
+        // level (they may be in scopes it may not read): it leaves these checks to the replicas
+        // that hold the whole row's history.
+        guard try db.first("SELECT 1 FROM _liaison_withheld LIMIT 1", [], { _ in true }) == nil else { return }
         let row = try replica.readRow(db, table: table, id: change.id)
         let owner: String? = if case .text(let text)? = row?["owner"], !text.isEmpty { text } else { nil }
         if let owner, let set = change.values?["owner"], set != .text(owner), owner != write.code,
@@ -67,17 +71,12 @@ extension TransactionApplier {
                     + "Nothing of the batch was applied")
         }
         guard table.definition.policy == .ownerWins, let levels = change.levels, !levels.isEmpty else { return }
-        let ownerNow: String? = {
-            if case .text(let text)? = change.values?["owner"] { return text }
-            return owner
-        }()
-        let step: Int64 = ownerNow == write.code ? 1 : 0
         var seenLevels: [String: Int64] = [:]
-        var unknown = false
+        var loggedOwner: String?
         for (site, seq, op, values, logged) in try db.query(
             """
             SELECT s.site_id, c.seq, c.op, c.vals, c.lvls FROM _liaison_change c JOIN _liaison_site s ON s.sidx = c.sidx
-            WHERE c.tbl = ? AND c.pk = ?
+            JOIN _liaison_tx t ON t.sidx = c.sidx AND t.seq = c.seq WHERE c.tbl = ? AND c.pk = ? ORDER BY t.ord
             """, [.text(table.name), .text(change.id)],
             { ($0.text(0), $0.int64(1), $0.text(2), $0.optionalText(3), $0.optionalText(4)) })
         where write.hasSeen(site: site, seq: seq) {
@@ -87,10 +86,15 @@ extension TransactionApplier {
             for column in levels.keys where written[column] != nil {
                 seenLevels[column] = max(seenLevels[column] ?? 0, cellLevels[column] ?? 0)
             }
+            if case .text(let text)? = written["owner"] { loggedOwner = text }
         }
-        // A replica that holds some of the row's changes only as digests cannot know every level.
-        unknown = try db.first("SELECT 1 FROM _liaison_withheld LIMIT 1", [], { _ in true }) ?? false
-        for (column, level) in levels where level > (seenLevels[column] ?? 0) + step && !unknown {
+        // The owner as the change sets it, else as held here, else as last logged (a deleted row).
+        let ownerNow: String? = {
+            if case .text(let text)? = change.values?["owner"] { return text }
+            return owner ?? loggedOwner
+        }()
+        let step: Int64 = ownerNow == write.code ? 1 : 0
+        for (column, level) in levels where level > (seenLevels[column] ?? 0) + step {
             throw LiaisonError(
                 .forbiddenScope,
                 "transaction \(name) claims owner level \(level) for a cell; this replica computes at most "

@@ -345,61 +345,6 @@ final class TransactionApplier {
             of: record, context: ChangeCodec.encodeContext(record.context), root: TransactionDigest.root(digests))
     }
 
-    /// Removes this replica's copy of rows that `header`'s origin moved out of this replica's
-    /// readable scopes (no deletion is logged: the rows live on where they may be read). Each
-    /// outline must match the signed digest kept for its withheld position, so a peer cannot make
-    /// this replica drop rows the origin did not move. An outline that does not show a real move
-    /// (the signed change leaves the row in the scope it has here, or loses to what this replica
-    /// holds) removes nothing: the change stays withheld and is asked for again.
-    func evict(_ outlines: [ChangeOutline], of header: TransactionRecord) throws {
-        guard let index = sites.existingIndex(of: header.origin) else { return }
-        let origin = VersionStore.Origin(site: index, seq: header.seq)
-        for outline in outlines {
-            guard
-                let expected = try db.first(
-                    "SELECT digest FROM _liaison_withheld WHERE sidx = ? AND seq = ? AND n = ?",
-                    [.integer(index), .integer(header.seq), .integer(Int64(outline.index + 1))], { $0.text(0) }),
-                expected
-                    == TransactionDigest.change(
-                        table: outline.table, id: outline.id, op: outline.op.rawValue, scope: outline.scope,
-                        body: outline.body),
-                let table = replica.tables[outline.table]
-            else {
-                throw LiaisonError(
-                    .invalidTransaction,
-                    "an eviction of \(outline.table) '\(outline.id)' does not match a withheld change of "
-                        + "\(header.site)#\(header.seq); the batch was refused")
-            }
-            guard try isRealMove(outline, of: origin, table: table) else { continue }
-            try db.run("DELETE FROM \(table.quotedName) WHERE id = ?", [.text(outline.id)])
-            // The versions stay: later changes of the row merge against them, and the row is held
-            // again only when one brings it back whole (see `store`).
-            try versions.set(
-                table: table.name, pk: outline.id,
-                column: outline.op == .delete ? VersionStore.deletion : "scope", site: origin.site, seq: origin.seq)
-        }
-    }
-
-    /// Whether the signed change `outline` takes the row out of the scope it has here: it declares
-    /// another scope, and wins over this replica's version of the row's scope (a deletion: it had
-    /// seen every write of the row logged here).
-    private func isRealMove(_ outline: ChangeOutline, of origin: VersionStore.Origin, table: TableInfo) throws -> Bool {
-        guard case .text(let here)? = try replica.readRow(db, table: table, id: outline.id)?["scope"],
-            here != outline.scope
-        else { return false }
-        let write = try cellWrite(origin)
-        if outline.op == .delete {
-            return try writesUnseen(by: write, table: table, pk: outline.id).isEmpty
-        }
-        guard outline.op == .update || outline.op == .insert else { return false }
-        let known = try versions.load(table: table.name, pk: outline.id)
-        guard let local = known.version(of: "scope") else { return true }
-        return MergeRule.resolve(
-            local: try cellWrite(local).at(level: known.level(of: "scope")), remote: write,
-            policy: table.definition.policy
-        ).takesRemote
-    }
-
     /// Discards what the capture triggers recorded while remote changes were written.
     func finish(keepingJournalUpTo mark: Int64 = 0) throws {
         try db.run("DELETE FROM _liaison_journal WHERE id > ?", [.integer(mark)])
@@ -607,7 +552,7 @@ final class TransactionApplier {
     /// Every logged write of the row that `deleter` had not seen. A deletion removes the row only
     /// when this is empty: judging by every write, not only the ones still visible, gives the same
     /// outcome in any delivery order.
-    private func writesUnseen(by deleter: CellWrite, table: TableInfo, pk: String) throws
+    func writesUnseen(by deleter: CellWrite, table: TableInfo, pk: String) throws
         -> [(VersionStore.Origin, CellWrite)]
     {
         let origins = try db.query(
@@ -688,7 +633,7 @@ final class TransactionApplier {
         return row
     }
 
-    private func record(_ conflict: ConflictStore.Record, loserWrite: CellWrite) throws {
+    func record(_ conflict: ConflictStore.Record, loserWrite: CellWrite) throws {
         let id = ConflictStore.id(
             kind: conflict.kind, table: conflict.table, pk: conflict.pk, column: conflict.column,
             loserSite: loserWrite.site, loserSeq: loserWrite.seq)

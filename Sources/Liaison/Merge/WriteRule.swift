@@ -15,7 +15,8 @@ struct WriteRule {
 
     /// Refuses `change` of transaction `name` when it breaks the rule.
     func check(_ change: ChangeRecord, table: TableInfo, declared: String, name: String) throws {
-        if let set = change.values?["scope"], set != .text(declared) {
+        // A value that is no scope at all is refused as a type mismatch when merged.
+        if case .text(let set)? = change.values?["scope"], Scope.isValid(set), set != declared {
             throw LiaisonError(
                 .forbiddenScope,
                 "transaction \(name) has a change whose values set a scope other than the one it declares; "

@@ -5,8 +5,8 @@ import Foundation
 /// made in, never by the row's scope now, so a row moved into a readable scope or a re-used id
 /// reveals nothing of versions made in a scope the peer may not read. A transaction larger than a
 /// page travels in pieces; the cursor then points inside it. Withheld changes travel as their
-/// signed digests only; a change that took a row the peer could read into another scope (a move,
-/// or a deletion logged in another scope) also travels as an outline, so the peer can drop its copy.
+/// signed digests only; a move or deletion of a row the peer may hold (an earlier change of it was
+/// readable) also travels as an outline, so the peer can drop its copy (`TransactionApplier.evict`).
 final class PageBuilder {
     let db: Connection
     let limits: PageLimits
@@ -19,27 +19,21 @@ final class PageBuilder {
         self.readable = readable
     }
 
-    /// The scope a row had before the change at apply order `order`, if it existed.
-    private func scopeBefore(table: String, id: String, order: Int64) throws -> String? {
-        try db.first(
+    /// Whether a change of the row logged before apply order `order` was readable to the
+    /// requester (always, for one that may read every scope), so that it may hold the row: a later move or deletion it may not read then
+    /// travels as an outline, and the requester judges whether it holds the row in another scope.
+    func wasReadable(table: String, id: String, before order: Int64) throws -> Bool {
+        guard let readable, !readable.contains("*") else { return true }
+        let scopes = readable.sorted()
+        let marks = Array(repeating: "?", count: scopes.count).joined(separator: ", ")
+        return try db.first(
             """
-            SELECT c.scope FROM _liaison_change c JOIN _liaison_tx t ON t.sidx = c.sidx AND t.seq = c.seq
-            WHERE c.tbl = ? AND c.pk = ? AND t.ord < ? ORDER BY t.ord DESC LIMIT 1
-            """, [.text(table), .text(id), .integer(order)], { $0.text(0) })
+            SELECT 1 FROM _liaison_change c JOIN _liaison_tx t ON t.sidx = c.sidx AND t.seq = c.seq
+            WHERE c.tbl = ? AND c.pk = ? AND t.ord < ? AND c.scope IN (\(marks)) LIMIT 1
+            """, [.text(table), .text(id), .integer(order)] + scopes.map { .text($0) }, { _ in true }) ?? false
     }
 
-    private struct Header {
-        var order: Int64
-        var site: Int64
-        var seq: Int64
-        var hlc: Int64
-        var author: String
-        var context: String
-        var resolves: String?
-        var total: Int
-        var previous: String?
-        var signature: String
-    }
+    typealias Header = PageBuilderHeader
 
     private static let headerColumns = "ord, sidx, seq, hlc, author, context, resolves, changes, previous, signature"
 
@@ -140,7 +134,6 @@ final class PageBuilder {
             )
         }
         var finished = rows.count < scan
-        var pendingEvictions: [ChangeOutline] = []
         for (n, table, pk, op, vals, levels, scope, bases) in rows {
             if record.changes.count >= room || (bytes >= limits.maxBytes && !record.changes.isEmpty) {
                 finished = false
@@ -153,15 +146,6 @@ final class PageBuilder {
             let visible = Scope.allows(readable, scope)
             guard visible, positions?.contains(position) ?? true else {
                 withheld = true
-                if positions == nil, !visible, op == "delete" || vals?.contains("\"scope\":") == true,
-                    let before = try scopeBefore(table: table, id: pk, order: header.order),
-                    before != scope, Scope.allows(readable, before)
-                {
-                    pendingEvictions.append(
-                        ChangeOutline(
-                            index: position, table: table, id: pk, op: ChangeRecord.Operation(rawValue: op) ?? .update,
-                            scope: scope, body: TransactionDigest.body(values: vals, levels: levels, bases: bases)))
-                }
                 continue
             }
             record.changes.append(
@@ -189,15 +173,13 @@ final class PageBuilder {
         if finished, try withheld || gaps || hasUnreadable(header) {
             record.digests = try digests(header, isLocal: isLocal)
         }
-        if !pendingEvictions.isEmpty {
-            // Kept for the last piece, when the receiver holds every withheld digest of the transaction.
-            evictions[header.order, default: []] += pendingEvictions
+        if finished, positions == nil, record.digests != nil {
+            // With the last piece, when the receiver holds every withheld digest of the transaction.
+            let outlines = try evictionOutlines(header, isLocal: isLocal)
+            record.evictions = outlines.isEmpty ? nil : outlines
         }
-        if finished, let outlines = evictions.removeValue(forKey: header.order) { record.evictions = outlines }
         return (record, last)
     }
-
-    private var evictions: [Int64: [ChangeOutline]] = [:]
 
     /// Whether any change of the transaction was made in a scope the requester may not read.
     private func hasUnreadable(_ header: Header) throws -> Bool {
@@ -243,4 +225,18 @@ final class PageBuilder {
         }
         return keys
     }
+}
+
+/// A transaction header as the page builder reads it.
+struct PageBuilderHeader {
+    var order: Int64
+    var site: Int64
+    var seq: Int64
+    var hlc: Int64
+    var author: String
+    var context: String
+    var resolves: String?
+    var total: Int
+    var previous: String?
+    var signature: String
 }

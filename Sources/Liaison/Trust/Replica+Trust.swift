@@ -83,6 +83,8 @@ extension Replica {
                     [.text(key), .text(siteID), .text(site.rawValue)])
             }
         }
+        // Transactions held for want of this key apply now.
+        try retryQuarantine()
     }
 
     /// Marks a site whose key is trusted as introducer (keys it vouches for are trusted here), or unmarks it.
@@ -104,6 +106,7 @@ extension Replica {
                     ? "INSERT OR IGNORE INTO _liaison_introducer(site_id) VALUES (?)"
                     : "DELETE FROM _liaison_introducer WHERE site_id = ?", [.text(siteID)])
         }
+        if isIntroducer { try retryQuarantine() }
     }
 
     /// Closes the alarms about a site once its operator has looked at them; an origin held after an

@@ -38,7 +38,7 @@ struct ScopeCommand: AsyncParsableCommand {
         func run() async throws {
             try await CLI.run {
                 for scope in try CLI.open(replica.database).knownScopes() {
-                    print("\(scope.name)\t\(scope.description ?? "(built in)")")
+                    print("\(scope.name)\t\(scope.description.map(TerminalText.field) ?? "(built in)")")
                 }
                 print("bilateral:AA-BB\t(built in, for any two parties)")
             }

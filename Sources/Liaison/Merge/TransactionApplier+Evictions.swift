@@ -1,0 +1,83 @@
+import Foundation
+
+/// Evictions: the rows a received outline really moved out of this replica's reach.
+extension TransactionApplier {
+    /// Removes this replica's copy of rows that `header`'s origin moved out of this replica's
+    /// readable scopes (no deletion is logged: the rows live on where they may be read). Each
+    /// outline must match the signed digest kept for its withheld position, so a peer cannot make
+    /// this replica drop rows the origin did not move. An outline that does not show a real move
+    /// (the signed change leaves the row in the scope it has here, or loses to what this replica
+    /// holds) removes nothing: the change stays withheld and is asked for again.
+    func evict(_ outlines: [ChangeOutline], of header: TransactionRecord) throws {
+        guard let index = sites.existingIndex(of: header.origin) else { return }
+        let origin = VersionStore.Origin(site: index, seq: header.seq)
+        for outline in outlines {
+            guard
+                let expected = try db.first(
+                    "SELECT digest FROM _liaison_withheld WHERE sidx = ? AND seq = ? AND n = ?",
+                    [.integer(index), .integer(header.seq), .integer(Int64(outline.index + 1))], { $0.text(0) }),
+                expected
+                    == TransactionDigest.change(
+                        table: outline.table, id: outline.id, op: outline.op.rawValue, scope: outline.scope,
+                        body: outline.body),
+                let table = replica.tables[outline.table]
+            else {
+                throw LiaisonError(
+                    .invalidTransaction,
+                    "an eviction of \(outline.table) '\(outline.id)' does not match a withheld change of "
+                        + "\(header.site)#\(header.seq); the batch was refused")
+            }
+            try db.execute(PageBuilder.outlineTableSQL)
+            try db.run(
+                "INSERT OR IGNORE INTO _liaison_outline(sidx, seq, n, tbl, pk, op, scope, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    .integer(index), .integer(header.seq), .integer(Int64(outline.index + 1)), .text(outline.table),
+                    .text(outline.id), .text(outline.op.rawValue), .text(outline.scope), .text(outline.body),
+                ])
+            let held = try replica.readRow(db, table: table, id: outline.id) != nil
+            guard try isRealMove(outline, of: origin, table: table, held: held) else { continue }
+            if held { try db.run("DELETE FROM \(table.quotedName) WHERE id = ?", [.text(outline.id)]) }
+            // The versions stay: later changes of the row merge against them, and the row is held
+            // again only when one brings it back whole (see `store`).
+            try versions.set(
+                table: table.name, pk: outline.id,
+                column: outline.op == .delete ? VersionStore.deletion : "scope", site: origin.site, seq: origin.seq)
+        }
+    }
+
+    /// Whether the signed change `outline` takes the row out of the scope it has here: it declares
+    /// another scope, and wins over this replica's version of the row's scope (a deletion: it had
+    /// seen every write of the row logged here).
+    /// A row not held here (moved away before, or never whole) only has its versions brought up
+    /// to date, so a later change of it merges as it would where the move was read.
+    private func isRealMove(_ outline: ChangeOutline, of origin: VersionStore.Origin, table: TableInfo, held: Bool)
+        throws -> Bool
+    {
+        if held {
+            guard case .text(let here)? = try replica.readRow(db, table: table, id: outline.id)?["scope"],
+                here != outline.scope
+            else { return false }
+        } else if try !versions.load(table: table.name, pk: outline.id).isKnown {
+            return false
+        }
+        let write = try cellWrite(origin)
+        if outline.op == .delete {
+            return try writesUnseen(by: write, table: table, pk: outline.id).isEmpty
+        }
+        guard outline.op == .update || outline.op == .insert else { return false }
+        let known = try versions.load(table: table.name, pk: outline.id)
+        guard let local = known.version(of: "scope") else { return true }
+        let localWrite = try cellWrite(local).at(level: known.level(of: "scope"))
+        let decision = MergeRule.resolve(local: localWrite, remote: write, policy: table.definition.policy)
+        if decision.takesRemote && decision.isConflict {
+            // The concurrent scope write it overrides is kept, as a merge of the change would keep it.
+            let here = try replica.readRow(db, table: table, id: outline.id)?["scope"]
+            try record(
+                .init(
+                    kind: .value, table: table.name, pk: outline.id, column: "scope", policy: table.definition.policy,
+                    winner: origin, winnerValue: .text(outline.scope), loser: local, loserValue: here ?? .null),
+                loserWrite: localWrite)
+        }
+        return decision.takesRemote
+    }
+}
