@@ -53,8 +53,11 @@ extension TransactionApplier {
     }
 
     /// Whether a write whose base for `column` was `base` descends from `target`: the base is the
-    /// target, or a version that had seen it and whose own base descends from it. A step this log
-    /// lacks (a change withheld here) ends the walk unproven.
+    /// target, or a version that had seen it and whose own base descends from it. A step whose
+    /// change this replica holds only as a digest (withheld here: a scope it may not read) had seen
+    /// the target by its context, and its value could never be a conflict's side here: the walk
+    /// ends proven. Without this, a replica lacking a scope recorded conflicts that replicas
+    /// holding the whole history did not (the simulation's partial replicas, seeds 4, 6, 12).
     private func descends(
         base: VersionStore.Origin?, from target: VersionStore.Origin, table: String, pk: String, column: String
     ) throws -> Bool {
@@ -64,9 +67,18 @@ extension TransactionApplier {
             guard let step = current else { return false }
             if step == target { return true }
             guard let stepWrite = try? cellWrite(step), stepWrite.hasSeen(targetWrite) else { return false }
+            guard try isLogged(step, table: table, pk: pk) else { return true }
             current = try loggedBases(of: step, table: table, pk: pk)?[column].flatMap(origin(named:))
         }
         return false
+    }
+
+    /// Whether this replica holds the change a transaction made to a row (not only its digest).
+    private func isLogged(_ origin: VersionStore.Origin, table: String, pk: String) throws -> Bool {
+        try db.first(
+            "SELECT 1 FROM _liaison_change WHERE sidx = ? AND seq = ? AND tbl = ? AND pk = ? LIMIT 1",
+            [.integer(origin.site), .integer(origin.seq), .text(table), .text(pk)]
+        ) { _ in true } ?? false
     }
 
     /// The bases of the logged change of a row by a transaction (`nil`: none, or not held here).
