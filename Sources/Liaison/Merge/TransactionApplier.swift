@@ -14,7 +14,7 @@ final class TransactionApplier {
     let conflicts: ConflictStore
     private var writes: [VersionStore.Origin: CellWrite] = [:]
     private var insertStatements: [InsertShape: String] = [:]
-    private var nextOrder: Int64
+    private(set) var nextOrder: Int64
     private var lastHLC: HybridTimestamp
 
     init(replica: Replica, db: Connection) throws {
@@ -440,86 +440,6 @@ final class TransactionApplier {
         }
         try checkReferences(table: table, pk: change.id, taken: taken, origin: origin, write: write)
         if current == nil { try checkDuplicates(table: table, pk: change.id) }
-    }
-
-    /// Records an `orphan` conflict for each written reference to a row deleted concurrently.
-    private func checkReferences(
-        table: TableInfo, pk: String, taken: [String: CellValue], origin: VersionStore.Origin, write: CellWrite
-    ) throws {
-        for (name, value) in taken {
-            guard case .reference(let target) = try table.column(named: name).type, case .text(let targetID) = value,
-                let deletion = try versions.load(table: target, pk: targetID).deletion,
-                try replica.readRow(db, table: try replica.table(named: target), id: targetID) == nil
-            else { continue }
-            let deleter = try cellWrite(deletion)
-            guard !write.hasSeen(deleter) else { continue }
-            try record(
-                .init(
-                    kind: .orphan, table: table.name, pk: pk, column: name, policy: table.definition.policy,
-                    winner: origin,
-                    winnerValue: value, loser: deletion, loserValue: nil),
-                loserWrite: deleter)
-        }
-    }
-
-    /// Records an `orphan` conflict for each live row whose reference to a just deleted row the
-    /// deletion had not seen.
-    private func checkReferrers(of table: TableInfo, pk: String, deletion: VersionStore.Origin, write: CellWrite) throws
-    {
-        for referrer in replica.tables.values.sorted(by: { $0.index < $1.index }) {
-            for column in referrer.columns where column.type == .reference(table.name) {
-                let ids = try db.query(
-                    "SELECT id FROM \(referrer.quotedName) WHERE \(CaptureTriggers.quoted(column.name)) = ?",
-                    [.text(pk)]
-                ) { $0.text(0) }
-                for id in ids {
-                    guard let version = try versions.load(table: referrer.name, pk: id).version(of: column.name) else {
-                        continue
-                    }
-                    let referrerWrite = try cellWrite(version)
-                    guard !write.hasSeen(referrerWrite) else { continue }
-                    try record(
-                        .init(
-                            kind: .orphan, table: referrer.name, pk: id, column: column.name,
-                            policy: referrer.definition.policy, winner: version, winnerValue: .text(pk),
-                            loser: deletion,
-                            loserValue: nil),
-                        loserWrite: write)
-                }
-            }
-        }
-    }
-
-    /// Records a `duplicate` conflict when a new row has the natural key of another live row.
-    private func checkDuplicates(table: TableInfo, pk: String) throws {
-        let key = table.definition.naturalKey
-        guard !key.isEmpty, let row = try replica.readRow(db, table: table, id: pk) else { return }
-        let values = key.map { row[$0] ?? .null }
-        guard !values.contains(.null) else { return }
-        let condition = key.map { "\(CaptureTriggers.quoted($0)) = ?" }.joined(separator: " AND ")
-        let others = try db.query(
-            "SELECT id FROM \(table.quotedName) WHERE \(condition) AND id <> ?", values + [.text(pk)]
-        ) {
-            $0.text(0)
-        }
-        for other in others {
-            let (keep, drop) = pk < other ? (pk, other) : (other, pk)
-            guard let keepVersion = try versions.load(table: table.name, pk: keep).insert ?? firstVersion(table, keep),
-                let dropVersion = try versions.load(table: table.name, pk: drop).insert ?? firstVersion(table, drop)
-            else { continue }
-            let id = ConflictStore.id(
-                kind: .duplicate, table: table.name, pk: keep, column: nil, loserSite: drop, loserSeq: 0)
-            try conflicts.record(
-                .init(
-                    kind: .duplicate, table: table.name, pk: keep, column: nil, policy: table.definition.policy,
-                    winner: keepVersion, winnerValue: .text(keep), loser: dropVersion, loserValue: .text(drop)),
-                id: id, order: nextOrder)
-        }
-    }
-
-    private func firstVersion(_ table: TableInfo, _ pk: String) throws -> VersionStore.Origin? {
-        let known = try versions.load(table: table.name, pk: pk)
-        return known.columns.values.min { ($0.site, $0.seq) < ($1.site, $1.seq) }
     }
 
     private func mergeDeletion(

@@ -159,13 +159,9 @@ extension Replica {
     }
 }
 
-/// Remembers request signatures seen within the window, so each is accepted once.
-public final class ReplayGuard: @unchecked Sendable {
-    private let lock = NSLock()
-    private var seen: [String: Int64] = [:]
-
-    public init() {}
-
+/// The freshness window of request signatures. Signatures seen within it are remembered in the
+/// replica (`Replica+Replay.swift`), so a restart does not reopen it.
+public enum ReplayGuard {
     /// The message for a signature whose timestamp lies outside the window around `now`; `nil` when it is fresh.
     public static func staleness(of signature: RequestSignature, now: Int64) -> String? {
         guard signature.timestamp < now - RequestSignature.window || signature.timestamp > now + RequestSignature.window
@@ -175,19 +171,5 @@ public final class ReplayGuard: @unchecked Sendable {
         let seconds = signature.timestamp.subtractingReportingOverflow(now).partialValue / 1000
         return "the request's timestamp is \(seconds) s from this server's clock (allowed: "
             + "\(RequestSignature.window / 1000) s); sign again with the serverTime of this answer"
-    }
-
-    /// Checks the timestamp against `now` and records the signature; throws when stale or replayed.
-    public func admit(_ signature: RequestSignature, now: Int64) throws {
-        if let stale = Self.staleness(of: signature, now: now) {
-            throw LiaisonError(.unauthorized, stale)
-        }
-        lock.lock()
-        defer { lock.unlock() }
-        if seen.count > 10_000 { seen = seen.filter { now - $0.value <= RequestSignature.window } }
-        guard seen[signature.signature] == nil else {
-            throw LiaisonError(.unauthorized, "this request was sent before (replayed); send a freshly signed request")
-        }
-        seen[signature.signature] = signature.timestamp
     }
 }
