@@ -26,11 +26,6 @@ public final class ConvergenceSimulation {
     public internal(set) var trace: [String] = []
     /// Batches refused for their scopes (a relay lacking a scope), for the failure message.
     public internal(set) var refusals: [String] = []
-    /// Conflicts recorded between writes of which one had seen the other's value: an extra conflict
-    /// record (nothing is lost and the replicas still converge), a known fault of the per-cell
-    /// causality under partial replication that the tests report as a known issue.
-    public internal(set) var spuriousConflicts: [String] = []
-
     public init(seed: UInt64, replicaCount: Int = 5, directory: URL) throws {
         self.seed = seed
         self.random = SeededGenerator(seed: seed)
