@@ -8,9 +8,11 @@ extension ConvergenceSimulation {
     /// 2. replicas with the same grant hold the same conflicts in the same state, a partial one
     ///    none that a full one lacks, and every value conflict is between writes that were
     ///    concurrent (neither had seen the other's value);
-    /// 3. on rows never deleted, every cell's value is the policy's pick among the writes no other
+    /// 3. nothing is held but the rogue's transactions (`verifyNothingStuck`);
+    /// 4. on rows never deleted, every cell's value is the policy's pick among the writes no other
     ///    write had seen, and each other such write is kept as a conflict loser on every replica.
     public func verify() throws {
+        try verifyNothingStuck()
         let dumps = try replicas.map { try $0.dump() }
         for (index, dump) in dumps.enumerated() {
             // Replicas with the same grant have received the same changes.
@@ -178,7 +180,7 @@ extension ConvergenceSimulation {
         }
     }
 
-    private func failure(_ message: String) -> SimulationFailure {
+    func failure(_ message: String) -> SimulationFailure {
         SimulationFailure(seed: seed, message: message, trace: trace + refusals.suffix(3).map { "refused \($0)" })
     }
 }

@@ -12,13 +12,20 @@ import Testing
         return (1...UInt64(count)).map { $0 }
     }
 
-    @Test(.timeLimit(.minutes(20))) func randomizedReplicasConverge() async throws {
-        let failures = try await offCooperativePool { try Self.runSeeds() }
+    @Test(.timeLimit(.minutes(30))) func randomizedReplicasConverge() async throws {
+        let started = ContinuousClock.now
+        let (failures, figures) = try await offCooperativePool { try Self.runSeeds() }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n\n"))")
+        // The figures a soak run reports (docs/DECISIONS.md).
+        print(
+            "simulation: \(Self.seeds.count) seeds in \(ContinuousClock.now - started), \(figures.conflicts) conflicts, "
+                + "held \(figures.held.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
     }
 
-    static func runSeeds() throws -> [String] {
+    static func runSeeds() throws -> (failures: [String], figures: (conflicts: Int, held: [String: Int])) {
         var failures: [String] = []
+        var conflicts = 0
+        var held: [String: Int] = [:]
         let keep = ProcessInfo.processInfo.environment["LIAISON_SIM_KEEP"].map { URL(fileURLWithPath: $0) }
         for seed in Self.seeds {
             try withTemporaryDirectorySync { temporary in
@@ -29,6 +36,8 @@ import Testing
                     let simulation = try ConvergenceSimulation(seed: seed, replicaCount: 5, directory: directory)
                     try simulation.run(steps: 60)
                     try simulation.verify()
+                    conflicts += try simulation.replicas[0].conflicts(includeResolved: true).count
+                    held.merge(simulation.heldByReason, uniquingKeysWith: +)
                 } catch let failure as SimulationFailure {
                     failures.append(failure.description)
                 } catch {
@@ -37,6 +46,6 @@ import Testing
             }
             if failures.count >= 3, ProcessInfo.processInfo.environment["LIAISON_SIM_ALL"] != "1" { break }
         }
-        return failures
+        return (failures, (conflicts, held))
     }
 }
