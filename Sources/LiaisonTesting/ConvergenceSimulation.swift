@@ -71,14 +71,6 @@ public final class ConvergenceSimulation {
         rogue = try Replica.create(
             at: directory.appendingPathComponent("sim-rogue.db").path, site: SiteCode("XX-ROGUE")!,
             siteID: "00000000-0000-4000-8000-999999999999", clock: HybridClock(maximumDrift: .seconds(300)) { time.now })
-        for replica in made {
-            try replica.pinKey(of: rogue.identity)
-            for other in made where other !== replica {
-                // The last replica's operator has not compared the fourth's fingerprint yet.
-                if distrustsKey, replica === made.last, other === made[3] { continue }
-                try replica.pinKey(of: other.identity)
-            }
-        }
         try replicas[0].write(author: "seed") { editor in
             for index in 0..<3 {
                 try editor.set("organisation", id: "org-\(index)", ["name": .text("Body \(index)"), "kind": "forum"])
@@ -88,6 +80,14 @@ public final class ConvergenceSimulation {
             }
         }
         for replica in replicas.dropFirst() { try transfer(from: replicas[0], to: replica) }
+        for replica in replicas {
+            try replica.pinKey(of: rogue.identity)
+            for other in replicas where other !== replica {
+                // The last replica's operator has not compared the fourth's fingerprint yet.
+                if distrustsKey, replica === replicas.last, other === replicas[3] { continue }
+                try replica.pinKey(of: other.identity)
+            }
+        }
     }
 
     /// Runs `steps` random steps, then syncs everyone to quiescence.
