@@ -185,6 +185,12 @@ extension Replica {
         return revocation
     }
 
+    /// A revocation of `key` (of site `siteID`) since `since`, as site `by`, signed with this
+    /// replica's key, whoever it claims to be (to test who is believed).
+    package func signRevocation(of key: String, since: Int64, by: String, siteID: String) throws -> KeyRevocation {
+        try Self.revocation(of: key, since: since, by: by, signedWith: try requireSigningKey(), siteID: siteID)
+    }
+
     /// The revocations this replica holds of a site's keys (its own included), as they travel.
     public func keyRevocations(of siteID: String) throws -> [KeyRevocation] {
         try withConnection { try TrustStore(db: $0).revocations(of: siteID) }
