@@ -162,13 +162,17 @@ public struct SyncDriver: Sendable {
                 try replica.peers().first { $0.name == peer.name }?.pushCursor
             })
         let limits = pageLimits
+        // Revocations travel even when no transaction does: at least one push a round carries them.
+        var keyEventsSent = false
         while true {
             let excluded = vector
             let position = cursor
             let page = try await replica.perform {
                 try $0.changes(after: position, excluding: excluded, limits: limits, readable: peer.readScopes)
             }
-            if !page.transactions.isEmpty {
+            let carriesRevocations = page.keys?.values.contains { $0.revocations != nil } == true
+            if !page.transactions.isEmpty || (carriesRevocations && !keyEventsSent) {
+                keyEventsSent = true
                 let answer = try await client.push(PushRequest(transactions: page.transactions, keys: page.keys))
                 vector = answer.vector
                 report.heldThere = answer.held ?? []

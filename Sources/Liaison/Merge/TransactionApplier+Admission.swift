@@ -125,8 +125,8 @@ extension TransactionApplier {
         else {
             throw LiaisonError(
                 .invalidTransaction,
-                "transaction \(name) is not signed by \(header.site)'s key: it was forged or altered; nothing of this batch was applied"
-            )
+                "transaction \(name) is not signed by \(header.site)'s key: it was forged or altered; nothing of this batch was applied",
+                cause: SecurityFinding.forgery)
         }
         if header.seq > 1 {
             let expected = try db.first(

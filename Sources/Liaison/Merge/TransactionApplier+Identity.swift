@@ -67,8 +67,8 @@ extension TransactionApplier {
         guard TransactionDigest.isValid(signature: header.signature, header: bytes, key: key) else {
             throw LiaisonError(
                 .invalidTransaction,
-                "a copy of \(name), applied here before, was altered: it is not signed by \(header.site)'s key; the batch was refused"
-            )
+                "a copy of \(name), applied here before, was altered: it is not signed by \(header.site)'s key; the batch was refused",
+                cause: SecurityFinding.forgery)
         }
         throw LiaisonError(
             .equivocation,

@@ -112,7 +112,8 @@ final class BatchApplication {
             guard retrying || applier.isGenuine(record) else {
                 throw LiaisonError(
                     .invalidTransaction,
-                    "transaction \(header.site)#\(header.seq) is not signed by \(header.site)'s key: it was forged or altered")
+                    "transaction \(header.site)#\(header.seq) is not signed by \(header.site)'s key: it was forged or altered",
+                    cause: SecurityFinding.forgery)
             }
             try hold(
                 record, source: source, writable: writable, code: Quarantine.heldBehind,

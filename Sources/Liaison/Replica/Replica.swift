@@ -160,7 +160,7 @@ public final class Replica: @unchecked Sendable {
         if !connection.isReadOnly {
             try configure(connection)
             let hasTrustTables =
-                try connection.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_key'") { _ in true } ?? false
+                try connection.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_revocation'") { _ in true } ?? false
             if !hasTrustTables { try connection.execute(TrustStore.createSQL) }
             try connection.execute(QuarantineStore.createSQL)
             try CellBases.migrate(connection)
