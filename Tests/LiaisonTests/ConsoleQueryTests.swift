@@ -59,6 +59,16 @@ import Testing
         #expect(DurationText.parse(text) == nil)
     }
 
+    @Test(.timeLimit(.minutes(2))) func theCLITakesCompoundDurations() async throws {
+        try await withSampleReplica { cli in
+            let recent = try await cli("log", "nl.db", "--since", "1h30m", "--json")
+            #expect(recent.status == 0 && recent.stdout.contains("\"seq\""), "\(recent)")
+            try await cli.expectRefused("log", "nl.db", "--since", "30m1h", mentioning: "1h30m")
+            try await cli.expectRefused("sync", "nl.db", "--every", "1h1h", mentioning: "1h30m")
+            try await cli.expectRefused("serve", "nl.db", "--port", "0", "--idle-timeout", "1x", mentioning: "1h30m")
+        }
+    }
+
     @Test func theConsoleLogAndTablePagesTakeCompoundDurationsAndSQLPages() async throws {
         try await withReplicas { factory in
             let nl = try factory.make("NL-NCTV", sample: true)
