@@ -70,6 +70,9 @@ public struct PeerClient: Sendable {
 
     public func push(_ request: PushRequest) async throws -> PushResponse { try await send("push", body: request) }
 
+    /// One step of a digest comparison (`POST /v1/digest`).
+    public func digest(_ request: DigestRequest) async throws -> DigestResponse { try await send("digest", body: request) }
+
     private func send<Body: Encodable, Answer: Decodable>(_ path: String, body: Body?) async throws -> Answer {
         let url = baseURL.appendingPathComponent("v1").appendingPathComponent(path)
         let payload = try body.map { try WireJSON.encode($0) }
