@@ -82,6 +82,8 @@ public struct SyncDriver: Sendable {
                 try $0.recordRound(peer: peer.name, direction: .outbound, error: nil, peerVector: peerVector)
             }
             SyncMetrics.roundDuration(ok: true).recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+            // The fingerprints of the scopes both may read, compared and recorded (an alarm, never a repair).
+            try? await DigestComparer(replica: replica, logger: logger).compare(with: peer, client: client, full: false)
             logger.debug(
                 "sync round done", metadata: ["sync.peer": "\(peer.name)", "sync.pulled": "\(report.pulledChanges)"])
             return report

@@ -122,6 +122,8 @@ public struct ReplicaStatus: Sendable, Codable, Hashable {
     public var quarantined: [HeldTransaction] = []
     /// What each peer said it holds of this replica's traffic, by peer name.
     public var heldByPeers: [String: [HeldTransaction]] = [:]
+    /// The last digest comparison with each peer (`liaison compare`, and every sync round).
+    public var comparisons: [PeerComparison] = []
 }
 
 extension Replica {
@@ -130,6 +132,7 @@ extension Replica {
         var status = try baseStatus()
         status.alarms = (try? alarms()) ?? []
         status.untrustedKeys = (try? untrustedKeys()) ?? []
+        status.comparisons = (try? comparisons()) ?? []
         return status
     }
 
