@@ -118,7 +118,7 @@ final class PageBuilder {
             resolves: ConflictStore.decodeIDs(header.resolves), total: header.total, offset: start.offset, changes: [],
             previous: header.previous, signature: header.signature)
         bytes += 300 + header.context.utf8.count
-        let isLocal = header.site == 1
+        let isLocal = header.site == SiteIndex.local
         var rank = start.offset
         var last = start.lastChange
         var covered = start.offset
