@@ -115,6 +115,7 @@ extension Replica {
             // this lock is taken is published here, never mistaken for a trace of the apply.
             _ = try publishValid(db)
             let untrusted = try admitKeys(keys ?? [:], db, via: source)
+            let records = ChainLinks.restore(records, tables: tables)
             let batch = try BatchApplication(
                 replica: self, db: db, source: source, writable: writableScopes, presentedKeys: untrusted)
             // Merged remote writes are not captured (Capture/CaptureGuard.swift).
