@@ -120,7 +120,7 @@ extension TransactionApplier {
         let context = ChangeCodec.encodeContext(header.context)
         let bytes = Self.signedBytes(of: header, context: context, root: root)
         guard
-            verified.contains(bytes, key: key)
+            verified.contains(bytes, key: key, origin: header.origin, seq: header.seq)
                 || TransactionDigest.isValid(signature: header.signature, header: bytes, key: key)
         else {
             throw LiaisonError(
@@ -188,9 +188,10 @@ extension TransactionApplier {
             context: context, resolves: header.resolves, previous: header.previous, root: root, total: header.total)
     }
 
-    /// Checks the signatures of a batch's complete transactions on every core, before they are
-    /// applied one by one: `apply` then skips the check for exactly these bytes under these keys.
-    /// Anything that fails here is left to `apply`, which checks it again and says what is wrong.
+    /// Starts checking the signatures of a batch's complete transactions on other cores, while the
+    /// batch applies (`VerifiedHeaders`): `apply` then skips the check for exactly these bytes
+    /// under these keys. Anything that fails here is left to `apply`, which checks it again and
+    /// says what is wrong.
     func verifyAhead(_ records: [TransactionRecord]) throws {
         // Small batches are checked one by one in `apply`: no key lookups here for them.
         let complete = records.filter { $0.isComplete && $0.origin != replica.siteID }
@@ -202,17 +203,17 @@ extension TransactionApplier {
             work.append((record, key))
         }
         guard work.count >= 4 else { return }
-        let tables = replica.tables
-        let jobs = work
-        let results = VerifiedHeaders.Collector(count: work.count)
-        DispatchQueue.concurrentPerform(iterations: work.count) { index in
-            let (record, key) = jobs[index]
+        let jobs = ImmutableBox((work, replica.tables))
+        // One core stays with the apply; the others verify ahead of it.
+        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
+        verified = VerifiedHeaders.start(work.map { ($0.record.origin, $0.record.seq) }, workers: workers) { index in
+            let (work, tables) = jobs.value
+            let (record, key) = work[index]
             guard let bytes = try? Self.expectedSignedBytes(of: record, tables: tables),
                 TransactionDigest.isValid(signature: record.signature, header: bytes, key: key)
-            else { return }
-            results.set(index, bytes + key.rawRepresentation)
+            else { return nil }
+            return bytes + key.rawRepresentation
         }
-        verified = results.headers
     }
 
     /// The signed bytes of a complete transaction as its changes imply them; throws on anything malformed.
@@ -237,4 +238,10 @@ extension TransactionApplier {
         return signedBytes(
             of: record, context: ChangeCodec.encodeContext(record.context), root: TransactionDigest.root(digests))
     }
+}
+
+/// Values built once and only read afterwards, handed to the verifying threads.
+final class ImmutableBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
