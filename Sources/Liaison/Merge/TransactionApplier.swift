@@ -160,6 +160,7 @@ final class TransactionApplier {
             scopes.insert(form.scope)
             try writeRule.check(change, table: form.table, declared: form.scope, name: name)
             try checkOwnership(change, table: form.table, write: write, name: name)
+            try checkSchemaChange(change, write: write, name: name)
             try log(change, form, of: origin, position: position)
             try merge(change, from: origin, write: write)
         }
@@ -189,6 +190,7 @@ final class TransactionApplier {
         nextOrder += 1
         try db.run(
             "UPDATE _liaison_state SET next_ord = ?, last_hlc = ?", [.integer(nextOrder), .integer(lastHLC.rawValue)])
+        if scopes.contains(SchemaLog.scope) { try evolveSchemaAfter(header) }
     }
 
     /// Applies changes of a transaction applied before, which a peer had withheld then: each must
@@ -352,7 +354,7 @@ final class TransactionApplier {
 
     // MARK: - Merging one change
 
-    private func merge(_ change: ChangeRecord, from origin: VersionStore.Origin, write: CellWrite) throws {
+    func merge(_ change: ChangeRecord, from origin: VersionStore.Origin, write: CellWrite) throws {
         let table = try replica.table(named: change.table)
         do {
             try RowID.check(change.id)
