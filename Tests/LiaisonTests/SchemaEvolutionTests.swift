@@ -51,6 +51,64 @@ import Testing
         }
     }
 
+    /// The scenario: NL changes the schema and fills the new column, table and choice; TR
+    /// has not applied the change (it does not let NL change its schema yet), keeps what it does
+    /// not know as opaque data and relays NL's rows intact to DE, which applies the change and shows
+    /// them, signatures verifying; once TR grants NL, it shows them too and releases what it held.
+    @Test func trRelaysRowsOfAColumnItDoesNotKnowToAFourthAgencyIntact() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let tr = try factory.make("TR-TNP")
+            let de = try factory.make("DE-BFV")
+            try Self.nlChangesTheSchema(nl)
+            try nl.addTable(
+                TableDefinition(
+                    "liaison_officer", parentColumn: "organisation_id",
+                    columns: [
+                        ColumnDefinition("organisation_id", .reference("organisation"), required: true),
+                        ColumnDefinition("name", required: true), ColumnDefinition("since", .date),
+                    ]), author: "anne")
+            try nl.write(author: "anne") {
+                try $0.set("liaison_officer", id: "lo-nl-1", ["organisation_id": "org-nctv", "name": "J. de Vries"])
+            }
+            let action = "act-roadmap-early-detection"
+            try nl.write(author: "anne") { try $0.set("action", id: action, ["status": "in_review"]) }
+            try await withServer(nl) { nlURL in
+                let trToNL = try pair(tr, with: nl, url: nlURL)
+                try await SyncDriver(replica: tr).sync(with: trToNL)
+            }
+            // TR: the column and table are not there, their values are kept in the log; the edit
+            // using the new choice value is held, not refused.
+            #expect(tr.schema == SchemaDefinition.cooperation)
+            #expect(try tr.row("agenda_item", id: "ai-returnees")?["meeting_date"] == nil)
+            #expect(try tr.row("agenda_item", id: "ai-returnees")?["priority"] == 1)
+            #expect(try tr.quarantined().count == 1)
+            #expect(try tr.verify().problems.isEmpty)
+            try await withServer(tr) { trURL in
+                let deToTR = try pair(de, with: tr, url: trURL)
+                try trustKeys(of: tr, at: de)
+                try de.grantSchemaChanges(to: "NL-NCTV")
+                try await SyncDriver(replica: de).sync(with: deToTR)
+                // DE has NL's rows as NL signed them, and shows the new column and table.
+                #expect(try de.row("agenda_item", id: "ai-returnees")?["meeting_date"] == "2026-12-10")
+                #expect(try de.row("liaison_officer", id: "lo-nl-1")?["name"] == "J. de Vries")
+                #expect(try de.verify().problems.isEmpty)
+                #expect(try de.history("agenda_item", id: "ai-returnees").first?.site == "NL-NCTV")
+                // TR lets NL change its schema: it shows what it kept and releases what it held.
+                try tr.grantSchemaChanges(to: "NL-NCTV")
+                #expect(try tr.row("agenda_item", id: "ai-returnees")?["meeting_date"] == "2026-12-10")
+                #expect(try tr.row("liaison_officer", id: "lo-nl-1")?["name"] == "J. de Vries")
+                #expect(try tr.quarantined().isEmpty)
+                #expect(try tr.row("action", id: action)?["status"] == "in_review")
+                try await SyncDriver(replica: de).sync(with: deToTR)
+            }
+            #expect(try de.row("action", id: action)?["status"] == "in_review")
+            #expect(try de.dump() == nl.dump())
+            #expect(try tr.dump() == nl.dump())
+            #expect(de.schema.hash == nl.schema.hash && tr.schema.hash == nl.schema.hash)
+        }
+    }
+
     @Test func aChangeOfASiteNotGrantedIsKeptPendingAndAppliesOnceGranted() async throws {
         try await withReplicas { factory in
             let nl = try factory.make("NL-NCTV", sample: true)

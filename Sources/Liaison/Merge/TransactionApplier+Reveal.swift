@@ -33,6 +33,10 @@ extension Replica {
                     guard operation != .delete, let all = values else { continue }
                     values = all.filter { columns.contains($0.key) }
                     guard !(values ?? [:]).isEmpty else { continue }
+                    // Cells whose version here is this very write (the row arrived whole while
+                    // the column was unknown) take its value as they are.
+                    values = try fill(db, table: table, pk: pk, values: values ?? [:], from: origin, applier: applier)
+                    guard !(values ?? [:]).isEmpty else { continue }
                 }
                 let change = ChangeRecord(
                     table: table, id: pk, op: columns == nil ? operation : .update, values: values,
@@ -54,5 +58,27 @@ extension Replica {
         // The rows written above are merges, not local edits.
         try applier.finish(keepingJournalUpTo: mark)
         logger.debug("opaque data shown", metadata: ["db.revealed": "\(revealed)", "db.skipped": "\(skipped)"])
+    }
+
+    /// Writes the cells of `values` whose version is `origin`'s write itself; returns the others.
+    private func fill(
+        _ db: Connection, table name: String, pk: String, values: [String: CellValue], from origin: VersionStore.Origin,
+        applier: TransactionApplier
+    ) throws -> [String: CellValue] {
+        guard let table = tables[name], try readRow(db, table: table, id: pk) != nil else { return values }
+        let known = try applier.versions.load(table: name, pk: pk)
+        var rest: [String: CellValue] = [:]
+        for (column, value) in values {
+            guard known.version(of: column) == origin, let position = table.columnIndex[column] else {
+                rest[column] = value
+                continue
+            }
+            let definition = table.columns[position]
+            guard (try? Validation.check(value, for: definition, in: table, db: nil)) != nil else { continue }
+            try db.run(
+                "UPDATE \(table.quotedName) SET \(CaptureTriggers.quoted(column)) = ? WHERE id = ?",
+                [Validation.normalized(value, for: definition), .text(pk)])
+        }
+        return rest
     }
 }

@@ -232,6 +232,14 @@ public final class Replica: @unchecked Sendable {
         }
     }
 
+    /// The table a received change names: a known one, or, for a well-formed name this replica does
+    /// not know yet (a table another site added), an opaque one whose changes are only logged.
+    func receivedTable(named name: String) throws -> TableInfo {
+        if let table = tables[name] { return table }
+        guard (try? SchemaNames.checkIdentifier(name, what: "table")) != nil else { return try table(named: name) }
+        return .opaque(name)
+    }
+
     func table(named name: String) throws -> TableInfo {
         if let table = tables[name] { return table }
         let suggestion = Suggestion.nearest(to: name, in: schema.tables.map(\.name))

@@ -87,17 +87,18 @@ enum SchemaNames {
     static let maxColumns = 62
 
     /// Lower-case letters, digits and `_`, starting with a letter, at most 48 characters; not
-    /// starting with `liaison_` or `sqlite_` (the engine's).
+    /// the schema's own change table, not starting with `sqlite_` (SQLite's). The engine's own
+    /// tables start with `_`, which no name here can.
     static func checkIdentifier(_ name: String, what: String) throws {
         let scalars = Array(name.unicodeScalars)
         let valid =
             !scalars.isEmpty && scalars.count <= 48 && ("a"..."z").contains(Character(scalars[0]))
             && scalars.allSatisfy { ("a"..."z").contains(Character($0)) || ("0"..."9").contains(Character($0)) || $0 == "_" }
-        guard valid, !name.hasPrefix("liaison_"), !name.hasPrefix("sqlite_") else {
+        guard valid, name != SchemaLog.table, !name.hasPrefix("sqlite_") else {
             throw LiaisonError(
                 .invalidInput,
                 "invalid \(what) name '\(name)': use lower-case letters, digits and _ (starting with a letter, at most "
-                    + "48), not starting with liaison_ or sqlite_")
+                    + "48), not starting with sqlite_")
         }
     }
 
