@@ -58,10 +58,9 @@ public struct SyncDriver: Sendable {
                 )
             }
             guard status.schema == replica.schema.name, status.schemaVersion == replica.schema.version else {
-                throw LiaisonError(
-                    .schemaMismatch,
-                    "peer \(peer.name) serves schema \(status.schema) v\(status.schemaVersion); this replica has "
-                        + "\(replica.schema.name) v\(replica.schema.version)")
+                throw SchemaMajor.refusal(
+                    peer: peer.name, theirs: (status.schema, status.schemaVersion),
+                    ours: (replica.schema.name, replica.schema.version))
             }
             // Who answers must be who the operator registered; its key is checked, never trusted here.
             try await replica.perform {

@@ -158,7 +158,7 @@ extension TransactionApplier {
         guard let scope = change.scope, Scope.isValid(scope) else {
             throw LiaisonError(.invalidTransaction, "a change of transaction \(name) has no valid scope")
         }
-        let table = try replica.table(named: change.table)
+        let table = try replica.receivedTable(named: change.table)
         let (values, levels, digest) = try Self.signedForm(of: change, table: table, scope: scope)
         return SignedForm(table: table, scope: scope, values: values, levels: levels, digest: digest)
     }
@@ -170,7 +170,12 @@ extension TransactionApplier {
         let values = try change.values.map { received in
             var normalized: [String: CellValue] = [:]
             for (name, value) in received {
-                normalized[name] = Validation.normalized(value, for: try table.column(named: name))
+                // A column this replica does not know yet is kept as it came (opaque data).
+                guard let position = table.columnIndex[name] else {
+                    normalized[name] = value
+                    continue
+                }
+                normalized[name] = Validation.normalized(value, for: table.columns[position])
             }
             return CanonicalJSON.object(normalized)
         }
@@ -227,9 +232,9 @@ extension TransactionApplier {
             var byPosition = [String?](repeating: nil, count: record.total)
             for (count, change) in record.changes.enumerated() {
                 let position = change.index ?? count
-                guard position >= 0, position < record.total, byPosition[position] == nil, let scope = change.scope,
-                    let table = tables[change.table]
+                guard position >= 0, position < record.total, byPosition[position] == nil, let scope = change.scope
                 else { throw LiaisonError(.invalidTransaction, "malformed") }
+                let table = tables[change.table] ?? .opaque(change.table)
                 byPosition[position] = try signedForm(of: change, table: table, scope: scope).digest
             }
             guard !byPosition.contains(nil) else { throw LiaisonError(.invalidTransaction, "incomplete") }

@@ -72,7 +72,8 @@ extension TransactionApplier {
     /// computes: the highest level among the cell's logged writes its origin had seen, plus one
     /// when its origin owns the row.
     func checkOwnership(_ change: ChangeRecord, table: TableInfo, write: CellWrite, name: String) throws {
-        guard change.op != .delete else { return }
+        // A table not known here has no rows here to own; its changes are only logged (opaque).
+        guard change.op != .delete, table.isKnown else { return }
         // A replica that holds some changes only as digests cannot know every owner write or
         // level (they may be in scopes it may not read): it leaves these checks to the replicas
         // that hold the whole row's history.

@@ -63,6 +63,7 @@ final class TransactionApplier {
             scopes.insert(form.scope)
             try writeRule.check(change, table: form.table, declared: form.scope, name: name)
             try checkOwnership(change, table: form.table, write: write, name: name)
+            try checkSchemaChange(change, write: write, name: name)
             try log(change, form, of: origin, position: position)
             try merge(change, from: origin, write: write)
         }
@@ -86,6 +87,7 @@ final class TransactionApplier {
         nextOrder += 1
         try db.run(
             "UPDATE _liaison_state SET next_ord = ?, last_hlc = ?", [.integer(nextOrder), .integer(lastHLC.rawValue)])
+        if scopes.contains(SchemaLog.scope) { try evolveSchemaAfter(header) }
     }
 
     /// Appends one received change to the change log.
