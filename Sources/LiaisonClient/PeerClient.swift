@@ -70,7 +70,7 @@ public struct PeerClient: Sendable {
 
     public func push(_ request: PushRequest) async throws -> PushResponse { try await send("push", body: request) }
 
-    private func send<Body: Encodable, Answer: Decodable>(_ path: String, body: Body?) async throws -> Answer {
+    func send<Body: Encodable, Answer: Decodable>(_ path: String, body: Body?) async throws -> Answer {
         let url = baseURL.appendingPathComponent("v1").appendingPathComponent(path)
         let payload = try body.map { try WireJSON.encode($0) }
         var answer = try await exchange(url: url, payload: payload)
