@@ -34,7 +34,7 @@ extension TransactionApplier {
         try conflicts.resolve(honoured, by: origin)
     }
 
-    private func recordIgnored(_ id: String, by origin: VersionStore.Origin, reason: String) throws {
+    func recordIgnored(_ id: String, by origin: VersionStore.Origin, reason: String) throws {
         try db.execute(Self.ignoredResolutionSQL)
         try db.run(
             "INSERT OR IGNORE INTO _liaison_ignored_resolution(conflict, sidx, seq, reason) VALUES (?, ?, ?, ?)",

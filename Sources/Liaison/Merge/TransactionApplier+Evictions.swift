@@ -50,7 +50,7 @@ extension TransactionApplier {
     /// seen every write of the row logged here).
     /// A row not held here (moved away before, or never whole) only has its versions brought up
     /// to date, so a later change of it merges as it would where the move was read.
-    private func isRealMove(_ outline: ChangeOutline, of origin: VersionStore.Origin, table: TableInfo, held: Bool)
+    func isRealMove(_ outline: ChangeOutline, of origin: VersionStore.Origin, table: TableInfo, held: Bool)
         throws -> Bool
     {
         if held {

@@ -78,7 +78,7 @@ extension TransactionApplier {
         }
     }
 
-    private func firstVersion(_ table: TableInfo, _ pk: String) throws -> VersionStore.Origin? {
+    func firstVersion(_ table: TableInfo, _ pk: String) throws -> VersionStore.Origin? {
         let known = try versions.load(table: table.name, pk: pk)
         return known.columns.values.min { ($0.site, $0.seq) < ($1.site, $1.seq) }
     }

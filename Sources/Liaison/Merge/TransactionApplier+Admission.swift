@@ -1,0 +1,240 @@
+import Crypto
+import Foundation
+
+/// Admission: whether a transaction may be applied now, and whether its origin signed exactly
+/// what arrived (digests, root, signature, hash chain). Nothing here reads a synced row.
+extension TransactionApplier {
+    /// Whether this replica has applied the transaction already.
+    func hasApplied(origin: String, seq: Int64) throws -> Bool {
+        guard let index = sites.existingIndex(of: origin) else { return false }
+        return try appliedSeq(index) >= seq
+    }
+
+    func appliedSeq(_ index: Int64) throws -> Int64 {
+        try db.first("SELECT seq FROM _liaison_site WHERE sidx = ?", [.integer(index)]) { $0.int64(0) } ?? 0
+    }
+
+    /// Checks that `header` may be applied now: new, next in its origin's sequence, its causal
+    /// predecessors present, its clock within bounds. Returns `false` when it was applied before.
+    func check(_ header: TransactionRecord) throws -> Bool {
+        if header.origin == replica.siteID {
+            let own = try appliedSeq(1)
+            if header.seq <= own { return false }
+            throw LiaisonError(
+                .invalidTransaction,
+                "transaction \(header.site)#\(header.seq) claims to come from this replica, which has only \(own)")
+        }
+        guard SiteCode(header.site) != nil, TrustStore.isValidSiteID(header.origin), header.seq > 0 else {
+            throw LiaisonError(
+                .invalidTransaction, "transaction with origin '\(header.origin.prefix(64))' has an invalid header")
+        }
+        try checkIdentity(header)
+        let index = sites.existingIndex(of: header.origin)
+        let applied = try index.map(appliedSeq) ?? 0
+        if let index, header.seq <= applied {
+            try compareWithApplied(header, index: index)
+            return false
+        }
+        if header.seq != applied + 1 {
+            throw LiaisonError(
+                .invalidTransaction,
+                "transaction \(header.site)#\(header.seq) arrived before \(header.site)#\(applied + 1); "
+                    + "sync with a peer that has the missing transactions")
+        }
+        let vector = try sites.versionVector()
+        for (site, seq) in header.context.entries where site != header.origin && vector[site] < seq {
+            throw LiaisonError(
+                .invalidTransaction,
+                "transaction \(header.site)#\(header.seq) depends on \(seq) transactions of site \(site), "
+                    + "this replica has \(vector[site])")
+        }
+        try replica.clock.check(remote: header.hlc, from: header.site)
+        return true
+    }
+
+    /// What `admit` established about a transaction whose signature and chain link verify.
+    struct Admitted {
+        var index: Int64
+        var origin: VersionStore.Origin
+        var write: CellWrite
+        var name: String
+        /// The digest of each change present, by position.
+        var received: [Int: String]
+        /// Signed forms kept from the first pass (only when the changes are an array).
+        var forms: [Int: SignedForm]
+        var context: String
+        var root: String
+        var signedBytes: Data
+    }
+
+    /// Pass 1 of `apply`: each change's signed form and digest, the root, the signature and the
+    /// hash-chain link. Nothing but the schema and the change log's heads is read.
+    func admit<Changes: Sequence<ChangeRecord>>(_ header: TransactionRecord, changes: () throws -> Changes) throws
+        -> Admitted
+    {
+        let key = try publicKey(of: header.origin, site: header.site, seq: header.seq, hlc: header.hlc)
+        let index = try sites.index(of: header.origin, code: header.site)
+        let origin = VersionStore.Origin(site: index, seq: header.seq)
+        let write = CellWrite(
+            site: header.origin, code: header.site, seq: header.seq, hlc: header.hlc, context: header.context)
+        writes[origin] = write
+        let name = "\(header.site)#\(header.seq)"
+        guard header.total >= 0, header.digests.map({ $0.count == header.total }) ?? true else {
+            throw LiaisonError(
+                .invalidTransaction,
+                "transaction \(name) lists \(header.digests?.count ?? 0) digests for \(header.total) changes")
+        }
+        // Pass 1: each change's signed form and digest; nothing but the schema is read.
+        var received: [Int: String] = [:]
+        var forms: [Int: SignedForm] = [:]
+        let keepsForms = Changes.self == [ChangeRecord].self
+        var count = 0
+        for change in try changes() {
+            let position = change.index ?? count
+            count += 1
+            guard position >= 0, position < header.total, received[position] == nil else {
+                throw LiaisonError(
+                    .invalidTransaction, "transaction \(name) has a change at an invalid position \(position)")
+            }
+            let form = try signedForm(of: change, name: name)
+            if let expected = header.digests?[position], expected != form.digest {
+                throw LiaisonError(
+                    .invalidTransaction,
+                    "change \(position) of transaction \(name) does not match its signed digest: it was altered")
+            }
+            received[position] = form.digest
+            if keepsForms { forms[position] = form }
+        }
+        let digests: [String]
+        if let listed = header.digests {
+            digests = listed
+        } else {
+            guard received.count == header.total else {
+                throw LiaisonError(
+                    .invalidTransaction,
+                    "transaction \(name) announced \(header.total) changes but held \(received.count)")
+            }
+            digests = (0..<header.total).map { received[$0]! }
+        }
+        let root = TransactionDigest.root(digests)
+        let context = ChangeCodec.encodeContext(header.context)
+        let bytes = Self.signedBytes(of: header, context: context, root: root)
+        guard
+            verified.contains(bytes, key: key)
+                || TransactionDigest.isValid(signature: header.signature, header: bytes, key: key)
+        else {
+            throw LiaisonError(
+                .invalidTransaction,
+                "transaction \(name) is not signed by \(header.site)'s key: it was forged or altered; nothing of this batch was applied"
+            )
+        }
+        if header.seq > 1 {
+            let expected = try db.first(
+                "SELECT digest FROM _liaison_tx WHERE sidx = ? AND seq = ?",
+                [.integer(index), .integer(header.seq - 1)]
+            ) { $0.text(0) }
+            guard let expected, expected == header.previous else {
+                throw LiaisonError(
+                    .invalidTransaction,
+                    "transaction \(name) does not follow \(header.site)#\(header.seq - 1) in its hash chain")
+            }
+        }
+        return Admitted(
+            index: index, origin: origin, write: write, name: name, received: received, forms: forms,
+            context: context, root: root, signedBytes: bytes)
+    }
+
+    /// A received change in the form its origin signed: table, declared scope, canonical values and
+    /// levels, digest.
+    struct SignedForm {
+        var table: TableInfo
+        var scope: String
+        var values: String?
+        var levels: String?
+        var digest: String
+    }
+
+    func signedForm(of change: ChangeRecord, name: String) throws -> SignedForm {
+        guard let scope = change.scope, Scope.isValid(scope) else {
+            throw LiaisonError(.invalidTransaction, "a change of transaction \(name) has no valid scope")
+        }
+        let table = try replica.table(named: change.table)
+        let (values, levels, digest) = try Self.signedForm(of: change, table: table, scope: scope)
+        return SignedForm(table: table, scope: scope, values: values, levels: levels, digest: digest)
+    }
+
+    /// A change's canonical values and levels, and its digest, as its origin signed them.
+    static func signedForm(of change: ChangeRecord, table: TableInfo, scope: String) throws
+        -> (values: String?, levels: String?, digest: String)
+    {
+        let values = try change.values.map { received in
+            var normalized: [String: CellValue] = [:]
+            for (name, value) in received {
+                normalized[name] = Validation.normalized(value, for: try table.column(named: name))
+            }
+            return CanonicalJSON.object(normalized)
+        }
+        let levels: String? = if case .text(let text) = ChangeCodec.encodeLevels(change.levels) { text } else { nil }
+        let digest = TransactionDigest.change(
+            table: change.table, id: change.id, op: change.op.rawValue, scope: scope, values: values, levels: levels,
+            bases: CellBases.encode(change.bases))
+        return (values, levels, digest)
+    }
+
+    /// The bytes a transaction's signature covers.
+    static func signedBytes(of header: TransactionRecord, context: String, root: String) -> Data {
+        TransactionDigest.header(
+            origin: header.origin, site: header.site, seq: header.seq, hlc: header.hlc.rawValue, author: header.author,
+            context: context, resolves: header.resolves, previous: header.previous, root: root, total: header.total)
+    }
+
+    /// Checks the signatures of a batch's complete transactions on every core, before they are
+    /// applied one by one: `apply` then skips the check for exactly these bytes under these keys.
+    /// Anything that fails here is left to `apply`, which checks it again and says what is wrong.
+    func verifyAhead(_ records: [TransactionRecord]) throws {
+        // Small batches are checked one by one in `apply`: no key lookups here for them.
+        let complete = records.filter { $0.isComplete && $0.origin != replica.siteID }
+        guard complete.count >= 4 else { return }
+        var work: [(record: TransactionRecord, key: Curve25519.Signing.PublicKey)] = []
+        for record in complete {
+            guard let key = try? publicKey(of: record.origin, site: record.site, seq: record.seq, hlc: record.hlc)
+            else { continue }
+            work.append((record, key))
+        }
+        guard work.count >= 4 else { return }
+        let tables = replica.tables
+        let jobs = work
+        let results = VerifiedHeaders.Collector(count: work.count)
+        DispatchQueue.concurrentPerform(iterations: work.count) { index in
+            let (record, key) = jobs[index]
+            guard let bytes = try? Self.expectedSignedBytes(of: record, tables: tables),
+                TransactionDigest.isValid(signature: record.signature, header: bytes, key: key)
+            else { return }
+            results.set(index, bytes + key.rawRepresentation)
+        }
+        verified = results.headers
+    }
+
+    /// The signed bytes of a complete transaction as its changes imply them; throws on anything malformed.
+    static func expectedSignedBytes(of record: TransactionRecord, tables: [String: TableInfo]) throws -> Data {
+        let digests: [String]
+        if let listed = record.digests {
+            digests = listed
+        } else {
+            // `total` comes from the sender: allocate only for changes actually present.
+            guard record.total == record.changes.count else { throw LiaisonError(.invalidTransaction, "incomplete") }
+            var byPosition = [String?](repeating: nil, count: record.total)
+            for (count, change) in record.changes.enumerated() {
+                let position = change.index ?? count
+                guard position >= 0, position < record.total, byPosition[position] == nil, let scope = change.scope,
+                    let table = tables[change.table]
+                else { throw LiaisonError(.invalidTransaction, "malformed") }
+                byPosition[position] = try signedForm(of: change, table: table, scope: scope).digest
+            }
+            guard !byPosition.contains(nil) else { throw LiaisonError(.invalidTransaction, "incomplete") }
+            digests = byPosition.map { $0! }
+        }
+        return signedBytes(
+            of: record, context: ChangeCodec.encodeContext(record.context), root: TransactionDigest.root(digests))
+    }
+}

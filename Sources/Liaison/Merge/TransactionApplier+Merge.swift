@@ -1,0 +1,206 @@
+import Foundation
+
+/// Merge: each received change against the row's cell versions, by the merge rule, recording a
+/// conflict where a write had not seen what it replaces.
+extension TransactionApplier {
+    func merge(_ change: ChangeRecord, from origin: VersionStore.Origin, write: CellWrite) throws {
+        let table = try replica.table(named: change.table)
+        do {
+            try RowID.check(change.id)
+        } catch let error as LiaisonError {
+            throw LiaisonError(.invalidTransaction, error.message)
+        }
+        let known = try versions.load(table: table.name, pk: change.id)
+        let current = try replica.readRow(db, table: table, id: change.id)
+        if change.op == .delete {
+            try mergeDeletion(table: table, pk: change.id, known: known, row: current, origin: origin, write: write)
+            return
+        }
+        guard let received = change.values else {
+            throw LiaisonError(
+                .invalidTransaction, "a \(change.op.rawValue) of '\(change.table)' '\(change.id)' has no values")
+        }
+        var values: [String: CellValue] = [:]
+        for (name, value) in received {
+            let column = try table.column(named: name)
+            guard name != "id" else { throw LiaisonError(.invalidTransaction, "a change may not write the id column") }
+            try Validation.check(value, for: column, in: table, db: nil)
+            values[name] = Validation.normalized(value, for: column)
+        }
+        var row = current
+        var rowVersions = known
+        if row == nil, let deletion = known.deletion {
+            let deleter = try cellWrite(deletion)
+            if deleter.hasSeen(write) { return }
+            if !write.hasSeen(deleter) {
+                let kept = try writesUnseen(by: deleter, table: table, pk: change.id)
+                    .max { MergeRule.wins($1.1, over: $0.1, policy: .lww) }
+                try record(
+                    .init(
+                        kind: .delete, table: table.name, pk: change.id, column: nil, policy: table.definition.policy,
+                        winner: kept?.0 ?? origin, winnerValue: nil, loser: deletion, loserValue: nil),
+                    loserWrite: deleter)
+            }
+            row = try restoredRow(table: table, pk: change.id, versions: known)
+            rowVersions.deletion = nil
+        } else if row == nil, known.isKnown {
+            // Known here but not held (moved out of reach, or never whole): merged against its versions.
+            row = try restoredRow(table: table, pk: change.id, versions: known)
+        }
+        var taken: [String: CellValue] = [:]
+        for (name, value) in values {
+            guard let localOrigin = rowVersions.version(of: name), row != nil else {
+                taken[name] = value
+                continue
+            }
+            let local = try cellWrite(localOrigin).at(level: rowVersions.level(of: name))
+            let remote = write.at(level: change.levels?[name] ?? 0)
+            let seen = try knowledge(
+                table: table.name, pk: change.id, column: name, local: localOrigin, localWrite: local, remote: origin,
+                remoteWrite: remote, remoteBases: change.bases)
+            let decision = MergeRule.resolve(
+                local: local, remote: remote, policy: table.definition.policy, remoteHasSeenLocal: seen.remoteSawLocal,
+                localHasSeenRemote: seen.localSawRemote)
+            let localValue = row?[name] ?? .null
+            if decision.isConflict {
+                let (winner, loser) = decision.takesRemote ? (origin, localOrigin) : (localOrigin, origin)
+                let (winnerValue, loserValue) = decision.takesRemote ? (value, localValue) : (localValue, value)
+                try record(
+                    .init(
+                        kind: .value, table: table.name, pk: change.id, column: name, policy: table.definition.policy,
+                        winner: winner, winnerValue: winnerValue, loser: loser, loserValue: loserValue),
+                    loserWrite: decision.takesRemote ? local : remote)
+            }
+            if decision.takesRemote { taken[name] = value }
+        }
+        try store(table: table, pk: change.id, existing: current, restored: row, taken: taken)
+        let wroteWholeRow = change.op == .insert && taken.count == table.columns.count - 1 && change.levels == nil
+        if wroteWholeRow {
+            try versions.removeAll(table: table.name, pk: change.id)
+            try versions.set(
+                table: table.name, pk: change.id, column: VersionStore.rowInsert, site: origin.site, seq: origin.seq)
+        } else {
+            if known.deletion != nil {
+                try versions.remove(table: table.name, pk: change.id, column: VersionStore.deletion)
+            }
+            for name in taken.keys {
+                try versions.set(
+                    table: table.name, pk: change.id, column: name, site: origin.site, seq: origin.seq,
+                    level: change.levels?[name] ?? 0)
+            }
+        }
+        try checkReferences(table: table, pk: change.id, taken: taken, origin: origin, write: write)
+        if current == nil { try checkDuplicates(table: table, pk: change.id) }
+    }
+
+    func mergeDeletion(
+        table: TableInfo, pk: String, known: VersionStore.RowVersions, row: [String: CellValue]?,
+        origin: VersionStore.Origin, write: CellWrite
+    ) throws {
+        guard row != nil else {
+            if known.deletion == nil {
+                try versions.set(
+                    table: table.name, pk: pk, column: VersionStore.deletion, site: origin.site, seq: origin.seq)
+            }
+            return
+        }
+        let unseen = try writesUnseen(by: write, table: table, pk: pk)
+        if unseen.isEmpty {
+            try db.run("DELETE FROM \(table.quotedName) WHERE id = ?", [.text(pk)])
+            try versions.set(
+                table: table.name, pk: pk, column: VersionStore.deletion, site: origin.site, seq: origin.seq)
+            try checkReferrers(of: table, pk: pk, deletion: origin, write: write)
+            return
+        }
+        let kept = unseen.max { MergeRule.wins($1.1, over: $0.1, policy: .lww) }!
+        try record(
+            .init(
+                kind: .delete, table: table.name, pk: pk, column: nil, policy: table.definition.policy, winner: kept.0,
+                winnerValue: nil, loser: origin, loserValue: nil),
+            loserWrite: write)
+    }
+
+    /// Every logged write of the row that `deleter` had not seen. A deletion removes the row only
+    /// when this is empty: judging by every write, not only the ones still visible, gives the same
+    /// outcome in any delivery order.
+    func writesUnseen(by deleter: CellWrite, table: TableInfo, pk: String) throws
+        -> [(VersionStore.Origin, CellWrite)]
+    {
+        let origins = try db.query(
+            "SELECT DISTINCT sidx, seq FROM _liaison_change WHERE tbl = ? AND pk = ? AND op <> 'delete'",
+            [.text(table.name), .text(pk)]
+        ) { VersionStore.Origin(site: $0.int64(0), seq: $0.int64(1)) }
+        return try origins.compactMap { origin in
+            let other = try cellWrite(origin)
+            return deleter.hasSeen(other) || (other.site == deleter.site && other.seq == deleter.seq)
+                ? nil : (origin, other)
+        }
+    }
+
+    /// Writes the merged values: inserts the row when it is new or restored, else updates it.
+    func store(
+        table: TableInfo, pk: String, existing: [String: CellValue]?, restored: [String: CellValue]?,
+        taken: [String: CellValue]
+    ) throws {
+        if existing == nil {
+            var values = restored ?? [:]
+            for (name, value) in taken { values[name] = value }
+            values["id"] = .text(pk)
+            // Never rebuilt from a partial set of changes: a row whose scope or required columns are
+            // unknown here stays unheld (its versions are kept) until a change brings it whole.
+            guard case .text = values["scope"],
+                table.definition.columns.allSatisfy({ !$0.isRequired || (values[$0.name] ?? .null) != .null })
+            else { return }
+            var written: [Int] = []
+            var arguments: [CellValue] = []
+            for (position, column) in table.columns.enumerated() {
+                guard let value = values[column.name] else { continue }
+                written.append(position)
+                arguments.append(value)
+            }
+            try db.run(insertSQL(table, columns: written), arguments)
+        } else if !taken.isEmpty {
+            let names = taken.keys.sorted()
+            let assignments = names.map { "\(CaptureTriggers.quoted($0)) = ?" }.joined(separator: ", ")
+            try db.run(
+                "UPDATE \(table.quotedName) SET \(assignments) WHERE id = ?", names.map { taken[$0]! } + [.text(pk)])
+        }
+    }
+
+    /// `INSERT INTO table(columns) VALUES (?, …)` for the columns at `positions`, built once per batch.
+    func insertSQL(_ table: TableInfo, columns positions: [Int]) -> String {
+        let key = InsertShape(table: table.index, columns: positions)
+        if let sql = insertStatements[key] { return sql }
+        let names = positions.map { table.quotedColumns[$0] }.joined(separator: ", ")
+        let placeholders = Array(repeating: "?", count: positions.count).joined(separator: ", ")
+        let sql = "INSERT INTO \(table.quotedName)(\(names)) VALUES (\(placeholders))"
+        insertStatements[key] = sql
+        return sql
+    }
+
+    struct InsertShape: Hashable {
+        var table: Int
+        var columns: [Int]
+    }
+
+    /// The values a deleted row had, rebuilt from the change log by each cell's version.
+    func restoredRow(table: TableInfo, pk: String, versions known: VersionStore.RowVersions) throws
+        -> [String: CellValue]
+    {
+        var logged: [VersionStore.Origin: [String: CellValue]] = [:]
+        for (site, seq, vals) in try db.query(
+            "SELECT sidx, seq, vals FROM _liaison_change WHERE tbl = ? AND pk = ? AND vals IS NOT NULL",
+            [.text(table.name), .text(pk)], { ($0.int64(0), $0.int64(1), $0.text(2)) })
+        {
+            let values = try ChangeCodec.decodeValues(vals) ?? [:]
+            logged[VersionStore.Origin(site: site, seq: seq), default: [:]].merge(values) { _, new in new }
+        }
+        var row: [String: CellValue] = ["id": .text(pk)]
+        for column in table.columns.dropFirst() {
+            if let origin = known.version(of: column.name), let value = logged[origin]?[column.name] {
+                row[column.name] = value
+            }
+        }
+        return row
+    }
+}
