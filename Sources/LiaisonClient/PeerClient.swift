@@ -79,7 +79,7 @@ public struct PeerClient: Sendable {
     /// One step of a digest comparison (`POST /v1/digest`).
     public func digest(_ request: DigestRequest) async throws -> DigestResponse { try await send("digest", body: request) }
 
-    private func send<Body: Encodable, Answer: Decodable>(_ path: String, body: Body?) async throws -> Answer {
+    func send<Body: Encodable, Answer: Decodable>(_ path: String, body: Body?) async throws -> Answer {
         guard !to.isEmpty || path == "status" else {
             throw LiaisonError(
                 .invalidInput,

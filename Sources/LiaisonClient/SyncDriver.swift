@@ -74,6 +74,7 @@ public struct SyncDriver: Sendable {
             try await replica.perform { try $0.retryQuarantine() }
             try await pull(from: client, peer: peer, report: &report)
             let peerVector = try await push(to: client, peer: peer, report: &report)
+            await exchangeAcknowledgements(with: client, peer: peer)
             report.heldHere = try await replica.perform { try $0.held(from: peer.name) }
             report.seconds = (ContinuousClock.now - started).seconds
             try await replica.perform { try $0.recordSync(peer: peer.name, siteID: status.siteID, error: nil) }

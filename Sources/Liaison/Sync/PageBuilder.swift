@@ -13,6 +13,9 @@ final class PageBuilder {
     /// Scopes the requester may read; `nil` for all.
     let readable: Set<String>?
 
+    /// Whether this replica has compacted values (they travel as digests only, like withheld ones).
+    private lazy var hasCompacted = (try? CompactionCheckpoint.hasTables(db)) ?? false
+
     init(db: Connection, limits: PageLimits, readable: Set<String>?) {
         self.db = db
         self.limits = limits
@@ -141,6 +144,7 @@ final class PageBuilder {
             )
         }
         var finished = rows.count < scan
+        let compacted = hasCompacted ? try CompactionCheckpoint.compacted(db, site: header.site, seq: header.seq) : []
         for (n, table, pk, op, vals, levels, scope, bases) in rows {
             if record.changes.count >= room || (bytes >= limits.maxBytes && !record.changes.isEmpty) {
                 finished = false
@@ -151,7 +155,7 @@ final class PageBuilder {
             last = n
             covered = position + 1
             let visible = Scope.allows(readable, scope)
-            guard visible, positions?.contains(position) ?? true else {
+            guard visible, !compacted.contains(n), positions?.contains(position) ?? true else {
                 withheld = true
                 continue
             }
