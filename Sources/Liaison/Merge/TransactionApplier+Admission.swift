@@ -65,6 +65,21 @@ extension TransactionApplier {
         var context: String
         var root: String
         var signedBytes: Data
+        /// The hash-chain link, as received or filled in from the change log (`linked`).
+        var previous: String?
+    }
+
+    /// `header` with its hash-chain link filled in from the change log where a page left it out
+    /// (`ChainLinks`): a batch cut in chunks, a held transaction released later or a bundle
+    /// imported in parts no longer has the record before it at hand, but the change log does.
+    /// The signature covers the link, so a link that does not match fails the signature check.
+    func linked(_ header: TransactionRecord, index: Int64?) throws -> TransactionRecord {
+        guard header.previous == nil, header.seq > 1, let index else { return header }
+        var linked = header
+        linked.previous = try db.first(
+            "SELECT digest FROM _liaison_tx WHERE sidx = ? AND seq = ?", [.integer(index), .integer(header.seq - 1)]
+        ) { $0.text(0) }
+        return linked
     }
 
     /// Pass 1 of `apply`: each change's signed form and digest, the root, the signature and the
@@ -74,6 +89,7 @@ extension TransactionApplier {
     {
         let key = try publicKey(of: header.origin, site: header.site, seq: header.seq, hlc: header.hlc)
         let index = try sites.index(of: header.origin, code: header.site)
+        let header = try linked(header, index: index)
         let origin = VersionStore.Origin(site: index, seq: header.seq)
         let write = CellWrite(
             site: header.origin, code: header.site, seq: header.seq, hlc: header.hlc, context: header.context)
@@ -141,7 +157,7 @@ extension TransactionApplier {
         }
         return Admitted(
             index: index, origin: origin, write: write, name: name, received: received, forms: forms,
-            context: context, root: root, signedBytes: bytes)
+            context: context, root: root, signedBytes: bytes, previous: header.previous)
     }
 
     /// A received change in the form its origin signed: table, declared scope, canonical values and
