@@ -25,6 +25,10 @@ extension ConvergenceSimulation {
         }
         records[0].changes[first].values?["status"] = "finished"
         records[0] = try rogue.signedAsOrigin(records[0])
+        // The valid one follows the altered one in the rogue's chain (a page may leave the link
+        // out, so the receiver computes it from the record before).
+        records[1].previous = try rogue.headerDigest(of: records[0])
+        records[1] = try rogue.signedAsOrigin(records[1])
         let before = try target.dump()
         let result = try target.apply(records, keys: page.keys, writableScopes: ["public"], from: "rogue")
         guard result.held == 2, try target.dump() == before else {
