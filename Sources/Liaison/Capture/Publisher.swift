@@ -129,6 +129,12 @@ struct Publisher {
             "UPDATE _liaison_state SET next_ord = ?, last_hlc = max(last_hlc, ?)",
             [.integer(order), .integer(last.hlc)])
         try db.run("DELETE FROM _liaison_journal")
+        replica.logger.debug(
+            "published",
+            metadata: [
+                "publish.transactions": "\(markers.count)", "publish.first": "\(markers[0].seq)",
+                "publish.last": "\(last.seq)",
+            ])
         return markers.count
     }
 
