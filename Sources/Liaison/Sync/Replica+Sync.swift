@@ -126,6 +126,7 @@ extension Replica {
             let batch = try BatchApplication(
                 replica: self, db: db, source: source, writable: writableScopes, presentedKeys: untrusted)
             // Merged remote writes are not captured (Capture/CaptureGuard.swift).
+            defer { batch.applier.verified.cancel() }
             try db.withCaptureOff { try batch.run(records, current: &current) }
             if let peerCursor {
                 try db.run(
