@@ -236,12 +236,14 @@ struct Publisher {
             counted(change.n)
         }
         if latestIsDelete {
-            try versions.set(table: table.name, pk: pk, column: VersionStore.deletion, site: SiteIndex.local, seq: changes[0].seq)
+            try versions.set(
+                table: table.name, pk: pk, column: VersionStore.deletion, site: SiteIndex.local, seq: changes[0].seq)
             return
         }
         if let insertSeq {
             try versions.removeAll(table: table.name, pk: pk)
-            try versions.set(table: table.name, pk: pk, column: VersionStore.rowInsert, site: SiteIndex.local, seq: insertSeq)
+            try versions.set(
+                table: table.name, pk: pk, column: VersionStore.rowInsert, site: SiteIndex.local, seq: insertSeq)
         } else {
             try versions.remove(table: table.name, pk: pk, column: VersionStore.deletion)
         }
