@@ -12,6 +12,11 @@ enum W3 {
         let b = try await clone(
             from: server.url, into: directory + "/b.db", site: "BENCH-B", token: Prepare.token, counter: WireCounter())
         let a = try Replica.open(at: pathA)
+        // A's operator trusts B's key (without it A holds B's edits in quarantine, and W3 would
+        // measure a one-way sync).
+        for site in try b.trustedSites() where site.siteID == b.siteID {
+            try a.trust(site: SiteCode(site.site)!, siteID: site.siteID, key: site.publicKey)
+        }
         _ = try a.versionVector()
         var random = Workload.Generator(seed: 42)
         let ids = (0..<min(10_000, rows)).map { Workload.row($0, &random)[0] }
@@ -42,6 +47,7 @@ enum W3 {
         let onB = try b.conflicts()
         result["w3_conflicts_a"] = Double(onA.count)
         result["w3_conflicts_b"] = Double(onB.count)
+        result["w3_held_a"] = Double(try a.held(from: "B").count)
         let winners = { (list: [Conflict]) in Set(list.map { "\($0.rowID)|\($0.winner.siteID)#\($0.winner.seq)" }) }
         result["w3_same_winners"] = winners(onA) == winners(onB) ? 1 : 0
         let kept = try ids[half...].allSatisfy { id in

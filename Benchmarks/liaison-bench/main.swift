@@ -35,7 +35,10 @@ do {
             directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "1000000"))!, batch: 10_000, updates: 0
         )
     default:
-        FileHandle.standardError.write(Data("usage: liaison-bench w1|w2|w3|w5|trust|local DIR [ROWS] | client clone URL PATH | client sync PATH\n".utf8))
+        FileHandle.standardError.write(
+            Data(
+                "usage: liaison-bench w1|w2|w3|w5|trust|local DIR [ROWS] | client clone URL PATH | client sync PATH\n"
+                    .utf8))
         exit(64)
     }
     let json = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])

@@ -50,6 +50,23 @@ import Testing
         }
     }
 
+    /// A publish run signs its transactions on every core (`HeaderSigner`, from 32 on): each
+    /// signature and chain link must be what signing one by one gives, which `verify` and a peer check.
+    @Test func aLongPublishRunIsSignedAndChainedAsOneByOne() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let ma = try factory.make("MA-DGST")
+            for index in 0..<70 {
+                try nl.write(author: "anne") { try $0.set("topic", id: "topic-ftf", ["name": .text("Name \(index)")]) }
+            }
+            #expect(try nl.versionVector()[nl.siteID] == 71)
+            #expect(try nl.verify().isIntact)
+            #expect(try transfer(from: nl, to: ma) == 71)
+            #expect(try ma.verify().isIntact)
+            #expect(try ma.dump() == nl.dump())
+        }
+    }
+
     @Test func rolledBackTransactionLeavesNoTrace() async throws {
         try await withReplicas { factory in
             let replica = try factory.make("NL-NCTV", sample: true)

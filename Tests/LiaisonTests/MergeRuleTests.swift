@@ -40,7 +40,8 @@ import Testing
             name: "causally later wins with an earlier clock (skew)", a: write(siteA, 2, hlc: 9_000),
             b: write(siteB, 1, hlc: 1_000, seen: [siteA: 2]), policy: .lww, bWins: true, isConflict: false),
         Case(
-            name: "causally later wins under owner-wins even at a lower level", a: write(siteA, 1, hlc: 1_000, level: 3),
+            name: "causally later wins under owner-wins even at a lower level",
+            a: write(siteA, 1, hlc: 1_000, level: 3),
             b: write(siteB, 4, hlc: 500, seen: [siteA: 1], level: 0), policy: .ownerWins, bWins: true,
             isConflict: false),
         Case(

@@ -13,7 +13,8 @@ extension Connection {
     /// (`TransactionApplier.finish`), so capture off changes what is stored in no way.
     func withCaptureOff<T>(_ body: () throws -> T) throws -> T {
         guard liaison_sqlite3_enable_triggers(handle, 0) == SQLITE_OK else {
-            throw LiaisonError(.storage, "cannot turn capture off for a merge: \(String(cString: sqlite3_errmsg(handle)))")
+            throw LiaisonError(
+                .storage, "cannot turn capture off for a merge: \(String(cString: sqlite3_errmsg(handle)))")
         }
         defer { _ = liaison_sqlite3_enable_triggers(handle, 1) }
         return try body()

@@ -129,6 +129,12 @@ struct Publisher {
             "UPDATE _liaison_state SET next_ord = ?, last_hlc = max(last_hlc, ?)",
             [.integer(order), .integer(last.hlc)])
         try db.run("DELETE FROM _liaison_journal")
+        replica.logger.debug(
+            "published",
+            metadata: [
+                "publish.transactions": "\(markers.count)", "publish.first": "\(markers[0].seq)",
+                "publish.last": "\(last.seq)",
+            ])
         return markers.count
     }
 
@@ -230,12 +236,14 @@ struct Publisher {
             counted(change.n)
         }
         if latestIsDelete {
-            try versions.set(table: table.name, pk: pk, column: VersionStore.deletion, site: SiteIndex.local, seq: changes[0].seq)
+            try versions.set(
+                table: table.name, pk: pk, column: VersionStore.deletion, site: SiteIndex.local, seq: changes[0].seq)
             return
         }
         if let insertSeq {
             try versions.removeAll(table: table.name, pk: pk)
-            try versions.set(table: table.name, pk: pk, column: VersionStore.rowInsert, site: SiteIndex.local, seq: insertSeq)
+            try versions.set(
+                table: table.name, pk: pk, column: VersionStore.rowInsert, site: SiteIndex.local, seq: insertSeq)
         } else {
             try versions.remove(table: table.name, pk: pk, column: VersionStore.deletion)
         }

@@ -106,7 +106,7 @@ extension Replica {
                     try Journal.recordResolution(db, conflict: ResolutionNote.entry(conflict: conflictID, note: note))
                 }
                 try db.run(
-                    "UPDATE _liaison_conflict SET state = 'resolved', resolved_sidx = 1 WHERE id = ?",
+                    "UPDATE _liaison_conflict SET state = 'resolved', resolved_sidx = \(SiteIndex.local) WHERE id = ?",
                     [.text(conflictID)])
             }
         }

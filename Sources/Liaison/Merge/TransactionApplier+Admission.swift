@@ -225,8 +225,10 @@ extension TransactionApplier {
         }
         guard work.count >= 4 else { return }
         let jobs = ImmutableBox((work, replica.tables))
-        // One core stays with the apply; the others verify ahead of it.
-        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
+        // As many verifying threads as cores, beside the apply's: verification is the larger half
+        // of a one-row transaction, so the apply mostly takes finished results (on 2 cores, one
+        // verifier left the apply waiting on it: `perf`, 2026-11-30).
+        let workers = ProcessInfo.processInfo.activeProcessorCount
         verified = VerifiedHeaders.start(work.map { ($0.record.origin, $0.record.seq) }, workers: workers) { index in
             let (work, tables) = jobs.value
             let (record, key) = work[index]

@@ -66,6 +66,14 @@ final class VerifiedHeaders: @unchecked Sendable {
         }
     }
 
+    /// Stops the checks not started yet (the batch is over: applied, or refused). A refused batch
+    /// leaves no verification running after its request has been answered.
+    func cancel() {
+        condition.lock()
+        for index in states.indices where states[index] == .waiting { states[index] = .claimed }
+        condition.unlock()
+    }
+
     /// Whether `header` was verified under `key` ahead of the apply (waiting for a check in
     /// progress). `false` means the caller must check the signature itself.
     func contains(_ header: Data, key: Curve25519.Signing.PublicKey, origin: String, seq: Int64) -> Bool {

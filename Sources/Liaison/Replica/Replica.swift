@@ -121,7 +121,7 @@ public final class Replica: @unchecked Sendable {
                 try connection.run("INSERT INTO _liaison_meta VALUES (?, ?)", [.text(key), .text(value)])
             }
             try connection.run(
-                "INSERT INTO _liaison_site(sidx, site_id, code, public_key) VALUES (1, ?, ?, ?)",
+                "INSERT INTO _liaison_site(sidx, site_id, code, public_key) VALUES (\(SiteIndex.local), ?, ?, ?)",
                 [.text(id), .text(site.rawValue), .text(keys.publicKey)])
             try connection.execute("COMMIT")
             // Format 1 as the first release wrote it, then every step since, as an old file gets them.

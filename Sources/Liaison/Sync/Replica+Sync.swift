@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Limits on one page of transactions, so memory stays bounded whatever the backlog.
 public struct PageLimits: Sendable {
@@ -59,6 +60,12 @@ extension Replica {
                 let builder = PageBuilder(db: db, limits: limits, readable: readable)
                 var page = try builder.page(after: cursor, excluding: vector, wanted: wanted)
                 page.keys = try introduce(page.keys)
+                logger.debug(
+                    "page built",
+                    metadata: [
+                        "page.transactions": "\(page.transactions.count)", "page.cursor": "\(page.cursor)",
+                        "page.hasMore": "\(page.hasMore)",
+                    ])
                 return page
             }
         }
@@ -124,6 +131,7 @@ extension Replica {
             let batch = try BatchApplication(
                 replica: self, db: db, source: source, writable: writableScopes, presentedKeys: untrusted)
             // Merged remote writes are not captured (Capture/CaptureGuard.swift).
+            defer { batch.applier.verified.cancel() }
             try db.withCaptureOff { try batch.run(records, current: &current) }
             if let peerCursor {
                 try db.run(
@@ -131,6 +139,13 @@ extension Replica {
                     [.text(peerCursor.cursor), .text(peerCursor.peer)])
             }
             var result = batch.result
+            logger.debug(
+                "batch applied",
+                metadata: [
+                    "sync.peer": "\(source)", "apply.received": "\(records.count)",
+                    "apply.applied": "\(result.applied)", "apply.skipped": "\(result.skipped)",
+                    "apply.held": "\(result.held)", "apply.staged": "\(result.staged)",
+                ])
             result.vector = try batch.applier.sites.versionVector()
             result.heldFromSource = try QuarantineStore(db: db).held(from: source)
             return result
