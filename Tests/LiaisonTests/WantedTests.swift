@@ -40,4 +40,29 @@ import Testing
             #expect(Set(try ma.wantedTransactions().map(\.seq)) == [1, 2, 3])
         }
     }
+
+    /// NL creates `topic-x` in `public`, TR the same id in `eu`, later, so TR's wins. MA, which may
+    /// read only `public`, gets TR's as a digest first (it held no row: no outline), then NL's,
+    /// and holds the row. Asking NL again for TR's withheld change brings its outline: MA drops
+    /// the row, as every replica that may read only `public` does.
+    @Test func aRowThatLostToAConcurrentCreationInAnUnreadableScopeLeavesAPartialReplica() throws {
+        try withTemporaryDirectorySync { directory in
+            let factory = ReplicaFactory(directory: directory)
+            let nl = try factory.make("NL-NCTV")
+            let tr = try factory.make("TR-TIB")
+            let ma = try factory.make("MA-DGST")
+            try trustEachOther([nl, tr, ma])
+            try nl.write(author: "anne") { try $0.set("topic", id: "topic-x", ["name": "NL's"]) }
+            Thread.sleep(forTimeInterval: 0.01)
+            try tr.write(author: "emre") { try $0.set("topic", id: "topic-x", ["name": "TR's", "scope": "eu"]) }
+            try transfer(from: tr, to: ma, readable: ["public"], writable: nil)
+            try transfer(from: nl, to: ma, readable: ["public"], writable: nil)
+            #expect(try ma.row("topic", id: "topic-x")?["name"] == "NL's")
+            try transfer(from: tr, to: nl)
+            #expect(try nl.row("topic", id: "topic-x")?["scope"] == "eu")
+            try transfer(from: nl, to: ma, readable: ["public"], writable: nil)
+            #expect(try ma.row("topic", id: "topic-x") == nil)
+            #expect(try !ma.dump().contains("topic-x"))
+        }
+    }
 }
