@@ -192,6 +192,9 @@ struct Publisher {
         // base): what this replica had actually seen of that cell.
         let needsBases = hasRow && insertSeq == nil && changes.contains { $0.op == .update }
         let before = needsBases ? try versions.load(table: table.name, pk: pk) : nil
+        // A deletion names the version of every cell it removed: a receiver lets it win only over
+        // writes whose values its writer had held (issue 12), not over writes it had as digests.
+        let deleted = changes.contains { $0.op == .delete } ? try versions.load(table: table.name, pk: pk) : nil
         // owner-wins: each written cell's level is the level it overwrote, plus one when this
         // replica owns the row.
         var levels: [Int: Int64] = [:]
@@ -219,6 +222,10 @@ struct Publisher {
                 for index in 1..<table.columns.count where change.columns & (1 << Int64(index)) != 0 {
                     let name = table.columns[index].name
                     if let origin = before.version(of: name) { bases[name] = CellBases.text(origin, sites) }
+                }
+            } else if change.op == .delete, let deleted, deleted.deletion == nil {
+                for column in table.columns.dropFirst() {
+                    if let origin = deleted.version(of: column.name) { bases[column.name] = CellBases.text(origin, sites) }
                 }
             }
             let basesText = CellBases.encode(bases.isEmpty ? nil : bases)

@@ -135,7 +135,7 @@ extension TransactionApplier {
     /// made before bases existed) is judged by its vector, as the same write is judged when it
     /// arrives itself (the simulation's seed 58: a re-created row's later edit conflicted with a
     /// change its insert had seen).
-    private func descent(
+    func descent(
         base: VersionStore.Origin?, from target: VersionStore.Origin, table: String, pk: String, column: String
     ) throws -> Descent {
         guard let targetWrite = try? cellWrite(target) else { return .misses }
@@ -162,7 +162,7 @@ extension TransactionApplier {
     }
 
     /// The bases of the logged change of a row by a transaction (`nil`: none, or not held here).
-    private func loggedBases(of origin: VersionStore.Origin, table: String, pk: String) throws -> [String: String]? {
+    func loggedBases(of origin: VersionStore.Origin, table: String, pk: String) throws -> [String: String]? {
         let text = try db.first(
             "SELECT bases FROM _liaison_change WHERE sidx = ? AND seq = ? AND tbl = ? AND pk = ? ORDER BY n DESC LIMIT 1",
             [.integer(origin.site), .integer(origin.seq), .text(table), .text(pk)]
@@ -171,7 +171,7 @@ extension TransactionApplier {
     }
 
     /// The version a `SITE_ID:SEQ` base names, if this replica knows the site.
-    private func origin(named text: String) -> VersionStore.Origin? {
+    func origin(named text: String) -> VersionStore.Origin? {
         guard let colon = text.lastIndex(of: ":"), let seq = Int64(text[text.index(after: colon)...]),
             let site = sites.existingIndex(of: String(text[..<colon]))
         else { return nil }

@@ -36,9 +36,16 @@ extension TransactionApplier {
         var rowVersions = known
         if row == nil, let deletion = known.deletion {
             let deleter = try cellWrite(deletion)
-            if deleter.hasSeen(write) { return }
-            if !write.hasSeen(deleter) {
-                let kept = try writesUnseen(by: deleter, table: table, pk: change.id)
+            // A write the deletion had seen (held, by its bases) stays deleted.
+            if deleter.hasSeen(write),
+                try !writesUnseen(by: deleter, table: table, pk: change.id, deletion: deletion).contains(where: {
+                    $0.0 == origin
+                })
+            {
+                return
+            }
+            if !write.hasSeen(deleter) || deleter.hasSeen(write) {
+                let kept = try writesUnseen(by: deleter, table: table, pk: change.id, deletion: deletion)
                     .max { MergeRule.wins($1.1, over: $0.1, policy: .lww) }
                 try record(
                     .init(
@@ -114,7 +121,7 @@ extension TransactionApplier {
             }
             return
         }
-        let unseen = try writesUnseen(by: write, table: table, pk: pk)
+        let unseen = try writesUnseen(by: write, table: table, pk: pk, deletion: origin)
         if unseen.isEmpty {
             try db.run("DELETE FROM \(table.quotedName) WHERE id = ?", [.text(pk)])
             try versions.set(
@@ -132,19 +139,38 @@ extension TransactionApplier {
 
     /// Every logged write of the row that `deleter` had not seen. A deletion removes the row only
     /// when this is empty: judging by every write, not only the ones still visible, gives the same
-    /// outcome in any delivery order.
-    func writesUnseen(by deleter: CellWrite, table: TableInfo, pk: String) throws
-        -> [(VersionStore.Origin, CellWrite)]
-    {
-        let origins = try db.query(
-            "SELECT DISTINCT sidx, seq FROM _liaison_change WHERE tbl = ? AND pk = ? AND op <> 'delete'",
+    /// outcome in any delivery order. A deletion that names the versions it removed (`deletion`'s
+    /// logged bases) had seen a write only if, for each cell the write set, its base descends
+    /// from it: a deleter that held an update only as a digest (a relay lacking its scope) does
+    /// not silently delete it.
+    func writesUnseen(
+        by deleter: CellWrite, table: TableInfo, pk: String, deletion: VersionStore.Origin? = nil
+    ) throws -> [(VersionStore.Origin, CellWrite)] {
+        let logged = try db.query(
+            "SELECT sidx, seq, vals FROM _liaison_change WHERE tbl = ? AND pk = ? AND op <> 'delete'",
             [.text(table.name), .text(pk)]
-        ) { VersionStore.Origin(site: $0.int64(0), seq: $0.int64(1)) }
-        return try origins.compactMap { origin in
+        ) { (VersionStore.Origin(site: $0.int64(0), seq: $0.int64(1)), $0.optionalText(2)) }
+        let bases = try deletion.flatMap { try loggedBases(of: $0, table: table.name, pk: pk) }
+        var seen: Set<VersionStore.Origin> = []
+        var unseen: [(VersionStore.Origin, CellWrite)] = []
+        for (origin, values) in logged where !seen.contains(origin) {
+            seen.insert(origin)
             let other = try cellWrite(origin)
-            return deleter.hasSeen(other) || (other.site == deleter.site && other.seq == deleter.seq)
-                ? nil : (origin, other)
+            if other.site == deleter.site && other.seq == deleter.seq { continue }
+            guard deleter.hasSeen(other) else {
+                unseen.append((origin, other))
+                continue
+            }
+            guard let bases else { continue }
+            for column in (try ChangeCodec.decodeValues(values) ?? [:]).keys.sorted() {
+                let base = bases[column].flatMap(self.origin(named:))
+                guard try descent(base: base, from: origin, table: table.name, pk: pk, column: column) == .reaches else {
+                    unseen.append((origin, other))
+                    break
+                }
+            }
         }
+        return unseen
     }
 
     /// Writes the merged values: inserts the row when it is new or restored, else updates it.

@@ -38,9 +38,9 @@ final class PageBuilder {
 
     typealias Header = PageBuilderHeader
 
-    private static let headerColumns = "ord, sidx, seq, hlc, author, context, resolves, changes, previous, signature"
+    static let headerColumns = "ord, sidx, seq, hlc, author, context, resolves, changes, previous, signature"
 
-    private func readHeader(_ s: Statement) -> Header {
+    func readHeader(_ s: Statement) -> Header {
         Header(
             order: s.int64(0), site: s.int64(1), seq: s.int64(2), hlc: s.int64(3), author: s.text(4),
             context: s.text(5),
@@ -71,7 +71,12 @@ final class PageBuilder {
             var (record, _) = try piece(
                 header, sites: sites, from: .start, room: Int(Int32.max), bytes: &bytes, forceIndex: true,
                 only: want.missing.map { Set($0.prefix(10_000)) })
-            guard !record.changes.isEmpty else { continue }
+            if record.changes.isEmpty {
+                // Nothing it may read: but a move or deletion of a row it holds is outlined.
+                let outlines = try wantedOutlines(header, vector: vector, sites: sites)
+                guard !outlines.isEmpty, record.digests != nil else { continue }
+                record.evictions = outlines
+            }
             record.span = record.total
             origins.insert(header.site)
             changeCount += record.changes.count
@@ -105,6 +110,10 @@ final class PageBuilder {
             }
             if record.isComplete { completeInPage[header.site] = header.seq }
             records.append(record)
+            for companion in try companions(of: record, header, vector: vector, sites: sites, bytes: &bytes) {
+                origins.insert(sites.existingIndex(of: companion.origin) ?? header.site)
+                records.append(companion)
+            }
             if record.isLastPiece {
                 position = SyncCursor(order: header.order, lastChange: 0, offset: 0)
             } else {
@@ -117,7 +126,7 @@ final class PageBuilder {
 
     /// One transaction, or the piece of it that fits, from `start`; and the log number of the last
     /// change read (for the cursor).
-    private func piece(
+    func piece(
         _ header: Header, sites: SiteDirectory, from start: SyncCursor, room: Int, bytes: inout Int, forceIndex: Bool,
         only positions: Set<Int>? = nil
     ) throws -> (TransactionRecord, Int64) {

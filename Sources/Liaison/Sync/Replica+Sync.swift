@@ -152,23 +152,12 @@ extension Replica {
         }
     }
 
-    /// Transactions this replica holds with changes a peer withheld, oldest first (at most `limit`).
+    /// Transactions this replica holds with changes a peer withheld (at most `limit`), least asked
+    /// for first, so changes this replica may never read do not block later ones (`WantedRotation`).
     public func wantedTransactions(limit: Int = 200) throws -> [WantedTransaction] {
         try withConnection { db in
-            var wanted: [WantedTransaction] = []
-            for (origin, seq, n) in try db.query(
-                """
-                SELECT s.site_id, w.seq, w.n FROM _liaison_withheld w JOIN _liaison_site s ON s.sidx = w.sidx
-                ORDER BY w.sidx, w.seq, w.n LIMIT ?
-                """, [.integer(Int64(limit * 20))], { ($0.text(0), $0.int64(1), $0.int(2)) })
-            {
-                if let last = wanted.last, last.origin == origin, last.seq == seq {
-                    wanted[wanted.count - 1].missing?.append(n - 1)
-                } else if wanted.count < limit {
-                    wanted.append(WantedTransaction(origin: origin, seq: seq, missing: [n - 1]))
-                }
-            }
-            return wanted
+            guard try db.first("SELECT 1 FROM _liaison_withheld LIMIT 1", [], { _ in true }) != nil else { return [] }
+            return try transaction(db) { try WantedRotation.next(db, limit: limit) }
         }
     }
 
