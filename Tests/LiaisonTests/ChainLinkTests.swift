@@ -34,30 +34,39 @@ import Testing
         }
     }
 
-    @Test func aLinkLeftOutWithoutItsPredecessorOrWithAnotherOneIsRefused() async throws {
+    @Test func aLinkLeftOutIsFilledFromTheLogAndAWrongOneIsRefused() async throws {
         try await withReplicas { factory in
             let nl = try factory.make("NL-NCTV", sample: true)
             let ma = try factory.make("MA-DGST")
+            let tr = try factory.make("TR-TNP")
             for index in 0..<3 {
                 try nl.write(author: "anne") { try $0.set("topic", id: "topic-ftf", ["name": .text("Name \(index)")]) }
             }
             try trustKeys(of: nl, at: ma)
+            try trustKeys(of: nl, at: tr)
             let page = try nl.changes(after: .start, excluding: VersionVector())
             #expect(try ma.apply(Array(page.transactions.prefix(2)), keys: page.keys).applied == 2)
-            // NL#3 cut from its page: its link was left out for NL#2 before it, which this body
-            // lacks, so nothing restores it and the signature does not hold.
+            // NL#3 cut from its page: its link was left out for NL#2 before it.
             let cut = page.transactions[2]
             #expect(cut.seq == 3 && cut.previous == nil)
-            #expect(throws: LiaisonError.self) { try ma.apply([cut], keys: page.keys) }
             // A record put before it cannot stand in for NL#2: NL#2 altered fails its own signature.
             var altered = page.transactions[1]
             altered.author = "mallory"
             #expect(throws: LiaisonError.self) { try ma.apply([altered, cut], keys: page.keys) }
+            // A link that is not NL#2's digest: the signature does not hold.
+            var forged = cut
+            forged.previous = String(repeating: "0", count: 64)
+            #expect(throws: LiaisonError.self) { try ma.apply([forged], keys: page.keys) }
+            // A replica that lacks NL#2 cannot take NL#3 at all.
+            #expect(try tr.apply([page.transactions[0]], keys: page.keys).applied == 1)
+            #expect(throws: LiaisonError.self) { try tr.apply([cut], keys: page.keys) }
             #expect(try ma.versionVector()[nl.siteID] == 2)
-            // Asked again, the page names NL#3's link (its predecessor is not in the page).
+            // MA holds NL#2 in its change log: the link is filled from there, and the signature holds.
+            #expect(try ma.apply([cut], keys: page.keys).applied == 1)
+            // Asked again, the page names the first record's link (its predecessor is not in the page).
             let again = try nl.changes(after: .start, excluding: try ma.versionVector())
             #expect(again.transactions.first?.previous != nil)
-            #expect(try ma.apply(again.transactions, keys: again.keys).applied == 2)
+            #expect(try ma.apply(again.transactions, keys: again.keys).applied == again.transactions.count)
             #expect(try ma.dump() == nl.dump())
         }
     }

@@ -69,17 +69,50 @@ extension TransactionApplier {
         var previous: String?
     }
 
-    /// `header` with its hash-chain link filled in from the change log where a page left it out
-    /// (`ChainLinks`): a batch cut in chunks, a held transaction released later or a bundle
-    /// imported in parts no longer has the record before it at hand, but the change log does.
-    /// The signature covers the link, so a link that does not match fails the signature check.
-    func linked(_ header: TransactionRecord, index: Int64?) throws -> TransactionRecord {
-        guard header.previous == nil, header.seq > 1, let index else { return header }
+    /// `header` with its hash-chain link filled in where a page left it out (`ChainLinks`) and
+    /// the record before it is not at hand: a batch cut in chunks, a held transaction released
+    /// later, a bundle imported in parts. The link is the digest this replica knows for the
+    /// origin's transaction before (`knownDigest`). The signature covers the link, so a link that
+    /// does not match fails the signature check.
+    func linked(_ header: TransactionRecord) throws -> TransactionRecord {
+        guard header.previous == nil, header.seq > 1 else { return header }
         var linked = header
-        linked.previous = try db.first(
-            "SELECT digest FROM _liaison_tx WHERE sidx = ? AND seq = ?", [.integer(index), .integer(header.seq - 1)]
-        ) { $0.text(0) }
+        linked.previous = try knownDigest(origin: header.origin, seq: header.seq - 1)
         return linked
+    }
+
+    /// The header digest of `origin#seq` as this replica knows it: from the change log, or
+    /// computed from the transaction held in quarantine (whose own left-out link is filled the
+    /// same way, walking back through what is held). `nil` when neither has it.
+    func knownDigest(origin: String, seq: Int64) throws -> String? {
+        var held: [TransactionRecord] = []
+        var digest: String?
+        var current = seq
+        while current >= 1, held.count <= QuarantineLimits().maxTransactions {
+            if let index = sites.existingIndex(of: origin),
+                let logged = try db.first(
+                    "SELECT digest FROM _liaison_tx WHERE sidx = ? AND seq = ?", [.integer(index), .integer(current)],
+                    { $0.text(0) })
+            {
+                digest = logged
+                break
+            }
+            guard
+                let text = try db.first(
+                    "SELECT record FROM _liaison_quarantine WHERE origin = ? AND seq = ?",
+                    [.text(origin), .integer(current)], { $0.text(0) }),
+                let record = try? WireJSON.decode(TransactionRecord.self, from: Data(text.utf8))
+            else { return nil }
+            held.append(record)
+            if record.previous != nil || current == 1 { break }
+            current -= 1
+        }
+        for var record in held.reversed() {
+            if record.previous == nil, record.seq > 1 { record.previous = digest }
+            guard let bytes = try? Self.expectedSignedBytes(of: record, tables: replica.tables) else { return nil }
+            digest = SiteKey.sha256Hex(bytes)
+        }
+        return digest
     }
 
     /// Pass 1 of `apply`: each change's signed form and digest, the root, the signature and the
@@ -89,7 +122,7 @@ extension TransactionApplier {
     {
         let key = try publicKey(of: header.origin, site: header.site, seq: header.seq, hlc: header.hlc)
         let index = try sites.index(of: header.origin, code: header.site)
-        let header = try linked(header, index: index)
+        let header = try linked(header)
         let origin = VersionStore.Origin(site: index, seq: header.seq)
         let write = CellWrite(
             site: header.origin, code: header.site, seq: header.seq, hlc: header.hlc, context: header.context)

@@ -24,6 +24,8 @@ extension TransactionApplier {
     /// signed digest and the header's signature verifies under the origin's pinned key. Only such
     /// a record is held; anything else is refused.
     func isGenuine(_ record: TransactionRecord) -> Bool {
+        // A link a page left out is filled as the apply would fill it.
+        let record = (try? linked(record)) ?? record
         // Signed by the origin's trusted key or, for an origin whose key is not trusted yet, by the
         // key the sender presented for it: such a record is held until the operator decides.
         let trusted = try? publicKey(of: record.origin, site: record.site, seq: record.seq)

@@ -113,7 +113,24 @@ extension Replica {
 
     /// `evolveSchema` in its own transaction.
     func evolveSchemaInTransaction(_ db: Connection) throws {
+        // Most opens have nothing to do: that is decided without the write lock, so a reader
+        // never waits for (or fails behind) a busy writer.
+        guard try schemaFold(db) != nil else { return }
         try transaction(db) { try evolveSchema(db) }
+    }
+
+    /// What the schema changes held here make of the schema, when that differs from the
+    /// schema in use; `nil` when there is nothing to do.
+    private func schemaFold(_ db: Connection) throws -> SchemaEvolution.Outcome? {
+        guard
+            let baseText = try db.first(
+                "SELECT value FROM _liaison_meta WHERE key = 'schema_base'", [], { $0.text(0) }),
+            let base = try? JSONDecoder().decode(SchemaDefinition.self, from: Data(baseText.utf8))
+        else { return nil }
+        let entries = try SchemaLog.entries(db, local: siteCode)
+        guard !entries.isEmpty else { return nil }
+        let outcome = SchemaEvolution.fold(base: base, previous: schema, entries: entries)
+        return outcome.schema != schema ? outcome : nil
     }
 
     /// Brings the tables in line with the schema changes held here that may apply: creates new
@@ -121,16 +138,8 @@ extension Replica {
     /// triggers of changed tables, records the schema, and shows the values that were kept as
     /// opaque data until now. Runs inside the caller's transaction, the journal published.
     func evolveSchema(_ db: Connection) throws {
-        guard
-            let baseText = try db.first(
-                "SELECT value FROM _liaison_meta WHERE key = 'schema_base'", [], { $0.text(0) }),
-            let base = try? JSONDecoder().decode(SchemaDefinition.self, from: Data(baseText.utf8))
-        else { return }
         let previous = schema
-        let entries = try SchemaLog.entries(db, local: siteCode)
-        guard !entries.isEmpty else { return }
-        let outcome = SchemaEvolution.fold(base: base, previous: previous, entries: entries)
-        guard outcome.schema != previous else { return }
+        guard let outcome = try schemaFold(db) else { return }
         let before = Dictionary(uniqueKeysWithValues: previous.tables.map { ($0.name, $0) })
         var newTables: [String] = []
         var newColumns: [String: [String]] = [:]
