@@ -76,7 +76,10 @@ public struct PeerClient: Sendable {
 
     public func push(_ request: PushRequest) async throws -> PushResponse { try await send("push", body: request) }
 
-    private func send<Body: Encodable, Answer: Decodable>(_ path: String, body: Body?) async throws -> Answer {
+    /// One step of a digest comparison (`POST /v1/digest`).
+    public func digest(_ request: DigestRequest) async throws -> DigestResponse { try await send("digest", body: request) }
+
+    func send<Body: Encodable, Answer: Decodable>(_ path: String, body: Body?) async throws -> Answer {
         guard !to.isEmpty || path == "status" else {
             throw LiaisonError(
                 .invalidInput,

@@ -58,10 +58,9 @@ public struct SyncDriver: Sendable {
                 )
             }
             guard status.schema == replica.schema.name, status.schemaVersion == replica.schema.version else {
-                throw LiaisonError(
-                    .schemaMismatch,
-                    "peer \(peer.name) serves schema \(status.schema) v\(status.schemaVersion); this replica has "
-                        + "\(replica.schema.name) v\(replica.schema.version)")
+                throw SchemaMajor.refusal(
+                    peer: peer.name, theirs: (status.schema, status.schemaVersion),
+                    ours: (replica.schema.name, replica.schema.version))
             }
             // Who answers must be who the operator registered; its key is checked, never trusted here.
             try await replica.perform {
@@ -75,6 +74,7 @@ public struct SyncDriver: Sendable {
             try await replica.perform { try $0.retryQuarantine() }
             try await pull(from: client, peer: peer, report: &report)
             let peerVector = try await push(to: client, peer: peer, report: &report)
+            await exchangeAcknowledgements(with: client, peer: peer)
             report.heldHere = try await replica.perform { try $0.held(from: peer.name) }
             report.seconds = (ContinuousClock.now - started).seconds
             try await replica.perform { try $0.recordSync(peer: peer.name, siteID: status.siteID, error: nil) }
@@ -82,6 +82,8 @@ public struct SyncDriver: Sendable {
                 try $0.recordRound(peer: peer.name, direction: .outbound, error: nil, peerVector: peerVector)
             }
             SyncMetrics.roundDuration(ok: true).recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+            // The fingerprints of the scopes both may read, compared and recorded (an alarm, never a repair).
+            try? await DigestComparer(replica: replica, logger: logger).compare(with: peer, client: client, full: false)
             logger.debug(
                 "sync round done", metadata: ["sync.peer": "\(peer.name)", "sync.pulled": "\(report.pulledChanges)"])
             return report

@@ -17,12 +17,15 @@ public struct StatusResponse: Hashable, Sendable, Codable {
     public var heads: [String: SiteHead]?
     /// The server's key rotations, oldest first, so a client that trusts an earlier key follows.
     public var rotations: [KeyRotation]?
+    /// A short hash of the server's schema as schema changes left it (`schemaVersion` is its major).
+    public var schemaHash: String?
 
     public init(
         protocolVersion: Int = liaisonProtocolVersion, siteID: String, site: String, schema: String, schemaVersion: Int,
         vector: VersionVector, publicKey: String? = nil, heads: [String: SiteHead]? = nil,
-        rotations: [KeyRotation]? = nil
+        rotations: [KeyRotation]? = nil, schemaHash: String? = nil
     ) {
+        self.schemaHash = schemaHash
         self.rotations = rotations
         self.publicKey = publicKey
         self.heads = heads
