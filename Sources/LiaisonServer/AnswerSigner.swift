@@ -5,9 +5,12 @@ import Liaison
 import NIOCore
 
 /// Signs the answers to authenticated requests (`AnswerSignature`): error answers here, after the
-/// authenticator; `SyncController` signs the others as it writes them.
+/// authenticator, raising each into the security log; `SyncController` signs the others as it
+/// writes them.
 struct AnswerSigner: RouterMiddleware {
     typealias Context = PeerRequestContext
+    /// Where refusals are raised (`SecurityLog.raise`).
+    let securityLog: SecurityLog
 
     func handle(
         _ request: Request, context: PeerRequestContext, next: (Request, PeerRequestContext) async throws -> Response
@@ -16,6 +19,7 @@ struct AnswerSigner: RouterMiddleware {
             return try await next(request, context)
         } catch let error as LiaisonError {
             guard let peer = context.peer, let signature = context.signature else { throw error }
+            securityLog.raise(error, peer: peer.name, path: request.uri.path)
             return Self.signed(
                 status: ErrorMiddleware<PeerRequestContext>.status(for: error.code),
                 answer: ErrorResponse(error: error.code.description, message: error.message, digests: error.digests),

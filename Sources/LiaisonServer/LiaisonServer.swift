@@ -24,7 +24,7 @@ public enum LiaisonServer {
                 replica: replica, maxBodyBytes: configuration.maxBodyBytes, budget: budget,
                 securityLog: securityLog,
                 wallTime: replica.clock.wallTime)
-        ).add(middleware: AnswerSigner())
+        ).add(middleware: AnswerSigner(securityLog: securityLog))
         SyncController(replica: replica, configuration: configuration).register(on: group)
         DigestController(replica: replica, configuration: configuration).register(on: group)
         if let metrics {

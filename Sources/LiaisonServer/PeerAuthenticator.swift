@@ -124,39 +124,8 @@ struct PeerAuthenticator: RouterMiddleware {
         context.peer = peer
         context.signature = signature
         context.logger[metadataKey: "sync.peer"] = "\(peer.name)"
-        do {
-            let response = try await next(request, context)
-            // Refusals may come back as (signed) answers rather than errors.
-            if path.hasSuffix("/push"), (400..<500).contains(response.status.code) {
-                securityLog.record(
-                    .pushRefused, ["security.peer": "\(peer.name)", "security.status": "\(response.status.code)"])
-            }
-            return response
-        } catch let error as LiaisonError {
-            raise(error, peer: peer, path: path)
-            throw error
-        }
-    }
-
-    /// Raises what a refused request revealed into the security log: an identity conflict or an
-    /// equivocation (an alarm), a forged or altered transaction, a sender past its staging quota,
-    /// and any refused push.
-    private func raise(_ error: LiaisonError, peer: PeerRecord, path: String) {
-        let metadata: Logger.Metadata = [
-            "security.peer": "\(peer.name)", "security.reason": "\(error.code)", "http.path": "\(path)",
-            "security.message": "\(error.message)",
-        ]
-        switch error.code {
-        case .identityConflict: securityLog.record(.identityConflict, metadata)
-        case .equivocation: securityLog.record(.equivocation, metadata)
-        default:
-            switch error.securityFinding {
-            case .forgery: securityLog.record(.forgedTransaction, metadata)
-            case .quotaExhausted: securityLog.record(.quotaExhausted, metadata)
-            case nil: break
-            }
-        }
-        if path.hasSuffix("/push") && error.code != .busy { securityLog.record(.pushRefused, metadata) }
+        // What the endpoint refuses is raised into the security log by `AnswerSigner`, which signs it.
+        return try await next(request, context)
     }
 
     /// An error answer that closes the connection, so a body nobody will read is not drained.

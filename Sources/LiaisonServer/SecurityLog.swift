@@ -45,4 +45,24 @@ final class SecurityLog: @unchecked Sendable {
         }
         try? replica.recordSecurityEvents(counts)
     }
+
+    /// Raises what a refused request revealed: an identity conflict or an equivocation (an alarm),
+    /// a forged or altered transaction, a sender past its staging quota, and any refused push.
+    func raise(_ error: LiaisonError, peer: String, path: String) {
+        let metadata: Logger.Metadata = [
+            "security.peer": "\(peer)", "security.reason": "\(error.code)", "http.path": "\(path)",
+            "security.message": "\(error.message)",
+        ]
+        switch error.code {
+        case .identityConflict: record(.identityConflict, metadata)
+        case .equivocation: record(.equivocation, metadata)
+        default:
+            switch error.securityFinding {
+            case .forgery: record(.forgedTransaction, metadata)
+            case .quotaExhausted: record(.quotaExhausted, metadata)
+            case nil: break
+            }
+        }
+        if path.hasSuffix("/push") && error.code != .busy { record(.pushRefused, metadata) }
+    }
 }

@@ -92,6 +92,31 @@ import Testing
         }
     }
 
+    /// The key commands as an operator types them: a rotation declaring the old key stolen, a
+    /// new key after a loss, an introducer vouching for it; bad combinations exit 64.
+    @Test func operatorsRevokeReplaceAndVouchForKeysFromTheCommandLine() async throws {
+        try await withSampleReplica { cli in
+            try await cli.expectSuccess("init", "co.db", "--site", "BE-OCAM")
+            try await cli.trust("co.db", "nl.db")
+            let stolen = try await cli("identity", "nl.db", "--rotate", "--compromised-since", "2026-11-30T00:00:00Z")
+            #expect(stolen.status == 0, "\(stolen)")
+            let alone = try await cli("identity", "nl.db", "--compromised-since", "2026-11-30T00:00:00Z")
+            #expect(alone.status == 64 && alone.stderr.contains("--compromised-since goes with --rotate"), "\(alone)")
+            let replaced = try await cli("identity", "nl.db", "--new-key")
+            #expect(replaced.status == 0 && replaced.stdout.contains("--from-seq"), "\(replaced)")
+            let vouch = try #require(replaced.stdout.firstMatch(of: /--key (\S+) --from-seq (\d+)/), "\(replaced)")
+            let key = String(vouch.1)
+            let vouched = try await cli("trust", "co.db", "NL-NCTV", "--key", key, "--from-seq", String(vouch.2))
+            #expect(vouched.status == 0 && vouched.stdout.contains("vouched for NL-NCTV"), "\(vouched)")
+            let listing = try await cli("trust", "co.db")
+            #expect(listing.stdout.contains(Identity.fingerprint(of: key)), "\(listing)")
+            let again = try await cli("trust", "co.db", "NL-NCTV", "--key", key, "--from-seq", String(vouch.2))
+            #expect(again.status != 0 && again.stderr.contains("has that key already"), "\(again)")
+            let noKey = try await cli("trust", "co.db", "NL-NCTV", "--from-seq", "3")
+            #expect(noKey.status == 64, "\(noKey)")
+        }
+    }
+
     /// At a terminal: the fingerprint is shown and the answer decides.
     @Test func cloneAsksForConfirmationAndTakesTheAnswer() async throws {
         try await withSampleReplica { cli in

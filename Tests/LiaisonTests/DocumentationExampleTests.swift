@@ -89,6 +89,22 @@ import Testing
         #expect(TransactionDigest.verify(signature: e["introduction"]!, of: bytes, publicKey: e["introducer key"]!))
     }
 
+    @Test func theRevocationAndVouchedRotationExamplesAreWhatTheCodeSigns() throws {
+        let r = try Self.example("revocation")
+        let revocation = KeyRevocation(
+            key: r["key"]!, since: Int64(r["since"]!)!, by: r["by"]!, signer: r["signer"]!, signature: r["signature"]!)
+        let bytes = KeyEventExamples.revocationBytes(revocation, siteID: r["site id"]!)
+        #expect(String(decoding: bytes, as: UTF8.self) == r["bytes"])
+        #expect(TransactionDigest.verify(signature: r["signature"]!, of: bytes, publicKey: r["signer"]!))
+        let v = try Self.example("vouched-rotation")
+        let rotation = KeyRotation(
+            fromSeq: Int64(v["from seq"]!)!, key: v["key"]!, previous: v["previous"]!, signature: v["signature"]!,
+            introducer: v["introducer"]!)
+        let vouched = KeyEventExamples.vouchedRotationBytes(rotation, siteID: v["site id"]!)
+        #expect(String(decoding: vouched, as: UTF8.self) == v["bytes"])
+        #expect(TransactionDigest.verify(signature: v["signature"]!, of: vouched, publicKey: v["introducer key"]!))
+    }
+
     /// Every whole transaction of the pull and push examples, with the key its body lists.
     static func transactions() throws -> [(record: TransactionRecord, key: String?)] {
         var found: [(TransactionRecord, String?)] = []

@@ -19,3 +19,16 @@ extension TransactionDigest {
     /// Hex SHA-256.
     package static func sha256(_ bytes: Data) -> String { SiteKey.sha256Hex(bytes) }
 }
+
+/// The signed bytes of key events, for `DocumentationExampleTests` (package access).
+package enum KeyEventExamples {
+    /// The bytes a revocation's signature covers.
+    package static func revocationBytes(_ revocation: KeyRevocation, siteID: String) -> Data {
+        TrustStore.revocationBytes(revocation, siteID: siteID)
+    }
+
+    /// The bytes an introducer's signature of a rotation covers.
+    package static func vouchedRotationBytes(_ rotation: KeyRotation, siteID: String) -> Data {
+        TrustStore.vouchedRotationBytes(rotation, introducer: rotation.introducer ?? "", siteID: siteID)
+    }
+}
