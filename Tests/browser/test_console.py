@@ -147,6 +147,8 @@ def test_a_peer_that_is_down_shows_in_health_and_metrics(liaison, agencies, brow
     down = page.locator("#peer-FR-DGSI").inner_text()
     assert "failing" in down and "connection refused" in down
     assert "ok" in page.locator("#peer-MA-DGST").inner_text()
+    assert page.locator("#compare-MA-DGST").inner_text().startswith("in step"), "digests compared at the sync"
+    assert page.locator("#compare-FR-DGSI").inner_text() == "never"
     fingerprint = json.loads(liaison("identity", "ma.db", "--json").stdout)["fingerprint"]
     assert fingerprint in page.locator("#peer-MA-DGST").inner_text(), "the key NL trusts for MA"
 
