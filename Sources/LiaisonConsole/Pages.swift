@@ -113,7 +113,7 @@ enum Show {
             "peerLacksText": lag(health.peerLacks, since: health.peerLacksSince),
             "weLackText": lag(health.weLack, since: health.weLackSince),
             "lastOutboundText": round(health.lastOutbound), "lastInboundText": round(health.lastInbound),
-            "authFailures": health.authFailures,
+            "authFailures": health.authFailures, "heldHere": health.heldHere, "heldThere": health.heldThere,
         ]) { $1 }
     }
 

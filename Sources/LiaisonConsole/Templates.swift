@@ -53,9 +53,9 @@ enum Templates {
 
     static let peers = """
         <table><thead><tr><th scope="col">Peer</th><th scope="col">URL</th><th scope="col">Key fingerprint</th><th scope="col">Reads</th><th scope="col">Writes</th>
-        <th scope="col">Health</th><th scope="col">They lack</th><th scope="col">We lack</th><th scope="col">Last out</th><th scope="col">Last in</th><th scope="col">Auth failures</th><th scope="col">Same rows?</th></tr></thead><tbody>
+        <th scope="col">Health</th><th scope="col">They lack</th><th scope="col">We lack</th><th scope="col">Last out</th><th scope="col">Last in</th><th scope="col">Auth failures</th><th scope="col">Held here / there</th><th scope="col">Same rows?</th></tr></thead><tbody>
         {{#peers}}<tr id="peer-{{peer}}"><td>{{peer}}</td><td><code>{{url}}</code></td><td><code>{{fingerprintText}}</code></td><td>{{readScopes}}</td><td>{{writeScopes}}</td>
-        <td><span class="state {{state}}">{{state}}</span></td><td>{{peerLacksText}}</td><td>{{weLackText}}</td><td>{{lastOutboundText}}</td><td>{{lastInboundText}}</td><td>{{authFailures}}</td><td id="compare-{{peer}}"><span class="state {{compareClass}}">{{compareText}}</span></td></tr>{{/peers}}
+        <td><span class="state {{state}}">{{state}}</span></td><td>{{peerLacksText}}</td><td>{{weLackText}}</td><td>{{lastOutboundText}}</td><td>{{lastInboundText}}</td><td>{{authFailures}}</td><td id="peer-held-{{peer}}">{{heldHere}} / {{heldThere}}</td><td id="compare-{{peer}}"><span class="state {{compareClass}}">{{compareText}}</span></td></tr>{{/peers}}
         </tbody></table>
         {{^peers}}<p>No peers registered.</p>{{/peers}}
         """

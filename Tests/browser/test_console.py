@@ -96,10 +96,14 @@ def test_reviewer_keeps_the_other_agencys_value_with_a_note(liaison, agencies, b
     assert "MA-DGST: pulled 0, pushed 1" in nl.locator(".flash").inner_text()
 
     ma, ma_errors = login(browser, agencies["ma_console"])
+    streams = []
+    ma.on("request", lambda request: streams.append(request.url) if "/events" in request.url else None)
+    ma.reload()
     assert ma.locator("#live").is_hidden()
     liaison("set", "ma.db", "topic", "topic-live", "name=Arrived while the page was open", "--author", "ma-analyst")
     ma.locator("#live").wait_for(state="visible", timeout=15000)
     assert "New changes have arrived" in ma.locator("#live").inner_text()
+    assert streams, "the page listens to server-sent events"
     ma.goto(ma.url.rstrip("/") + f"/conflict?id={conflict_id}")
     assert ma.locator("#conflict-state").inner_text() == "resolved"
     assert "nl-reviewer" in ma.locator("#resolution").inner_text()
