@@ -28,11 +28,27 @@ import Testing
             }
             try transfer(from: nl, to: ma)
             let setup = clock.now - started
+            // What keeping digests costs an apply: the same batch size without, then with the triggers.
+            func batch(_ tag: String) throws -> Duration {
+                try nl.write(author: "seed") { editor in
+                    for index in 0..<max(1, count / 20) {
+                        try editor.execute(
+                            "INSERT INTO topic(id, scope, name) VALUES (?, 'public', ?)",
+                            [.text("topic-\(tag)-\(index)"), .text("Batch \(tag) \(index)")])
+                    }
+                }
+                let begun = clock.now
+                try transfer(from: nl, to: ma)
+                return clock.now - begun
+            }
+            let applyWithout = try batch("a")
             started = clock.now
             let nlDigests = try nl.scopeDigests()
             let firstBuild = clock.now - started
             _ = try ma.scopeDigests()
             #expect(try ma.scopeDigests() == nlDigests)
+            let applyWith = try batch("b")
+            #expect(try ma.scopeDigests() == nl.scopeDigests())
             try nl.write(author: "anne") { try $0.set("topic", id: "topic-000007", ["name": "Renamed"]) }
             started = clock.now
             _ = try nl.scopeDigests()
@@ -52,7 +68,8 @@ import Testing
                 #expect(result.roundTrips <= 6, "\(result)")
                 print(
                     "digest scale: \(count) rows; setup \(setup); first hashing of every row \(firstBuild); "
-                        + "refresh after one write \(oneWrite); compare found \(result.differences.map(\.id)) in "
+                        + "refresh after one write \(oneWrite); applying \(max(1, count / 20)) rows without digests "
+                        + "\(applyWithout), with \(applyWith); compare found \(result.differences.map(\.id)) in "
                         + "\(result.roundTrips) round trips, \(result.bytesSent) bytes sent, "
                         + "\(result.bytesReceived) received, \(took)")
             }
