@@ -108,6 +108,28 @@ import Testing
         }
     }
 
+    @Test func aReplicaThatReadsOneScopeIsInStepAfterARowMovesIntoIt() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let ma = try factory.make("MA-DGST")
+            try await withServer(nl) { url in
+                let peer = try pair(ma, with: nl, url: url)
+                try nl.grant(peer: "MA-DGST", read: ["public"], write: ["public"])
+                try await SyncDriver(replica: ma).sync(with: peer)
+                // An eu row, edited while MA could not read it, then moved into public: it arrives whole.
+                try nl.write(author: "anne") {
+                    try $0.set("action", id: "act-roadmap-early-detection", ["status": "done"])
+                }
+                try nl.write(author: "anne") { try $0.set("action", id: "act-roadmap-early-detection", ["scope": "public"]) }
+                try await SyncDriver(replica: ma).sync(with: peer)
+                #expect(try ma.row("action", id: "act-roadmap-early-detection")?["status"] == "done")
+                let client = try PeerClient(url: url, token: peer.token, from: ma.siteID, to: nl.siteID)
+                let result = try await DigestComparer(replica: ma).compare(with: peer, client: client, full: true)
+                #expect(result.result == "in_step", "\(result)")
+            }
+        }
+    }
+
     @Test func digestsFollowEveryWriteAndARehashFindsNothingNew() async throws {
         try await withReplicas { factory in
             let nl = try factory.make("NL-NCTV", sample: true)
