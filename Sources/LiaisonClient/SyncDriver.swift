@@ -58,10 +58,9 @@ public struct SyncDriver: Sendable {
                 )
             }
             guard status.schema == replica.schema.name, status.schemaVersion == replica.schema.version else {
-                throw LiaisonError(
-                    .schemaMismatch,
-                    "peer \(peer.name) serves schema \(status.schema) v\(status.schemaVersion); this replica has "
-                        + "\(replica.schema.name) v\(replica.schema.version)")
+                throw SchemaMajor.refusal(
+                    peer: peer.name, theirs: (status.schema, status.schemaVersion),
+                    ours: (replica.schema.name, replica.schema.version))
             }
             // Who answers must be who the operator registered; its key is checked, never trusted here.
             try await replica.perform {
@@ -75,6 +74,7 @@ public struct SyncDriver: Sendable {
             try await replica.perform { try $0.retryQuarantine() }
             try await pull(from: client, peer: peer, report: &report)
             let peerVector = try await push(to: client, peer: peer, report: &report)
+            await exchangeAcknowledgements(with: client, peer: peer)
             report.heldHere = try await replica.perform { try $0.held(from: peer.name) }
             report.seconds = (ContinuousClock.now - started).seconds
             try await replica.perform { try $0.recordSync(peer: peer.name, siteID: status.siteID, error: nil) }
@@ -164,13 +164,17 @@ public struct SyncDriver: Sendable {
                 try replica.peers().first { $0.name == peer.name }?.pushCursor
             })
         let limits = pageLimits
+        // Revocations travel even when no transaction does: at least one push a round carries them.
+        var keyEventsSent = false
         while true {
             let excluded = vector
             let position = cursor
             let page = try await replica.perform {
                 try $0.changes(after: position, excluding: excluded, limits: limits, readable: peer.readScopes)
             }
-            if !page.transactions.isEmpty {
+            let carriesRevocations = page.keys?.values.contains { $0.revocations != nil } == true
+            if !page.transactions.isEmpty || (carriesRevocations && !keyEventsSent) {
+                keyEventsSent = true
                 let answer = try await client.push(PushRequest(transactions: page.transactions, keys: page.keys))
                 vector = answer.vector
                 report.heldThere = answer.held ?? []
