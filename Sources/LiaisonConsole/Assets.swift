@@ -43,12 +43,17 @@ enum Assets {
         """
 
     /// Small helps: `/` focuses the search field; the edit form asks before leaving with unsaved
-    /// changes; every 5 s the page asks `/state` and offers a reload when a sync or edit changed it.
+    /// changes; the page listens to `/events` (server-sent events; without `EventSource` it asks
+    /// `/state` every 5 s) and offers a reload when a sync or edit changed the replica.
     static let js = """
         "use strict";
         const loaded = document.body.dataset.stamp;
         const live = document.getElementById("live");
-        if (loaded && live) {
+        if (loaded && live && window.EventSource) {
+          // Server-sent events: the console says when the replica changed (a sync, an edit elsewhere).
+          const events = new EventSource("/events?stamp=" + encodeURIComponent(loaded));
+          events.onmessage = (event) => { if (event.data !== loaded) { live.hidden = false; } };
+        } else if (loaded && live) {
           setInterval(async () => {
             try {
               const answer = await fetch("/state", { credentials: "same-origin" });

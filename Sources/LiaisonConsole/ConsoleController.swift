@@ -30,6 +30,7 @@ struct ConsoleController: Sendable {
         router.get("/held/item") { try await heldItem($0, $1) }
         router.post("/held/release") { try await releaseHeld($0, $1) }
         router.post("/held/drop") { try await dropHeld($0, $1) }
+        router.get("/events") { try await events($0, $1) }
         router.get("/state") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],
@@ -46,10 +47,9 @@ struct ConsoleController: Sendable {
         router.get("/static/console.js") { _, _ in Self.asset(Assets.js, type: "text/javascript; charset=utf-8") }
     }
 
-    /// What the live-refresh script compares: the number of transactions, open conflicts and held transactions.
+    /// The page stamp as JSON (`GET /state`, for scripts and browsers without `EventSource`).
     func stateStamp() async throws -> String {
-        let status = try await replica.perform { try $0.status() }
-        return "{\"stamp\":\"\(status.transactions):\(status.openConflicts):\(status.quarantined.count)\"}"
+        "{\"stamp\":\"\(try await stamp())\"}"
     }
 
     func takeFlash(_ context: ConsoleContext) async -> String? {

@@ -62,6 +62,14 @@ public final class ConsoleMetrics: Sendable {
                 "peer_auth_failures", labels: labels,
                 help: "Requests signed with the peer's token that were refused (stale or replayed)"
             ).set(Double(peer.authFailures))
+            gauge(
+                "peer_held_here_transactions", labels: labels,
+                help: "Transactions the peer sent that are held in this replica's quarantine"
+            ).set(Double(peer.heldHere))
+            gauge(
+                "peer_held_there_transactions", labels: labels,
+                help: "Transactions of this replica the peer said it holds in its quarantine"
+            ).set(Double(peer.heldThere))
             gauge("peer_healthy", labels: labels, help: "1 when the peer's state is ok, else 0").set(
                 peer.state == "ok" ? 1.0 : 0.0)
             for (direction, round) in [("in", peer.lastInbound), ("out", peer.lastOutbound)] {

@@ -6,10 +6,10 @@ import LiaisonClient
 extension ConsoleController {
     func overview(_ request: Request, _ context: ConsoleContext) async throws -> Response {
         let flash = await takeFlash(context)
-        let (status, health, byTable, recent, held) = try await replica.perform { replica in
+        let (status, health, byTable, recent, held, comparisons) = try await replica.perform { replica in
             (
                 try replica.status(), try replica.peerHealth(), try replica.openConflictsByTable(),
-                try replica.log(limit: 10), try replica.quarantined()
+                try replica.log(limit: 10), try replica.quarantined(), try replica.comparisons()
             )
         }
         let sources = Dictionary(grouping: held, by: { $0.source.isEmpty ? "a local apply" : $0.source })
@@ -23,7 +23,9 @@ extension ConsoleController {
             "heldByPeers": status.heldByPeers.keys.sorted().filter { !(status.heldByPeers[$0] ?? []).isEmpty }.map {
                 ["peer": $0, "count": status.heldByPeers[$0]!.count] as [String: Any]
             },
-            "hasPeers": !health.isEmpty, "peers": health.map(Show.health),
+            "hasPeers": !health.isEmpty,
+            "peers": health.map { peer in Show.health(peer, comparison: comparisons.first { $0.peer == peer.peer }) },
+            "alarms": Show.alarms(comparisons),
             "recent": recent.reversed().map { entry -> [String: Any] in
                 let tables = Set(entry.changes.map(\.table)).sorted().joined(separator: ", ")
                 return [
@@ -38,9 +40,9 @@ extension ConsoleController {
 
     func peers(_ request: Request, _ context: ConsoleContext) async throws -> Response {
         let flash = await takeFlash(context)
-        let health = try await replica.perform { try $0.peerHealth() }
-        return try pages.render(
-            "peers", title: "Peers", ["peers": health.map(Show.health)], context: context, flash: flash)
+        let (health, comparisons) = try await replica.perform { (try $0.peerHealth(), try $0.comparisons()) }
+        let peers = health.map { peer in Show.health(peer, comparison: comparisons.first { $0.peer == peer.peer }) }
+        return try pages.render("peers", title: "Peers", ["peers": peers], context: context, flash: flash)
     }
 
     func log(_ request: Request, _ context: ConsoleContext) async throws -> Response {

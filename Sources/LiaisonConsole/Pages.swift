@@ -90,15 +90,45 @@ enum Show {
         status == "verified" ? "ok" : status == "invalid" ? "bad" : "unknown"
     }
 
-    /// A peer's health as template values.
-    static func health(_ health: PeerHealth) -> [String: Any] {
-        [
+    /// The last digest comparison with a peer as template values.
+    static func comparison(_ comparison: PeerComparison?) -> [String: Any] {
+        guard let comparison else { return ["compareText": "never", "compareClass": "unknown"] }
+        let text: String
+        switch comparison.result {
+        case "in_step": text = "in step (\(comparison.rows) rows) at \(comparison.at)"
+        case "differ": text = "NOT in step at \(comparison.at): \(comparison.message)"
+        default: text = "not comparable at \(comparison.at): \(comparison.message)"
+        }
+        return [
+            "compareText": text,
+            "compareClass": comparison.result == "in_step" ? "ok" : comparison.result == "differ" ? "failing" : "behind",
+        ]
+    }
+
+    /// A peer's health (and last comparison) as template values.
+    static func health(_ health: PeerHealth, comparison: PeerComparison? = nil) -> [String: Any] {
+        self.comparison(comparison).merging([
             "peer": health.peer, "url": health.url, "fingerprintText": health.fingerprint ?? "not pinned yet",
             "readScopes": health.readScopes, "writeScopes": health.writeScopes, "state": health.state,
             "peerLacksText": lag(health.peerLacks, since: health.peerLacksSince),
             "weLackText": lag(health.weLack, since: health.weLackSince),
             "lastOutboundText": round(health.lastOutbound), "lastInboundText": round(health.lastInbound),
-            "authFailures": health.authFailures,
-        ]
+            "authFailures": health.authFailures, "heldHere": health.heldHere, "heldThere": health.heldThere,
+        ]) { $1 }
+    }
+
+    /// Comparisons that found a difference, for the overview's alarm.
+    static func alarms(_ comparisons: [PeerComparison]) -> [[String: Any]] {
+        comparisons.filter(\.isAlarm).map { comparison in
+            [
+                "peer": comparison.peer, "at": comparison.at, "message": comparison.message,
+                "rows": comparison.differences.prefix(20).map { difference -> [String: Any] in
+                    [
+                        "kind": difference.kind.replacingOccurrences(of: "_", with: " "), "table": difference.table,
+                        "id": difference.id, "idQuery": FormData.component(difference.id), "scope": difference.scope,
+                    ]
+                },
+            ]
+        }
     }
 }

@@ -29,6 +29,8 @@ enum Templates {
         """
 
     static let overview = """
+        {{#alarms}}<section class="error" role="alert" aria-label="Divergence alarm" id="divergence-{{peer}}"><p><b>ALARM: this replica and {{peer}} do not hold the same rows</b> (compared at {{at}}): {{message}}. Nothing was repaired; compare with <code>liaison compare DB --peer {{peer}}</code> and ask {{peer}}'s operator.</p>
+        <ul>{{#rows}}<li>{{kind}}: <a href="/row?table={{table}}&amp;id={{idQuery}}">{{table}} {{id}}</a> (scope {{scope}})</li>{{/rows}}</ul></section>{{/alarms}}
         <section aria-labelledby="me"><h2 id="me">This agency</h2>
         <dl class="facts"><dt>Site</dt><dd>{{site}}</dd><dt>Site id</dt><dd><code>{{siteID}}</code></dd>
         <dt>Key fingerprint</dt><dd><code>{{fingerprint}}</code></dd><dt>Transactions</dt><dd>{{transactions}}</dd>
@@ -41,8 +43,8 @@ enum Templates {
         <section aria-labelledby="peers"><h2 id="peers">Peers</h2>
         {{^peers}}<p>No peers registered. Add one with <code>liaison peer add</code>.</p>{{/peers}}
         {{#peers.count}}{{/peers.count}}
-        {{#hasPeers}}<table><thead><tr><th scope="col">Peer</th><th scope="col">Health</th><th scope="col">They lack</th><th scope="col">We lack</th><th scope="col">Last sync out</th><th scope="col">Last sync in</th></tr></thead><tbody>
-        {{#peers}}<tr><td>{{peer}}</td><td><span class="state {{state}}">{{state}}</span></td><td>{{peerLacksText}}</td><td>{{weLackText}}</td><td>{{lastOutboundText}}</td><td>{{lastInboundText}}</td></tr>{{/peers}}
+        {{#hasPeers}}<table><thead><tr><th scope="col">Peer</th><th scope="col">Health</th><th scope="col">They lack</th><th scope="col">We lack</th><th scope="col">Last sync out</th><th scope="col">Last sync in</th><th scope="col">Same rows?</th></tr></thead><tbody>
+        {{#peers}}<tr><td>{{peer}}</td><td><span class="state {{state}}">{{state}}</span></td><td>{{peerLacksText}}</td><td>{{weLackText}}</td><td>{{lastOutboundText}}</td><td>{{lastInboundText}}</td><td><span class="state {{compareClass}}">{{compareText}}</span></td></tr>{{/peers}}
         </tbody></table>{{/hasPeers}}</section>
         <section aria-labelledby="recent"><h2 id="recent">Recent transactions</h2>
         <ul class="log">{{#recent}}<li><b>{{site}}#{{seq}}</b> {{time}} by {{author}} · {{summary}}</li>{{/recent}}</ul>
@@ -51,9 +53,9 @@ enum Templates {
 
     static let peers = """
         <table><thead><tr><th scope="col">Peer</th><th scope="col">URL</th><th scope="col">Key fingerprint</th><th scope="col">Reads</th><th scope="col">Writes</th>
-        <th scope="col">Health</th><th scope="col">They lack</th><th scope="col">We lack</th><th scope="col">Last out</th><th scope="col">Last in</th><th scope="col">Auth failures</th></tr></thead><tbody>
+        <th scope="col">Health</th><th scope="col">They lack</th><th scope="col">We lack</th><th scope="col">Last out</th><th scope="col">Last in</th><th scope="col">Auth failures</th><th scope="col">Held here / there</th><th scope="col">Same rows?</th></tr></thead><tbody>
         {{#peers}}<tr id="peer-{{peer}}"><td>{{peer}}</td><td><code>{{url}}</code></td><td><code>{{fingerprintText}}</code></td><td>{{readScopes}}</td><td>{{writeScopes}}</td>
-        <td><span class="state {{state}}">{{state}}</span></td><td>{{peerLacksText}}</td><td>{{weLackText}}</td><td>{{lastOutboundText}}</td><td>{{lastInboundText}}</td><td>{{authFailures}}</td></tr>{{/peers}}
+        <td><span class="state {{state}}">{{state}}</span></td><td>{{peerLacksText}}</td><td>{{weLackText}}</td><td>{{lastOutboundText}}</td><td>{{lastInboundText}}</td><td>{{authFailures}}</td><td id="peer-held-{{peer}}">{{heldHere}} / {{heldThere}}</td><td id="compare-{{peer}}"><span class="state {{compareClass}}">{{compareText}}</span></td></tr>{{/peers}}
         </tbody></table>
         {{^peers}}<p>No peers registered.</p>{{/peers}}
         """

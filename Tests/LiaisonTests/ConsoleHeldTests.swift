@@ -32,6 +32,8 @@ import Testing
                     let page = try await console.get("/held")
                     #expect(page.status == 200)
                     #expect(page.text.contains("Held by NL-NCTV") && page.text.contains("MA-DGST#1"))
+                    let peers = try await console.get("/peers")
+                    #expect(peers.text.contains("<td id=\"peer-held-NL-NCTV\">0 / 2</td>"), "health counts both ways")
                 }
             }
             try await withConsole(nl) { port, token in
@@ -41,6 +43,10 @@ import Testing
                 #expect(overview.text.contains("<span class=\"badge\">2</span>"), "the nav shows how many are held")
                 #expect(overview.text.contains("from MA-DGST 2"))
                 #expect(overview.text.contains("<code>forbidden_scope</code>"))
+                #expect(try await console.get("/peers").text.contains("<td id=\"peer-held-MA-DGST\">2 / 0</td>"))
+                let samples = try PrometheusText.parse(try await console.get("/metrics").text)
+                #expect(samples["liaison_peer_held_here_transactions", ["peer": "MA-DGST"]] == 2)
+                #expect(try nl.peerHealth().first { $0.peer == "MA-DGST" }?.heldHere == 2, "status --json says the same")
 
                 let list = try await console.get("/held")
                 #expect(list.status == 200)

@@ -53,6 +53,16 @@ import Testing
                 #expect(try nl.row("topic", id: Self.topic)?["name"] == "Tampered")
                 #expect(try ma.row("topic", id: Self.topic)?["name"] != "Tampered")
                 #expect(try ma.row("topic", id: "topic-ghost") == nil)
+                // The console raises the alarm with the rows; `status` says it in one line.
+                try await withConsole(ma) { port, token in
+                    let console = try await ConsoleBrowser.logIn(port: port, token: token)
+                    let overview = try await console.get("/")
+                    #expect(overview.text.contains("ALARM: this replica and NL-NCTV do not hold the same rows"))
+                    #expect(overview.text.contains("differs: <a href=\"/row?table=topic&amp;id=\(Self.topic)\">"))
+                    #expect(overview.text.contains("only there: <a href=\"/row?table=topic&amp;id=topic-ghost\">"))
+                    let peers = try await console.get("/peers")
+                    #expect(peers.text.contains("<td id=\"compare-NL-NCTV\"><span class=\"state failing\">NOT in step"))
+                }
 
                 // Put back as it was signed, the replicas are in step again.
                 try await Self.alterBehindTheEnginesBack(
@@ -98,6 +108,28 @@ import Testing
         }
     }
 
+    @Test func aReplicaThatReadsOneScopeIsInStepAfterARowMovesIntoIt() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let ma = try factory.make("MA-DGST")
+            try await withServer(nl) { url in
+                let peer = try pair(ma, with: nl, url: url)
+                try nl.grant(peer: "MA-DGST", read: ["public"], write: ["public"])
+                try await SyncDriver(replica: ma).sync(with: peer)
+                // An eu row, edited while MA could not read it, then moved into public: it arrives whole.
+                try nl.write(author: "anne") {
+                    try $0.set("action", id: "act-roadmap-early-detection", ["status": "done"])
+                }
+                try nl.write(author: "anne") { try $0.set("action", id: "act-roadmap-early-detection", ["scope": "public"]) }
+                try await SyncDriver(replica: ma).sync(with: peer)
+                #expect(try ma.row("action", id: "act-roadmap-early-detection")?["status"] == "done")
+                let client = try PeerClient(url: url, token: peer.token, from: ma.siteID, to: nl.siteID)
+                let result = try await DigestComparer(replica: ma).compare(with: peer, client: client, full: true)
+                #expect(result.result == "in_step", "\(result)")
+            }
+        }
+    }
+
     @Test func digestsFollowEveryWriteAndARehashFindsNothingNew() async throws {
         try await withReplicas { factory in
             let nl = try factory.make("NL-NCTV", sample: true)
@@ -113,6 +145,33 @@ import Testing
             let total = try nl.rehashDigests()
             #expect(try nl.scopeDigests() == moved)
             #expect(total == moved.reduce(0) { $0 + $1.count })
+        }
+    }
+
+    @Test func theCompareCommandSaysInStepOrNamesTheRowsAndStatusShowsIt() async throws {
+        try await withSampleReplica { cli in
+            let nl = try Replica.open(at: cli.url("nl.db").path)
+            let ma = try Replica.create(at: cli.url("ma.db").path, site: SiteCode("MA-DGST")!)
+            try await withServer(ma) { url in
+                _ = try pair(nl, with: ma, url: url)
+                try await cli.expectRefused("compare", "nl.db", "--peer", "MA-DGST", mentioning: "liaison sync nl.db --peer MA-DGST")
+                try await cli.expectRefused("compare", "nl.db", "--peer", "MA-DGTS", mentioning: "no peer 'MA-DGTS'")
+                #expect(try await cli("sync", "nl.db", "--peer", "MA-DGST").status == 0)
+                let same = try await cli("compare", "nl.db", "--peer", "MA-DGST")
+                #expect(same.status == 0 && same.stdout.contains(": in step ("), "\(same)")
+                try await Self.alterBehindTheEnginesBack(
+                    ma, "UPDATE topic SET name = 'x' WHERE id = '\(Self.topic)'; "
+                        + "INSERT INTO topic(id, scope, name) VALUES ('topic-\u{1B}[31mred', 'public', 'Ghost')")
+                let differ = try await cli("compare", "nl.db", "--peer", "MA-DGST")
+                #expect(differ.status == 1 && differ.stdout.hasPrefix("ALARM compared with MA-DGST"), "\(differ)")
+                #expect(differ.stdout.contains("  differs: topic \(Self.topic) (scope public)"))
+                #expect(differ.stdout.contains("  only there: topic topic-"), "\(differ)")
+                #expect(!differ.stdout.contains("\u{1B}"), "another agency's row id is escaped on the terminal")
+                let status = try await cli("status", "nl.db")
+                #expect(status.stdout.contains("ALARM compared with MA-DGST"), "\(status)")
+                let json = try await cli("compare", "nl.db", "--peer", "MA-DGST", "--summary", "--json")
+                #expect(json.status == 1 && json.stdout.contains("\"differingScopes\""))
+            }
         }
     }
 

@@ -96,10 +96,14 @@ def test_reviewer_keeps_the_other_agencys_value_with_a_note(liaison, agencies, b
     assert "MA-DGST: pulled 0, pushed 1" in nl.locator(".flash").inner_text()
 
     ma, ma_errors = login(browser, agencies["ma_console"])
+    streams = []
+    ma.on("request", lambda request: streams.append(request.url) if "/events" in request.url else None)
+    ma.reload()
     assert ma.locator("#live").is_hidden()
     liaison("set", "ma.db", "topic", "topic-live", "name=Arrived while the page was open", "--author", "ma-analyst")
     ma.locator("#live").wait_for(state="visible", timeout=15000)
     assert "New changes have arrived" in ma.locator("#live").inner_text()
+    assert streams, "the page listens to server-sent events"
     ma.goto(ma.url.rstrip("/") + f"/conflict?id={conflict_id}")
     assert ma.locator("#conflict-state").inner_text() == "resolved"
     assert "nl-reviewer" in ma.locator("#resolution").inner_text()
@@ -147,6 +151,8 @@ def test_a_peer_that_is_down_shows_in_health_and_metrics(liaison, agencies, brow
     down = page.locator("#peer-FR-DGSI").inner_text()
     assert "failing" in down and "connection refused" in down
     assert "ok" in page.locator("#peer-MA-DGST").inner_text()
+    assert page.locator("#compare-MA-DGST").inner_text().startswith("in step"), "digests compared at the sync"
+    assert page.locator("#compare-FR-DGSI").inner_text() == "never"
     fingerprint = json.loads(liaison("identity", "ma.db", "--json").stdout)["fingerprint"]
     assert fingerprint in page.locator("#peer-MA-DGST").inner_text(), "the key NL trusts for MA"
 

@@ -59,6 +59,24 @@ struct DigestStore {
         return trigger("insert", "NEW") + trigger("update", "NEW") + trigger("delete", "OLD")
     }
 
+    /// Marks every row `records` change as written, for the next refresh: merges run with SQLite's
+    /// triggers off (`withCaptureOff`), so the digests' triggers miss them. Nothing when digests
+    /// were never installed here.
+    static func markWritten(_ records: [TransactionRecord], _ db: Connection) throws {
+        guard !records.isEmpty,
+            try db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_digest_dirty'", [], { _ in true }) ?? false
+        else { return }
+        for record in records {
+            for change in record.changes {
+                try db.run(
+                    """
+                    INSERT INTO _liaison_digest_dirty SELECT ?1, ?2
+                    WHERE NOT EXISTS (SELECT 1 FROM _liaison_digest_dirty WHERE tbl = ?1 AND pk = ?2)
+                    """, [.text(change.table), .text(change.id)])
+            }
+        }
+    }
+
     /// Creates what is missing and hashes every row of a table not hashed yet (the first use, or a
     /// table added since).
     func install() throws {

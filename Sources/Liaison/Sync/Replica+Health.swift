@@ -36,6 +36,10 @@ public struct PeerHealth: Sendable, Codable, Hashable {
     public var authFailures: Int
     /// `ok`, `behind`, `failing` or `never` (no round yet either way).
     public var state: String
+    /// Transactions the peer sent that are held in this replica's quarantine.
+    public var heldHere = 0
+    /// Transactions of this replica's traffic the peer said it holds in its quarantine.
+    public var heldThere = 0
 }
 
 /// Which way a round went.
@@ -143,6 +147,15 @@ extension Replica {
                     read: $0.text(4), write: $0.text(5), lastSync: $0.optionalText(6), lastError: $0.optionalText(7)
                 )
             }
+            // Held transactions by peer, both ways (no quarantine tables in an old read-only replica).
+            let heldHere = Dictionary(
+                (try? db.query("SELECT source, count(*) FROM _liaison_quarantine GROUP BY source", []) {
+                    ($0.text(0), $0.int(1))
+                }) ?? [], uniquingKeysWith: +)
+            let heldThere = Dictionary(
+                (try? db.query("SELECT peer, count(*) FROM _liaison_peer_held GROUP BY peer", []) {
+                    ($0.text(0), $0.int(1))
+                }) ?? [], uniquingKeysWith: +)
             return try peers.map { peer in
                 let inbound = rounds[peer.name]?["in"]
                 var outbound = rounds[peer.name]?["out"]
@@ -157,7 +170,8 @@ extension Replica {
                     site: peer.siteID.flatMap { id in sites.existingIndex(of: id).map { sites.site($0).code } },
                     fingerprint: peer.key.map(SiteKey.fingerprint), readScopes: peer.read, writeScopes: peer.write,
                     lastInbound: inbound?.round, lastOutbound: outbound?.round,
-                    authFailures: inbound?.failures ?? 0, state: "never")
+                    authFailures: inbound?.failures ?? 0, state: "never", heldHere: heldHere[peer.name] ?? 0,
+                    heldThere: heldThere[peer.name] ?? 0)
                 if let text = seen?.vector,
                     let entries = try? JSONDecoder().decode([String: Int64].self, from: Data(text.utf8))
                 {

@@ -133,6 +133,8 @@ extension Replica {
             // Merged remote writes are not captured (Capture/CaptureGuard.swift).
             defer { batch.applier.verified.cancel() }
             try db.withCaptureOff { try batch.run(records, current: &current) }
+            // With triggers off, the digests' triggers did not see the merge either: mark its rows.
+            try DigestStore.markWritten(records, db)
             if let peerCursor {
                 try db.run(
                     "UPDATE _liaison_peer SET pull_cursor = ? WHERE name = ?",

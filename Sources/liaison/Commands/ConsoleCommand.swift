@@ -32,8 +32,11 @@ struct ConsoleCommand: AsyncParsableCommand {
             let opened = try CLI.open(replica.database)
             let app = try ConsoleService.make(
                 replica: opened, host: host, port: port, author: author.resolved, logger: logger)
-            let group = ServiceGroup(
-                configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            var configuration = ServiceGroupConfiguration(
+                services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            // Open event streams (live refresh) would otherwise hold the console up.
+            configuration.maximumGracefulShutdownDuration = .milliseconds(500)
+            let group = ServiceGroup(configuration: configuration)
             try await group.run()
         }
     }

@@ -57,7 +57,9 @@ struct StatusCommand: AsyncParsableCommand {
                             separator: ", ")))
             if status.peers.isEmpty { print("peers: none") }
             for peer in status.health ?? [] {
-                let lacks = peer.peerLacks.map { "it lacks \($0), we lack \(peer.weLack ?? 0)" } ?? "no vector seen yet"
+                let lacks =
+                    (peer.peerLacks.map { "it lacks \($0), we lack \(peer.weLack ?? 0)" } ?? "no vector seen yet")
+                    + (peer.heldHere + peer.heldThere > 0 ? ", held here \(peer.heldHere), there \(peer.heldThere)" : "")
                 print(
                     "peer \(peer.peer) \(TerminalText.field(peer.url)) \(peer.state): \(lacks); last out \(peer.lastOutbound.map { "\($0.at) \(TerminalText.field($0.result))" } ?? "never"), last in \(peer.lastInbound.map { "\($0.at) \(TerminalText.field($0.result))" } ?? "never")"
                 )
