@@ -152,6 +152,28 @@ import Testing
         }
     }
 
+    /// A client that skips the status check is refused by the server on its pull and push:
+    /// requests and answers (pages included) carry `Liaison-Schema`.
+    @Test func aClientSayingItIsOnAnotherMajorIsRefusedByTheServer() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let ma = try factory.make("MA-DGST")
+            try await withServer(nl) { url in
+                let peer = try pair(ma, with: nl, url: url)
+                var client = try PeerClient(url: url, token: peer.token, from: ma.siteID, to: nl.siteID)
+                client.schema = try #require(SchemaStamp("cooperation;major=3"))
+                let error = await #expect(throws: LiaisonError.self) {
+                    try await client.pull(PullRequest(cursor: nil, vector: VersionVector(), limit: 10))
+                }
+                #expect(error?.message.contains("schema_mismatch") == true, "\(String(describing: error))")
+                #expect(error?.message.contains("major version 3") == true, "\(String(describing: error))")
+                client.schema = SchemaStamp(ma.schema)
+                let page = try await client.pull(PullRequest(cursor: nil, vector: VersionVector(), limit: 10))
+                #expect(!page.transactions.isEmpty)
+            }
+        }
+    }
+
     /// An attacker that signs its own transaction, writing a schema change in NL's name, is
     /// refused where it lands (push over HTTP); MA's schema is untouched.
     @Test func aSchemaChangeInAnotherSitesNameIsRefused() async throws {
@@ -168,7 +190,8 @@ import Testing
             try ma.grantSchemaChanges(to: "XX-EVIL")
             try await withServer(ma) { url in
                 let peer = try pair(evil, with: ma, url: url)
-                await #expect(throws: LiaisonError.self) { try await SyncDriver(replica: evil).sync(with: peer) }
+                let error = await #expect(throws: LiaisonError.self) { try await SyncDriver(replica: evil).sync(with: peer) }
+                #expect(error?.message.contains("schema's change log") == true, "\(String(describing: error))")
             }
             #expect(ma.schema == SchemaDefinition.cooperation)
             #expect(try ma.schemaReport().changes.isEmpty)
