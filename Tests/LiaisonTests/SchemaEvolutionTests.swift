@@ -152,6 +152,30 @@ import Testing
         }
     }
 
+    /// A replica cloned after the change starts from the schema its source serves (defaults
+    /// included), and shows nothing as pending.
+    @Test func aCloneStartsFromTheChangedSchema() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            try Self.nlChangesTheSchema(nl)
+            try nl.addColumn(ColumnDefinition("level", .integer, defaultValue: 2), to: "topic", author: "anne")
+            try await withServer(nl) { url in
+                // What 'liaison clone' does: the schema first, through an authenticated client.
+                let probe = try factory.make("XX-PROBE")
+                let probePeer = try pair(probe, with: nl, url: url)
+                let schema = try await PeerClient(url: url, token: probePeer.token, from: probe.siteID, to: nl.siteID)
+                    .schema()
+                let ma = try Replica.create(at: factory.path("MA-DGST"), site: SiteCode("MA-DGST")!, schema: schema)
+                let peer = try pair(ma, with: nl, url: url)
+                try await SyncDriver(replica: ma).sync(with: peer)
+                #expect(try ma.dump() == nl.dump())
+                #expect(ma.schema.hash == nl.schema.hash)
+                #expect(try ma.schemaReport().changes.allSatisfy { $0.pending == nil })
+                #expect(try ma.row("topic", id: "topic-reintegration")?["level"] == 2)
+            }
+        }
+    }
+
     /// A client that skips the status check is refused by the server on its pull and push:
     /// requests and answers (pages included) carry `Liaison-Schema`.
     @Test func aClientSayingItIsOnAnotherMajorIsRefusedByTheServer() async throws {
