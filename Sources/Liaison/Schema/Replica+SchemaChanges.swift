@@ -116,21 +116,37 @@ extension Replica {
         try transaction(db) { try evolveSchema(db) }
     }
 
+    /// On open: applies schema changes that can apply now (a build that understands more), taking
+    /// the write lock only then, so opening to read never waits for a writer. When another process
+    /// holds the lock, the next open does it.
+    func evolveSchemaIfNeeded(_ db: Connection) throws {
+        guard let outcome = try schemaOutcome(db), outcome.schema != schema else { return }
+        do {
+            try evolveSchemaInTransaction(db)
+        } catch let error as LiaisonError where error.code == .busy {
+            logger.debug("schema change left for later", metadata: ["db.problem": "\(error.message)"])
+        }
+    }
+
+    /// The schema the changes held here make, `nil` when there are none.
+    func schemaOutcome(_ db: Connection) throws -> SchemaEvolution.Outcome? {
+        guard
+            let baseText = try db.first(
+                "SELECT value FROM _liaison_meta WHERE key = 'schema_base'", [], { $0.text(0) }),
+            let base = try? JSONDecoder().decode(SchemaDefinition.self, from: Data(baseText.utf8))
+        else { return nil }
+        let entries = try SchemaLog.entries(db, local: siteCode)
+        guard !entries.isEmpty else { return nil }
+        return SchemaEvolution.fold(base: base, previous: schema, entries: entries)
+    }
+
     /// Brings the tables in line with the schema changes held here that may apply: creates new
     /// tables, adds columns (no row is written: a default is SQLite's), rebuilds the capture
     /// triggers of changed tables, records the schema, and shows the values that were kept as
     /// opaque data until now. Runs inside the caller's transaction, the journal published.
     func evolveSchema(_ db: Connection) throws {
-        guard
-            let baseText = try db.first(
-                "SELECT value FROM _liaison_meta WHERE key = 'schema_base'", [], { $0.text(0) }),
-            let base = try? JSONDecoder().decode(SchemaDefinition.self, from: Data(baseText.utf8))
-        else { return }
         let previous = schema
-        let entries = try SchemaLog.entries(db, local: siteCode)
-        guard !entries.isEmpty else { return }
-        let outcome = SchemaEvolution.fold(base: base, previous: previous, entries: entries)
-        guard outcome.schema != previous else { return }
+        guard let outcome = try schemaOutcome(db), outcome.schema != previous else { return }
         let before = Dictionary(uniqueKeysWithValues: previous.tables.map { ($0.name, $0) })
         var newTables: [String] = []
         var newColumns: [String: [String]] = [:]
