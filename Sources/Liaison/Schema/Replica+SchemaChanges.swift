@@ -176,6 +176,13 @@ extension Replica {
                 )
             }
         }
+        // Row digests (divergence checks) cover every column: tables that gained one are hashed
+        // again on their next use.
+        if try db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_digest_table'", [], { _ in true }) != nil {
+            for name in newColumns.keys.sorted() {
+                try db.run("DELETE FROM _liaison_digest_table WHERE tbl = ?", [.text(name)])
+            }
+        }
         let text = String(decoding: try JSONEncoder().encode(outcome.schema), as: UTF8.self)
         try db.run("UPDATE _liaison_meta SET value = ? WHERE key = 'schema'", [.text(text)])
         schemaState.replace(outcome.schema, cookie: try SchemaState.cookie(db))
