@@ -75,6 +75,7 @@ public struct SyncDriver: Sendable {
             try await replica.perform { try $0.retryQuarantine() }
             try await pull(from: client, peer: peer, report: &report)
             let peerVector = try await push(to: client, peer: peer, report: &report)
+            await exchangeAcknowledgements(with: client, peer: peer)
             report.heldHere = try await replica.perform { try $0.held(from: peer.name) }
             report.seconds = (ContinuousClock.now - started).seconds
             try await replica.perform { try $0.recordSync(peer: peer.name, siteID: status.siteID, error: nil) }
@@ -82,6 +83,8 @@ public struct SyncDriver: Sendable {
                 try $0.recordRound(peer: peer.name, direction: .outbound, error: nil, peerVector: peerVector)
             }
             SyncMetrics.roundDuration(ok: true).recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+            // The fingerprints of the scopes both may read, compared and recorded (an alarm, never a repair).
+            try? await DigestComparer(replica: replica, logger: logger).compare(with: peer, client: client, full: false)
             logger.debug(
                 "sync round done", metadata: ["sync.peer": "\(peer.name)", "sync.pulled": "\(report.pulledChanges)"])
             return report
@@ -162,13 +165,17 @@ public struct SyncDriver: Sendable {
                 try replica.peers().first { $0.name == peer.name }?.pushCursor
             })
         let limits = pageLimits
+        // Revocations travel even when no transaction does: at least one push a round carries them.
+        var keyEventsSent = false
         while true {
             let excluded = vector
             let position = cursor
             let page = try await replica.perform {
                 try $0.changes(after: position, excluding: excluded, limits: limits, readable: peer.readScopes)
             }
-            if !page.transactions.isEmpty {
+            let carriesRevocations = page.keys?.values.contains { $0.revocations != nil } == true
+            if !page.transactions.isEmpty || (carriesRevocations && !keyEventsSent) {
+                keyEventsSent = true
                 let answer = try await client.push(PushRequest(transactions: page.transactions, keys: page.keys))
                 vector = answer.vector
                 report.heldThere = answer.held ?? []

@@ -16,6 +16,7 @@ struct SyncController {
         group.get("schema") { request, context in try json(replica.schema, for: request, context) }
         group.post("pull") { request, context in try await pull(request, context, peer: try authenticated(context)) }
         group.post("push") { request, context in try await push(request, context, peer: try authenticated(context)) }
+        group.post("ack") { request, context in try await acknowledge(request, context, peer: try authenticated(context)) }
     }
 
     func status(_ request: Request, _ context: PeerRequestContext) async throws -> Response {
@@ -30,7 +31,7 @@ struct SyncController {
             for: request, context)
     }
 
-    private func authenticated(_ context: PeerRequestContext) throws -> PeerRecord {
+    func authenticated(_ context: PeerRequestContext) throws -> PeerRecord {
         guard let peer = context.peer else { throw LiaisonError(.unauthorized, "the request is not authenticated") }
         return peer
     }
@@ -103,7 +104,7 @@ struct SyncController {
             for: request, context)
     }
 
-    private func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+    func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
         let buffer = try await request.body.collect(upTo: configuration.maxBodyBytes)
         do {
             let value = try WireJSON.decode(type, from: Data(buffer.readableBytesView))
@@ -131,7 +132,7 @@ struct SyncController {
     }
 
     /// The answer as JSON (gzip when the client accepts it), with its HMAC over the uncompressed body.
-    private func json<T: Encodable>(_ value: T, for request: Request, _ context: PeerRequestContext) throws -> Response
+    func json<T: Encodable>(_ value: T, for request: Request, _ context: PeerRequestContext) throws -> Response
     {
         let data = try WireJSON.encode(value)
         var headers: HTTPFields = [.contentType: "application/json"]

@@ -449,9 +449,10 @@ private struct Harness: Sendable {
         request.httpMethod = method
         switch authorization {
         case .none:
+            let binding = ServedReplicas.binding(url: url, token: token)
             let signed = RequestSignature.sign(
                 token: token, method: method, path: URL(string: url + path)!.path, body: body ?? Data(),
-                now: Int64(Date().timeIntervalSince1970 * 1000))
+                now: Int64(Date().timeIntervalSince1970 * 1000), from: binding.from, to: binding.to)
             request.setValue(signed.headerValue, forHTTPHeaderField: "Authorization")
         case .some(.some(let value)): request.setValue(value, forHTTPHeaderField: "Authorization")
         case .some(.none): break
@@ -534,8 +535,10 @@ private enum RawHTTP {
         headers: [String: String] = [:]
     ) async throws -> Harness.Answer {
         guard let port = URL(string: base)?.port else { throw Failure(description: "no port in \(base)") }
+        let binding = ServedReplicas.binding(port: port, token: token)
         let signed = RequestSignature.sign(
-            token: token, method: method, path: path, body: body, now: Int64(Date().timeIntervalSince1970 * 1000))
+            token: token, method: method, path: path, body: body, now: Int64(Date().timeIntervalSince1970 * 1000),
+            from: binding.from, to: binding.to)
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAuthorization: \(signed.headerValue)\r\n"
         head += "Connection: close\r\nContent-Length: \(body.count)\r\n"
         if !body.isEmpty { head += "Content-Type: application/json\r\n" }

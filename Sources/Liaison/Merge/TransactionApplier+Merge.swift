@@ -48,6 +48,7 @@ extension TransactionApplier {
             }
             row = try restoredRow(table: table, pk: change.id, versions: known)
             rowVersions.deletion = nil
+            try dropOrphans(of: deletion, table: table, pk: change.id)
         } else if row == nil, known.isKnown {
             // Known here but not held (moved out of reach, or never whole): merged against its versions.
             row = try restoredRow(table: table, pk: change.id, versions: known)
@@ -63,10 +64,14 @@ extension TransactionApplier {
             let seen = try knowledge(
                 table: table.name, pk: change.id, column: name, local: localOrigin, localWrite: local, remote: origin,
                 remoteWrite: remote, remoteBases: change.bases)
-            let decision = MergeRule.resolve(
-                local: local, remote: remote, policy: table.definition.policy, remoteHasSeenLocal: seen.remoteSawLocal,
-                localHasSeenRemote: seen.localSawRemote)
             let localValue = row?[name] ?? .null
+            let decision =
+                try settleHiddenRival(
+                    seen, table: table, pk: change.id, column: name, local: (localOrigin, local, localValue),
+                    remote: (origin, remote, value))
+                ?? MergeRule.resolve(
+                    local: local, remote: remote, policy: table.definition.policy,
+                    remoteHasSeenLocal: seen.remoteSawLocal, localHasSeenRemote: seen.localSawRemote)
             if decision.isConflict {
                 let (winner, loser) = decision.takesRemote ? (origin, localOrigin) : (localOrigin, origin)
                 let (winnerValue, loserValue) = decision.takesRemote ? (value, localValue) : (localValue, value)

@@ -78,7 +78,7 @@ final class TransactionApplier {
                 .integer(index), .integer(header.seq), .integer(header.hlc.rawValue), .text(header.author),
                 .text(admitted.context),
                 header.resolves.map { .text(ConflictStore.encodeIDs($0)) } ?? .null, .integer(nextOrder),
-                .integer(Int64(header.total)), header.previous.map { .text($0) } ?? .null, .text(admitted.root),
+                .integer(Int64(header.total)), admitted.previous.map { .text($0) } ?? .null, .text(admitted.root),
                 .text(header.signature ?? ""), .text(SiteKey.sha256Hex(admitted.signedBytes)),
             ])
         if let resolves = header.resolves { try honour(resolves, by: origin, write: write) }

@@ -31,6 +31,8 @@ public final class Replica: @unchecked Sendable {
     public let publicKey: String
     /// How much each sender may keep staged here (pieces of unfinished transactions).
     public let stagingQuota = StagingQuota()
+    /// The bound on what one sender may have held in quarantine.
+    public let quarantineQuota = QuarantineQuota()
 
     private init(connection: Connection, clock: HybridClock, logger: Logger) throws {
         self.connection = connection

@@ -25,5 +25,8 @@ extension ReplicaMigrator {
                 "INSERT OR IGNORE INTO _liaison_meta(key, value) SELECT 'schema_base', value FROM _liaison_meta WHERE key = 'schema'"
             )
         },
+        Step(format: 4, name: "revocations that travel") { db in
+            try db.execute(TrustStore.revocationSQL)
+        },
     ])
 }

@@ -4,7 +4,7 @@ import Liaison
 struct PeerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "peer", abstract: "Manage peer agencies.",
-        subcommands: [Add.self, List.self, PeerRemove.self, PeerRename.self])
+        subcommands: [Add.self, List.self, PeerRemove.self, PeerRename.self, PeerStale.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

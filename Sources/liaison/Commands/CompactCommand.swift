@@ -1,0 +1,65 @@
+import ArgumentParser
+import Liaison
+
+/// `liaison compact`: drop superseded values every peer has acknowledged, under a signed checkpoint.
+struct CompactCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compact",
+        abstract: "Show (--plan) or drop (--apply) superseded values every peer has acknowledged; verify still proves the log.")
+
+    @OptionGroup var replica: ReplicaArgument
+    @Flag(help: "Show what could be reclaimed and which peer holds the rest back.") var plan = false
+    @Flag(help: "Drop it, record a signed checkpoint, and vacuum the file.") var apply = false
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        if plan == apply { throw ValidationError("give one of --plan or --apply") }
+    }
+
+    func run() async throws {
+        try await CLI.run(json: json) {
+            let replica = try CLI.open(replica.database)
+            if apply {
+                let result = try replica.compact()
+                if json { return try CLI.printJSON(result) }
+                guard let checkpoint = result.checkpoint else {
+                    print("nothing to compact: see 'liaison compact \(self.replica.database) --plan'")
+                    return
+                }
+                print(
+                    "dropped \(result.changes) superseded values (\(result.bytes) bytes) under checkpoint \(checkpoint); "
+                        + "file \(result.fileBytesBefore) -> \(result.fileBytesAfter) bytes")
+                return
+            }
+            let plan = try replica.compactionPlan()
+            if json { return try CLI.printJSON(plan) }
+            print("every counted peer has acknowledged \(plan.floor)")
+            print("reclaimable now: \(plan.changes) superseded values, \(plan.bytes) bytes")
+            for peer in plan.peers {
+                let acknowledged = peer.acknowledged.map { "acknowledged \($0) at \(peer.acknowledgedAt ?? "?")" }
+                    ?? "no acknowledgement yet"
+                if let since = peer.staleSince {
+                    print("\(peer.peer)\tstale since \(since) (holds nothing back); \(acknowledged)")
+                } else {
+                    print("\(peer.peer)\tholds back \(peer.holdsBack) values; \(acknowledged)")
+                }
+            }
+        }
+    }
+}
+
+struct PeerStale: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stale",
+        abstract: "Mark a long-silent peer stale so compaction stops waiting for it (--clear to undo); it still syncs.")
+    @OptionGroup var replica: ReplicaArgument
+    @Argument(help: "The peer's name (see 'liaison peer list').") var name: String
+    @Flag(help: "The peer counts again.") var clear = false
+
+    func run() async throws {
+        try await CLI.run {
+            try CLI.open(replica.database).markStale(peer: name, !clear)
+            print(clear ? "peer \(name) counts for compaction again" : "peer \(name) marked stale: compaction no longer waits for it")
+        }
+    }
+}
