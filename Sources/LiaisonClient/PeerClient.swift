@@ -32,6 +32,9 @@ public struct PeerClient: Sendable {
     private let clockOffset = ClockOffset()
     /// Called after every exchange with what it moved.
     public var onExchange: (@Sendable (Exchange) -> Void)?
+    /// The schema and major version of the replica this client syncs: sent with every request
+    /// (`Liaison-Schema`), and every answer that names another major is refused.
+    public var schema: SchemaStamp?
 
     /// What one request and its answer moved.
     public struct Exchange: Sendable {
@@ -144,6 +147,7 @@ public struct PeerClient: Sendable {
             now: Self.now() + clockOffset.value, from: from, to: to)
         request.headers.add(name: "Authorization", value: signature.headerValue)
         request.headers.add(name: "Accept-Encoding", value: "gzip")
+        if let schema { request.headers.add(name: SchemaStamp.header, value: schema.headerValue) }
         if let payload {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(data: payload))
@@ -157,10 +161,18 @@ public struct PeerClient: Sendable {
                 ? response.headers.first(name: "Content-Length").flatMap(Int.init) ?? data.count : data.count
             onExchange?(Exchange(sent: payload?.count ?? 0, received: data, receivedOnWire: onWire))
             let status = Int(response.status.code)
+            if let schema, let theirs = response.headers.first(name: SchemaStamp.header).flatMap(SchemaStamp.init),
+                !theirs.isCompatible(with: schema)
+            {
+                throw SchemaMajor.refusal(
+                    peer: baseURL.absoluteString, theirs: (theirs.name, theirs.major), ours: (schema.name, schema.major))
+            }
             let isSigned = AnswerSignature.isValid(
                 response.headers.first(name: AnswerSignature.header), token: token, status: status,
                 nonce: signature.nonce, body: data)
             return (status, data, isSigned)
+        } catch let error as LiaisonError {
+            throw error
         } catch {
             throw LiaisonError(.peer, "cannot reach \(baseURL.absoluteString): \(Self.describe(error))", cause: error)
         }

@@ -48,6 +48,7 @@ public struct SyncDriver: Sendable {
         let started = ContinuousClock.now
         var client = try PeerClient(url: peer.url, token: peer.token, from: replica.siteID, to: peer.siteID ?? "")
         client.onExchange = onExchange
+        client.schema = SchemaStamp(replica.schema)
         client.maxClockOffset = maxClockOffset
         do {
             let status = try await client.status()

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Liaison
 import Logging
@@ -36,6 +37,7 @@ struct SyncController {
     }
 
     func pull(_ request: Request, _ context: PeerRequestContext, peer: PeerRecord) async throws -> Response {
+        try checkSchema(of: request, peer: peer)
         let body = try await decode(PullRequest.self, from: request)
         let cursor = try SyncCursor(parsing: body.cursor)
         var limits = configuration.pageLimits
@@ -71,6 +73,7 @@ struct SyncController {
     }
 
     func push(_ request: Request, _ context: PeerRequestContext, peer: PeerRecord) async throws -> Response {
+        try checkSchema(of: request, peer: peer)
         let body = try await decode(PushRequest.self, from: request)
         let started = ContinuousClock.now
         let result: ApplyResult
@@ -134,6 +137,10 @@ struct SyncController {
         let data = try WireJSON.encode(value)
         var headers: HTTPFields = [.contentType: "application/json"]
         headers[.vary] = "Accept-Encoding"
+        // Every answer (each page included) says which schema, major and hash it was made under.
+        if let name = HTTPField.Name(SchemaStamp.header) {
+            headers[name] = SchemaStamp(replica.schema, withHash: true).headerValue
+        }
         if let peer = context.peer, let signature = context.signature {
             headers[AnswerSigner.answerHeader] = AnswerSignature.sign(
                 token: peer.token, status: 200, nonce: signature.nonce, body: data)
@@ -165,3 +172,17 @@ extension SyncController {
 protocol ProtocolVersioned { var protocolVersion: Int { get } }
 extension PullRequest: ProtocolVersioned {}
 extension PushRequest: ProtocolVersioned {}
+
+extension SyncController {
+    /// Refuses a pull or push from a client that says it is on another schema or major version.
+    func checkSchema(of request: Request, peer: PeerRecord) throws {
+        guard let name = HTTPField.Name(SchemaStamp.header), let value = request.headers[name] else { return }
+        guard let theirs = SchemaStamp(value) else {
+            throw LiaisonError(.malformedRequest, "the \(SchemaStamp.header) header is malformed")
+        }
+        let ours = SchemaStamp(replica.schema)
+        guard theirs.isCompatible(with: ours) else {
+            throw SchemaMajor.refusal(peer: peer.name, theirs: (theirs.name, theirs.major), ours: (ours.name, ours.major))
+        }
+    }
+}

@@ -152,6 +152,52 @@ import Testing
         }
     }
 
+    /// A replica cloned after the change starts from the schema its source serves (defaults
+    /// included), and shows nothing as pending.
+    @Test func aCloneStartsFromTheChangedSchema() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            try Self.nlChangesTheSchema(nl)
+            try nl.addColumn(ColumnDefinition("level", .integer, defaultValue: 2), to: "topic", author: "anne")
+            try await withServer(nl) { url in
+                // What 'liaison clone' does: the schema first, through an authenticated client.
+                let probe = try factory.make("XX-PROBE")
+                let probePeer = try pair(probe, with: nl, url: url)
+                let schema = try await PeerClient(url: url, token: probePeer.token, from: probe.siteID, to: nl.siteID)
+                    .schema()
+                let ma = try Replica.create(at: factory.path("MA-DGST"), site: SiteCode("MA-DGST")!, schema: schema)
+                let peer = try pair(ma, with: nl, url: url)
+                try await SyncDriver(replica: ma).sync(with: peer)
+                #expect(try ma.dump() == nl.dump())
+                #expect(ma.schema.hash == nl.schema.hash)
+                #expect(try ma.schemaReport().changes.allSatisfy { $0.pending == nil })
+                #expect(try ma.row("topic", id: "topic-reintegration")?["level"] == 2)
+            }
+        }
+    }
+
+    /// A client that skips the status check is refused by the server on its pull and push:
+    /// requests and answers (pages included) carry `Liaison-Schema`.
+    @Test func aClientSayingItIsOnAnotherMajorIsRefusedByTheServer() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let ma = try factory.make("MA-DGST")
+            try await withServer(nl) { url in
+                let peer = try pair(ma, with: nl, url: url)
+                var client = try PeerClient(url: url, token: peer.token, from: ma.siteID, to: nl.siteID)
+                client.schema = try #require(SchemaStamp("cooperation;major=3"))
+                let error = await #expect(throws: LiaisonError.self) {
+                    try await client.pull(PullRequest(cursor: nil, vector: VersionVector(), limit: 10))
+                }
+                #expect(error?.message.contains("schema_mismatch") == true, "\(String(describing: error))")
+                #expect(error?.message.contains("major version 3") == true, "\(String(describing: error))")
+                client.schema = SchemaStamp(ma.schema)
+                let page = try await client.pull(PullRequest(cursor: nil, vector: VersionVector(), limit: 10))
+                #expect(!page.transactions.isEmpty)
+            }
+        }
+    }
+
     /// An attacker that signs its own transaction, writing a schema change in NL's name, is
     /// refused where it lands (push over HTTP); MA's schema is untouched.
     @Test func aSchemaChangeInAnotherSitesNameIsRefused() async throws {
@@ -168,7 +214,8 @@ import Testing
             try ma.grantSchemaChanges(to: "XX-EVIL")
             try await withServer(ma) { url in
                 let peer = try pair(evil, with: ma, url: url)
-                await #expect(throws: LiaisonError.self) { try await SyncDriver(replica: evil).sync(with: peer) }
+                let error = await #expect(throws: LiaisonError.self) { try await SyncDriver(replica: evil).sync(with: peer) }
+                #expect(error?.message.contains("schema's change log") == true, "\(String(describing: error))")
             }
             #expect(ma.schema == SchemaDefinition.cooperation)
             #expect(try ma.schemaReport().changes.isEmpty)

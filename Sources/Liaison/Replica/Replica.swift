@@ -165,7 +165,7 @@ public final class Replica: @unchecked Sendable {
         let replica = try Replica(connection: connection, clock: clock, logger: logger)
         // Schema changes this build can apply now (a grant, or a newer build than the one that
         // received them).
-        if !connection.isReadOnly { try replica.withConnection { try replica.evolveSchemaInTransaction($0) } }
+        if !connection.isReadOnly { try replica.withConnection { try replica.evolveSchemaIfNeeded($0) } }
         return replica
     }
 

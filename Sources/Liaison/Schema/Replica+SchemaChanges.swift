@@ -113,15 +113,23 @@ extension Replica {
 
     /// `evolveSchema` in its own transaction.
     func evolveSchemaInTransaction(_ db: Connection) throws {
-        // Most opens have nothing to do: that is decided without the write lock, so a reader
-        // never waits for (or fails behind) a busy writer.
-        guard try schemaFold(db) != nil else { return }
         try transaction(db) { try evolveSchema(db) }
     }
 
-    /// What the schema changes held here make of the schema, when that differs from the
-    /// schema in use; `nil` when there is nothing to do.
-    private func schemaFold(_ db: Connection) throws -> SchemaEvolution.Outcome? {
+    /// On open: applies schema changes that can apply now (a build that understands more), taking
+    /// the write lock only then, so opening to read never waits for a writer. When another process
+    /// holds the lock, the next open does it.
+    func evolveSchemaIfNeeded(_ db: Connection) throws {
+        guard let outcome = try schemaOutcome(db), outcome.schema != schema else { return }
+        do {
+            try evolveSchemaInTransaction(db)
+        } catch let error as LiaisonError where error.code == .busy {
+            logger.debug("schema change left for later", metadata: ["db.problem": "\(error.message)"])
+        }
+    }
+
+    /// The schema the changes held here make, `nil` when there are none.
+    func schemaOutcome(_ db: Connection) throws -> SchemaEvolution.Outcome? {
         guard
             let baseText = try db.first(
                 "SELECT value FROM _liaison_meta WHERE key = 'schema_base'", [], { $0.text(0) }),
@@ -129,8 +137,7 @@ extension Replica {
         else { return nil }
         let entries = try SchemaLog.entries(db, local: siteCode)
         guard !entries.isEmpty else { return nil }
-        let outcome = SchemaEvolution.fold(base: base, previous: schema, entries: entries)
-        return outcome.schema != schema ? outcome : nil
+        return SchemaEvolution.fold(base: base, previous: schema, entries: entries)
     }
 
     /// Brings the tables in line with the schema changes held here that may apply: creates new
@@ -139,7 +146,7 @@ extension Replica {
     /// opaque data until now. Runs inside the caller's transaction, the journal published.
     func evolveSchema(_ db: Connection) throws {
         let previous = schema
-        guard let outcome = try schemaFold(db) else { return }
+        guard let outcome = try schemaOutcome(db), outcome.schema != previous else { return }
         let before = Dictionary(uniqueKeysWithValues: previous.tables.map { ($0.name, $0) })
         var newTables: [String] = []
         var newColumns: [String: [String]] = [:]
@@ -167,6 +174,13 @@ extension Replica {
                     "CREATE INDEX IF NOT EXISTS \(CaptureTriggers.quoted("_liaison_\(table.name)_natural_key")) ON "
                         + "\(CaptureTriggers.quoted(table.name))(\(table.naturalKey.map(CaptureTriggers.quoted).joined(separator: ", ")))"
                 )
+            }
+        }
+        // Row digests (divergence checks) cover every column: tables that gained one are hashed
+        // again on their next use.
+        if try db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_digest_table'", [], { _ in true }) != nil {
+            for name in newColumns.keys.sorted() {
+                try db.run("DELETE FROM _liaison_digest_table WHERE tbl = ?", [.text(name)])
             }
         }
         let text = String(decoding: try JSONEncoder().encode(outcome.schema), as: UTF8.self)

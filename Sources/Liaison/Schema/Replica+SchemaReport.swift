@@ -39,7 +39,11 @@ extension SchemaDefinition {
     /// added them in is its own business.
     private var canonicalForm: SchemaDefinition {
         var copy = self
-        copy.tables = tables.sorted { $0.name < $1.name }
+        copy.tables = tables.sorted { $0.name < $1.name }.map { table in
+            var sorted = table
+            sorted.columns = table.columns.sorted { $0.name < $1.name }
+            return sorted
+        }
         return copy
     }
 }

@@ -36,6 +36,9 @@ enum SchemaEvolution {
         }
         for entry in sorted {
             if let refusal = entry.refusal {
+                // A replica cloned from a peer that had applied the change has it in its base.
+                var copy = schema
+                if let change = entry.change, (try? apply(change, to: &copy)) == false { continue }
                 pending[entry.id] = refusal
                 continue
             }

@@ -25,3 +25,36 @@ public enum SchemaMajor {
                         + "until then sync with peers on major \(ours.major)"))
     }
 }
+
+/// The `Liaison-Schema` HTTP header: `cooperation;major=2`, with `;hash=…` on answers.
+public struct SchemaStamp: Sendable, Hashable {
+    public static let header = "Liaison-Schema"
+    public var name: String
+    public var major: Int
+    public var hash: String?
+
+    public init(_ schema: SchemaDefinition, withHash: Bool = false) {
+        name = schema.name
+        major = schema.version
+        hash = withHash ? schema.hash : nil
+    }
+
+    /// Parses a header value; `nil` when malformed.
+    public init?(_ value: String) {
+        let parts = value.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let first = parts.first, !first.isEmpty, first.count <= 64 else { return nil }
+        name = first
+        var major: Int?
+        for part in parts.dropFirst() {
+            if part.hasPrefix("major=") { major = Int(part.dropFirst(6)) }
+            if part.hasPrefix("hash=") { hash = String(part.dropFirst(5).prefix(64)) }
+        }
+        guard let major else { return nil }
+        self.major = major
+    }
+
+    public var headerValue: String { "\(name);major=\(major)" + (hash.map { ";hash=\($0)" } ?? "") }
+
+    /// Same schema, same major (the hash may differ while changes travel).
+    public func isCompatible(with other: SchemaStamp) -> Bool { name == other.name && major == other.major }
+}
