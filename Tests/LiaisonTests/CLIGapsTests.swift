@@ -4,7 +4,7 @@ import Testing
 
 /// The command-line gaps a newcomer hit: conflict id prefixes and notes, peer remove/rename and
 /// re-adding with new grants, log and list filters, escaped TSV, CSV export/import, revert.
-@Suite(.timeLimit(.minutes(1))) struct CLIGapsTests {
+@Suite(.timeLimit(.minutes(3))) struct CLIGapsTests {
     let action = "act-roadmap-early-detection"
 
     @Test func resolveTakesAUniquePrefixAndANoteThatSyncs() async throws {

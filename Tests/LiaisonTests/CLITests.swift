@@ -5,7 +5,7 @@ import Testing
 /// The `liaison` command line as users meet it: each test runs the built binary in a fresh
 /// directory and compares stdout, stderr and the exit code (0 success, 64 bad usage or input,
 /// 1 other failures; errors are one line starting with `liaison: `).
-@Suite(.timeLimit(.minutes(1))) struct CLITests {
+@Suite(.timeLimit(.minutes(3))) struct CLITests {
     let action = "act-roadmap-early-detection"
 
     // MARK: - The new user's first steps

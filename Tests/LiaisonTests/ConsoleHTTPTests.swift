@@ -10,7 +10,7 @@ import Testing
 /// The console over real HTTP on 127.0.0.1 (raw sockets, so every header is seen as sent): the
 /// one-time login and its cookie, the security headers, CSRF, escaping of another agency's text,
 /// edits through the engine, and `/metrics`.
-@Suite(.timeLimit(.minutes(1))) struct ConsoleHTTPTests {
+@Suite(.timeLimit(.minutes(3))) struct ConsoleHTTPTests {
     @Test func loginOnceThenEveryFormNeedsTheSessionsToken() async throws {
         try await withReplicas { factory in
             let nl = try factory.make("NL-NCTV", sample: true)
