@@ -16,7 +16,9 @@ import Testing
     static func writeLongHistory(_ nl: Replica) throws {
         let padding = String(repeating: "counter-narrative working notes ", count: 12)
         for row in 0..<rows {
-            try nl.write(author: "anna") { try $0.set("topic", id: "topic-long-\(row)", ["name": .text("Long \(row)")]) }
+            try nl.write(author: "anna") {
+                try $0.set("topic", id: "topic-long-\(row)", ["name": .text("Long \(row)")])
+            }
         }
         for round in 0..<updates {
             for row in 0..<rows {
@@ -93,7 +95,8 @@ import Testing
             #expect(try nl.verify().isIntact)
             try nl.write(author: "mallory") {
                 try $0.execute(
-                    "UPDATE _liaison_change SET vals = NULL WHERE tbl = 'topic' AND pk = 'topic-long-1' AND op = 'insert'")
+                    "UPDATE _liaison_change SET vals = NULL WHERE tbl = 'topic' AND pk = 'topic-long-1' AND op = 'insert'"
+                )
             }
             #expect(try nl.verify().problems.contains { $0.contains("edited after it was signed") })
         }
