@@ -6,6 +6,11 @@ enum Local {
     static func run(directory: String, updates: Int) throws -> [String: Double] {
         let a = try Replica.create(at: directory + "/la.db", site: SiteCode("BENCH-A")!, schema: Workload.schema)
         let b = try Replica.create(at: directory + "/lb.db", site: SiteCode("BENCH-B")!, schema: Workload.schema)
+        // B's operator trusts A's key (without it every transaction would be held in quarantine,
+        // and this would measure holding, not applying).
+        for site in try a.trustedSites() where site.siteID == a.siteID {
+            try b.trust(site: SiteCode(site.site)!, siteID: site.siteID, key: site.publicKey)
+        }
         let sql =
             "INSERT INTO organisation(id, name, kind, country, updated_at, email, phone, address, city, postcode, notes, scope, owner) "
             + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'public', 'BENCH-A')"
@@ -31,8 +36,12 @@ enum Local {
         result["decode_seconds"] = try measure {
             decoded = try encoded.map { try WireJSON.decode(PullResponse.self, from: $0) }
         }
+        var applied = 0
         result["apply_seconds"] = try measure {
-            for page in decoded { _ = try b.apply(page.transactions, keys: page.keys) }
+            for page in decoded { applied += try b.apply(page.transactions, keys: page.keys).applied }
+        }
+        guard applied == updates else {
+            throw LiaisonError(.storage, "local bench: B applied \(applied) of \(updates) transactions")
         }
         result["transactions"] = Double(updates)
         return result

@@ -59,10 +59,12 @@ final class WireCounter: @unchecked Sendable {
 func clone(from url: String, into path: String, site: String, token: String, counter: WireCounter) async throws
     -> Replica
 {
-    let client = try PeerClient(url: url, token: token)
+    let ownID = UUID().uuidString.lowercased()
+    var client = try PeerClient(url: url, token: token, from: ownID)
     let status = try await client.status()
+    client.to = status.siteID
     let schema = try await client.schema()
-    let replica = try Replica.create(at: path, site: SiteCode(site)!, schema: schema)
+    let replica = try Replica.create(at: path, site: SiteCode(site)!, schema: schema, siteID: ownID)
     try replica.addPeer(name: "A", url: url, token: token, siteID: status.siteID, read: ["*"], write: ["*"])
     // The bench is B's operator: it trusts the key A presents (both sides run here).
     try replica.trust(site: SiteCode(status.site)!, siteID: status.siteID, key: status.publicKey ?? "")

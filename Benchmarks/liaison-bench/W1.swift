@@ -19,6 +19,15 @@ enum W1 {
             plain.exec("COMMIT")
         }
         result["w4a_bytes"] = Double(plain.checkpointedSize(path: plainPath))
+        // The apply floor: the same rows upserted into a second plain file, one transaction.
+        let floor = PlainSQLite(path: directory + "/floor.db")
+        floor.exec(Workload.createPlainSQL)
+        let upsert = floor.prepare(Workload.upsertSQL)
+        result["w4_upsert_rows_seconds"] = measure {
+            floor.exec("BEGIN")
+            for row in rows { floor.run(upsert, row) }
+            floor.exec("COMMIT")
+        }
 
         // W1a: the same through a Liaison replica, capture on.
         let replicaPath = directory + "/liaison.db"
@@ -49,6 +58,17 @@ enum W1 {
                         plain.exec("COMMIT")
                     })
             }
+        }
+        // The apply floor of W2b: the updated rows upserted whole into the second file, one transaction.
+        result["w4_upsert_updates_seconds"] = measure {
+            floor.exec("BEGIN")
+            for index in 0..<updates {
+                var row = rows[index]
+                row[1] = "Renamed \(index)"
+                row[4] = "2026-11-29T12:00:00Z"
+                floor.run(upsert, row)
+            }
+            floor.exec("COMMIT")
         }
         // W1b: the same through the replica.
         var latencies: [Double] = []

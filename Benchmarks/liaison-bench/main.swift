@@ -21,6 +21,11 @@ do {
             batch: Int(argument(3, "100000"))!, updates: 10_000)
     case "w3":
         figures = try await W3.run(directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "100000"))!)
+    case "client":
+        figures =
+            argument(2, "") == "clone"
+            ? try await Client.cloning(url: argument(3, ""), path: argument(4, "b.db"))
+            : try await Client.syncing(path: argument(3, "b.db"))
     case "local":
         figures = try Local.run(directory: argument(2, "."), updates: Int(argument(3, "10000"))!)
     case "trust":
@@ -30,7 +35,7 @@ do {
             directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "1000000"))!, batch: 10_000, updates: 0
         )
     default:
-        FileHandle.standardError.write(Data("usage: liaison-bench w1|w2|w3|w5|trust DIR [ROWS]\n".utf8))
+        FileHandle.standardError.write(Data("usage: liaison-bench w1|w2|w3|w5|trust|local DIR [ROWS] | client clone URL PATH | client sync PATH\n".utf8))
         exit(64)
     }
     let json = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])

@@ -46,6 +46,8 @@ public struct LiaisonError: Error, Sendable, CustomStringConvertible {
         public static let equivocation = Code("equivocation")
         /// A row edited by another SQLite client breaks the schema's rules, so it is not published.
         public static let invalidEdit = Code("invalid_edit")
+        /// A sender has as much held in quarantine as it may; the batch was refused whole.
+        public static let quarantineFull = Code("quarantine_full")
     }
 
     public var code: Code

@@ -49,9 +49,15 @@ public struct PeerClient: Sendable {
     /// however large, fits a push body (16 MiB by default), so 64 MiB leaves room.
     public static let maxAnswerBytes = 64 << 20
 
-    /// - Parameter timeout: how long one exchange (request and whole answer) may take.
-    /// - Throws: `LiaisonError` `.invalidInput` for a URL that is not http(s).
-    public init(url: String, token: String, from: String = "", to: String = "", timeout: TimeInterval = 300) throws {
+    /// - Parameters:
+    ///   - from: this replica's site id: every request names its sender.
+    ///   - to: the peer's site id, when known ('' allows only `status()`, whose answer names it).
+    ///   - timeout: how long one exchange (request and whole answer) may take.
+    /// - Throws: `LiaisonError` `.invalidInput` for a URL that is not http(s) or an empty `from`.
+    public init(url: String, token: String, from: String, to: String = "", timeout: TimeInterval = 300) throws {
+        guard !from.isEmpty else {
+            throw LiaisonError(.invalidInput, "a peer client needs this replica's site id: every request names its sender")
+        }
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
             throw LiaisonError(.invalidInput, "invalid peer URL '\(url)': expected http://HOST:PORT")
         }
@@ -70,7 +76,15 @@ public struct PeerClient: Sendable {
 
     public func push(_ request: PushRequest) async throws -> PushResponse { try await send("push", body: request) }
 
+    /// One step of a digest comparison (`POST /v1/digest`).
+    public func digest(_ request: DigestRequest) async throws -> DigestResponse { try await send("digest", body: request) }
+
     func send<Body: Encodable, Answer: Decodable>(_ path: String, body: Body?) async throws -> Answer {
+        guard !to.isEmpty || path == "status" else {
+            throw LiaisonError(
+                .invalidInput,
+                "the site id of \(baseURL.absoluteString) is not known yet: ask its status first (requests are signed for it)")
+        }
         let url = baseURL.appendingPathComponent("v1").appendingPathComponent(path)
         let payload = try body.map { try WireJSON.encode($0) }
         var answer = try await exchange(url: url, payload: payload)

@@ -58,10 +58,9 @@ public struct SyncDriver: Sendable {
                 )
             }
             guard status.schema == replica.schema.name, status.schemaVersion == replica.schema.version else {
-                throw LiaisonError(
-                    .schemaMismatch,
-                    "peer \(peer.name) serves schema \(status.schema) v\(status.schemaVersion); this replica has "
-                        + "\(replica.schema.name) v\(replica.schema.version)")
+                throw SchemaMajor.refusal(
+                    peer: peer.name, theirs: (status.schema, status.schemaVersion),
+                    ours: (replica.schema.name, replica.schema.version))
             }
             // Who answers must be who the operator registered; its key is checked, never trusted here.
             try await replica.perform {
@@ -83,6 +82,8 @@ public struct SyncDriver: Sendable {
                 try $0.recordRound(peer: peer.name, direction: .outbound, error: nil, peerVector: peerVector)
             }
             SyncMetrics.roundDuration(ok: true).recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+            // The fingerprints of the scopes both may read, compared and recorded (an alarm, never a repair).
+            try? await DigestComparer(replica: replica, logger: logger).compare(with: peer, client: client, full: false)
             logger.debug(
                 "sync round done", metadata: ["sync.peer": "\(peer.name)", "sync.pulled": "\(report.pulledChanges)"])
             return report
@@ -163,13 +164,17 @@ public struct SyncDriver: Sendable {
                 try replica.peers().first { $0.name == peer.name }?.pushCursor
             })
         let limits = pageLimits
+        // Revocations travel even when no transaction does: at least one push a round carries them.
+        var keyEventsSent = false
         while true {
             let excluded = vector
             let position = cursor
             let page = try await replica.perform {
                 try $0.changes(after: position, excluding: excluded, limits: limits, readable: peer.readScopes)
             }
-            if !page.transactions.isEmpty {
+            let carriesRevocations = page.keys?.values.contains { $0.revocations != nil } == true
+            if !page.transactions.isEmpty || (carriesRevocations && !keyEventsSent) {
+                keyEventsSent = true
                 let answer = try await client.push(PushRequest(transactions: page.transactions, keys: page.keys))
                 vector = answer.vector
                 report.heldThere = answer.held ?? []

@@ -35,6 +35,7 @@ enum Assets {
         ul.log, ul.changes { padding-left: 1.1rem; margin: 0; }
         .skip { position: absolute; left: -999px; } .skip:focus { left: 1rem; top: .5rem; background: #fff; padding: .3rem; z-index: 1; }
         .pages { margin-top: .6rem; display: flex; gap: 1rem; }
+        form.inline { display: inline; margin: 0 .3rem 0 0; } button.danger { background: var(--bad); border-color: #7d1a15; }
         """
 
     static let icon = """

@@ -26,6 +26,10 @@ struct ConsoleController: Sendable {
         router.get("/conflicts") { try await conflicts($0, $1) }
         router.get("/conflict") { try await conflict($0, $1) }
         router.post("/conflict") { try await resolve($0, $1) }
+        router.get("/held") { try await heldList($0, $1) }
+        router.get("/held/item") { try await heldItem($0, $1) }
+        router.post("/held/release") { try await releaseHeld($0, $1) }
+        router.post("/held/drop") { try await dropHeld($0, $1) }
         router.get("/state") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],
@@ -42,10 +46,10 @@ struct ConsoleController: Sendable {
         router.get("/static/console.js") { _, _ in Self.asset(Assets.js, type: "text/javascript; charset=utf-8") }
     }
 
-    /// What the live-refresh script compares: the number of transactions and of open conflicts.
+    /// What the live-refresh script compares: the number of transactions, open conflicts and held transactions.
     func stateStamp() async throws -> String {
         let status = try await replica.perform { try $0.status() }
-        return "{\"stamp\":\"\(status.transactions):\(status.openConflicts)\"}"
+        return "{\"stamp\":\"\(status.transactions):\(status.openConflicts):\(status.quarantined.count)\"}"
     }
 
     func takeFlash(_ context: ConsoleContext) async -> String? {

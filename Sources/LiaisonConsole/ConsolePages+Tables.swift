@@ -4,7 +4,7 @@ import Liaison
 import NIOCore
 
 /// A table view's search, filters, sort and page, read from the query string.
-struct TableQuery {
+struct TableQuery: Sendable {
     static let pageSize = 50
     var name: String
     var search: String
@@ -32,26 +32,11 @@ struct TableQuery {
         return out
     }
 
-    /// The rows that match, sorted.
-    func apply(_ rows: [[String: CellValue]], columns: [String]) -> [[String: CellValue]] {
-        let needle = search.lowercased()
-        let matching = rows.filter { row in
-            filters.allSatisfy { key, value in (row[key].map(Show.formValue) ?? "") == value }
-                && (needle.isEmpty
-                    || columns.contains { (row[$0].map(Show.formValue) ?? "").lowercased().contains(needle) })
-        }
-        let key = columns.contains(sort) ? sort : "id"
-        let sorted = matching.sorted { a, b in
-            let (x, y) = (a[key] ?? .null, b[key] ?? .null)
-            let ordered: Bool
-            switch (x, y) {
-            case (.integer(let p), .integer(let q)): ordered = p < q
-            case (.real(let p), .real(let q)): ordered = p < q
-            default: ordered = Show.formValue(x).localizedStandardCompare(Show.formValue(y)) == .orderedAscending
-            }
-            return descending ? !ordered && x != y : ordered
-        }
-        return sorted
+    /// The engine query of this view: search, filters and sort in SQL; one page, or every row for CSV.
+    func rowQuery(columns: [String], page: Int?) -> RowQuery {
+        RowQuery(
+            search: search, filters: filters, sort: columns.contains(sort) ? sort : "id", descending: descending,
+            limit: page == nil ? nil : Self.pageSize, offset: ((page ?? 1) - 1) * Self.pageSize)
     }
 }
 
@@ -60,11 +45,18 @@ extension ConsoleController {
         let query = TableQuery(FormData(request.uri.query))
         let definition = try tableDefinition(query.name)
         let columns = try replica.columnNames(query.name)
-        let all = try await replica.perform { try $0.rows(query.name) }
-        let rows = query.apply(all, columns: columns)
-        let pages = max(1, (rows.count + TableQuery.pageSize - 1) / TableQuery.pageSize)
+        // The page asked for; past the last page, the last one (one more query only then).
+        var result = try await replica.perform { [query] in
+            try $0.rows(query.name, matching: query.rowQuery(columns: columns, page: query.page))
+        }
+        let pages = max(1, (result.total + TableQuery.pageSize - 1) / TableQuery.pageSize)
         let page = min(query.page, pages)
-        let shown = rows.dropFirst((page - 1) * TableQuery.pageSize).prefix(TableQuery.pageSize)
+        if page != query.page {
+            result = try await replica.perform { [query] in
+                try $0.rows(query.name, matching: query.rowQuery(columns: columns, page: page))
+            }
+        }
+        let shown = result.rows
         let choices = definition.columns.compactMap { column -> [String: Any]? in
             guard case .choice(let words) = column.type else { return nil }
             return [
@@ -74,7 +66,7 @@ extension ConsoleController {
         }
         let values: [String: Any] = [
             "name": query.name, "q": query.search, "choiceFilters": choices,
-            "query": FormData.encode(query.pairs()), "total": rows.count,
+            "query": FormData.encode(query.pairs()), "total": result.total,
             "filtered": !query.search.isEmpty || !query.filters.isEmpty, "page": page, "pages": pages,
             "columns": columns.map { column -> [String: Any] in
                 let sorted = query.sort == column
@@ -106,7 +98,9 @@ extension ConsoleController {
         let query = TableQuery(FormData(request.uri.query))
         _ = try tableDefinition(query.name)
         let columns = try replica.columnNames(query.name)
-        let rows = query.apply(try await replica.perform { try $0.rows(query.name) }, columns: columns)
+        let rows = try await replica.perform { [query] in
+            try $0.rows(query.name, matching: query.rowQuery(columns: columns, page: nil)).rows
+        }
         var text = CSV.line(columns)
         for row in rows { text += CSV.line(columns.map { Show.formValue(row[$0]) }) }
         return Response(

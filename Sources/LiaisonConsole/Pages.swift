@@ -28,11 +28,13 @@ struct Pages: Sendable {
         let body = library.render(values, withTemplate: template) ?? ""
         let replicaStatus = try? replica.status()
         let openConflicts = replicaStatus?.openConflicts ?? 0
+        let held = replicaStatus?.quarantined.count ?? 0
         let page: [String: Any] = [
             "title": title, "site": replica.siteCode.rawValue, "csrf": csrf, "flash": Show.optional(flash),
             "body": body,
             "tables": replica.schema.tables.map(\.name), "openConflicts": openConflicts > 0 ? openConflicts : false,
-            "stamp": "\(replicaStatus?.transactions ?? 0):\(openConflicts)",
+            "heldCount": held > 0 ? held : false,
+            "stamp": "\(replicaStatus?.transactions ?? 0):\(openConflicts):\(held)",
         ]
         let html = library.render(page, withTemplate: "layout") ?? ""
         return Response(

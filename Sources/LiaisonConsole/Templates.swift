@@ -3,7 +3,7 @@
 enum Templates {
     static let all: [String: String] = [
         "layout": layout, "overview": overview, "peers": peers, "log": log, "table": table, "row": row,
-        "conflicts": conflicts, "conflict": conflict,
+        "conflicts": conflicts, "conflict": conflict, "held": held, "heldItem": heldItem, "heldActions": heldActions,
     ]
 
     static let layout = """
@@ -16,6 +16,7 @@ enum Templates {
         <a class="skip" href="#main">Skip to content</a>
         <header><span class="brand">Liaison console</span> <span class="site">{{site}}</span>
         <nav aria-label="Main"><a href="/">Overview</a> <a href="/conflicts">Conflicts{{#openConflicts}} <span class="badge">{{openConflicts}}</span>{{/openConflicts}}</a>
+        <a href="/held">Held{{#heldCount}} <span class="badge">{{heldCount}}</span>{{/heldCount}}</a>
         {{#tables}}<a href="/table?name={{.}}">{{.}}</a> {{/tables}}<a href="/peers">Peers</a> <a href="/log">Log</a></nav>
         <form method="post" action="/sync" class="syncnow"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">Sync now</button></form>
         </header>
@@ -31,7 +32,12 @@ enum Templates {
         <section aria-labelledby="me"><h2 id="me">This agency</h2>
         <dl class="facts"><dt>Site</dt><dd>{{site}}</dd><dt>Site id</dt><dd><code>{{siteID}}</code></dd>
         <dt>Key fingerprint</dt><dd><code>{{fingerprint}}</code></dd><dt>Transactions</dt><dd>{{transactions}}</dd>
-        <dt>Open conflicts</dt><dd><a href="/conflicts">{{openConflicts}}</a>{{#conflictTables}} · {{table}} {{count}}{{/conflictTables}}</dd></dl></section>
+        <dt>Open conflicts</dt><dd><a href="/conflicts">{{openConflicts}}</a>{{#conflictTables}} · {{table}} {{count}}{{/conflictTables}}</dd>
+        <dt>Held here</dt><dd id="held-count"><a href="/held">{{heldCount}}</a>{{#heldBySource}} · from {{source}} {{count}}{{/heldBySource}}</dd>
+        <dt>Held by peers</dt><dd id="held-by-peers">{{#heldByPeers}}{{peer}} {{count}} {{/heldByPeers}}{{^heldByPeers}}none{{/heldByPeers}}</dd></dl></section>
+        {{#hasHeld}}<section aria-labelledby="heldTitle"><h2 id="heldTitle">Held transactions</h2>
+        <ul class="log">{{#heldFirst}}<li><a href="/held/item?id={{idQuery}}">{{id}}</a> from {{source}}: <code>{{error}}</code> {{message}} · since {{heldAt}}{{#hasBehind}} · {{behindText}} wait behind it{{/hasBehind}}</li>{{/heldFirst}}</ul>
+        <p><a href="/held">Review held transactions</a></p></section>{{/hasHeld}}
         <section aria-labelledby="peers"><h2 id="peers">Peers</h2>
         {{^peers}}<p>No peers registered. Add one with <code>liaison peer add</code>.</p>{{/peers}}
         {{#peers.count}}{{/peers.count}}
@@ -57,6 +63,7 @@ enum Templates {
         <label>Table <select name="table"><option value="">any</option>{{#tableOptions}}<option{{#selected}} selected{{/selected}}>{{name}}</option>{{/tableOptions}}</select></label>
         <label>Author <input name="author" value="{{author}}"></label>
         <label>Agency <input name="site" value="{{siteFilter}}"></label>
+        <label>Since <input name="since" value="{{since}}" placeholder="1h30m, 7d or 2026-11-30" size="14"></label>
         <button type="submit">Filter</button></form>
         <table><thead><tr><th scope="col">Transaction</th><th scope="col">Time</th><th scope="col">Author</th><th scope="col">Changes</th></tr></thead><tbody>
         {{#entries}}<tr><td>{{site}}#{{seq}}</td><td>{{time}}</td><td>{{author}}</td><td><ul class="changes">{{#changes}}<li>{{op}} <a href="/row?table={{table}}&amp;id={{idQuery}}">{{table}} {{id}}</a> {{values}}</li>{{/changes}}{{#resolves}}<li>resolves {{.}}</li>{{/resolves}}{{#notes}}<li class="note">note: {{.}}</li>{{/notes}}</ul></td></tr>{{/entries}}

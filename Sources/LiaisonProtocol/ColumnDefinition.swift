@@ -67,11 +67,15 @@ public struct ColumnDefinition: Hashable, Sendable, Codable {
     public var type: ColumnType
     /// Whether NULL is refused.
     public var isRequired: Bool
+    /// The value rows written before the column existed read (a column added by a schema change);
+    /// SQLite gives it without writing those rows.
+    public var defaultValue: CellValue?
 
-    public init(_ name: String, _ type: ColumnType = .text, required: Bool = false) {
+    public init(_ name: String, _ type: ColumnType = .text, required: Bool = false, defaultValue: CellValue? = nil) {
         self.name = name
         self.type = type
         self.isRequired = required
+        self.defaultValue = defaultValue
     }
 }
 
@@ -90,12 +94,19 @@ public struct TableDefinition: Hashable, Sendable, Codable {
     public var policy: ConflictPolicy
     /// Columns whose values together name one real-world thing (for duplicate detection).
     public var naturalKey: [String]
+    /// The column naming a new row's parent row, whose scope the row takes unless told otherwise
+    /// (a table added by a schema change with `--parent`).
+    public var parentColumn: String?
 
-    public init(_ name: String, policy: ConflictPolicy = .lww, naturalKey: [String] = [], columns: [ColumnDefinition]) {
+    public init(
+        _ name: String, policy: ConflictPolicy = .lww, naturalKey: [String] = [], parentColumn: String? = nil,
+        columns: [ColumnDefinition]
+    ) {
         self.name = name
         self.columns = columns
         self.policy = policy
         self.naturalKey = naturalKey
+        self.parentColumn = parentColumn
     }
 
     /// Every column in storage order: `id`, `scope`, `owner`, then the table's own.

@@ -17,12 +17,15 @@ public struct StatusResponse: Hashable, Sendable, Codable {
     public var heads: [String: SiteHead]?
     /// The server's key rotations, oldest first, so a client that trusts an earlier key follows.
     public var rotations: [KeyRotation]?
+    /// A short hash of the server's schema as schema changes left it (`schemaVersion` is its major).
+    public var schemaHash: String?
 
     public init(
         protocolVersion: Int = liaisonProtocolVersion, siteID: String, site: String, schema: String, schemaVersion: Int,
         vector: VersionVector, publicKey: String? = nil, heads: [String: SiteHead]? = nil,
-        rotations: [KeyRotation]? = nil
+        rotations: [KeyRotation]? = nil, schemaHash: String? = nil
     ) {
+        self.schemaHash = schemaHash
         self.rotations = rotations
         self.publicKey = publicKey
         self.heads = heads
@@ -47,35 +50,43 @@ public struct SiteKeyRecord: Hashable, Sendable, Codable {
     public var introducer: String?
     /// The introducer's Ed25519 signature, base64, over the introduction's canonical bytes.
     public var introduction: String?
-    /// The site's key rotations, oldest first: each new key signed by the one before it.
+    /// The site's key rotations, oldest first: each new key signed by the one before it (or by an introducer).
     public var rotations: [KeyRotation]?
+    /// Signed revocations of the site's keys (`KeyRevocation`), by the site itself or by introducers.
+    public var revocations: [KeyRevocation]?
 
     public init(
         site: String, key: String, introducer: String? = nil, introduction: String? = nil,
-        rotations: [KeyRotation]? = nil
+        rotations: [KeyRotation]? = nil, revocations: [KeyRevocation]? = nil
     ) {
         self.site = site
         self.key = key
         self.introducer = introducer
         self.introduction = introduction
         self.rotations = rotations
+        self.revocations = revocations
     }
 }
 
 /// A key event in a site's chain: from transaction `fromSeq` on, the site signs with `key`
 /// instead of `previous`; `signature` is `previous`'s Ed25519 signature over the canonical
-/// `{"fromSeq":N,"key":KEY,"previous":PREVIOUS,"siteID":SITE_ID}`.
+/// `{"fromSeq":N,"key":KEY,"previous":PREVIOUS,"siteID":SITE_ID}`, or, when `introducer` is set
+/// (the old key was lost or stolen), that introducer's signature over
+/// `{"fromSeq":N,"introducer":INTRODUCER,"key":KEY,"previous":PREVIOUS,"siteID":SITE_ID}`.
 public struct KeyRotation: Hashable, Sendable, Codable {
     public var fromSeq: Int64
     public var key: String
     public var previous: String
     public var signature: String
+    /// The site id of the introducer that vouches for `key` (`nil`: signed by `previous`).
+    public var introducer: String?
 
-    public init(fromSeq: Int64, key: String, previous: String, signature: String) {
+    public init(fromSeq: Int64, key: String, previous: String, signature: String, introducer: String? = nil) {
         self.fromSeq = fromSeq
         self.key = key
         self.previous = previous
         self.signature = signature
+        self.introducer = introducer
     }
 }
 

@@ -43,7 +43,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .notFound, .conflict: return .notFound
         case .identityConflict, .equivocation: return .conflict
         case .unknownTable, .unknownColumn, .typeMismatch, .invalidTransaction, .clockDrift, .schemaMismatch,
-            .untrustedKey:
+            .untrustedKey, .quarantineFull:
             return .unprocessableContent
         case .busy: return .serviceUnavailable
         default: return .internalServerError

@@ -26,6 +26,7 @@ public enum LiaisonServer {
                 wallTime: replica.clock.wallTime)
         ).add(middleware: AnswerSigner())
         SyncController(replica: replica, configuration: configuration).register(on: group)
+        DigestController(replica: replica, configuration: configuration).register(on: group)
         if let metrics {
             router.get("metrics") { _, _ in
                 Response(

@@ -6,15 +6,17 @@ import Liaison
 import Logging
 import NIOCore
 
-/// Accepts only requests signed with the token of a registered peer, fresh and seen once
-/// (`RequestSignature`; seen signatures are kept in the replica, so a restart forgets none of
-/// them: `Replica.admitRequest`); anything else gets 401 and nothing else.
+/// Accepts only requests signed with the token of a registered peer, bound to sender and
+/// recipient, fresh and seen once (`RequestSignature`; seen signatures are kept in the replica, so
+/// a restart forgets none of them: `Replica.admitRequest`); anything else gets 401 and nothing else.
 ///
-/// The header is checked before a byte of the body is read: a request naming no registered key
-/// costs the server its headers only, and its connection is closed (its body is never read). A
-/// known key's request then reserves its body's bytes in the server-wide budget and a slot among
-/// its peer's concurrent requests (503 with `Retry-After` when either is full), and only then is
-/// its body read and its signature checked over it.
+/// Everything is decided from the headers before a byte of the body is read: the header carries
+/// the body's hash, so its HMAC is checked first. A request that is unbound, names no registered
+/// key or does not verify costs the server its headers only, and its connection is closed (its
+/// body is never read); in particular an outsider who saw a peer's key id cannot hold that peer's
+/// request slots. A verified request then reserves its body's bytes in the server-wide budget and
+/// a slot among its peer's concurrent requests (503 with `Retry-After` when either is full), and
+/// only then is its body read and checked against the signed hash.
 struct PeerAuthenticator: RouterMiddleware {
     let replica: Replica
     let maxBodyBytes: Int
@@ -22,27 +24,65 @@ struct PeerAuthenticator: RouterMiddleware {
     let securityLog: SecurityLog
     let wallTime: @Sendable () -> Int64
 
+    private static let badSignature = "unknown key or bad signature: this server has no peer with that token"
+
     func handle(
         _ request: Request, context: PeerRequestContext, next: (Request, PeerRequestContext) async throws -> Response
     )
         async throws -> Response
     {
         let path = request.uri.path
+        let method = request.method.rawValue
         guard let header = request.headers[.authorization], let signature = RequestSignature(header: header) else {
             securityLog.record(.authenticationFailed, ["security.reason": "no signature", "http.path": "\(path)"])
             return Self.refusal(
                 .unauthorized, code: "unauthorized",
-                "missing or malformed request signature: send 'Authorization: Liaison key=…, ts=…, nonce=…, sig=…' "
-                    + "made with the token of a registered peer")
+                "missing or malformed request signature: send 'Authorization: Liaison key=…, ts=…, nonce=…, from=…, "
+                    + "to=…, body=…, sig=…' made with the token of a registered peer")
+        }
+        if let unbound = signature.unboundReason(method: method, path: path) {
+            securityLog.record(.authenticationFailed, ["security.reason": "unbound", "http.path": "\(path)"])
+            return Self.refusal(.unauthorized, code: "unbound_request", unbound)
         }
         let keyID = signature.keyID
         guard let peer = try await replica.perform({ try $0.peer(forKeyID: keyID) }) else {
             securityLog.record(
                 .authenticationFailed,
                 ["security.reason": "unknown key", "security.key": "\(keyID)", "http.path": "\(path)"])
-            return Self.refusal(
-                .unauthorized, code: "unauthorized",
-                "unknown key or bad signature: this server has no peer with that token")
+            return Self.refusal(.unauthorized, code: "unauthorized", Self.badSignature)
+        }
+        guard signature.isValid(token: peer.token, method: method, path: path) else {
+            SyncMetrics.authFailures.increment()
+            securityLog.record(
+                .authenticationFailed,
+                ["security.reason": "bad signature", "security.peer": "\(peer.name)", "http.path": "\(path)"])
+            return Self.refusal(.unauthorized, code: "unauthorized", Self.badSignature)
+        }
+        do {
+            try replica.checkDirection(of: signature, from: peer, method: method, path: path)
+        } catch let error as LiaisonError {
+            securityLog.record(
+                .authenticationFailed, ["security.reason": "misdirected", "security.peer": "\(peer.name)"])
+            return Self.refusal(.unauthorized, code: "unauthorized", error.message)
+        }
+        let now = wallTime()
+        if let stale = ReplayGuard.staleness(of: signature, now: now) {
+            SyncMetrics.authFailures.increment()
+            try? await replica.perform { try $0.recordAuthFailure(peer: peer.name) }
+            securityLog.record(.authenticationFailed, ["security.reason": "stale", "security.peer": "\(peer.name)"])
+            // The peer is who it says; only its clock differs. Tell it this server's time so that it
+            // can sign again (only a registered peer learns it).
+            return AnswerSigner.signed(
+                status: .unauthorized, answer: ErrorResponse(error: "stale_signature", message: stale, serverTime: now),
+                peer: peer, signature: signature)
+        }
+        do {
+            try await replica.perform { try $0.admitRequest(signature, now: now) }
+        } catch {
+            SyncMetrics.authFailures.increment()
+            try? await replica.perform { try $0.recordAuthFailure(peer: peer.name) }
+            securityLog.record(.replayedRequest, ["security.peer": "\(peer.name)", "http.path": "\(path)"])
+            return Self.refusal(.unauthorized, code: "unauthorized", (error as? LiaisonError)?.message ?? "\(error)")
         }
         let declared = request.headers[.contentLength].flatMap(Int.init)
         if let declared, declared > maxBodyBytes {
@@ -70,37 +110,16 @@ struct PeerAuthenticator: RouterMiddleware {
 
         var request = request
         let buffer = try await request.collectBody(upTo: maxBodyBytes)
-        let body = Data(buffer.readableBytesView)
-        guard signature.isValid(token: peer.token, method: request.method.rawValue, path: request.uri.path, body: body)
-        else {
+        guard signature.matches(body: Data(buffer.readableBytesView)) else {
             SyncMetrics.authFailures.increment()
             securityLog.record(
                 .authenticationFailed,
-                ["security.reason": "bad signature", "security.peer": "\(peer.name)", "http.path": "\(path)"])
+                ["security.reason": "body altered", "security.peer": "\(peer.name)", "http.path": "\(path)"])
             return Self.refusal(
                 .unauthorized, code: "unauthorized",
-                "unknown key or bad signature: this server has no peer with that token")
+                "the body is not the one this request was signed over (altered on the way, or cut); nothing was done")
         }
-        try replica.checkDirection(of: signature, from: peer, method: request.method.rawValue, path: request.uri.path)
-        let now = wallTime()
-        if let stale = ReplayGuard.staleness(of: signature, now: now) {
-            SyncMetrics.authFailures.increment()
-            try? await replica.perform { try $0.recordAuthFailure(peer: peer.name) }
-            securityLog.record(.authenticationFailed, ["security.reason": "stale", "security.peer": "\(peer.name)"])
-            // The peer is who it says; only its clock differs. Tell it this server's time so that it
-            // can sign again (only a registered peer learns it).
-            return AnswerSigner.signed(
-                status: .unauthorized, answer: ErrorResponse(error: "stale_signature", message: stale, serverTime: now),
-                peer: peer, signature: signature)
-        }
-        do {
-            try await replica.perform { try $0.admitRequest(signature, now: now) }
-        } catch {
-            SyncMetrics.authFailures.increment()
-            try? await replica.perform { try $0.recordAuthFailure(peer: peer.name) }
-            securityLog.record(.authenticationFailed, ["security.reason": "replayed", "security.peer": "\(peer.name)"])
-            throw error
-        }
+
         var context = context
         context.peer = peer
         context.signature = signature
@@ -113,15 +132,31 @@ struct PeerAuthenticator: RouterMiddleware {
                     .pushRefused, ["security.peer": "\(peer.name)", "security.status": "\(response.status.code)"])
             }
             return response
-        } catch let error as LiaisonError where path.hasSuffix("/push") && error.code != .busy {
-            securityLog.record(
-                .pushRefused,
-                [
-                    "security.peer": "\(peer.name)", "security.reason": "\(error.code)",
-                    "security.message": "\(error.message)",
-                ])
+        } catch let error as LiaisonError {
+            raise(error, peer: peer, path: path)
             throw error
         }
+    }
+
+    /// Raises what a refused request revealed into the security log: an identity conflict or an
+    /// equivocation (an alarm), a forged or altered transaction, a sender past its staging quota,
+    /// and any refused push.
+    private func raise(_ error: LiaisonError, peer: PeerRecord, path: String) {
+        let metadata: Logger.Metadata = [
+            "security.peer": "\(peer.name)", "security.reason": "\(error.code)", "http.path": "\(path)",
+            "security.message": "\(error.message)",
+        ]
+        switch error.code {
+        case .identityConflict: securityLog.record(.identityConflict, metadata)
+        case .equivocation: securityLog.record(.equivocation, metadata)
+        default:
+            switch error.securityFinding {
+            case .forgery: securityLog.record(.forgedTransaction, metadata)
+            case .quotaExhausted: securityLog.record(.quotaExhausted, metadata)
+            case nil: break
+            }
+        }
+        if path.hasSuffix("/push") && error.code != .busy { securityLog.record(.pushRefused, metadata) }
     }
 
     /// An error answer that closes the connection, so a body nobody will read is not drained.

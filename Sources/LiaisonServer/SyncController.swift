@@ -26,7 +26,7 @@ struct SyncController {
             StatusResponse(
                 siteID: replica.siteID, site: replica.siteCode.rawValue, schema: replica.schema.name,
                 schemaVersion: replica.schema.version, vector: vector, publicKey: identity.publicKey, heads: heads,
-                rotations: rotations.isEmpty ? nil : rotations),
+                rotations: rotations.isEmpty ? nil : rotations, schemaHash: replica.schema.hash),
             for: request, context)
     }
 

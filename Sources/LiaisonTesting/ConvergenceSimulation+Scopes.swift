@@ -23,7 +23,8 @@ extension ConvergenceSimulation {
         let before = try replicas[to].dump()
         let vector = try replicas[to].versionVector()
         do {
-            _ = try replicas[to].apply(page.transactions, keys: page.keys, writableScopes: grants[from])
+            let result = try replicas[to].apply(page.transactions, keys: page.keys, writableScopes: grants[from])
+            if result.held > 0 { try noteHeld(at: to) }
             return true
         } catch let error as LiaisonError where error.code == .forbiddenScope {
             guard try replicas[to].dump() == before, try replicas[to].versionVector() == vector else {

@@ -14,8 +14,11 @@ public struct FaultRequest: Sendable, CustomStringConvertible {
     public var path: String
     public var headers: [FaultHeader]
     public var body: Data?
-    /// The bearer token sent, if any.
+    /// The token the request is signed with, if any (as a registered peer signs: bound to the
+    /// harness's site id as sender and the server's as recipient).
     public var token: String?
+    /// The recipient the signature names (the server's site id).
+    public var to: String? = nil
     /// What the request tries, for reports.
     public var kind: String
     public var expectation: Expectation
@@ -29,7 +32,7 @@ public struct FaultRequest: Sendable, CustomStringConvertible {
 
     public func bytes(port: Int) -> Data {
         FaultHTTP.request(
-            method, path, port: port, token: token, body: body, headers: headers.map { ($0.name, $0.value) })
+            method, path, port: port, token: token, to: to, body: body, headers: headers.map { ($0.name, $0.value) })
     }
 }
 
@@ -58,18 +61,23 @@ public struct FaultFuzzer {
         self.maxBody = maxBody
     }
 
+    /// The next hostile request. Every signed request is bound, as a real peer signs: from the
+    /// harness's site id to the server's.
     public mutating func next() -> FaultRequest {
         counter += 1
         let roll = int(100)
+        var request: FaultRequest
         switch roll {
-        case 0..<10: return pathTrick()
-        case 10..<30: return hostilePull()
-        case 30..<55: return poisonedPush()
-        case 55..<80: return brokenJSON()
-        case 80..<86: return badAuthorization()
-        case 86..<92: return oversized()
-        default: return randomBytes()
+        case 0..<10: request = pathTrick()
+        case 10..<30: request = hostilePull()
+        case 30..<55: request = poisonedPush()
+        case 55..<80: request = brokenJSON()
+        case 80..<86: request = badAuthorization()
+        case 86..<92: request = oversized()
+        default: request = randomBytes()
         }
+        request.to = serverSiteID
+        return request
     }
 
     // MARK: - Random helpers
@@ -430,10 +438,21 @@ public struct FaultFuzzer {
         let method = path.hasSuffix("pull") || path.hasSuffix("push") ? "POST" : "GET"
         let body: Data? = method == "POST" ? Self.json(poisonedPushObject().0) : nil
         let now = FaultHTTP.nowMilliseconds
+        let sender = FaultHTTP.harnessSender
         func signed(
-            token: String, method: String = method, path: String = path, body: Data? = body, at time: Int64 = now
+            token: String, method: String = method, path: String = path, body: Data? = body, at time: Int64 = now,
+            from: String = sender, to: String = serverSiteID
         ) -> String {
-            RequestSignature.sign(token: token, method: method, path: path, body: body ?? Data(), now: time).headerValue
+            RequestSignature.sign(
+                token: token, method: method, path: path, body: body ?? Data(), now: time, from: from, to: to
+            ).headerValue
+        }
+        /// A header of the old, unbound form: no sender, recipient or body hash (refused whatever its HMAC).
+        func unbound() -> String {
+            let signature = RequestSignature.sign(
+                token: token, method: method, path: path, body: body ?? Data(), now: now, from: sender,
+                to: serverSiteID)
+            return "Liaison key=\(signature.keyID), ts=\(now), nonce=\(signature.nonce), sig=\(signature.signature)"
         }
         let value: String? = pick([
             nil, "Bearer \(token)", "Bearer not-a-token", "Basic dG9rZW46dG9rZW4=", token,
@@ -444,6 +463,9 @@ public struct FaultFuzzer {
             "Liaison key=, ts=, nonce=, sig=", "Liaison " + String(repeating: "key=x,", count: 2_000),
             "Liaison key=\(String(repeating: "k", count: 65)), ts=1, nonce=n, sig=s",
             signed(token: token).replacingOccurrences(of: "sig=", with: "sig=A"),
+            unbound(), path == "/v1/status" ? unbound() : signed(token: token, to: ""), signed(token: token, to: "another-site"),
+            signed(token: token, from: serverSiteID), signed(token: token, from: "bad\u{1b}[31msite"),
+            signed(token: token).replacingOccurrences(of: "body=", with: "body=0"),
         ])
         var headers: [FaultHeader] = []
         if let value { headers.append(FaultHeader(name: "Authorization", value: value)) }

@@ -29,15 +29,24 @@ public struct FaultHTTPAnswer: Sendable, CustomStringConvertible {
 /// HTTP/1.1 over a plain loopback socket: sends exactly the bytes given (path tricks, broken
 /// bodies), one request per connection, with time limits on every step.
 public enum FaultHTTP {
+    /// The site id the fault harness signs as when it plays a peer registered without one.
+    public static let harnessSender = "fault-harness-sender"
+
     /// The bytes of a request with `Connection: close` and a `Content-Length`, signed with `token`
-    /// as a registered peer signs (`RequestSignature`) when one is given.
+    /// as a registered peer signs (`RequestSignature`) when one is given: from site `from` to site
+    /// `to` ('' is accepted only in a `GET /v1/status`). By default both come from
+    /// `ServedReplicas` for a `withServer` server; for another (a `liaison serve` process), `from`
+    /// is `harnessSender` and `to` must be given.
     public static func request(
-        _ method: String, _ path: String, port: Int, token: String?, body: Data? = nil, headers: [(String, String)] = []
+        _ method: String, _ path: String, port: Int, token: String?, from: String? = nil, to: String? = nil,
+        body: Data? = nil, headers: [(String, String)] = []
     ) -> Data {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
         if let token {
+            let binding = ServedReplicas.binding(port: port, token: token)
             let signature = RequestSignature.sign(
-                token: token, method: method, path: signedPath(path), body: body ?? Data(), now: nowMilliseconds)
+                token: token, method: method, path: signedPath(path), body: body ?? Data(), now: nowMilliseconds,
+                from: from ?? binding.from, to: to ?? binding.to)
             head += "Authorization: \(signature.headerValue)\r\n"
         }
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
@@ -69,9 +78,11 @@ public enum FaultHTTP {
         return await connection.waitForAnswer(timeout: .seconds(timeout))
     }
 
-    /// `GET path` with a bearer token.
-    public static func get(_ path: String, port: Int, token: String?) async throws -> FaultHTTPAnswer? {
-        try await exchange(port: port, request: request("GET", path, port: port, token: token))
+    /// `GET path`, signed with `token` (from `from` to `to`, see `request`) when one is given.
+    public static func get(
+        _ path: String, port: Int, token: String?, from: String? = nil, to: String? = nil
+    ) async throws -> FaultHTTPAnswer? {
+        try await exchange(port: port, request: request("GET", path, port: port, token: token, from: from, to: to))
     }
 
     private static let separator = Data("\r\n\r\n".utf8)

@@ -24,6 +24,8 @@ public func withServer<T: Sendable>(
         tasks.addTask { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw LiaisonError(.peer, "the test server did not start") }
+        ServedReplicas.register(replica, port: port)
+        defer { ServedReplicas.unregister(port: port) }
         do {
             let result = try await body("http://127.0.0.1:\(port)")
             await group.triggerGracefulShutdown()
@@ -46,4 +48,32 @@ public func pair(_ client: Replica, with server: Replica, url: String, token: St
     try server.pinKey(of: client.identity)
     try client.pinKey(of: server.identity)
     return try client.peers().first { $0.name == server.siteCode.rawValue }!
+}
+
+/// The replicas `withServer` serves now, by port: a test that signs raw requests as a peer would
+/// (an attacker holding a registered token included) finds here whom to bind them to.
+public enum ServedReplicas {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var byPort: [Int: Replica] = [:]
+
+    static func register(_ replica: Replica, port: Int) { lock.withLock { byPort[port] = replica } }
+    static func unregister(port: Int) { _ = lock.withLock { byPort.removeValue(forKey: port) } }
+
+    /// The replica served on `port` by `withServer`, if any.
+    public static func replica(port: Int) -> Replica? { lock.withLock { byPort[port] } }
+
+    /// Whom a holder of `token` names in a request to the server on `port`: its site id as that
+    /// server registered it (else `FaultHTTP.harnessSender`), and the server's site id ('' when no
+    /// `withServer` serves that port).
+    public static func binding(port: Int, token: String) -> (from: String, to: String) {
+        guard let replica = replica(port: port) else { return (FaultHTTP.harnessSender, "") }
+        let registered = (try? replica.peer(forToken: token))?.siteID
+        return (registered ?? FaultHTTP.harnessSender, replica.siteID)
+    }
+
+    /// `binding(port:token:)` for a base URL such as `http://127.0.0.1:PORT`.
+    public static func binding(url: String, token: String) -> (from: String, to: String) {
+        guard let port = URL(string: url)?.port else { return (FaultHTTP.harnessSender, "") }
+        return binding(port: port, token: token)
+    }
 }

@@ -13,7 +13,7 @@ struct LiaisonCommand: AsyncParsableCommand {
             HistoryCommand.self, VerifyCommand.self, ScopeCommand.self, WhoSeesCommand.self, TrustCommand.self,
             ExportKeyCommand.self, ImportKeyCommand.self, ConsoleCommand.self, RevertCommand.self, ExportCommand.self,
             ImportCommand.self, QuarantineCommand.self,
-            BundleCommand.self, CompactCommand.self,
+            CompareCommand.self, SchemaCommand.self, BundleCommand.self, CompactCommand.self,
         ])
 
     /// Parses and runs, printing every error as one line `liaison: …` on stderr and exiting with

@@ -1,4 +1,5 @@
 import Foundation
+import Liaison
 
 /// Unbuffered writes, so a parent process reading a pipe sees each line at once.
 enum Output {
@@ -11,12 +12,7 @@ enum Output {
     }
 }
 
-/// Parses `30s`, `5m`, `2h`, `7d` or plain seconds: every duration option takes these.
+/// Parses `30s`, `5m`, `1h30m`, `7d` or plain seconds (`DurationText`): every duration option takes these.
 func parseInterval(_ text: String) -> Duration? {
-    let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
-    if let unit = text.last, let factor = units[unit], let number = Int64(text.dropLast()), number > 0 {
-        return .seconds(number * factor)
-    }
-    if let number = Int64(text), number > 0 { return .seconds(number) }
-    return nil
+    DurationText.parse(text)
 }

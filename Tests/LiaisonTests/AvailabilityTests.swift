@@ -11,24 +11,27 @@ import Testing
     /// A request signed with a key this server does not know, announcing a 16 MB body it never sends.
     private static func bogusHead(port: Int, path: String = "/v1/push", length: Int = 16_000_000) -> String {
         "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\n"
-            + "Authorization: Liaison key=0123456789abcdef, ts=\(FaultHTTP.nowMilliseconds), nonce=00ff, sig=AAAA\r\n"
+            + "Authorization: Liaison key=0123456789abcdef, ts=\(FaultHTTP.nowMilliseconds), nonce=00ff, "
+            + "from=an-outsider, to=a-server, body=\(RequestSignature.emptyBodyHash), sig=AAAA\r\n"
             + "Content-Length: \(length)\r\n\r\n"
     }
 
     /// A request head naming a registered peer's key (the key id travels in the clear), whose
     /// signature can only be checked once its body has come.
     private static func knownKeyHead(port: Int, token: String, length: Int) -> String {
+        let binding = ServedReplicas.binding(port: port, token: token)
         let signature = RequestSignature.sign(
-            token: token, method: "POST", path: "/v1/pull", body: Data(), now: FaultHTTP.nowMilliseconds)
+            token: token, method: "POST", path: "/v1/pull", body: Data(), now: FaultHTTP.nowMilliseconds,
+            from: binding.from, to: binding.to)
         return "POST /v1/pull HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\n"
             + "Authorization: \(signature.headerValue)\r\nContent-Length: \(length)\r\n\r\n"
     }
 
-    /// Holds `count` connections that sent `head` and wait for their bodies, then sends `probe`
-    /// until it is refused with 503. A held head that lost the race to a probe (and got the 503
-    /// itself) is sent again.
+    /// Holds `count` connections that sent `head` (made afresh for each: a signature is accepted
+    /// once) and wait for their bodies, then sends `probe` until it is refused with 503. A held
+    /// head that lost the race to a probe (and got the 503 itself) is sent again.
     private static func hold(
-        _ count: Int, _ head: String, port: Int, probe: () async throws -> FaultHTTPAnswer?
+        _ count: Int, _ head: @autoclosure () -> String, port: Int, probe: () async throws -> FaultHTTPAnswer?
     ) async throws -> ([FaultConnection], FaultHTTPAnswer?) {
         var held: [FaultConnection] = []
         var answer: FaultHTTPAnswer?
@@ -36,7 +39,7 @@ import Testing
             held.removeAll { !$0.received.isEmpty }
             while held.count < count {
                 let connection = try FaultConnection(port: port)
-                connection.send(head)
+                connection.send(head())
                 held.append(connection)
             }
             try await Task.sleep(for: .milliseconds(50))
@@ -81,6 +84,64 @@ import Testing
                 try await Task.sleep(for: .milliseconds(50))
             }
             #expect(status == 200)
+        }
+    }
+
+    /// An outsider who saw a peer's key id (it travels in the clear) sends heads naming it with a
+    /// made-up signature, and a genuine head it captured again, each announcing a body it never
+    /// sends. None of them holds one of the peer's slots: each is refused from its headers at once,
+    /// and every request of the peer itself gets through.
+    @Test func anOutsiderWhoSawAPeersKeyIDCannotHoldItsSlots() async throws {
+        let configuration = ServerConfiguration(maxRequestsPerPeer: 2)
+        try await withPair(configuration: configuration) { pair in
+            let keyID = RequestSignature.keyID(forToken: pair.token)
+            func forged() -> String {
+                "POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1:\(pair.port)\r\nContent-Type: application/json\r\n"
+                    + "Authorization: Liaison key=\(keyID), ts=\(FaultHTTP.nowMilliseconds), "
+                    + "nonce=\(UUID().uuidString.prefix(8)), from=\(pair.client.siteID), to=\(pair.server.siteID), "
+                    + "body=\(RequestSignature.emptyBodyHash), sig=\(Data(count: 32).base64EncodedString())\r\n"
+                    + "Content-Length: 16000000\r\n\r\n"
+            }
+            // A genuine request seen on the wire, sent whole and answered; the outsider replays its head.
+            let body = try WireJSON.encode(PullRequest(cursor: nil, vector: VersionVector()))
+            let signature = RequestSignature.sign(
+                token: pair.token, method: "POST", path: "/v1/pull", body: body, now: FaultHTTP.nowMilliseconds,
+                from: pair.client.siteID, to: pair.server.siteID)
+            let captured =
+                "POST /v1/pull HTTP/1.1\r\nHost: 127.0.0.1:\(pair.port)\r\nContent-Type: application/json\r\n"
+                + "Authorization: \(signature.headerValue)\r\nContent-Length: \(body.count)\r\n\r\n"
+            let genuine = try FaultConnection(port: pair.port)
+            genuine.send(Data(captured.utf8) + body)
+            #expect(await genuine.waitForAnswer(timeout: .seconds(20))?.status == 200)
+            genuine.hangUp()
+            var held: [FaultConnection] = []
+            for index in 0..<60 {
+                let connection = try FaultConnection(port: pair.port)
+                connection.send(index.isMultiple(of: 3) ? captured : forged())
+                held.append(connection)
+            }
+            // The peer's own requests, while the outsider's heads wait for bodies that never come.
+            var statuses: [Int: Int] = [:]
+            var slowest = Duration.zero
+            for _ in 0..<20 {
+                let start = ContinuousClock.now
+                let answer = try await FaultHTTP.get("/v1/status", port: pair.port, token: pair.token)
+                slowest = max(slowest, ContinuousClock.now - start)
+                statuses[answer?.status ?? 0, default: 0] += 1
+            }
+            #expect(statuses == [200: 20], "the peer's requests: \(statuses)")
+            var refused = 0
+            for connection in held {
+                if let answer = await connection.waitForAnswer(timeout: .seconds(10)), answer.status == 401 {
+                    refused += 1
+                }
+            }
+            #expect(refused == held.count, "\(refused) of \(held.count) outsider heads refused from their headers")
+            try await pair.expectSyncWorks()
+            print(
+                "outsider heads naming the peer's key: \(refused)/\(held.count) refused at once; the peer's 20 "
+                    + "requests meanwhile: \(statuses), slowest \(slowest)")
+            for connection in held { connection.hangUp() }
         }
     }
 
@@ -148,7 +209,7 @@ extension AvailabilityTests {
             let ma = try factory.make("MA-DGST")
             let signature = RequestSignature.sign(
                 token: "token-MA-DGST-NL-NCTV", method: "GET", path: "/v1/status", body: Data(),
-                now: FaultHTTP.nowMilliseconds)
+                now: FaultHTTP.nowMilliseconds, from: ma.siteID, to: nl.siteID)
             @Sendable func captured(_ port: Int) -> Data {
                 Data(
                     ("GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"

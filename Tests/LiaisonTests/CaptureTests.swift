@@ -25,6 +25,31 @@ import Testing
         }
     }
 
+    /// Capture is off while remote changes merge (`Connection.withCaptureOff`): the merge leaves
+    /// no local transaction behind, and a local edit made afterwards with the very statement the
+    /// merge used (SQLite re-prepares it when capture comes back on) is captured and travels.
+    @Test func mergesAreNotCapturedAndLaterLocalEditsAre() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let ma = try factory.make("MA-DGST")
+            try transfer(from: nl, to: ma)
+            try nl.write(author: "anne") { try $0.set("topic", id: "topic-ftf", ["name": "From NL"]) }
+            try transfer(from: nl, to: ma)
+            #expect(try ma.row("topic", id: "topic-ftf")?["name"] == "From NL")
+            #expect(try ma.log().allSatisfy { $0.origin == nl.siteID })
+            try ma.write(author: "mo") {
+                try $0.execute("UPDATE \"topic\" SET \"name\" = ? WHERE id = ?", ["From MA", "topic-ftf"])
+            }
+            let own = try ma.log().filter { $0.origin == ma.siteID }
+            #expect(own.count == 1)
+            #expect(own.first?.changes.map(\.id) == ["topic-ftf"])
+            #expect(own.first?.changes.first?.values?["name"] == "From MA")
+            try transfer(from: ma, to: nl)
+            #expect(try nl.row("topic", id: "topic-ftf")?["name"] == "From MA")
+            #expect(try nl.dump() == ma.dump())
+        }
+    }
+
     @Test func rolledBackTransactionLeavesNoTrace() async throws {
         try await withReplicas { factory in
             let replica = try factory.make("NL-NCTV", sample: true)

@@ -102,7 +102,15 @@ import Testing
             } else {
                 continue
             }
-            for record in records where record.isComplete {
+            // Links a body leaves out are restored as a receiver does (docs/PROTOCOL.md).
+            var digests: [String: String] = [:]
+            for var record in records where record.isComplete {
+                if record.previous == nil, let before = digests["\(record.origin)#\(record.seq - 1)"] {
+                    record.previous = before
+                }
+                if let bytes = try? TransactionDigest.signedBytes(of: record, schema: .cooperation) {
+                    digests["\(record.origin)#\(record.seq)"] = TransactionDigest.sha256(bytes)
+                }
                 found.append((record, keys?[record.origin]?.key))
             }
         }

@@ -888,10 +888,17 @@ func expectSameLogsWithoutDuplicates(_ a: Replica, _ b: Replica, sourceLocation:
             _ = try await cli.output(["init", "hub.db", "--site", "NL-NCTV", "--sample"])
             _ = try await cli.output(["peer", "add", "hub.db", "MA-DGST", "http://127.0.0.1:1", "--token", faultToken])
             try await withFaultServer(cli, "hub.db") { server in
-                var request = FaultHTTP.request("POST", path, port: server.port, token: faultToken, body: body)
+                // A real peer asks who answers first, then signs every request for it.
+                let status = try await FaultHTTP.get("/v1/status", port: server.port, token: faultToken)
+                let serverID = try #require(
+                    status.flatMap { try? JSONSerialization.jsonObject(with: $0.body) as? [String: Any] }?["siteID"]
+                        as? String)
+                var request = FaultHTTP.request(
+                    "POST", path, port: server.port, token: faultToken, to: serverID, body: body)
                 if let timestamp {
                     let signature = RequestSignature.sign(
-                        token: faultToken, method: "POST", path: path, body: body, now: timestamp)
+                        token: faultToken, method: "POST", path: path, body: body, now: timestamp,
+                        from: FaultHTTP.harnessSender, to: serverID)
                     request = FaultHTTP.request(
                         "POST", path, port: server.port, token: nil, body: body,
                         headers: [("Authorization", signature.headerValue)])

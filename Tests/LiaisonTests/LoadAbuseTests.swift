@@ -73,7 +73,8 @@ import Testing
                 let connection = try FaultConnection(port: server.port)
                 connection.send(
                     "POST /v1/push HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                        + "Authorization: Liaison key=0123456789abcdef, ts=\(FaultHTTP.nowMilliseconds), nonce=00, sig=AA\r\n"
+                        + "Authorization: Liaison key=0123456789abcdef, ts=\(FaultHTTP.nowMilliseconds), nonce=00, "
+                        + "from=an-outsider, to=a-server, body=\(String(repeating: "0", count: 64)), sig=AA\r\n"
                         + "Content-Length: 16000000\r\n\r\n")
                 connection.send(Data(repeating: 0x20, count: 256 * 1024))
                 if await connection.waitForAnswer(timeout: .seconds(10))?.status == 401 { refused += 1 }

@@ -19,7 +19,10 @@ import Testing
                 "peer", "add", "nl.db", "MA-DGST", "http://127.0.0.1:1", "--token", "ma-secret-1",
             ])
             let server = try await FaultServer.start(binary: binary, database: "nl.db", in: directory)
-            #expect(try await FaultHTTP.get("/v1/status", port: server.port, token: "ma-secret-1")?.status == 200)
+            let status = try #require(try await FaultHTTP.get("/v1/status", port: server.port, token: "ma-secret-1"))
+            #expect(status.status == 200)
+            let serverID = try #require(
+                (try JSONSerialization.jsonObject(with: status.body) as? [String: Any])?["siteID"] as? String)
             var held: [FaultConnection] = []
             for index in 0..<30 {
                 let connection = try FaultConnection(port: server.port)
@@ -29,7 +32,7 @@ import Testing
                 default:  // a registered key's request waiting for its body
                     let signature = RequestSignature.sign(
                         token: "ma-secret-1", method: "POST", path: "/v1/pull", body: Data(),
-                        now: FaultHTTP.nowMilliseconds)
+                        now: FaultHTTP.nowMilliseconds, from: FaultHTTP.harnessSender, to: serverID)
                     connection.send(
                         "POST /v1/pull HTTP/1.1\r\nHost: x\r\nAuthorization: \(signature.headerValue)\r\n"
                             + "Content-Length: 500\r\n\r\n{")

@@ -12,22 +12,20 @@ import Testing
         return (1...UInt64(count)).map { $0 }
     }
 
-    @Test(.timeLimit(.minutes(20))) func randomizedReplicasConverge() async throws {
-        let (failures, spurious) = try await offCooperativePool { try Self.runSeeds() }
+    @Test(.timeLimit(.minutes(30))) func randomizedReplicasConverge() async throws {
+        let started = ContinuousClock.now
+        let (failures, figures) = try await offCooperativePool { try Self.runSeeds() }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n\n"))")
-        // Found after issues 10 and 12 met (2 seeds of 200): a conflict recorded between writes of
-        // which one had seen the other. Dumps still converge and nothing is lost; reported as a
-        // known issue, not hidden, until the per-cell causality is fixed for it.
-        if !spurious.isEmpty {
-            withKnownIssue("spurious conflicts between causally ordered writes (per-cell causality)") {
-                Issue.record("\(spurious.joined(separator: "\n"))")
-            }
-        }
+        // The figures a soak run reports (docs/DECISIONS.md).
+        print(
+            "simulation: \(Self.seeds.count) seeds in \(ContinuousClock.now - started), \(figures.conflicts) conflicts, "
+                + "held \(figures.held.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
     }
 
-    static func runSeeds() throws -> (failures: [String], spurious: [String]) {
+    static func runSeeds() throws -> (failures: [String], figures: (conflicts: Int, held: [String: Int])) {
         var failures: [String] = []
-        var spurious: [String] = []
+        var conflicts = 0
+        var held: [String: Int] = [:]
         let keep = ProcessInfo.processInfo.environment["LIAISON_SIM_KEEP"].map { URL(fileURLWithPath: $0) }
         for seed in Self.seeds {
             try withTemporaryDirectorySync { temporary in
@@ -38,15 +36,16 @@ import Testing
                     let simulation = try ConvergenceSimulation(seed: seed, replicaCount: 5, directory: directory)
                     try simulation.run(steps: 60)
                     try simulation.verify()
-                    spurious += simulation.spuriousConflicts
+                    conflicts += try simulation.replicas[0].conflicts(includeResolved: true).count
+                    held.merge(simulation.heldByReason, uniquingKeysWith: +)
                 } catch let failure as SimulationFailure {
                     failures.append(failure.description)
                 } catch {
                     failures.append("seed \(seed): \(error) (replay with LIAISON_SEED=\(seed))")
                 }
             }
-            if failures.count >= 3 { break }
+            if failures.count >= 3, ProcessInfo.processInfo.environment["LIAISON_SIM_ALL"] != "1" { break }
         }
-        return (failures, spurious)
+        return (failures, (conflicts, held))
     }
 }

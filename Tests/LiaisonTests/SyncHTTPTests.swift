@@ -9,7 +9,7 @@ import Testing
     /// turns that off, so a peer that is down fails at once. The quickest of three attempts is
     /// judged, so a busy machine does not fail the test.
     @Test func aPeerThatIsDownIsRefusedAtOnce() async throws {
-        let client = try PeerClient(url: "http://127.0.0.1:1", token: "any-token")
+        let client = try PeerClient(url: "http://127.0.0.1:1", token: "any-token", from: "a-site")
         var quickest = Duration.seconds(60)
         for _ in 0..<3 {
             let started = ContinuousClock.now
@@ -69,7 +69,7 @@ import Testing
             try await withServer(nl) { url in
                 let peer = try pair(ma, with: nl, url: url)
                 // A pull cut after three pages, each applied with its cursor as the driver does.
-                let client = try PeerClient(url: url, token: peer.token)
+                let client = try PeerClient(url: url, token: peer.token, from: ma.siteID, to: nl.siteID)
                 var cursor = "0"
                 var fetched = 0
                 for _ in 0..<3 {

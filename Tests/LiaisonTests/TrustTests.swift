@@ -231,14 +231,20 @@ enum SignedHTTP {
         var text: String
     }
 
-    static func request(_ base: String, path: String, token: String, body: Data, now: Int64? = nil) -> URLRequest {
+    /// A POST signed with `token` as the peer holding it signs: bound to its site id as the server
+    /// registered it and to the server's (`ServedReplicas`), unless `from`/`to` say otherwise.
+    static func request(
+        _ base: String, path: String, token: String, body: Data, now: Int64? = nil, from: String? = nil,
+        to: String? = nil
+    ) -> URLRequest {
         var request = URLRequest(url: URL(string: base + path)!)
         request.httpMethod = "POST"
         request.httpBody = body
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        let binding = ServedReplicas.binding(url: base, token: token)
         let signature = RequestSignature.sign(
-            token: token, method: "POST", path: path, body: body, now: now ?? Int64(Date().timeIntervalSince1970 * 1000)
-        )
+            token: token, method: "POST", path: path, body: body, now: now ?? Int64(Date().timeIntervalSince1970 * 1000),
+            from: from ?? binding.from, to: to ?? binding.to)
         request.setValue(signature.headerValue, forHTTPHeaderField: "Authorization")
         return request
     }

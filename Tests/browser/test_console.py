@@ -198,6 +198,44 @@ def test_a_peer_that_is_down_shows_in_health_and_metrics(liaison, agencies, brow
     assert errors == []
 
 
+def test_a_held_transaction_is_reviewed_and_released(liaison, agencies, browser, screenshots):
+    # NL lets MA write only public rows: MA's edit of an eu action is held at NL, MA's next one waits behind it.
+    liaison("grant", "nl.db", "MA-DGST", "--read", "*", "--write", "public")
+    liaison("set", "ma.db", "action", ACTION, "status=done", "--author", "<i>ma-analyst</i>")
+    liaison("set", "ma.db", "topic", "topic-after", "name=After the held one", "--author", "ma-analyst")
+    page, errors = login(browser, agencies["nl_console"])
+    page.get_by_role("button", name="Sync now").click()
+    assert page.locator("#held-count").inner_text().startswith("2"), "the overview counts what is held"
+    assert "forbidden_scope" in page.locator("section[aria-labelledby=heldTitle]").inner_text()
+    assert page.locator("nav a[href='/held'] .badge").inner_text() == "2"
+
+    page.locator("nav a[href='/held']").click()
+    rows = page.locator("#held tbody tr")
+    assert rows.count() == 2
+    first, second = rows.nth(0).inner_text(), rows.nth(1).inner_text()
+    held_id = page.locator("#held tbody tr a").first.inner_text()
+    assert held_id.startswith("MA-DGST#")
+    assert "forbidden_scope" in first and "by <i>ma-analyst</i>" in first, "the author is shown as text"
+    assert page.locator("#held i").count() == 0, "another agency's text is never markup"
+    assert "held_behind" in second and held_id in second, "the second waits behind the first"
+    if screenshots:
+        page.screenshot(path=str(screenshots / "console-held.png"), full_page=True)
+
+    page.locator("#held tbody tr a").first.click()
+    assert page.locator("#held-id").inner_text() == held_id
+    assert page.locator("main table tbody tr").first.inner_text().split("\t") == ["update", "action " + ACTION, "eu"]
+    assert page.locator("#held-behind").inner_text().startswith("MA-DGST#")
+    # Keyboard only: focus the release button and press Enter.
+    page.get_by_role("button", name=f"Release {held_id}").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/held")
+    assert f"{held_id} applied" in page.locator(".flash").inner_text()
+    assert page.locator("#nothing-held").is_visible(), "what waited behind it was applied too"
+    assert json.loads(liaison("get", "nl.db", "action", ACTION, "--json").stdout)["status"] == "done"
+    assert json.loads(liaison("get", "nl.db", "topic", "topic-after", "--json").stdout)["name"] == "After the held one"
+    assert errors == []
+
+
 def test_the_console_refuses_strangers_and_forged_forms(agencies):
     base = agencies["nl_console"].split("/?")[0]
     try:

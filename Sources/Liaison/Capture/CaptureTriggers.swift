@@ -15,13 +15,8 @@ enum CaptureTriggers {
             case "id": return "id TEXT PRIMARY KEY NOT NULL"
             case "scope": return "scope TEXT NOT NULL DEFAULT 'public'"
             case "owner": return "owner TEXT NOT NULL DEFAULT ''"
-            default: return "\(quoted(column.name)) \(column.type.sqlType)"
+            default: return "\(quoted(column.name)) \(column.type.sqlType)" + defaultClause(column)
             }
-        }
-        let tracked = columns.enumerated().filter { $0.element.name != "id" }
-        let changed = tracked.map { "NEW.\(quoted($0.element.name)) IS NOT OLD.\(quoted($0.element.name))" }
-        let mask = tracked.map {
-            "((NEW.\(quoted($0.element.name)) IS NOT OLD.\(quoted($0.element.name))) << \($0.offset))"
         }
         let prefix = "_liaison_\(table.name)"
         var indexes = table.columns.compactMap { column -> String? in
@@ -34,8 +29,21 @@ enum CaptureTriggers {
                 "CREATE INDEX \(quoted(prefix + "_natural_key")) ON \(name)(\(table.naturalKey.map(quoted).joined(separator: ", ")));"
             )
         }
+        return "CREATE TABLE \(name)(\(definitions.joined(separator: ", ")));\n" + triggerSQL(for: table, index: index)
+            + indexes.joined(separator: "\n")
+    }
+
+    /// The capture triggers of one table (rebuilt when a schema change adds a column to it).
+    static func triggerSQL(for table: TableDefinition, index: Int) -> String {
+        let name = quoted(table.name)
+        let columns = table.allColumns
+        let tracked = columns.enumerated().filter { $0.element.name != "id" }
+        let changed = tracked.map { "NEW.\(quoted($0.element.name)) IS NOT OLD.\(quoted($0.element.name))" }
+        let mask = tracked.map {
+            "((NEW.\(quoted($0.element.name)) IS NOT OLD.\(quoted($0.element.name))) << \($0.offset))"
+        }
+        let prefix = "_liaison_\(table.name)"
         return """
-            CREATE TABLE \(name)(\(definitions.joined(separator: ", ")));
             CREATE TRIGGER \(quoted(prefix + "_insert")) AFTER INSERT ON \(name) BEGIN
                 INSERT INTO _liaison_journal(tbl, pk, mask) VALUES (\(index), NEW.id, -1);
             END;
@@ -50,7 +58,25 @@ enum CaptureTriggers {
             WHEN NEW.id IS NOT OLD.id BEGIN
                 SELECT RAISE(ABORT, 'liaison: the id of a synced row cannot change; insert a new row instead');
             END;
-            """ + indexes.joined(separator: "\n")
+
+            """
+    }
+
+    /// Drops the capture triggers of one table.
+    static func dropTriggersSQL(for table: TableDefinition) -> String {
+        ["insert", "update", "delete", "immutable_id"].map {
+            "DROP TRIGGER IF EXISTS \(quoted("_liaison_\(table.name)_\($0)"));"
+        }.joined(separator: "\n")
+    }
+
+    /// ` DEFAULT literal` for a column with a default, else nothing.
+    static func defaultClause(_ column: ColumnDefinition) -> String {
+        switch column.defaultValue {
+        case .integer(let number)?: " DEFAULT \(number)"
+        case .real(let number)?: " DEFAULT \(number)"
+        case .text(let text)?: " DEFAULT '\(text.replacingOccurrences(of: "'", with: "''"))'"
+        case .null?, nil: ""
+        }
     }
 
     static func quoted(_ identifier: String) -> String {

@@ -67,7 +67,7 @@ enum Journal {
 
     /// The last published local sequence number and the replica's highest timestamp.
     static func published(_ db: Connection) throws -> (Int64, HybridTimestamp) {
-        try db.first("SELECT (SELECT seq FROM _liaison_site WHERE sidx = 1), last_hlc FROM _liaison_state") {
+        try db.first("SELECT (SELECT seq FROM _liaison_site WHERE sidx = \(SiteIndex.local)), last_hlc FROM _liaison_state") {
             ($0.int64(0), HybridTimestamp(rawValue: $0.int64(1)))
         } ?? (0, .zero)
     }

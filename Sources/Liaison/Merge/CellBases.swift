@@ -32,45 +32,125 @@ enum CellBases {
 }
 
 extension TransactionApplier {
+    /// What two writes of one cell had seen of each other.
+    struct CellKnowledge {
+        var remoteSawLocal: Bool
+        var localSawRemote: Bool
+        /// A write this replica holds only as a digest, on the remote write's base chain and
+        /// concurrent with the local version: the local version's real rival, which replicas
+        /// holding it compared with the local version when it arrived.
+        var hiddenRivalOfLocal: VersionStore.Origin?
+        /// The same, on the local version's chain and concurrent with the remote write.
+        var hiddenRivalOfRemote: VersionStore.Origin?
+    }
+
     /// What two writes of one cell had seen of each other: by vector, and for a write that names
     /// its bases, also through them. `remoteBases` are those of the arriving change (`nil` for a
     /// change without bases: an insert, or one made before bases existed).
     func knowledge(
         table: String, pk: String, column: String, local: VersionStore.Origin, localWrite: CellWrite,
         remote: VersionStore.Origin, remoteWrite: CellWrite, remoteBases: [String: String]?
-    ) throws -> (remoteSawLocal: Bool, localSawRemote: Bool) {
-        var remoteSaw = remoteWrite.hasSeen(localWrite)
-        if remoteSaw, let remoteBases {
+    ) throws -> CellKnowledge {
+        var result = CellKnowledge(
+            remoteSawLocal: remoteWrite.hasSeen(localWrite), localSawRemote: localWrite.hasSeen(remoteWrite))
+        if result.remoteSawLocal, let remoteBases {
             let base = remoteBases[column].flatMap(origin(named:))
-            remoteSaw = try descends(base: base, from: local, table: table, pk: pk, column: column)
+            switch try descent(base: base, from: local, table: table, pk: pk, column: column) {
+            case .reaches: break
+            case .misses: result.remoteSawLocal = false
+            case .hidden(let step):
+                result.remoteSawLocal = false
+                result.hiddenRivalOfLocal = step
+            }
         }
-        var localSaw = localWrite.hasSeen(remoteWrite)
-        if localSaw, let localBases = try loggedBases(of: local, table: table, pk: pk) {
+        if result.localSawRemote, let localBases = try loggedBases(of: local, table: table, pk: pk) {
             let base = localBases[column].flatMap(origin(named:))
-            localSaw = try descends(base: base, from: remote, table: table, pk: pk, column: column)
+            switch try descent(base: base, from: remote, table: table, pk: pk, column: column) {
+            case .reaches: break
+            case .misses: result.localSawRemote = false
+            case .hidden(let step):
+                result.localSawRemote = false
+                result.hiddenRivalOfRemote = step
+            }
         }
-        return (remoteSaw, localSaw)
+        return result
+    }
+
+    /// Settles a cell whose claiming side passed through a hidden rival (see `CellKnowledge`).
+    /// Where the rival beats the other side by policy, replicas holding the rival recorded the
+    /// other side as its loser when it arrived, and the claiming side then superseded the rival
+    /// without conflict: the same conflict (same id, same loser) is recorded here and the claiming
+    /// side wins. Otherwise (`nil`) the two writes are decided as concurrent, as those replicas
+    /// decided them too. The rival's value is not held here; the conflict shows the value that
+    /// superseded it (simulation seed 52: partial replicas recorded a conflict the full ones had
+    /// recorded against another winner, and so ignored the resolution that closed it there).
+    func settleHiddenRival(
+        _ seen: CellKnowledge, table: TableInfo, pk: String, column: String,
+        local: (origin: VersionStore.Origin, write: CellWrite, value: CellValue),
+        remote: (origin: VersionStore.Origin, write: CellWrite, value: CellValue)
+    ) throws -> Resolution? {
+        let policy = table.definition.policy
+        if let rival = seen.hiddenRivalOfLocal {
+            let rivalWrite = try cellWrite(rival).at(level: remote.write.level)
+            guard MergeRule.wins(rivalWrite, over: local.write, policy: policy) else { return nil }
+            try record(
+                .init(
+                    kind: .value, table: table.name, pk: pk, column: column, policy: policy, winner: rival,
+                    winnerValue: remote.value, loser: local.origin, loserValue: local.value),
+                loserWrite: local.write)
+            return Resolution(takesRemote: true, isConflict: false)
+        }
+        if let rival = seen.hiddenRivalOfRemote {
+            let rivalWrite = try cellWrite(rival).at(level: local.write.level)
+            guard MergeRule.wins(rivalWrite, over: remote.write, policy: policy) else { return nil }
+            try record(
+                .init(
+                    kind: .value, table: table.name, pk: pk, column: column, policy: policy, winner: rival,
+                    winnerValue: local.value, loser: remote.origin, loserValue: remote.value),
+                loserWrite: remote.write)
+            return Resolution(takesRemote: false, isConflict: false)
+        }
+        return nil
+    }
+
+    /// How a base chain relates to a target version.
+    enum Descent: Equatable {
+        /// The chain reaches the target: the write had seen its value.
+        case reaches
+        /// The chain passes beside the target: the write had not seen its value.
+        case misses
+        /// The chain passes through a write held here only as a digest that had not seen the
+        /// target: that write, not the one at the chain's head, was the target's rival.
+        case hidden(VersionStore.Origin)
     }
 
     /// Whether a write whose base for `column` was `base` descends from `target`: the base is the
-    /// target, or a version that had seen it and whose own base descends from it. A step whose
-    /// change this replica holds only as a digest (withheld here: a scope it may not read) had seen
-    /// the target by its context, and its value could never be a conflict's side here: the walk
-    /// ends proven. Without this, a replica lacking a scope recorded conflicts that replicas
-    /// holding the whole history did not (the simulation's partial replicas, seeds 4, 6, 12).
-    private func descends(
+    /// target, or a version that had seen it and whose own base descends from it.
+    ///
+    /// A step whose change this replica holds only as a digest (withheld here: a scope it may not
+    /// read) had seen the target by its context, and its value could never be a conflict's side
+    /// here: the walk ends proven. Without this, a replica lacking a scope recorded conflicts that
+    /// replicas holding the whole history did not (the simulation's partial replicas, seeds 4, 6,
+    /// 12). A held step that names no base for the column (an insert: a re-creation, or a change
+    /// made before bases existed) is judged by its vector, as the same write is judged when it
+    /// arrives itself (the simulation's seed 58: a re-created row's later edit conflicted with a
+    /// change its insert had seen).
+    private func descent(
         base: VersionStore.Origin?, from target: VersionStore.Origin, table: String, pk: String, column: String
-    ) throws -> Bool {
-        guard let targetWrite = try? cellWrite(target) else { return false }
+    ) throws -> Descent {
+        guard let targetWrite = try? cellWrite(target) else { return .misses }
         var current = base
         for _ in 0..<64 {
-            guard let step = current else { return false }
-            if step == target { return true }
-            guard let stepWrite = try? cellWrite(step), stepWrite.hasSeen(targetWrite) else { return false }
-            guard try isLogged(step, table: table, pk: pk) else { return true }
-            current = try loggedBases(of: step, table: table, pk: pk)?[column].flatMap(origin(named:))
+            guard let step = current else { return .misses }
+            if step == target { return .reaches }
+            guard let stepWrite = try? cellWrite(step) else { return .misses }
+            let logged = try isLogged(step, table: table, pk: pk)
+            guard stepWrite.hasSeen(targetWrite) else { return logged ? .misses : .hidden(step) }
+            guard logged else { return .reaches }
+            guard let next = try loggedBases(of: step, table: table, pk: pk)?[column] else { return .reaches }
+            current = origin(named: next)
         }
-        return false
+        return .misses
     }
 
     /// Whether this replica holds the change a transaction made to a row (not only its digest).

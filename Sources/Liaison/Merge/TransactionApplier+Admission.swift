@@ -65,6 +65,21 @@ extension TransactionApplier {
         var context: String
         var root: String
         var signedBytes: Data
+        /// The hash-chain link, as received or filled in from the change log (`linked`).
+        var previous: String?
+    }
+
+    /// `header` with its hash-chain link filled in from the change log where a page left it out
+    /// (`ChainLinks`): a batch cut in chunks, a held transaction released later or a bundle
+    /// imported in parts no longer has the record before it at hand, but the change log does.
+    /// The signature covers the link, so a link that does not match fails the signature check.
+    func linked(_ header: TransactionRecord, index: Int64?) throws -> TransactionRecord {
+        guard header.previous == nil, header.seq > 1, let index else { return header }
+        var linked = header
+        linked.previous = try db.first(
+            "SELECT digest FROM _liaison_tx WHERE sidx = ? AND seq = ?", [.integer(index), .integer(header.seq - 1)]
+        ) { $0.text(0) }
+        return linked
     }
 
     /// Pass 1 of `apply`: each change's signed form and digest, the root, the signature and the
@@ -74,6 +89,7 @@ extension TransactionApplier {
     {
         let key = try publicKey(of: header.origin, site: header.site, seq: header.seq, hlc: header.hlc)
         let index = try sites.index(of: header.origin, code: header.site)
+        let header = try linked(header, index: index)
         let origin = VersionStore.Origin(site: index, seq: header.seq)
         let write = CellWrite(
             site: header.origin, code: header.site, seq: header.seq, hlc: header.hlc, context: header.context)
@@ -120,13 +136,13 @@ extension TransactionApplier {
         let context = ChangeCodec.encodeContext(header.context)
         let bytes = Self.signedBytes(of: header, context: context, root: root)
         guard
-            verified.contains(bytes, key: key)
+            verified.contains(bytes, key: key, origin: header.origin, seq: header.seq)
                 || TransactionDigest.isValid(signature: header.signature, header: bytes, key: key)
         else {
             throw LiaisonError(
                 .invalidTransaction,
-                "transaction \(name) is not signed by \(header.site)'s key: it was forged or altered; nothing of this batch was applied"
-            )
+                "transaction \(name) is not signed by \(header.site)'s key: it was forged or altered; nothing of this batch was applied",
+                cause: SecurityFinding.forgery)
         }
         if header.seq > 1 {
             let expected = try db.first(
@@ -141,7 +157,7 @@ extension TransactionApplier {
         }
         return Admitted(
             index: index, origin: origin, write: write, name: name, received: received, forms: forms,
-            context: context, root: root, signedBytes: bytes)
+            context: context, root: root, signedBytes: bytes, previous: header.previous)
     }
 
     /// A received change in the form its origin signed: table, declared scope, canonical values and
@@ -158,7 +174,7 @@ extension TransactionApplier {
         guard let scope = change.scope, Scope.isValid(scope) else {
             throw LiaisonError(.invalidTransaction, "a change of transaction \(name) has no valid scope")
         }
-        let table = try replica.table(named: change.table)
+        let table = try replica.receivedTable(named: change.table)
         let (values, levels, digest) = try Self.signedForm(of: change, table: table, scope: scope)
         return SignedForm(table: table, scope: scope, values: values, levels: levels, digest: digest)
     }
@@ -170,7 +186,12 @@ extension TransactionApplier {
         let values = try change.values.map { received in
             var normalized: [String: CellValue] = [:]
             for (name, value) in received {
-                normalized[name] = Validation.normalized(value, for: try table.column(named: name))
+                // A column this replica does not know yet is kept as it came (opaque data).
+                guard let position = table.columnIndex[name] else {
+                    normalized[name] = value
+                    continue
+                }
+                normalized[name] = Validation.normalized(value, for: table.columns[position])
             }
             return CanonicalJSON.object(normalized)
         }
@@ -188,9 +209,10 @@ extension TransactionApplier {
             context: context, resolves: header.resolves, previous: header.previous, root: root, total: header.total)
     }
 
-    /// Checks the signatures of a batch's complete transactions on every core, before they are
-    /// applied one by one: `apply` then skips the check for exactly these bytes under these keys.
-    /// Anything that fails here is left to `apply`, which checks it again and says what is wrong.
+    /// Starts checking the signatures of a batch's complete transactions on other cores, while the
+    /// batch applies (`VerifiedHeaders`): `apply` then skips the check for exactly these bytes
+    /// under these keys. Anything that fails here is left to `apply`, which checks it again and
+    /// says what is wrong.
     func verifyAhead(_ records: [TransactionRecord]) throws {
         // Small batches are checked one by one in `apply`: no key lookups here for them.
         let complete = records.filter { $0.isComplete && $0.origin != replica.siteID }
@@ -202,17 +224,17 @@ extension TransactionApplier {
             work.append((record, key))
         }
         guard work.count >= 4 else { return }
-        let tables = replica.tables
-        let jobs = work
-        let results = VerifiedHeaders.Collector(count: work.count)
-        DispatchQueue.concurrentPerform(iterations: work.count) { index in
-            let (record, key) = jobs[index]
+        let jobs = ImmutableBox((work, replica.tables))
+        // One core stays with the apply; the others verify ahead of it.
+        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
+        verified = VerifiedHeaders.start(work.map { ($0.record.origin, $0.record.seq) }, workers: workers) { index in
+            let (work, tables) = jobs.value
+            let (record, key) = work[index]
             guard let bytes = try? Self.expectedSignedBytes(of: record, tables: tables),
                 TransactionDigest.isValid(signature: record.signature, header: bytes, key: key)
-            else { return }
-            results.set(index, bytes + key.rawRepresentation)
+            else { return nil }
+            return bytes + key.rawRepresentation
         }
-        verified = results.headers
     }
 
     /// The signed bytes of a complete transaction as its changes imply them; throws on anything malformed.
@@ -226,9 +248,9 @@ extension TransactionApplier {
             var byPosition = [String?](repeating: nil, count: record.total)
             for (count, change) in record.changes.enumerated() {
                 let position = change.index ?? count
-                guard position >= 0, position < record.total, byPosition[position] == nil, let scope = change.scope,
-                    let table = tables[change.table]
+                guard position >= 0, position < record.total, byPosition[position] == nil, let scope = change.scope
                 else { throw LiaisonError(.invalidTransaction, "malformed") }
+                let table = tables[change.table] ?? .opaque(change.table)
                 byPosition[position] = try signedForm(of: change, table: table, scope: scope).digest
             }
             guard !byPosition.contains(nil) else { throw LiaisonError(.invalidTransaction, "incomplete") }
@@ -237,4 +259,10 @@ extension TransactionApplier {
         return signedBytes(
             of: record, context: ChangeCodec.encodeContext(record.context), root: TransactionDigest.root(digests))
     }
+}
+
+/// Values built once and only read afterwards, handed to the verifying threads.
+final class ImmutableBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

@@ -10,17 +10,26 @@ extension TransactionApplier {
         var honoured: [String] = []
         for id in ids {
             guard
-                let (table, pk, winner, loser) = try db.first(
-                    "SELECT tbl, pk, winner_sidx, winner_seq, loser_sidx, loser_seq FROM _liaison_conflict WHERE id = ?",
+                let (table, pk, column, winner, loser) = try db.first(
+                    "SELECT tbl, pk, col, winner_sidx, winner_seq, loser_sidx, loser_seq FROM _liaison_conflict WHERE id = ?",
                     [.text(id)],
                     {
                         (
-                            $0.text(0), $0.text(1), VersionStore.Origin(site: $0.int64(2), seq: $0.int64(3)),
-                            VersionStore.Origin(site: $0.int64(4), seq: $0.int64(5))
+                            $0.text(0), $0.text(1), $0.optionalText(2),
+                            VersionStore.Origin(site: $0.int64(3), seq: $0.int64(4)),
+                            VersionStore.Origin(site: $0.int64(5), seq: $0.int64(6))
                         )
                     })
             else { continue }
-            let sawBoth = try write.hasSeen(cellWrite(winner)) && write.hasSeen(cellWrite(loser))
+            // The winner recorded here depends on arrival order (a later write concurrent with the
+            // loser may have replaced the one the resolver saw); a resolver that had seen the loser
+            // and wrote the cell itself settles it, and its write meets any such later winner as a
+            // conflict of its own. So every replica honours the same claims.
+            let sawLoser = try write.hasSeen(cellWrite(loser))
+            let sawBoth =
+                try sawLoser
+                && (write.hasSeen(cellWrite(winner))
+                    || column.map { try wroteCell(origin, table: table, pk: pk, column: $0) } ?? false)
             var mayWrite = true
             if let info = replica.tables[table], let scope = try writeRule.scopeHere(table: info, id: pk) {
                 mayWrite = Scope.allows(writableScopes, scope)
@@ -32,6 +41,15 @@ extension TransactionApplier {
             }
         }
         try conflicts.resolve(honoured, by: origin)
+    }
+
+    /// Whether the transaction `origin` wrote `column` of the row (its change is logged here).
+    private func wroteCell(_ origin: VersionStore.Origin, table: String, pk: String, column: String) throws -> Bool {
+        let values = try db.query(
+            "SELECT vals FROM _liaison_change WHERE sidx = ? AND seq = ? AND tbl = ? AND pk = ? AND vals IS NOT NULL",
+            [.integer(origin.site), .integer(origin.seq), .text(table), .text(pk)]
+        ) { $0.text(0) }
+        return try values.contains { try ChangeCodec.decodeValues($0)?[column] != nil }
     }
 
     func recordIgnored(_ id: String, by origin: VersionStore.Origin, reason: String) throws {
@@ -54,7 +72,8 @@ extension TransactionApplier {
     /// computes: the highest level among the cell's logged writes its origin had seen, plus one
     /// when its origin owns the row.
     func checkOwnership(_ change: ChangeRecord, table: TableInfo, write: CellWrite, name: String) throws {
-        guard change.op != .delete else { return }
+        // A table not known here has no rows here to own; its changes are only logged (opaque).
+        guard change.op != .delete, table.isKnown else { return }
         // A replica that holds some changes only as digests cannot know every owner write or
         // level (they may be in scopes it may not read): it leaves these checks to the replicas
         // that hold the whole row's history.

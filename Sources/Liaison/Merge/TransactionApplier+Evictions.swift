@@ -36,6 +36,14 @@ extension TransactionApplier {
                 ])
             let held = try replica.readRow(db, table: table, id: outline.id) != nil
             guard try isRealMove(outline, of: origin, table: table, held: held) else { continue }
+            if outline.op != .delete, let deletion = try versions.load(table: table.name, pk: outline.id).deletion,
+                try !cellWrite(origin).hasSeen(cellWrite(deletion))
+            {
+                // A write the deletion had not seen moved the row on elsewhere: the deletion lost
+                // there, as it loses where the row is read, and the references it orphaned are whole.
+                try versions.remove(table: table.name, pk: outline.id, column: VersionStore.deletion)
+                try dropOrphans(of: deletion, table: table, pk: outline.id)
+            }
             if held { try db.run("DELETE FROM \(table.quotedName) WHERE id = ?", [.text(outline.id)]) }
             // The versions stay: later changes of the row merge against them, and the row is held
             // again only when one brings it back whole (see `store`).
@@ -69,14 +77,17 @@ extension TransactionApplier {
         guard let local = known.version(of: "scope") else { return true }
         let localWrite = try cellWrite(local).at(level: known.level(of: "scope"))
         let decision = MergeRule.resolve(local: localWrite, remote: write, policy: table.definition.policy)
-        if decision.takesRemote && decision.isConflict {
-            // The concurrent scope write it overrides is kept, as a merge of the change would keep it.
-            let here = try replica.readRow(db, table: table, id: outline.id)?["scope"]
+        if decision.isConflict {
+            // The concurrent scope write that loses is kept, as a merge of the change would keep it,
+            // whichever arrived first (the move's value is its scope, which the outline shows).
+            let here = try replica.readRow(db, table: table, id: outline.id)?["scope"] ?? .null
+            let moved = CellValue.text(outline.scope)
             try record(
                 .init(
                     kind: .value, table: table.name, pk: outline.id, column: "scope", policy: table.definition.policy,
-                    winner: origin, winnerValue: .text(outline.scope), loser: local, loserValue: here ?? .null),
-                loserWrite: localWrite)
+                    winner: decision.takesRemote ? origin : local, winnerValue: decision.takesRemote ? moved : here,
+                    loser: decision.takesRemote ? local : origin, loserValue: decision.takesRemote ? here : moved),
+                loserWrite: decision.takesRemote ? localWrite : write)
         }
         return decision.takesRemote
     }

@@ -54,6 +54,7 @@ extension TransactionApplier {
     /// digest passes; a different one signed by the origin's key is an equivocation (an alarm, and
     /// the origin's later transactions are held); one not signed by it is a forgery.
     func compareWithApplied(_ header: TransactionRecord, index: Int64) throws {
+        let header = try linked(header, index: index)
         guard header.isComplete,
             let bytes = try? Self.expectedSignedBytes(of: header, tables: replica.tables),
             let applied = try db.first(
@@ -67,8 +68,8 @@ extension TransactionApplier {
         guard TransactionDigest.isValid(signature: header.signature, header: bytes, key: key) else {
             throw LiaisonError(
                 .invalidTransaction,
-                "a copy of \(name), applied here before, was altered: it is not signed by \(header.site)'s key; the batch was refused"
-            )
+                "a copy of \(name), applied here before, was altered: it is not signed by \(header.site)'s key; the batch was refused",
+                cause: SecurityFinding.forgery)
         }
         throw LiaisonError(
             .equivocation,

@@ -4,12 +4,15 @@ import Foundation
 /// conflict where a write had not seen what it replaces.
 extension TransactionApplier {
     func merge(_ change: ChangeRecord, from origin: VersionStore.Origin, write: CellWrite) throws {
-        let table = try replica.table(named: change.table)
+        let table = try replica.receivedTable(named: change.table)
         do {
             try RowID.check(change.id)
         } catch let error as LiaisonError {
             throw LiaisonError(.invalidTransaction, error.message)
         }
+        // A table not known here yet: the change stays in the log, relayed as signed, and is
+        // merged when a schema change adds the table (`Replica.reveal`).
+        guard table.isKnown else { return }
         let known = try versions.load(table: table.name, pk: change.id)
         let current = try replica.readRow(db, table: table, id: change.id)
         if change.op == .delete {
@@ -22,8 +25,10 @@ extension TransactionApplier {
         }
         var values: [String: CellValue] = [:]
         for (name, value) in received {
-            let column = try table.column(named: name)
             guard name != "id" else { throw LiaisonError(.invalidTransaction, "a change may not write the id column") }
+            // A column not known here yet is kept in the log only (shown once a schema change adds it).
+            guard let position = table.columnIndex[name] else { continue }
+            let column = table.columns[position]
             try Validation.check(value, for: column, in: table, db: nil)
             values[name] = Validation.normalized(value, for: column)
         }
@@ -43,6 +48,7 @@ extension TransactionApplier {
             }
             row = try restoredRow(table: table, pk: change.id, versions: known)
             rowVersions.deletion = nil
+            try dropOrphans(of: deletion, table: table, pk: change.id)
         } else if row == nil, known.isKnown {
             // Known here but not held (moved out of reach, or never whole): merged against its versions.
             row = try restoredRow(table: table, pk: change.id, versions: known)
@@ -58,10 +64,14 @@ extension TransactionApplier {
             let seen = try knowledge(
                 table: table.name, pk: change.id, column: name, local: localOrigin, localWrite: local, remote: origin,
                 remoteWrite: remote, remoteBases: change.bases)
-            let decision = MergeRule.resolve(
-                local: local, remote: remote, policy: table.definition.policy, remoteHasSeenLocal: seen.remoteSawLocal,
-                localHasSeenRemote: seen.localSawRemote)
             let localValue = row?[name] ?? .null
+            let decision =
+                try settleHiddenRival(
+                    seen, table: table, pk: change.id, column: name, local: (localOrigin, local, localValue),
+                    remote: (origin, remote, value))
+                ?? MergeRule.resolve(
+                    local: local, remote: remote, policy: table.definition.policy,
+                    remoteHasSeenLocal: seen.remoteSawLocal, localHasSeenRemote: seen.localSawRemote)
             if decision.isConflict {
                 let (winner, loser) = decision.takesRemote ? (origin, localOrigin) : (localOrigin, origin)
                 let (winnerValue, loserValue) = decision.takesRemote ? (value, localValue) : (localValue, value)

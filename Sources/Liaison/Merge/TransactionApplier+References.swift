@@ -23,6 +23,26 @@ extension TransactionApplier {
         }
     }
 
+    /// Forgets the open `orphan` conflicts a deletion raised against references to a row that a
+    /// concurrent write has just brought back: the references are whole again. Replicas that
+    /// received the write before the deletion never recorded them (the simulation's seed 9).
+    func dropOrphans(of deletion: VersionStore.Origin, table: TableInfo, pk: String) throws {
+        let referrers = replica.tables.values.flatMap { referrer in
+            referrer.columns.filter { $0.type == .reference(table.name) }.map { (referrer.name, $0.name) }
+        }
+        for (referrer, column) in referrers {
+            try db.run(
+                """
+                DELETE FROM _liaison_conflict WHERE kind = 'orphan' AND state = 'open' AND tbl = ? AND col = ?
+                AND loser_sidx = ? AND loser_seq = ? AND winner_value = ?
+                """,
+                [
+                    .text(referrer), .text(column), .integer(deletion.site), .integer(deletion.seq),
+                    ConflictStore.encode(.text(pk)),
+                ])
+        }
+    }
+
     /// Records an `orphan` conflict for each live row whose reference to a just deleted row the
     /// deletion had not seen.
     func checkReferrers(of table: TableInfo, pk: String, deletion: VersionStore.Origin, write: CellWrite) throws

@@ -63,6 +63,7 @@ final class TransactionApplier {
             scopes.insert(form.scope)
             try writeRule.check(change, table: form.table, declared: form.scope, name: name)
             try checkOwnership(change, table: form.table, write: write, name: name)
+            try checkSchemaChange(change, write: write, name: name)
             try log(change, form, of: origin, position: position)
             try merge(change, from: origin, write: write)
         }
@@ -77,7 +78,7 @@ final class TransactionApplier {
                 .integer(index), .integer(header.seq), .integer(header.hlc.rawValue), .text(header.author),
                 .text(admitted.context),
                 header.resolves.map { .text(ConflictStore.encodeIDs($0)) } ?? .null, .integer(nextOrder),
-                .integer(Int64(header.total)), header.previous.map { .text($0) } ?? .null, .text(admitted.root),
+                .integer(Int64(header.total)), admitted.previous.map { .text($0) } ?? .null, .text(admitted.root),
                 .text(header.signature ?? ""), .text(SiteKey.sha256Hex(admitted.signedBytes)),
             ])
         if let resolves = header.resolves { try honour(resolves, by: origin, write: write) }
@@ -86,6 +87,7 @@ final class TransactionApplier {
         nextOrder += 1
         try db.run(
             "UPDATE _liaison_state SET next_ord = ?, last_hlc = ?", [.integer(nextOrder), .integer(lastHLC.rawValue)])
+        if scopes.contains(SchemaLog.scope) { try evolveSchemaAfter(header) }
     }
 
     /// Appends one received change to the change log.

@@ -112,7 +112,8 @@ final class BatchApplication {
             guard retrying || applier.isGenuine(record) else {
                 throw LiaisonError(
                     .invalidTransaction,
-                    "transaction \(header.site)#\(header.seq) is not signed by \(header.site)'s key: it was forged or altered")
+                    "transaction \(header.site)#\(header.seq) is not signed by \(header.site)'s key: it was forged or altered",
+                    cause: SecurityFinding.forgery)
             }
             try hold(
                 record, source: source, writable: writable, code: Quarantine.heldBehind,
@@ -164,6 +165,12 @@ final class BatchApplication {
         _ record: TransactionRecord, source: String, writable: Set<String>?, code: String, reason: String,
         waitsFor: String?
     ) throws {
+        // A sender's share of the quarantine is bounded (only new entries count: a retry updates).
+        if !source.isEmpty, try !store.contains(origin: record.origin, seq: record.seq) {
+            try replica.quarantineQuota.check(
+                adding: try WireJSON.string(record).utf8.count, from: source, id: "\(record.site)#\(record.seq)",
+                store: store)
+        }
         try store.hold(record, source: source, writable: writable, code: code, reason: reason, waitsFor: waitsFor)
         lowest = try store.lowestHeld()
         heldCount = try store.count()

@@ -36,7 +36,7 @@ extension TransactionApplier {
         for (count, change) in record.changes.enumerated() {
             let position = change.index ?? (record.offset + count)
             guard position >= 0, position < digests.count, let scope = change.scope,
-                let table = replica.tables[change.table],
+                let table = try? replica.receivedTable(named: change.table),
                 let digest = try? Self.signedForm(of: change, table: table, scope: scope).digest,
                 digest == digests[position]
             else { return false }

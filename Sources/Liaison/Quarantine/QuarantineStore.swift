@@ -58,6 +58,21 @@ struct QuarantineStore {
             ])
     }
 
+    /// How many transactions, and how many bytes of them, are held of what `source` sent.
+    func usage(of source: String) throws -> (count: Int, bytes: Int) {
+        try db.first(
+            "SELECT count(*), coalesce(sum(length(record)), 0) FROM _liaison_quarantine WHERE source = ?",
+            [.text(source)]
+        ) { ($0.int(0), $0.int(1)) } ?? (0, 0)
+    }
+
+    /// Whether a transaction is held already.
+    func contains(origin: String, seq: Int64) throws -> Bool {
+        try db.first(
+            "SELECT 1 FROM _liaison_quarantine WHERE origin = ? AND seq = ?", [.text(origin), .integer(seq)]
+        ) { _ in true } ?? false
+    }
+
     func remove(origin: String, seq: Int64) throws {
         try db.run("DELETE FROM _liaison_quarantine WHERE origin = ? AND seq = ?", [.text(origin), .integer(seq)])
     }

@@ -65,13 +65,14 @@ extension Replica {
             return try headers.reversed().map { order, sidx, seq, hlc, author, context, resolves in
                 let site = sites.site(sidx)
                 let changes = try db.query(
-                    "SELECT tbl, pk, op, vals, lvls, scope FROM _liaison_change WHERE sidx = ? AND seq = ? ORDER BY n",
+                    "SELECT tbl, pk, op, vals, lvls, scope, bases FROM _liaison_change WHERE sidx = ? AND seq = ? ORDER BY n",
                     [.integer(sidx), .integer(seq)]
                 ) {
                     ChangeRecord(
                         table: $0.text(0), id: $0.text(1), op: ChangeRecord.Operation(rawValue: $0.text(2)) ?? .update,
                         values: try ChangeCodec.decodeValues($0.optionalText(3)),
-                        levels: try ChangeCodec.decodeLevels($0.optionalText(4)), scope: $0.text(5))
+                        levels: try ChangeCodec.decodeLevels($0.optionalText(4)), scope: $0.text(5),
+                        bases: try CellBases.decode($0.optionalText(6)))
                 }
                 let stamp = HybridTimestamp(rawValue: hlc)
                 return LogEntry(
@@ -121,6 +122,8 @@ public struct ReplicaStatus: Sendable, Codable, Hashable {
     public var quarantined: [HeldTransaction] = []
     /// What each peer said it holds of this replica's traffic, by peer name.
     public var heldByPeers: [String: [HeldTransaction]] = [:]
+    /// The last digest comparison with each peer (`liaison compare`, and every sync round).
+    public var comparisons: [PeerComparison] = []
 }
 
 extension Replica {
@@ -129,6 +132,7 @@ extension Replica {
         var status = try baseStatus()
         status.alarms = (try? alarms()) ?? []
         status.untrustedKeys = (try? untrustedKeys()) ?? []
+        status.comparisons = (try? comparisons()) ?? []
         return status
     }
 

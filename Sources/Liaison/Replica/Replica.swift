@@ -14,20 +14,25 @@ public final class Replica: @unchecked Sendable {
     public let siteID: String
     /// This replica's human site code.
     public let siteCode: SiteCode
-    /// The synced tables.
-    public let schema: SchemaDefinition
+    /// The synced tables, as schema changes applied here left them.
+    public var schema: SchemaDefinition { schemaState.schema }
+    /// The schema and its tables, replaced whole when a schema change applies.
+    let schemaState: SchemaState
     /// The clock that stamps local transactions and checks remote ones.
     public let clock: HybridClock
     let logger: Logger
     let connection: Connection
     let queue: DispatchQueue
-    let tables: [String: TableInfo]
+    /// The synced tables by name, the schema's change table included.
+    var tables: [String: TableInfo] { schemaState.tables }
     /// The key file beside the replica: the signing key and the peers' tokens.
     let keys: KeyStore
     /// This replica's public key, base64.
     public let publicKey: String
     /// How much each sender may keep staged here (pieces of unfinished transactions).
     public let stagingQuota = StagingQuota()
+    /// The bound on what one sender may have held in quarantine.
+    public let quarantineQuota = QuarantineQuota()
 
     private init(connection: Connection, clock: HybridClock, logger: Logger) throws {
         self.connection = connection
@@ -39,10 +44,10 @@ public final class Replica: @unchecked Sendable {
         guard let format = meta["format"].flatMap(Int.init) else {
             throw LiaisonError(.notAReplica, "'\(connection.path)' is not a Liaison replica (no format marker)")
         }
-        guard format == StorageLayout.formatVersion else {
+        guard format == ReplicaMigrator.replica.latest else {
             throw LiaisonError(
                 .schemaMismatch,
-                "'\(connection.path)' uses replica format \(format); this liaison reads format \(StorageLayout.formatVersion)"
+                "'\(connection.path)' uses replica format \(format); this liaison reads format \(ReplicaMigrator.replica.latest)"
             )
         }
         guard let id = meta["site_id"], let code = meta["site_code"].flatMap(SiteCode.init),
@@ -74,8 +79,7 @@ public final class Replica: @unchecked Sendable {
         self.publicKey = publicKey
         self.siteID = id
         self.siteCode = code
-        self.schema = schema
-        self.tables = TableInfo.index(schema)
+        self.schemaState = SchemaState(schema: schema, cookie: try SchemaState.cookie(connection))
     }
 
     /// Creates a new replica file with the given schema.
@@ -105,9 +109,6 @@ public final class Replica: @unchecked Sendable {
             try configure(connection)
             try connection.execute("BEGIN IMMEDIATE")
             try connection.execute(StorageLayout.createSQL)
-            try connection.execute(TrustStore.createSQL)
-            try connection.execute(QuarantineStore.createSQL)
-            try CellBases.migrate(connection)
             for (offset, table) in schema.tables.enumerated() {
                 try connection.execute(CaptureTriggers.createSQL(for: table, index: offset + 1))
             }
@@ -123,6 +124,8 @@ public final class Replica: @unchecked Sendable {
                 "INSERT INTO _liaison_site(sidx, site_id, code, public_key) VALUES (1, ?, ?, ?)",
                 [.text(id), .text(site.rawValue), .text(keys.publicKey)])
             try connection.execute("COMMIT")
+            // Format 1 as the first release wrote it, then every step since, as an old file gets them.
+            try ReplicaMigrator.replica.migrate(connection, from: StorageLayout.formatVersion)
         } catch {
             try? FileManager.default.removeItem(atPath: path)
             for suffix in ["-wal", "-shm", ".keys"] { try? FileManager.default.removeItem(atPath: path + suffix) }
@@ -155,24 +158,21 @@ public final class Replica: @unchecked Sendable {
         } catch let error as LiaisonError where error.code == .notAReplica && !error.message.contains("_liaison_meta") {
             throw LiaisonError(.notAReplica, "'\(path)' is not a SQLite database, so not a Liaison replica")
         }
-        if !connection.isReadOnly {
-            try configure(connection)
-            let hasTrustTables =
-                try connection.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_key'") { _ in true } ?? false
-            if !hasTrustTables { try connection.execute(TrustStore.createSQL) }
-            try connection.execute(QuarantineStore.createSQL)
-            try CellBases.migrate(connection)
-        }
-        return try Replica(connection: connection, clock: clock, logger: logger)
+        if !connection.isReadOnly { try configure(connection) }
+        // The engine's own tables, brought to this build's format in order (a read-only file of
+        // an older format is refused with what to do).
+        try ReplicaMigrator.replica.migrate(connection, from: try ReplicaMigrator.format(of: connection) ?? 0)
+        let replica = try Replica(connection: connection, clock: clock, logger: logger)
+        // Schema changes this build can apply now (a grant, or a newer build than the one that
+        // received them).
+        if !connection.isReadOnly { try replica.withConnection { try replica.evolveSchemaInTransaction($0) } }
+        return replica
     }
 
     private static func configure(_ connection: Connection) throws {
         do {
             try connection.execute(
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-32000;")
-            try connection.execute(replayTableSQL)
-            try connection.execute(securityTableSQL)
-            try connection.execute(StagingQuota.ageTableSQL)
         } catch let error as LiaisonError where error.code == .notAReplica {
             throw LiaisonError(.notAReplica, "'\(connection.path)' is not a SQLite database, so not a Liaison replica")
         }
@@ -223,6 +223,8 @@ public final class Replica: @unchecked Sendable {
     func transaction<T>(_ connection: Connection, _ body: () throws -> T) throws -> T {
         try connection.run("BEGIN IMMEDIATE")
         do {
+            // Another process (the CLI beside a running server) may have changed the schema.
+            try refreshSchemaIfChanged(connection)
             let result = try body()
             try connection.run("COMMIT")
             return result
@@ -230,6 +232,14 @@ public final class Replica: @unchecked Sendable {
             try? connection.run("ROLLBACK")
             throw error
         }
+    }
+
+    /// The table a received change names: a known one, or, for a well-formed name this replica does
+    /// not know yet (a table another site added), an opaque one whose changes are only logged.
+    func receivedTable(named name: String) throws -> TableInfo {
+        if let table = tables[name] { return table }
+        guard (try? SchemaNames.checkIdentifier(name, what: "table")) != nil else { return try table(named: name) }
+        return .opaque(name)
     }
 
     func table(named name: String) throws -> TableInfo {

@@ -14,7 +14,15 @@ struct TableInfo: Sendable {
     /// `SELECT every column FROM table WHERE id = ?`, built once.
     let selectRowSQL: String
 
-    init(definition: TableDefinition, index: Int, columns: [ColumnDefinition], columnIndex: [String: Int]) {
+    /// Whether this replica's schema has the table; `false` for a table only received so far,
+    /// whose changes are kept in the log as opaque data (see `Replica.receivedTable(named:)`).
+    let isKnown: Bool
+
+    init(
+        definition: TableDefinition, index: Int, columns: [ColumnDefinition], columnIndex: [String: Int],
+        isKnown: Bool = true
+    ) {
+        self.isKnown = isKnown
         self.definition = definition
         self.index = index
         self.columns = columns
@@ -45,6 +53,15 @@ struct TableInfo: Sendable {
                 definition: table, index: offset + 1, columns: columns, columnIndex: positions)
         }
         return result
+    }
+
+    /// A table this replica does not know (yet): only `id`, `scope` and `owner`, never stored.
+    static func opaque(_ name: String) -> TableInfo {
+        let definition = TableDefinition(name, columns: [])
+        let columns = definition.allColumns
+        return TableInfo(
+            definition: definition, index: 0, columns: columns,
+            columnIndex: Dictionary(uniqueKeysWithValues: columns.enumerated().map { ($1.name, $0) }), isKnown: false)
     }
 
     func column(named name: String) throws -> ColumnDefinition {

@@ -78,6 +78,8 @@ final class PageBuilder {
             records.append(record)
         }
         var position = cursor
+        /// The last whole transaction of each origin in this page.
+        var completeInPage: [Int64: Int64] = [:]
         let headers = try db.prepare("SELECT \(Self.headerColumns) FROM _liaison_tx WHERE ord >= ? ORDER BY ord")
         try headers.bind([.integer(cursor.offset > 0 || cursor.order == .max ? cursor.order : cursor.order + 1)])
         while try headers.step() {
@@ -92,11 +94,16 @@ final class PageBuilder {
                 continue
             }
             let start = resuming ? cursor : SyncCursor(order: header.order, lastChange: 0, offset: 0)
-            let (record, lastN) = try piece(
+            var (record, lastN) = try piece(
                 header, sites: sites, from: start, room: max(1, limits.maxChanges - changeCount), bytes: &bytes,
                 forceIndex: false)
             origins.insert(header.site)
             changeCount += record.changes.count
+            // The hash-chain link is left out where the requester can compute it (ChainLinks.swift).
+            if record.isComplete, header.seq > 1, completeInPage[header.site] == header.seq - 1 {
+                record.previous = nil
+            }
+            if record.isComplete { completeInPage[header.site] = header.seq }
             records.append(record)
             if record.isLastPiece {
                 position = SyncCursor(order: header.order, lastChange: 0, offset: 0)
@@ -121,7 +128,7 @@ final class PageBuilder {
             resolves: ConflictStore.decodeIDs(header.resolves), total: header.total, offset: start.offset, changes: [],
             previous: header.previous, signature: header.signature)
         bytes += 300 + header.context.utf8.count
-        let isLocal = header.site == 1
+        let isLocal = header.site == SiteIndex.local
         var rank = start.offset
         var last = start.lastChange
         var covered = start.offset

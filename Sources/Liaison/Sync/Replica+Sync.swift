@@ -115,9 +115,16 @@ extension Replica {
             // this lock is taken is published here, never mistaken for a trace of the apply.
             _ = try publishValid(db)
             let untrusted = try admitKeys(keys ?? [:], db, via: source)
+            let records = ChainLinks.restore(records, tables: tables) { origin, seq in
+                try db.first(
+                    "SELECT t.digest FROM _liaison_tx t JOIN _liaison_site s ON s.sidx = t.sidx WHERE s.site_id = ? AND t.seq = ?",
+                    [.text(origin), .integer(seq)]
+                ) { $0.text(0) }
+            }
             let batch = try BatchApplication(
                 replica: self, db: db, source: source, writable: writableScopes, presentedKeys: untrusted)
-            try batch.run(records, current: &current)
+            // Merged remote writes are not captured (Capture/CaptureGuard.swift).
+            try db.withCaptureOff { try batch.run(records, current: &current) }
             if let peerCursor {
                 try db.run(
                     "UPDATE _liaison_peer SET pull_cursor = ? WHERE name = ?",

@@ -79,13 +79,15 @@ public final class StagingQuota: @unchecked Sendable {
             throw LiaisonError(
                 .invalidTransaction,
                 "\(source.isEmpty ? "this sender" : "peer \(source)") has \(count) unfinished transactions staged here, "
-                    + "more than the \(limits.maxTransactions) allowed; finish them (send their last pieces) first")
+                    + "more than the \(limits.maxTransactions) allowed; finish them (send their last pieces) first",
+                cause: SecurityFinding.quotaExhausted)
         }
         if bytes > limits.maxBytes {
             throw LiaisonError(
                 .invalidTransaction,
                 "\(source.isEmpty ? "this sender" : "peer \(source)") has \(bytes) bytes of pieces staged here, more than "
-                    + "the \(limits.maxBytes) allowed; finish its unfinished transactions first")
+                    + "the \(limits.maxBytes) allowed; finish its unfinished transactions first",
+                cause: SecurityFinding.quotaExhausted)
         }
     }
 }

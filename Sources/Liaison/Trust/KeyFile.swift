@@ -113,6 +113,20 @@ final class KeyStore: @unchecked Sendable {
     }
 
     /// Changes the file (the caller holds the replica's write lock, so processes take turns).
+    /// Sets the private key, writing a new key file (no tokens) when the old one is lost.
+    func replacePrivateKey(with privateKey: String, siteID: String) throws {
+        if (try? KeyFile.read(at: path)) ?? cached != nil {
+            try update { $0.privateKey = privateKey }
+            return
+        }
+        try lock.withLock {
+            let file = KeyFile(siteID: siteID, privateKey: privateKey)
+            try file.write(to: path, exclusive: true)
+            cached = file
+            stamp = Self.stamp(of: path)
+        }
+    }
+
     func update(_ change: (inout KeyFile) -> Void) throws {
         try lock.withLock {
             guard var file = (try KeyFile.read(at: path)) ?? cached else {

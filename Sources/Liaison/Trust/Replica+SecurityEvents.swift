@@ -14,8 +14,29 @@ public struct SecurityEvent: Hashable, Sendable, CustomStringConvertible {
     public static let requestShed = SecurityEvent("request_shed")
     /// A connection closed to make room for another, or refused at the limit.
     public static let connectionShed = SecurityEvent("connection_shed")
-    /// Two different transactions under one origin and sequence number, or a key that does not match its pin.
-    public static let alarm = SecurityEvent("alarm")
+    /// A signed request accepted before, sent again (a captured request replayed).
+    public static let replayedRequest = SecurityEvent("replayed_request")
+    /// An alarm: a site id or key claiming a site code bound to another here (impersonation).
+    public static let identityConflict = SecurityEvent("identity_conflict")
+    /// An alarm: two different transactions signed under one origin and sequence number.
+    public static let equivocation = SecurityEvent("equivocation")
+    /// A transaction not signed by its origin's key (forged, or altered on the way).
+    public static let forgedTransaction = SecurityEvent("forged_transaction")
+    /// A sender past its staging quota (unfinished pieces: count or bytes).
+    public static let quotaExhausted = SecurityEvent("quota_exhausted")
+}
+
+/// What a refusal tells the security log beyond its error code, carried as the error's cause.
+public enum SecurityFinding: Error, Sendable, Hashable {
+    /// A transaction whose signature does not verify under its origin's key.
+    case forgery
+    /// A sender past one of its quotas.
+    case quotaExhausted
+}
+
+extension LiaisonError {
+    /// What this refusal tells the security log (`nil`: nothing beyond its code).
+    public var securityFinding: SecurityFinding? { cause as? SecurityFinding }
 }
 
 /// How often one kind of security event happened, and when last.

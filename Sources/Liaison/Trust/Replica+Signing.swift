@@ -22,6 +22,12 @@ extension Replica {
         record.signature = try TransactionDigest.sign(bytes, with: try requireSigningKey())
         return record
     }
+
+    /// The digest of a complete record's header: what the next transaction of its origin names
+    /// as `previous`.
+    package func headerDigest(of record: TransactionRecord) throws -> String {
+        SiteKey.sha256Hex(try TransactionApplier.expectedSignedBytes(of: record, tables: tables))
+    }
 }
 
 extension Replica {

@@ -17,18 +17,17 @@ extension Replica {
             }
             _ = try SiteKey.publicKey(record.key)
             if let trusted = try store.trustedKey(of: siteID) {
-                // Known: the same key passes (reads only); a rotation signed by the trusted key
-                // moves to the new one; any other key is refused with an alarm.
-                if trusted == record.key {
-                    try store.checkBinding(siteID: siteID, code: record.site, via: source)
-                    continue
+                // Known: the same key passes (reads only); a rotation signed by the trusted key (or
+                // vouched for by an introducer) moves to the new one; a key this site used before
+                // is a sender behind on rotations; any other key is refused with an alarm.
+                try store.checkBinding(siteID: siteID, code: record.site, via: source)
+                if trusted != record.key {
+                    let followed = try record.rotations.map { try store.follow($0, of: siteID, code: record.site) }
+                    if followed != record.key, try !store.chain(of: siteID).contains(where: { $0.key == record.key }) {
+                        try store.bind(siteID: siteID, code: record.site, key: record.key, via: source)
+                    }
                 }
-                if let rotations = record.rotations,
-                    try store.follow(rotations, of: siteID, code: record.site) == record.key
-                {
-                    continue
-                }
-                try store.bind(siteID: siteID, code: record.site, key: record.key, via: source)
+                try admitRevocations(record.revocations, of: siteID, code: record.site, store, via: source)
                 continue
             }
             try store.checkBinding(siteID: siteID, code: record.site, via: source)
@@ -44,12 +43,44 @@ extension Replica {
         return untrusted
     }
 
-    /// The keys of a page, each with this replica's introduction (its own key has none).
+    /// Applies the revocations a sender passed on with a site's key; a newly revoked key leaves an
+    /// alarm for the operator, naming how many transactions applied here it signed since then.
+    private func admitRevocations(
+        _ revocations: [KeyRevocation]?, of siteID: String, code: String, _ store: TrustStore, via source: String
+    ) throws {
+        for revocation in (revocations ?? []).prefix(64) where try store.admit(revocation, of: siteID, via: source) {
+            let since = HybridTimestamp(milliseconds: revocation.since)
+            try store.record(
+                TrustNotice(
+                    kind: .alarm(
+                        .revocation,
+                        "\(code)'s key \(SiteKey.fingerprint(revocation.key)) is revoked since \(since) by "
+                            + (revocation.by == siteID ? "\(code) itself" : "introducer \(revocation.by)")
+                            + ": its transactions from then on are held for review; 'liaison verify' lists any applied before"),
+                    siteID: siteID, code: code, via: source))
+        }
+    }
+
+    /// The keys of a page, each with this replica's introduction (its own key has none), its
+    /// rotations and the revocations held here; and the keys of every site with revocations held
+    /// here, so that revocations travel even when no transaction of the site does.
     func introduce(_ keys: [String: SiteKeyRecord]?) throws -> [String: SiteKeyRecord]? {
-        guard var keys else { return nil }
+        let store = TrustStore(db: connection)
+        var keys = keys ?? [:]
+        for siteID in try store.sitesWithRevocations() where keys[siteID] == nil {
+            guard
+                let (code, key) = try connection.first(
+                    "SELECT code, public_key FROM _liaison_site WHERE site_id = ? AND public_key IS NOT NULL",
+                    [.text(siteID)], { ($0.text(0), $0.text(1)) })
+            else { continue }
+            keys[siteID] = SiteKeyRecord(site: code, key: key)
+        }
+        guard !keys.isEmpty else { return nil }
         for siteID in keys.keys {
-            let rotations = try TrustStore(db: connection).rotations(of: siteID)
+            let rotations = try store.rotations(of: siteID)
             keys[siteID]?.rotations = rotations.isEmpty ? nil : rotations
+            let revocations = try store.revocations(of: siteID)
+            keys[siteID]?.revocations = revocations.isEmpty ? nil : revocations
         }
         for (siteID, record) in keys where siteID != self.siteID {
             keys[siteID]?.introducer = self.siteID

@@ -2,70 +2,101 @@ import Crypto
 import Foundation
 
 /// How a peer proves itself on every request without sending its token: an HMAC-SHA256, keyed by
-/// the shared token, over the method, path, a timestamp, a nonce, the sender's and the recipient's
-/// site ids and the body's SHA-256.
+/// the shared token, over the method, path, a timestamp, a nonce, the body's SHA-256 and the
+/// sender's and the recipient's site ids.
 ///
-/// `Authorization: Liaison key=<token id>, ts=<ms>, nonce=<hex>, from=<site id>, to=<site id>, sig=<base64>`.
-/// The server accepts it only within `window` of its own clock, only once (a captured request sent
-/// again is refused), and only when it names this server as recipient and the registered peer as
-/// sender (a request captured on its way to another server, or reflected back to its sender, is
-/// refused). `to` may be empty only while the sender does not know the recipient yet (`clone`'s
-/// first `GET /v1/status`).
+/// `Authorization: Liaison key=<token id>, ts=<ms>, nonce=<hex>, from=<site id>, to=<site id>, body=<hex>, sig=<base64>`.
+/// The header carries the body's hash, so a server checks the HMAC from the headers alone, before
+/// it reserves anything for the request or reads a byte of its body; the body must then hash to
+/// `body`. The server accepts a request only within `window` of its own clock, only once (a
+/// captured request sent again is refused), and only when it names this server as recipient and
+/// the registered peer as sender (a request captured on its way to another server, or reflected
+/// back to its sender, is refused). Every request is bound: `from` is never empty, and `to` may be
+/// empty only while the sender does not know the recipient yet (`clone`'s first `GET /v1/status`).
 public struct RequestSignature: Sendable, Hashable {
     public var keyID: String
     public var timestamp: Int64
     public var nonce: String
-    /// The sender's site id ('' when unbound).
+    /// The sender's site id ('' only in a request that names none, which a server refuses).
     public var from: String
     /// The recipient's site id ('' when the sender does not know it yet).
     public var to: String
+    /// The hex SHA-256 of the body ('' when the header does not carry it, which a server refuses).
+    public var bodyHash: String
     public var signature: String
 
     /// How far a request's timestamp may be from the server's clock.
     public static let window: Int64 = 300_000
+
+    /// The hex SHA-256 of an empty body (every `GET`).
+    public static let emptyBodyHash = SiteKey.sha256Hex(Data())
 
     /// The public name of a token: the first 16 hex digits of its SHA-256 (the token itself never travels).
     public static func keyID(forToken token: String) -> String {
         String(SiteKey.sha256Hex(Data(token.utf8)).prefix(16))
     }
 
-    /// Signs a request from site `from` to site `to`.
+    /// Signs a request from site `from` to site `to` ('' only for a first `GET /v1/status`).
     public static func sign(
-        token: String, method: String, path: String, body: Data, now: Int64, from: String = "", to: String = ""
+        token: String, method: String, path: String, body: Data, now: Int64, from: String, to: String
     ) -> RequestSignature {
         let nonce = SiteKey.hex((0..<12).map { _ in UInt8.random(in: 0...255) })
+        let bodyHash = SiteKey.sha256Hex(body)
         return RequestSignature(
-            keyID: keyID(forToken: token), timestamp: now, nonce: nonce, from: from, to: to,
+            keyID: keyID(forToken: token), timestamp: now, nonce: nonce, from: from, to: to, bodyHash: bodyHash,
             signature: mac(
-                token: token, method: method, path: path, timestamp: now, nonce: nonce, from: from, to: to, body: body))
+                token: token, method: method, path: path, timestamp: now, nonce: nonce, bodyHash: bodyHash,
+                from: from, to: to))
     }
 
-    /// The signed text: `METHOD\nPATH\nTS\nNONCE\nSHA256(BODY)`, then `\nFROM\nTO` when either is set.
+    /// The signed text: `METHOD\nPATH\nTS\nNONCE\nSHA256(BODY)\nFROM\nTO`.
     static func mac(
-        token: String, method: String, path: String, timestamp: Int64, nonce: String, from: String, to: String,
-        body: Data
+        token: String, method: String, path: String, timestamp: Int64, nonce: String, bodyHash: String,
+        from: String, to: String
     ) -> String {
-        var message = "\(method)\n\(path)\n\(timestamp)\n\(nonce)\n\(SiteKey.sha256Hex(body))"
-        if !from.isEmpty || !to.isEmpty { message += "\n\(from)\n\(to)" }
+        let message = "\(method)\n\(path)\n\(timestamp)\n\(nonce)\n\(bodyHash)\n\(from)\n\(to)"
         let code = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: Data(token.utf8)))
         return Data(code).base64EncodedString()
     }
 
-    /// Whether this signature was made with `token` for this request.
-    public func isValid(token: String, method: String, path: String, body: Data) -> Bool {
+    /// Why this request cannot be accepted whatever its HMAC (`nil` when it is bound): it names no
+    /// sender, no recipient outside a first `GET /v1/status`, or no body hash.
+    public func unboundReason(method: String, path: String) -> String? {
+        if from.isEmpty || bodyHash.isEmpty {
+            return "this request names no sender ('from=') or no body hash ('body='); every request must be signed "
+                + "over its sender's and recipient's site ids and its body's hash: upgrade the client (docs/PROTOCOL.md, Authentication)"
+        }
+        if to.isEmpty && !(method == "GET" && path.hasSuffix("/v1/status")) {
+            return "this request names no recipient ('to='); only a first GET /v1/status may: ask the status first, "
+                + "then sign every request for the site id it answers with"
+        }
+        return nil
+    }
+
+    /// Whether the header's HMAC was made with `token` for this method and path (the body is
+    /// checked apart, against `bodyHash`: `matches(body:)`).
+    public func isValid(token: String, method: String, path: String) -> Bool {
         let expected = Self.mac(
-            token: token, method: method, path: path, timestamp: timestamp, nonce: nonce, from: from, to: to,
-            body: body)
+            token: token, method: method, path: path, timestamp: timestamp, nonce: nonce, bodyHash: bodyHash,
+            from: from, to: to)
         return constantTimeEqual(expected, signature)
+    }
+
+    /// Whether `body` is the body this request was signed over.
+    public func matches(body: Data) -> Bool { constantTimeEqual(SiteKey.sha256Hex(body), bodyHash) }
+
+    /// Whether this signature was made with `token` for this request and this body.
+    public func isValid(token: String, method: String, path: String, body: Data) -> Bool {
+        isValid(token: token, method: method, path: path) && matches(body: body)
     }
 
     /// The header value.
     public var headerValue: String {
-        "Liaison key=\(keyID), ts=\(timestamp), nonce=\(nonce)"
-            + (from.isEmpty && to.isEmpty ? "" : ", from=\(from), to=\(to)") + ", sig=\(signature)"
+        "Liaison key=\(keyID), ts=\(timestamp), nonce=\(nonce), from=\(from), to=\(to), body=\(bodyHash), sig=\(signature)"
     }
 
-    /// Parses a header value; `nil` when it is not of this form.
+    /// Parses a header value; `nil` when it is not of this form. A header without `from`, `to` or
+    /// `body` parses (with those empty) so that the server can say what it lacks.
     public init?(header: String) {
         guard header.hasPrefix("Liaison ") else { return nil }
         var fields: [String: String] = [:]
@@ -79,16 +110,22 @@ public struct RequestSignature: Sendable, Hashable {
         else { return nil }
         let from = fields["from"] ?? ""
         let to = fields["to"] ?? ""
-        guard from.count <= 64, to.count <= 64 else { return nil }
-        self.init(keyID: key, timestamp: ts, nonce: nonce, from: from, to: to, signature: sig)
+        let bodyHash = fields["body"] ?? ""
+        guard from.isEmpty || TrustStore.isValidSiteID(from), to.isEmpty || TrustStore.isValidSiteID(to),
+            bodyHash.count <= 64
+        else { return nil }
+        self.init(keyID: key, timestamp: ts, nonce: nonce, from: from, to: to, bodyHash: bodyHash, signature: sig)
     }
 
-    public init(keyID: String, timestamp: Int64, nonce: String, from: String = "", to: String = "", signature: String) {
+    public init(
+        keyID: String, timestamp: Int64, nonce: String, from: String, to: String, bodyHash: String, signature: String
+    ) {
         self.keyID = keyID
         self.timestamp = timestamp
         self.nonce = nonce
         self.from = from
         self.to = to
+        self.bodyHash = bodyHash
         self.signature = signature
     }
 }
@@ -121,12 +158,11 @@ private func constantTimeEqual(_ x: String, _ y: String) -> Bool {
 
 extension Replica {
     /// Checks that a verified request names this server as recipient and `peer` (never this
-    /// server) as sender, when it names them: a request captured on its way elsewhere, or
+    /// server) as sender: a request captured on its way elsewhere, or
     /// reflected back to its sender, is refused (`.unauthorized`).
     public func checkDirection(of signature: RequestSignature, from peer: PeerRecord, method: String, path: String)
         throws
     {
-        guard !signature.to.isEmpty || !signature.from.isEmpty else { return }
         let isFirstContact = method == "GET" && path.hasSuffix("/v1/status")
         guard signature.to == siteID || (signature.to.isEmpty && isFirstContact) else {
             throw LiaisonError(
@@ -139,23 +175,6 @@ extension Replica {
                 "this request names sender \(signature.from.prefix(64)), not peer \(peer.name); a captured request "
                     + "reflected or redirected here is refused")
         }
-    }
-
-    /// The peer a request signature names, if its HMAC verifies; the timestamp and replay checks are
-    /// the caller's (see `ReplayGuard`).
-    ///
-    /// - Throws: `.unauthorized` when the signature verifies but names another recipient, or this
-    ///   server or another site than the registered peer as its sender (a reflected or misdirected
-    ///   request).
-    public func peer(for signature: RequestSignature, method: String, path: String, body: Data) throws -> PeerRecord? {
-        guard
-            let peer = try peers().first(where: {
-                RequestSignature.keyID(forToken: $0.token) == signature.keyID
-                    && signature.isValid(token: $0.token, method: method, path: path, body: body)
-            })
-        else { return nil }
-        try checkDirection(of: signature, from: peer, method: method, path: path)
-        return peer
     }
 }
 

@@ -26,7 +26,7 @@ struct TrustStore {
         CREATE TABLE IF NOT EXISTS _liaison_key(
             site_id TEXT NOT NULL, from_seq INTEGER NOT NULL, key TEXT NOT NULL, rotation TEXT,
             revoked_since INTEGER, PRIMARY KEY (site_id, from_seq)) WITHOUT ROWID;
-        """
+        """ + revocationSQL
 
     /// Whether a site id from a peer is well formed: 1 to 64 ASCII letters, digits, '-', '_' or '.'
     /// (site ids are shown to people, so nothing else is accepted).
@@ -121,13 +121,16 @@ struct TrustStore {
         start = max(start, applied)
         var accepted = false
         for rotation in rotations.sorted(by: { $0.fromSeq < $1.fromSeq }) where rotation.previous == current {
-            // A revoked key's word is worth nothing: its thief could rotate to a key of its own.
-            guard try !isRevoked(siteID, key: current) else { return nil }
-            guard rotation.fromSeq > start, let signer = try? SiteKey.publicKey(current),
-                (try? SiteKey.publicKey(rotation.key)) != nil,
-                let raw = Data(base64Encoded: rotation.signature),
-                signer.isValidSignature(raw, for: Self.rotationBytes(rotation, siteID: siteID))
-            else { return nil }
+            guard rotation.fromSeq > start, (try? SiteKey.publicKey(rotation.key)) != nil else { return nil }
+            if rotation.introducer != nil {
+                // Vouched for by an introducer (the old key was lost or stolen): valid even from a revoked key.
+                guard try isVouched(rotation, of: siteID) else { return nil }
+            } else {
+                // A revoked key's word is worth nothing: its thief could rotate to a key of its own.
+                guard try !isRevoked(siteID, key: current),
+                    Self.isSigned(Self.rotationBytes(rotation, siteID: siteID), by: current, signature: rotation.signature)
+                else { return nil }
+            }
             try db.run(
                 "INSERT OR IGNORE INTO _liaison_key(site_id, from_seq, key) VALUES (?, 1, ?)",
                 [.text(siteID), .text(current)])
@@ -139,6 +142,8 @@ struct TrustStore {
             accepted = true
         }
         guard accepted else { return nil }
+        // A key revoked before it arrived here (an introducer saw the thief's key first).
+        try applyRevocations(of: siteID)
         try db.run("UPDATE _liaison_site SET public_key = ? WHERE site_id = ?", [.text(current), .text(siteID)])
         try db.run("UPDATE _liaison_peer SET public_key = ? WHERE site_id = ?", [.text(current), .text(siteID)])
         return current
@@ -249,6 +254,8 @@ public struct Alarm: Sendable, Codable, Hashable {
         case impersonation
         /// An origin signed two different transactions under one sequence number.
         case equivocation
+        /// A key of the site was revoked (by the site itself or an introducer) since a time.
+        case revocation
     }
 
     public var kind: Kind

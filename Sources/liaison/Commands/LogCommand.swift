@@ -11,13 +11,13 @@ struct LogCommand: AsyncParsableCommand {
     @Option(help: "Show only the newest N transactions.") var limit: Int?
     @Option(help: "Only transactions that change this table.") var table: String?
     @Option(help: "Only transactions by this author.") var author: String?
-    @Option(help: "Only transactions of the last 30m, 2h, 7d… or since a date (2026-11-30 or an ISO time).")
+    @Option(help: "Only transactions of the last 30m, 1h30m, 7d… or since a date (2026-11-30 or an ISO time).")
     var since: String?
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if let since, LogFilter.start(since, now: Date()) == nil {
-            throw ValidationError("--since takes a duration such as 30m, 2h or 7d, or a date such as 2026-11-30")
+            throw ValidationError("--since takes a duration such as \(DurationText.examples), or a date such as 2026-11-30")
         }
     }
 

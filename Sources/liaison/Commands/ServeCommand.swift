@@ -31,7 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         if let syncEvery, parseInterval(syncEvery) == nil {
-            throw ValidationError("--sync-every takes a duration such as 30s, 5m, 2h or 1d")
+            throw ValidationError("--sync-every takes a duration such as \(DurationText.examples)")
         }
         guard maxBody >= 1_024 else { throw ValidationError("--max-body must be at least 1024") }
         guard pageChanges >= 1 else { throw ValidationError("--page-changes must be at least 1") }
@@ -40,7 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         for (name, value) in [("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout)]
         where parseInterval(value) == nil {
-            throw ValidationError("\(name) takes a duration such as 30s, 5m or 2h")
+            throw ValidationError("\(name) takes a duration such as \(DurationText.examples)")
         }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
         guard maxRequestsPerPeer >= 1 else { throw ValidationError("--max-requests-per-peer must be at least 1") }

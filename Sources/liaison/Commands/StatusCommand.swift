@@ -45,6 +45,7 @@ struct StatusCommand: AsyncParsableCommand {
                 print(TerminalText.field("held by peer \(peer): \(held.count)"))
                 for item in held.prefix(10) { print("  " + TerminalText.describe(item)) }
             }
+            for comparison in status.comparisons { print(TerminalText.field(ComparisonText.line(comparison))) }
             print(
                 "policies: "
                     + status.policies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))

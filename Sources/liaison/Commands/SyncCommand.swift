@@ -20,10 +20,10 @@ struct SyncCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let every, parseInterval(every) == nil {
-            throw ValidationError("--every takes a duration such as 30s, 5m, 2h or 1d")
+            throw ValidationError("--every takes a duration such as \(DurationText.examples)")
         }
         guard pageChanges >= 1 else { throw ValidationError("--page-changes must be at least 1") }
-        if parseInterval(maxClockOffset) == nil { throw ValidationError("--max-clock-offset takes 30s, 5m or 24h") }
+        if parseInterval(maxClockOffset) == nil { throw ValidationError("--max-clock-offset takes a duration such as 30s, 5m or 24h") }
     }
 
     func run() async throws {

@@ -15,7 +15,12 @@ struct TrustCommand: AsyncParsableCommand {
     @OptionGroup var replica: ReplicaArgument
     @Argument(help: "The agency's site code, e.g. NL-NCTV.") var site: String?
     @Option(help: "Its public key, from its 'liaison identity'.") var key: String?
-    @Option(help: "Its site id, from its 'liaison identity' (required with --key).") var siteId: String?
+    @Option(help: "Its site id, from its 'liaison identity' (required with --key, unless --from-seq).") var siteId:
+        String?
+    @Option(
+        help:
+            "With --key: vouch, as introducer, for the agency's new key from this sequence number on (its old key was lost or stolen; confirm the key with its operator first)."
+    ) var fromSeq: Int64?
     @Flag(help: "Trust the keys this agency introduces (its key must be trusted).") var introducer = false
     @Flag(help: "Stop trusting the keys this agency introduces.") var noIntroducer = false
     @Flag(help: "Close this agency's alarms after looking at them (its held transactions apply again).")
@@ -28,7 +33,11 @@ struct TrustCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let site, SiteCode(site) == nil { throw ValidationError("invalid site code '\(site)': \(SiteCode.rule)") }
-        if (key == nil) != (siteId == nil) {
+        if fromSeq != nil {
+            if key == nil || siteId != nil {
+                throw ValidationError("--from-seq goes with --key (the agency's new key) and without --site-id")
+            }
+        } else if (key == nil) != (siteId == nil) {
             throw ValidationError("--key and --site-id go together: both from the agency's 'liaison identity'")
         }
         if site == nil, key != nil || introducer || noIntroducer || clearAlarms {
@@ -51,6 +60,12 @@ struct TrustCommand: AsyncParsableCommand {
         try await CLI.run(json: json) {
             let replica = try CLI.open(replica.database)
             guard let site, let code = SiteCode(site) else { return try list(replica) }
+            if let key, let fromSeq {
+                try replica.vouchForKey(of: code, key: key, fromSeq: fromSeq)
+                print(
+                    "vouched for \(code)'s new key \(Identity.fingerprint(of: key)) from \(code)#\(fromSeq) on: replicas "
+                        + "that mark this one introducer follow it")
+            }
             if let key, let siteId {
                 try replica.trust(site: code, siteID: siteId, key: key)
                 print(
@@ -65,7 +80,8 @@ struct TrustCommand: AsyncParsableCommand {
             }
             if revoke, let since, let time = Self.parse(since) {
                 try replica.revokeKey(of: code, since: time)
-                print("revoked \(code)'s key since \(since): its transactions from then on are refused for review")
+                print("revoked \(code)'s key since \(since): its transactions from then on are held for review here, and at "
+                        + "replicas that mark this one introducer")
             }
             if clearAlarms { print("cleared \(try replica.clearAlarms(site: code)) alarms about \(code)") }
         }

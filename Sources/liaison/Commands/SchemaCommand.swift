@@ -1,0 +1,144 @@
+import ArgumentParser
+import Foundation
+import Liaison
+
+struct SchemaCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schema",
+        abstract: "Show the synced schema, or change it: the change syncs, signed, to every peer.",
+        subcommands: [Show.self, AddColumn.self, AddChoice.self, AddTable.self], defaultSubcommand: Show.self)
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Tables, columns, types, choices, policies, version, who changed what.")
+        @OptionGroup var replica: ReplicaArgument
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            try await CLI.run(json: json) {
+                let report = try CLI.open(replica.database).schemaReport()
+                if json { return try CLI.printJSON(report) }
+                print("schema \(report.name) major \(report.major) (hash \(report.hash))")
+                for table in report.tables {
+                    var line = "\(table.name)  policy \(table.policy.rawValue)"
+                    if !table.naturalKey.isEmpty { line += "  natural key (\(table.naturalKey.joined(separator: ", ")))" }
+                    if let parent = table.parentColumn { line += "  parent \(parent)" }
+                    print(TerminalText.field(line))
+                    for column in table.allColumns {
+                        var text = "  \(column.name)\t\(column.type.label)"
+                        if column.isRequired { text += "\trequired" }
+                        if let value = column.defaultValue { text += "\tdefault \(value.displayText)" }
+                        print(TerminalText.lines(text))
+                    }
+                }
+                if !report.granted.isEmpty { print("may change the schema here: \(report.granted.joined(separator: ", "))") }
+                for change in report.changes {
+                    let state = change.pending.map { "pending: \($0)" } ?? "applied"
+                    print(
+                        TerminalText.field(
+                            "\(change.time)  \(change.site)  \(change.author)  \(change.kind) \(change.target)  \(state)"))
+                }
+            }
+        }
+    }
+
+    struct AddColumn: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add-column",
+            abstract: "Add a nullable column, or one with a default (no row is rewritten).")
+        @OptionGroup var replica: ReplicaArgument
+        @Argument(help: "The synced table.") var table: String
+        @Argument(help: "The new column's name.") var column: String
+        @Option(help: "text, integer, real, date or choice:A,B.") var type: String
+        @Option(name: .customLong("default"), help: "The value rows written before the column read.")
+        var defaultValue: String?
+        @OptionGroup var author: AuthorOption
+
+        func validate() throws {
+            let parsed = try usage { try ColumnType.parse(type) }
+            if case .reference = parsed {
+                throw ValidationError("add a reference column with the table ('schema add-table … --parent')")
+            }
+            if let defaultValue { _ = try usage { try parsed.parseDefault(defaultValue) } }
+        }
+
+        func run() async throws {
+            try await CLI.run {
+                let parsed = try ColumnType.parse(type)
+                let value = try defaultValue.map { try parsed.parseDefault($0) }
+                try CLI.open(replica.database).addColumn(
+                    ColumnDefinition(column, parsed, defaultValue: value), to: table, author: author.resolved)
+                print("added column \(table).\(column) (\(parsed.label))")
+            }
+        }
+    }
+
+    struct AddChoice: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add-choice", abstract: "Add a value to a choice column.")
+        @OptionGroup var replica: ReplicaArgument
+        @Argument(help: "The synced table.") var table: String
+        @Argument(help: "The choice column.") var column: String
+        @Argument(help: "The new value.") var value: String
+        @OptionGroup var author: AuthorOption
+
+        func run() async throws {
+            try await CLI.run {
+                try CLI.open(replica.database).addChoice(value, to: column, of: table, author: author.resolved)
+                print("added choice \(value) to \(table).\(column)")
+            }
+        }
+    }
+
+    struct AddTable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add-table", abstract: "Add a synced table (id, scope and owner come with every table).")
+        @OptionGroup var replica: ReplicaArgument
+        @Argument(help: "The new table's name.") var table: String
+        @Option(name: .customLong("column"), help: "NAME:TYPE, repeated (TYPE as for add-column, or reference:TABLE).")
+        var columns: [String] = []
+        @Option(help: "lww or owner-wins.") var policy: String = "lww"
+        @Option(help: "The parent table: adds a required PARENT_id column, whose row's scope new rows take.")
+        var parent: String?
+        @OptionGroup var author: AuthorOption
+
+        func validate() throws {
+            _ = try definition()
+        }
+
+        func definition() throws -> TableDefinition {
+            guard let policy = ConflictPolicy(rawValue: policy) else {
+                throw ValidationError("unknown policy '\(policy)'; use lww or owner-wins")
+            }
+            guard !columns.isEmpty || parent != nil else {
+                throw ValidationError("give the table's columns with --column NAME:TYPE")
+            }
+            var list: [ColumnDefinition] = []
+            var parentColumn: String?
+            if let parent {
+                parentColumn = "\(parent)_id"
+                list.append(ColumnDefinition("\(parent)_id", .reference(parent), required: true))
+            }
+            for spec in columns {
+                let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+                guard parts.count == 2, !parts[0].isEmpty else {
+                    throw ValidationError("--column takes NAME:TYPE, e.g. --column name:text; got '\(spec)'")
+                }
+                list.append(ColumnDefinition(parts[0], try usage { try ColumnType.parse(parts[1]) }))
+            }
+            return TableDefinition(table, policy: policy, parentColumn: parentColumn, columns: list)
+        }
+
+        func run() async throws {
+            try await CLI.run {
+                try CLI.open(replica.database).addTable(try definition(), author: author.resolved)
+                print("added table \(table)")
+            }
+        }
+    }
+}
+
+/// Runs a library check inside `validate()`, so its message exits 64 as a usage error.
+private func usage<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as LiaisonError { throw ValidationError(error.message) }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Liaison
+import LiaisonClient
+import LiaisonTesting
+import Testing
+
+/// Divergence digests over real HTTP: replicas in step compare equal on every sync; a row altered
+/// behind the engine's back (a raw SQLite write that is never published) is found and named in a
+/// few round trips; nothing is repaired; a peer learns digests only of scopes it may read.
+@Suite(.timeLimit(.minutes(3))) struct DigestTests {
+    static let topic = "topic-cve"
+
+    /// Writes `sql` with the sqlite3 shell and erases what the capture triggers recorded, so the
+    /// engine never publishes it: the file now differs from what was signed and synced.
+    static func alterBehindTheEnginesBack(_ replica: Replica, _ sql: String) async throws {
+        let folder = URL(fileURLWithPath: replica.path).deletingLastPathComponent()
+        let outcome = try await FaultTools.run(
+            FaultTools.sqlite3, [replica.path, sql + "; DELETE FROM _liaison_journal;"], in: folder)
+        #expect(outcome.status == 0, "\(outcome)")
+    }
+
+    @Test func aRowAlteredBehindTheEnginesBackIsFoundAndNamedAndNotRepaired() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let ma = try factory.make("MA-DGST")
+            try await withServer(nl) { url in
+                let peer = try pair(ma, with: nl, url: url)
+                try await SyncDriver(replica: ma).sync(with: peer)
+                let first = try #require(try ma.status().comparisons.first)
+                #expect(first.peer == "NL-NCTV" && first.result == "in_step" && !first.full, "\(first)")
+                #expect(first.scopes > 3 && first.rows > 20 && first.roundTrips == 1)
+                #expect(try nl.dump() == ma.dump())
+
+                try await Self.alterBehindTheEnginesBack(
+                    nl,
+                    "UPDATE topic SET name = 'Tampered' WHERE id = '\(Self.topic)'; "
+                        + "INSERT INTO topic(id, scope, name) VALUES ('topic-ghost', 'public', 'Ghost')")
+                let client = try PeerClient(url: url, token: peer.token, from: ma.siteID, to: nl.siteID)
+                let found = try await DigestComparer(replica: ma).compare(with: peer, client: client, full: true)
+                #expect(found.result == "differ" && found.isAlarm)
+                #expect(
+                    found.differences == [
+                        RowDifference(kind: "differs", table: "topic", scope: "public", id: Self.topic),
+                        RowDifference(kind: "only_there", table: "topic", scope: "public", id: "topic-ghost"),
+                    ], "\(found.differences)")
+                #expect(found.differingScopes == ["topic/public"])
+                #expect(found.roundTrips <= 3 && found.bytesSent > 0 && found.bytesReceived > 0, "\(found)")
+
+                // The next sync round raises the alarm again and keeps the rows named; nothing is repaired.
+                try await SyncDriver(replica: ma).sync(with: peer)
+                let kept = try #require(try ma.status().comparisons.first)
+                #expect(kept.isAlarm && !kept.full && kept.differences.map(\.id) == [Self.topic, "topic-ghost"])
+                #expect(try nl.row("topic", id: Self.topic)?["name"] == "Tampered")
+                #expect(try ma.row("topic", id: Self.topic)?["name"] != "Tampered")
+                #expect(try ma.row("topic", id: "topic-ghost") == nil)
+
+                // Put back as it was signed, the replicas are in step again.
+                try await Self.alterBehindTheEnginesBack(
+                    nl,
+                    "UPDATE topic SET name = \(try Self.sqlText(ma.row("topic", id: Self.topic)?["name"])) "
+                        + "WHERE id = '\(Self.topic)'; DELETE FROM topic WHERE id = 'topic-ghost'")
+                let again = try await DigestComparer(replica: ma).compare(with: peer, client: client, full: true)
+                #expect(again.result == "in_step", "\(again)")
+            }
+        }
+    }
+
+    @Test func aPeerLearnsDigestsOnlyOfScopesItMayRead() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let ma = try factory.make("MA-DGST")
+            try await withServer(nl) { url in
+                let peer = try pair(ma, with: nl, url: url)
+                try nl.grant(peer: "MA-DGST", read: ["public"], write: ["public"])
+                try await SyncDriver(replica: ma).sync(with: peer)
+                // MA signs its own requests over real HTTP and asks for what it may not read.
+                let client = try PeerClient(url: url, token: peer.token, from: ma.siteID, to: nl.siteID)
+                let summary = try await client.digest(DigestRequest(vector: try ma.versionVector()))
+                #expect(summary.readable == ["public"])
+                #expect(!(summary.scopes ?? []).isEmpty && (summary.scopes ?? []).allSatisfy { $0.scope == "public" })
+                for range in [
+                    DigestRange(table: "action", scope: "eu", count: 0, fingerprint: ""),
+                    DigestRange(table: "action", scope: "eu", items: []),
+                    DigestRange(table: "action", scope: "no-such-scope", lower: "a", upper: "b", count: 1, fingerprint: "x"),
+                ] {
+                    let refused = await #expect(throws: LiaisonError.self) {
+                        try await client.digest(DigestRequest(vector: try ma.versionVector(), ranges: [range]))
+                    }
+                    #expect(refused?.code == .forbiddenScope, "\(range)")
+                    #expect(refused?.message.contains("scopes this peer may read") == true)
+                }
+                // The comparison covers the scopes both may read of each other, and they are in step.
+                let result = try await DigestComparer(replica: ma).compare(with: peer, client: client, full: true)
+                #expect(result.result == "in_step", "\(result)")
+                let public_ = try nl.scopeDigests().filter { $0.scope == "public" }
+                #expect(result.scopes == public_.count && result.rows == public_.reduce(0) { $0 + $1.count })
+            }
+        }
+    }
+
+    @Test func digestsFollowEveryWriteAndARehashFindsNothingNew() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let before = try nl.scopeDigests()
+            try nl.write(author: "anne") { try $0.set("topic", id: Self.topic, ["name": "Renamed"]) }
+            let after = try nl.scopeDigests()
+            #expect(before.filter { $0.table != "topic" } == after.filter { $0.table != "topic" })
+            #expect(before.first { $0.table == "topic" } != after.first { $0.table == "topic" })
+            // Moving a row to another scope moves its hash; the incremental sums equal a full rehash.
+            try nl.write(author: "anne") { try $0.set("topic", id: Self.topic, ["scope": "eu"]) }
+            let moved = try nl.scopeDigests()
+            #expect(moved.first { $0.table == "topic" && $0.scope == "eu" }?.count == 1)
+            let total = try nl.rehashDigests()
+            #expect(try nl.scopeDigests() == moved)
+            #expect(total == moved.reduce(0) { $0 + $1.count })
+        }
+    }
+
+    /// A text value as an SQL literal.
+    static func sqlText(_ value: CellValue?) throws -> String {
+        let text = try #require(value?.displayText)
+        return "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+}
