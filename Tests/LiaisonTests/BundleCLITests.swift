@@ -10,8 +10,10 @@ import Testing
         try await withCLI { cli in
             try await cli.expectSuccess("init", "nl.db", "--site", "NL-NCTV", "--sample")
             try await cli.expectSuccess("init", "tr.db", "--site", "TR-TNP")
-            let nl = try JSONDecoder().decode(Identity.self, from: Data(try await cli("identity", "nl.db", "--json").stdout.utf8))
-            let tr = try JSONDecoder().decode(Identity.self, from: Data(try await cli("identity", "tr.db", "--json").stdout.utf8))
+            let nl = try JSONDecoder().decode(
+                Identity.self, from: Data(try await cli("identity", "nl.db", "--json").stdout.utf8))
+            let tr = try JSONDecoder().decode(
+                Identity.self, from: Data(try await cli("identity", "tr.db", "--json").stdout.utf8))
             let environment = ["LIAISON_TOKEN": "bundles-only-token"]
             try await cli.expectSuccess(
                 "peer", "add", "nl.db", "TR-TNP", "http://air-gapped.invalid", "--key", tr.publicKey, "--site-id",
@@ -48,14 +50,18 @@ import Testing
             try await cli.expectSuccess("set", "nl.db", "topic", "topic-cli", "name=Sealed", "--author", "anna")
             let next = try await cli("bundle", "create", "nl.db", "--for", "TR-TNP", "--out", "next.bundle")
             #expect(next.stdout.hasPrefix("wrote next.bundle for TR-TNP: 1 transactions, 1 changes, "), "\(next)")
-            #expect(next.stdout.contains("sealed to TR-TNP's key") && next.stdout.contains("since TR-TNP's acknowledgement"))
+            #expect(
+                next.stdout.contains("sealed to TR-TNP's key") && next.stdout.contains("since TR-TNP's acknowledgement")
+            )
 
             // A tampered bundle is bad input: one line, exit 64, nothing written.
             let genuine = try Data(contentsOf: cli.url("nl-tr.bundle"))
-            let tampered = String(decoding: genuine, as: UTF8.self).replacingOccurrences(of: "Returnees", with: "Returnerz")
+            let tampered = String(decoding: genuine, as: UTF8.self).replacingOccurrences(
+                of: "Returnees", with: "Returnerz")
             try Data(tampered.utf8).write(to: cli.url("bad.bundle"))
             try await cli.expectRefused(
-                "bundle", "import", "tr.db", "bad.bundle", mentioning: "the bundle was refused", "does not match its digest",
+                "bundle", "import", "tr.db", "bad.bundle", mentioning: "the bundle was refused",
+                "does not match its digest",
                 leaving: "tr.db")
             try await cli.expectRefused(
                 "bundle", "create", "nl.db", "--for", "MA-DGST", "--out", "x.bundle", mentioning: "no peer 'MA-DGST'")

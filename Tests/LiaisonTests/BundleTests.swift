@@ -110,7 +110,8 @@ import Testing
             }
             // A value changed in place.
             let text = String(decoding: plain, as: UTF8.self)
-            refused(Data(text.replacingOccurrences(of: "Returnees", with: "Returnerz").utf8), "does not match its digest")
+            refused(
+                Data(text.replacingOccurrences(of: "Returnees", with: "Returnerz").utf8), "does not match its digest")
             // Cut short, padded, or not a bundle at all.
             refused(plain.prefix(plain.count - 10), "payload has")
             refused(plain + Data("x".utf8), "payload has")
@@ -220,6 +221,18 @@ import Testing
         }
     }
 
+    /// The acknowledgement example of docs/PROTOCOL.md is exactly what the code signs.
+    @Test func theAcknowledgementExampleOfTheProtocolIsWhatTheCodeSigns() throws {
+        let marker = "<!-- example: acknowledgement-signed-bytes -->\n```\n"
+        let document = DocumentationExampleTests.document
+        let start = try #require(document.range(of: marker), "no acknowledgement example in PROTOCOL.md")
+        let end = try #require(document.range(of: "\n```", range: start.upperBound..<document.endIndex))
+        let ack = Acknowledgement(
+            site: "tr-1", siteCode: "TR-TNP", peer: "nl-1", vector: VersionVector(["nl-1": 12, "ma-1": 3, "be-1": 0]),
+            at: "2026-11-30T16:51:32.632Z", signature: "")
+        #expect(String(decoding: ack.signedBytes, as: UTF8.self) == String(document[start.upperBound..<end.lowerBound]))
+    }
+
     /// The figure for issue 17: bytes of a bundle per carried change, 1,000 one-change transactions.
     @Test func bundleSizePerChange() async throws {
         try await withReplicas { factory in
@@ -234,7 +247,9 @@ import Testing
             let (data, summary) = try nl.makeBundle(for: "TR-TNP")
             #expect(summary.changes == 1_000 && summary.sealed)
             let perChange = Double(data.count) / Double(summary.changes)
-            print("bundle size per change: \(Int(perChange)) bytes (\(data.count) bytes, \(summary.changes) changes, sealed)")
+            print(
+                "bundle size per change: \(Int(perChange)) bytes (\(data.count) bytes, \(summary.changes) changes, sealed)"
+            )
             #expect(perChange < 2_000)
             #expect(try tr.importBundle(data).applied == 1_000)
         }

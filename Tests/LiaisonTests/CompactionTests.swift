@@ -16,7 +16,9 @@ import Testing
     static func writeLongHistory(_ nl: Replica) throws {
         let padding = String(repeating: "counter-narrative working notes ", count: 12)
         for row in 0..<rows {
-            try nl.write(author: "anna") { try $0.set("topic", id: "topic-long-\(row)", ["name": .text("Long \(row)")]) }
+            try nl.write(author: "anna") {
+                try $0.set("topic", id: "topic-long-\(row)", ["name": .text("Long \(row)")])
+            }
         }
         for round in 0..<updates {
             for row in 0..<rows {
@@ -93,7 +95,8 @@ import Testing
             #expect(try nl.verify().isIntact)
             try nl.write(author: "mallory") {
                 try $0.execute(
-                    "UPDATE _liaison_change SET vals = NULL WHERE tbl = 'topic' AND pk = 'topic-long-1' AND op = 'insert'")
+                    "UPDATE _liaison_change SET vals = NULL WHERE tbl = 'topic' AND pk = 'topic-long-1' AND op = 'insert'"
+                )
             }
             #expect(try nl.verify().problems.contains { $0.contains("edited after it was signed") })
         }
@@ -128,6 +131,38 @@ import Testing
                 let again = try await SyncDriver(replica: ma).sync(with: maPeer)
                 #expect(again.error == nil && again.pulledChanges == 0)
                 #expect(try nl.verify().isIntact)
+            }
+        }
+    }
+
+    /// An authenticated peer speaking the real protocol cannot pass off another site's
+    /// acknowledgement as its own, forged or genuine (replayed), to make compaction drop values.
+    @Test func aPeerCannotAcknowledgeForAnotherSite() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let tr = try factory.make("TR-TIB")
+            let attacker = try factory.make("XX-HOSTILE")
+            try await withServer(nl) { url in
+                let trPeer = try pair(tr, with: nl, url: url)
+                let attackerPeer = try pair(attacker, with: nl, url: url)
+                try await SyncDriver(replica: tr).sync(with: trPeer)
+                let genuine = try #require(try nl.acknowledgements()["TR-TIB"])
+                let client = try PeerClient(
+                    url: attackerPeer.url, token: attackerPeer.token, from: attacker.siteID, to: nl.siteID)
+                // TR's acknowledgement, replayed by the attacker.
+                await #expect(throws: LiaisonError.self) { _ = try await client.acknowledge(genuine) }
+                // One the attacker signs itself under TR's name, with more than TR holds.
+                var forged = try attacker.makeAcknowledgement(to: nl.siteID)
+                forged.site = tr.siteID
+                forged.siteCode = "TR-TIB"
+                forged.vector[nl.siteID] = 1_000
+                await #expect(throws: LiaisonError.self) { _ = try await client.acknowledge(forged) }
+                #expect(try nl.acknowledgements()["TR-TIB"] == genuine)
+                #expect(try nl.acknowledgements()["XX-HOSTILE"] == nil)
+                // Its own, honestly signed, is recorded under its own name only.
+                let own = try attacker.makeAcknowledgement(to: nl.siteID)
+                #expect(try await client.acknowledge(own).site == nl.siteID)
+                #expect(try nl.acknowledgements()["XX-HOSTILE"] == own)
             }
         }
     }

@@ -46,7 +46,8 @@ enum BundleFile {
         }
         let payload = Data(rest[rest.index(after: newline)...])
         guard envelope.length == payload.count else {
-            throw refused("its payload has \(payload.count) bytes where the envelope says \(envelope.length) (cut or padded)")
+            throw refused(
+                "its payload has \(payload.count) bytes where the envelope says \(envelope.length) (cut or padded)")
         }
         try check(envelope)
         return (envelope, payload)
@@ -67,7 +68,8 @@ enum BundleFile {
 
     /// A peer name or site code as the sender knows the recipient.
     static func isValidName(_ name: String) -> Bool {
-        (1...64).contains(name.utf8.count) && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+        (1...64).contains(name.utf8.count)
+            && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
     }
 
     private static func isHexDigit(_ byte: UInt8) -> Bool {
@@ -104,10 +106,13 @@ enum BundleSealing {
             throw LiaisonError(
                 .invalidInput,
                 "the bundle is sealed to another key (\(seal.recipientKey.prefix(44))), not this replica's: "
-                    + "it is meant for another replica, or was made before this replica's key rotated; ask its sender for a new one")
+                    + "it is meant for another replica, or was made before this replica's key rotated; ask its sender for a new one"
+            )
         }
         do {
-            guard let encapsulated = Data(base64Encoded: seal.encapsulatedKey) else { throw CryptoKitError.incorrectParameterSize }
+            guard let encapsulated = Data(base64Encoded: seal.encapsulatedKey) else {
+                throw CryptoKitError.incorrectParameterSize
+            }
             var recipient = try HPKE.Recipient(
                 privateKey: key, ciphersuite: .Curve25519_SHA256_ChachaPoly, info: info, encapsulatedKey: encapsulated)
             return try recipient.open(ciphertext)
@@ -127,6 +132,9 @@ enum BundleSealing {
 }
 
 extension Replica {
+    /// The largest bundle file a replica reads.
+    public static var maxBundleBytes: Int { BundleFile.maxBytes }
+
     /// This replica's X25519 key for opening sealed bundles: derived from its signing key with
     /// HKDF-SHA256 (salt `liaison-bundle-sealing-v1`, info the site id), so the key file holds no
     /// second secret and a key rotation rotates it too.

@@ -38,12 +38,20 @@ extension Replica {
             throw LiaisonError(
                 .invalidInput, "an acknowledgement from \(peer.name) is addressed to another site; it was not recorded")
         }
+        // The site must be the peer's: by its site id, else by the name it is registered under.
+        let code = try db.first("SELECT code FROM _liaison_site WHERE site_id = ?", [.text(ack.site)]) { $0.text(0) }
+        guard code == ack.siteCode, peer.siteID != nil || peer.name == ack.siteCode else {
+            throw LiaisonError(
+                .invalidInput,
+                "an acknowledgement from \(peer.name) names a site it is not known as here; it was not recorded")
+        }
         guard let trusted = try TrustStore(db: db).trustedKey(of: ack.site), let key = try? SiteKey.publicKey(trusted),
             TransactionDigest.isValid(signature: ack.signature, header: ack.signedBytes, key: key)
         else {
             throw LiaisonError(
                 .invalidInput,
-                "an acknowledgement claiming to come from \(peer.name) is not signed by its trusted key; it was not recorded")
+                "an acknowledgement claiming to come from \(peer.name) is not signed by its trusted key; it was not recorded"
+            )
         }
     }
 

@@ -88,7 +88,8 @@ extension Replica {
         recipientSite: String, sealTo key: String?
     ) throws -> Data {
         let digest = SiteKey.sha256Hex(plaintext)
-        let signature = try TransactionDigest.sign(BundleFile.signedBytes(digest: digest), with: try requireSigningKey())
+        let signature = try TransactionDigest.sign(
+            BundleFile.signedBytes(digest: digest), with: try requireSigningKey())
         var payload = plaintext
         var seal: BundleSeal?
         if let key { (seal, payload) = try BundleSealing.seal(plaintext, to: key) }
@@ -154,11 +155,14 @@ extension Replica {
             let pair = part.split(separator: "=", omittingEmptySubsequences: false)
             guard pair.count == 2, let code = SiteCode(String(pair[0])), let seq = Int64(pair[1]), seq >= 0 else {
                 throw LiaisonError(
-                    .invalidInput, "invalid vector '\(text.prefix(80))': expected CODE=SEQ,CODE=SEQ (e.g. NL-NCTV=12) or none")
+                    .invalidInput,
+                    "invalid vector '\(text.prefix(80))': expected CODE=SEQ,CODE=SEQ (e.g. NL-NCTV=12) or none")
             }
             guard
                 let id = try withConnection({ db in
-                    try db.first("SELECT site_id FROM _liaison_site WHERE code = ?", [.text(code.rawValue)]) { $0.text(0) }
+                    try db.first("SELECT site_id FROM _liaison_site WHERE code = ?", [.text(code.rawValue)]) {
+                        $0.text(0)
+                    }
                 })
             else {
                 throw LiaisonError(.invalidInput, "no site \(code) is known here; 'liaison status' lists the sites")

@@ -71,7 +71,8 @@ extension Replica {
 
     /// Keeps what comes with a bundle: the sender's acknowledgement and sealing key, what it holds
     /// of this replica's traffic, and the bundle in the log (whatever was applied).
-    private func recordBundleExtras(_ body: BundleBody, from peer: PeerRecord, report: inout BundleImportReport) throws {
+    private func recordBundleExtras(_ body: BundleBody, from peer: PeerRecord, report: inout BundleImportReport) throws
+    {
         if let ack = body.acknowledgement {
             guard ack.site == body.sender else {
                 throw BundleFile.refused("it carries an acknowledgement of another site")

@@ -17,7 +17,8 @@ extension Replica {
     public func openBundle(_ data: Data) throws -> OpenedBundle {
         let (envelope, payload) = try BundleFile.decode(data)
         if let recipient = envelope.recipient, recipient != siteID {
-            throw BundleFile.refused("it is meant for site \(recipient) (\(envelope.recipientSite)), not this replica (\(siteID))")
+            throw BundleFile.refused(
+                "it is meant for site \(recipient) (\(envelope.recipientSite)), not this replica (\(siteID))")
         }
         if envelope.recipient == nil, envelope.recipientSite != siteCode.rawValue {
             throw BundleFile.refused("it is meant for \(envelope.recipientSite), not \(siteCode)")
@@ -26,7 +27,9 @@ extension Replica {
         let (trusted, boundCode) = try withConnection { db in
             (
                 try TrustStore(db: db).trustedKey(of: envelope.sender),
-                try db.first("SELECT code FROM _liaison_site WHERE site_id = ?", [.text(envelope.sender)]) { $0.text(0) }
+                try db.first("SELECT code FROM _liaison_site WHERE site_id = ?", [.text(envelope.sender)]) {
+                    $0.text(0)
+                }
             )
         }
         guard let trusted, let key = try? SiteKey.publicKey(trusted) else {
@@ -37,14 +40,17 @@ extension Replica {
         }
         guard boundCode == envelope.senderSite else {
             throw BundleFile.refused(
-                "it claims the code \(envelope.senderSite) for site \(envelope.sender), which is \(boundCode ?? "unknown") here")
+                "it claims the code \(envelope.senderSite) for site \(envelope.sender), which is \(boundCode ?? "unknown") here"
+            )
         }
-        let plaintext = try envelope.seal.map { try BundleSealing.open(payload, seal: $0, with: sealingPrivateKey()) } ?? payload
+        let plaintext =
+            try envelope.seal.map { try BundleSealing.open(payload, seal: $0, with: sealingPrivateKey()) } ?? payload
         guard SiteKey.sha256Hex(plaintext) == envelope.digest else {
             throw BundleFile.refused("its content does not match its digest (altered after it was signed)")
         }
-        guard TransactionDigest.isValid(
-            signature: envelope.signature, header: BundleFile.signedBytes(digest: envelope.digest), key: key)
+        guard
+            TransactionDigest.isValid(
+                signature: envelope.signature, header: BundleFile.signedBytes(digest: envelope.digest), key: key)
         else {
             throw BundleFile.refused("it is not signed by \(envelope.senderSite)'s trusted key (forged or altered)")
         }
@@ -90,7 +96,8 @@ extension Replica {
         return needed.entries.sorted { $0.key < $1.key }.compactMap { site, seq in
             guard seq > vector[site] else { return nil }
             let name =
-                codes[site].flatMap(SiteCode.init)?.rawValue ?? (TrustStore.isValidSiteID(site) ? site : "an invalid site id")
+                codes[site].flatMap(SiteCode.init)?.rawValue
+                ?? (TrustStore.isValidSiteID(site) ? site : "an invalid site id")
             return vector[site] + 1 == seq ? "\(name)#\(seq)" : "\(name)#\(vector[site] + 1)-\(seq)"
         }
     }

@@ -27,7 +27,8 @@ struct CompactionCheckpoint {
 
     var signedBytes: Data {
         let entries = floor.entries.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        return Data("liaison-checkpoint-v1\n\(site)\n\(at)\n\(entries.joined(separator: ","))\n\(changes)\n\(digest)".utf8)
+        return Data(
+            "liaison-checkpoint-v1\n\(site)\n\(at)\n\(entries.joined(separator: ","))\n\(changes)\n\(digest)".utf8)
     }
 
     /// The digest over the dropped changes of checkpoint `id` (or of `rows`, before they are stored).
@@ -45,7 +46,8 @@ struct CompactionCheckpoint {
         guard try hasTables(db) else { return [] }
         return Set(
             try db.query(
-                "SELECT n FROM _liaison_compacted WHERE sidx = ? AND seq = ?", [.integer(site), .integer(seq)], {
+                "SELECT n FROM _liaison_compacted WHERE sidx = ? AND seq = ?", [.integer(site), .integer(seq)],
+                {
                     $0.int64(0)
                 }))
     }
@@ -84,9 +86,10 @@ struct CompactionCheckpoint {
                         + "\(rows.count) that do not add up to it (values dropped or marked after it was signed)")
             }
         }
-        let orphans = try db.first(
-            "SELECT count(*) FROM _liaison_compacted k WHERE NOT EXISTS (SELECT 1 FROM _liaison_checkpoint p WHERE p.id = k.checkpoint)"
-        ) { $0.int(0) } ?? 0
+        let orphans =
+            try db.first(
+                "SELECT count(*) FROM _liaison_compacted k WHERE NOT EXISTS (SELECT 1 FROM _liaison_checkpoint p WHERE p.id = k.checkpoint)"
+            ) { $0.int(0) } ?? 0
         if orphans > 0 { problems.append("\(orphans) changes are marked compacted by no signed checkpoint") }
         return problems
     }

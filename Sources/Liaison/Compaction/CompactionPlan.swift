@@ -35,7 +35,9 @@ struct CompactionCandidates {
     let db: Connection
 
     /// `(sidx, seq, n, bytes)` of each change compaction may drop under `floor` (by site index).
-    func list(floor: [Int64: Int64], excludingTables excluded: [String]) throws -> [(site: Int64, seq: Int64, n: Int64, bytes: Int)] {
+    func list(floor: [Int64: Int64], excludingTables excluded: [String]) throws -> [(
+        site: Int64, seq: Int64, n: Int64, bytes: Int
+    )] {
         try db.execute(
             "CREATE TEMP TABLE IF NOT EXISTS liaison_floor(sidx INTEGER PRIMARY KEY, seq INTEGER NOT NULL)")
         try db.execute("DELETE FROM temp.liaison_floor")
@@ -56,6 +58,7 @@ struct CompactionCandidates {
             AND NOT EXISTS (SELECT 1 FROM _liaison_conflict x WHERE x.state = 'open'
                 AND ((x.winner_sidx = c.sidx AND x.winner_seq = c.seq) OR (x.loser_sidx = c.sidx AND x.loser_seq = c.seq)))
             ORDER BY c.sidx, c.seq, c.n
-            """, [.text(String(decoding: try JSONEncoder().encode(excluded), as: UTF8.self))], { (site: $0.int64(0), seq: $0.int64(1), n: $0.int64(2), bytes: $0.int(3)) })
+            """, [.text(String(decoding: try JSONEncoder().encode(excluded), as: UTF8.self))],
+            { (site: $0.int64(0), seq: $0.int64(1), n: $0.int64(2), bytes: $0.int(3)) })
     }
 }

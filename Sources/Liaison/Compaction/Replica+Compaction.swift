@@ -52,9 +52,11 @@ extension Replica {
                 guard !list.isEmpty else { return (0, 0, nil) }
                 var rows: [(id: String, seq: Int64, n: Int64, digest: String)] = []
                 for change in list {
-                    let digest = try db.first(
-                        "SELECT digest FROM _liaison_change WHERE sidx = ? AND seq = ? AND n = ?",
-                        [.integer(change.site), .integer(change.seq), .integer(change.n)]) { $0.text(0) } ?? ""
+                    let digest =
+                        try db.first(
+                            "SELECT digest FROM _liaison_change WHERE sidx = ? AND seq = ? AND n = ?",
+                            [.integer(change.site), .integer(change.seq), .integer(change.n)]
+                        ) { $0.text(0) } ?? ""
                     rows.append((sites.site(change.site).id, change.seq, change.n, digest))
                 }
                 let checkpoint = CompactionCheckpoint(
@@ -106,8 +108,9 @@ extension Replica {
         return floor
     }
 
-    private func compactionCandidates(_ floor: VersionVector) throws -> [(site: Int64, seq: Int64, n: Int64, bytes: Int)]
-    {
+    private func compactionCandidates(_ floor: VersionVector) throws -> [(
+        site: Int64, seq: Int64, n: Int64, bytes: Int
+    )] {
         try withConnection { db in
             try publishIfNeeded(db)
             return try transactionOfReads(db) {

@@ -27,7 +27,9 @@ extension Replica {
     /// Peers an operator marked stale, with when.
     public func stalePeers() throws -> [String: String] {
         try withConnection { db in
-            guard try db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_peer_stale'", [], { _ in true }) ?? false
+            guard
+                try db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_peer_stale'", [], { _ in true })
+                    ?? false
             else { return [:] }
             return Dictionary(
                 try db.query("SELECT peer, at FROM _liaison_peer_stale", [], { ($0.text(0), $0.text(1)) }),

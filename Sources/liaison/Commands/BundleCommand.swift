@@ -6,13 +6,17 @@ import Liaison
 struct BundleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bundle", abstract: "Move changes to a peer as a signed file (removable disk, one-way gateway).",
-        subcommands: [BundleCreateCommand.self, BundleVerifyCommand.self, BundleImportCommand.self, BundleKeyCommand.self])
+        subcommands: [
+            BundleCreateCommand.self, BundleVerifyCommand.self, BundleImportCommand.self, BundleKeyCommand.self,
+        ])
 }
 
 struct BundleCreateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
-        abstract: "Write the transactions a peer lacks, filtered to its read grant, signed (and sealed when its key is known).")
+        abstract:
+            "Write the transactions a peer lacks, filtered to its read grant, signed (and sealed when its key is known)."
+    )
 
     @OptionGroup var replica: ReplicaArgument
     @Option(name: .customLong("for"), help: "The registered peer the bundle is for.") var peer: String
@@ -34,10 +38,13 @@ struct BundleCreateCommand: AsyncParsableCommand {
             print(
                 summary.sinceAcknowledged
                     ? "since \(peer)'s acknowledgement (\(base))"
-                    : since == nil ? "since nothing: no acknowledgement from \(peer) yet (use --since to send less)"
+                    : since == nil
+                        ? "since nothing: no acknowledgement from \(peer) yet (use --since to send less)"
                         : "since \(base)")
             if !summary.sealed {
-                print("not sealed: \(peer)'s sealing key arrives with its acknowledgement bundle, or set it with 'liaison bundle key'")
+                print(
+                    "not sealed: \(peer)'s sealing key arrives with its acknowledgement bundle, or set it with 'liaison bundle key'"
+                )
             }
         }
     }
@@ -64,7 +71,9 @@ struct BundleVerifyCommand: AsyncParsableCommand {
 struct BundleImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Apply a bundle as a push from its sender would be (its write grant, quarantine); importing twice changes nothing.")
+        abstract:
+            "Apply a bundle as a push from its sender would be (its write grant, quarantine); importing twice changes nothing."
+    )
 
     @OptionGroup var replica: ReplicaArgument
     @Argument(help: "The bundle file.") var file: String
@@ -117,6 +126,12 @@ struct BundleKeyCommand: AsyncParsableCommand {
 /// Reading, writing and reporting bundle files for the commands.
 enum BundleFiles {
     static func read(_ path: String) throws -> Data {
+        // A hostile file may be huge: refuse it before reading it into memory.
+        let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int ?? 0
+        guard size <= Replica.maxBundleBytes else {
+            throw LiaisonError(
+                .invalidInput, "the bundle was refused: '\(path)' is larger than \(Replica.maxBundleBytes >> 20) MiB")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LiaisonError(.invalidInput, "cannot read the bundle file '\(path)'")
         }

@@ -5,7 +5,9 @@ import Liaison
 struct CompactCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compact",
-        abstract: "Show (--plan) or drop (--apply) superseded values every peer has acknowledged; verify still proves the log.")
+        abstract:
+            "Show (--plan) or drop (--apply) superseded values every peer has acknowledged; verify still proves the log."
+    )
 
     @OptionGroup var replica: ReplicaArgument
     @Flag(help: "Show what could be reclaimed and which peer holds the rest back.") var plan = false
@@ -36,7 +38,8 @@ struct CompactCommand: AsyncParsableCommand {
             print("every counted peer has acknowledged \(plan.floor)")
             print("reclaimable now: \(plan.changes) superseded values, \(plan.bytes) bytes")
             for peer in plan.peers {
-                let acknowledged = peer.acknowledged.map { "acknowledged \($0) at \(peer.acknowledgedAt ?? "?")" }
+                let acknowledged =
+                    peer.acknowledged.map { "acknowledged \($0) at \(peer.acknowledgedAt ?? "?")" }
                     ?? "no acknowledgement yet"
                 if let since = peer.staleSince {
                     print("\(peer.peer)\tstale since \(since) (holds nothing back); \(acknowledged)")
@@ -59,7 +62,10 @@ struct PeerStale: AsyncParsableCommand {
     func run() async throws {
         try await CLI.run {
             try CLI.open(replica.database).markStale(peer: name, !clear)
-            print(clear ? "peer \(name) counts for compaction again" : "peer \(name) marked stale: compaction no longer waits for it")
+            print(
+                clear
+                    ? "peer \(name) counts for compaction again"
+                    : "peer \(name) marked stale: compaction no longer waits for it")
         }
     }
 }
