@@ -107,6 +107,8 @@ extension TransactionApplier {
             if record.previous != nil || current == 1 { break }
             current -= 1
         }
+        // The walk must end at a known digest, a record that carries its link, or seq 1.
+        if digest == nil, let earliest = held.last, earliest.previous == nil, earliest.seq > 1 { return nil }
         for var record in held.reversed() {
             if record.previous == nil, record.seq > 1 { record.previous = digest }
             guard let bytes = try? Self.expectedSignedBytes(of: record, tables: replica.tables) else { return nil }
