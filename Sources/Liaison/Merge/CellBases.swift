@@ -89,28 +89,26 @@ extension TransactionApplier {
         local: (origin: VersionStore.Origin, write: CellWrite, value: CellValue),
         remote: (origin: VersionStore.Origin, write: CellWrite, value: CellValue)
     ) throws -> Resolution? {
-        let policy = table.definition.policy
-        if let rival = seen.hiddenRivalOfLocal {
-            let rivalWrite = try cellWrite(rival).at(level: remote.write.level)
-            guard MergeRule.wins(rivalWrite, over: local.write, policy: policy) else { return nil }
+        // The rival beats the side it hid from: that side loses to it, as the full replicas recorded.
+        func settle(
+            _ rival: VersionStore.Origin?, beats loser: (origin: VersionStore.Origin, write: CellWrite, value: CellValue),
+            kept: (write: CellWrite, value: CellValue), takesRemote: Bool
+        ) throws -> Resolution? {
+            guard let rival else { return nil }
+            let policy = table.definition.policy
+            let rivalWrite = try cellWrite(rival).at(level: kept.write.level)
+            guard MergeRule.wins(rivalWrite, over: loser.write, policy: policy) else { return nil }
             try record(
                 .init(
                     kind: .value, table: table.name, pk: pk, column: column, policy: policy, winner: rival,
-                    winnerValue: remote.value, loser: local.origin, loserValue: local.value),
-                loserWrite: local.write)
-            return Resolution(takesRemote: true, isConflict: false)
+                    winnerValue: kept.value, loser: loser.origin, loserValue: loser.value),
+                loserWrite: loser.write)
+            return Resolution(takesRemote: takesRemote, isConflict: false)
         }
-        if let rival = seen.hiddenRivalOfRemote {
-            let rivalWrite = try cellWrite(rival).at(level: local.write.level)
-            guard MergeRule.wins(rivalWrite, over: remote.write, policy: policy) else { return nil }
-            try record(
-                .init(
-                    kind: .value, table: table.name, pk: pk, column: column, policy: policy, winner: rival,
-                    winnerValue: local.value, loser: remote.origin, loserValue: remote.value),
-                loserWrite: remote.write)
-            return Resolution(takesRemote: false, isConflict: false)
+        if seen.hiddenRivalOfLocal != nil {
+            return try settle(seen.hiddenRivalOfLocal, beats: local, kept: (remote.write, remote.value), takesRemote: true)
         }
-        return nil
+        return try settle(seen.hiddenRivalOfRemote, beats: remote, kept: (local.write, local.value), takesRemote: false)
     }
 
     /// How a base chain relates to a target version.
