@@ -56,9 +56,10 @@ import Testing
 
             // A tampered bundle is bad input: one line, exit 64, nothing written.
             let genuine = try Data(contentsOf: cli.url("nl-tr.bundle"))
-            let tampered = String(decoding: genuine, as: UTF8.self).replacingOccurrences(
-                of: "Returnees", with: "Returnerz")
-            try Data(tampered.utf8).write(to: cli.url("bad.bundle"))
+            let body = String(decoding: try Replica.bundlePlaintext(of: genuine), as: UTF8.self)
+            let tampered = try Replica.bundleReplacingPayload(
+                of: genuine, with: Data(body.replacingOccurrences(of: "Returnees", with: "Returnerz").utf8))
+            try tampered.write(to: cli.url("bad.bundle"))
             try await cli.expectRefused(
                 "bundle", "import", "tr.db", "bad.bundle", mentioning: "the bundle was refused",
                 "does not match its digest",

@@ -54,7 +54,7 @@ extension Replica {
     /// The fingerprint this replica has for `range` (count and fingerprint filled, no items).
     public func digest(of range: DigestRange) throws -> DigestRange {
         try withDigests { store in
-            let sum = try store.sum(table: range.table, scope: range.scope, lower: range.lower, upper: range.upper)
+            let sum = try Self.sum(of: range, store)
             var mine = range
             mine.count = sum.count
             mine.fingerprint = sum.fingerprint
@@ -74,6 +74,10 @@ extension Replica {
         if incoming.contains(where: { !Scope.allows(readable, $0.scope) }) {
             throw LiaisonError(.forbiddenScope, "digests are answered only for scopes this peer may read")
         }
+        if let node = incoming.lazy.compactMap(\.node).first(where: { !DigestTree.isNode($0) }) {
+            throw LiaisonError(
+                .invalidInput, "'\(node.prefix(40))' is not a digest tree node (up to 16 lower-case hex digits)")
+        }
         return try withDigests { store in
             var reply: [DigestRange] = []
             var differences: [RowDifference] = []
@@ -82,23 +86,60 @@ extension Replica {
                     throw LiaisonError(.unknownTable, "no synced table '\(range.table)' here")
                 }
                 if let theirs = range.items {
-                    let mine = try store.items(
-                        table: range.table, scope: range.scope, lower: range.lower, upper: range.upper)
+                    let mine = try Self.items(of: range, store)
                     let found = Self.differences(mine: mine, theirs: theirs, range: range)
                     if found.isEmpty { continue }
                     switch role {
                     case .client: differences += found
-                    case .server: reply += try Self.describe(range, mine: mine, store: store, asItems: true)
+                    case .server:
+                        if let node = range.node, mine.count > Self.digestMaxItems {
+                            reply += try Self.split(range, node: node, count: mine.count, store: store)
+                        } else {
+                            reply += try Self.describe(range, mine: mine, store: store, asItems: true)
+                        }
                     }
                     continue
                 }
-                let sum = try store.sum(table: range.table, scope: range.scope, lower: range.lower, upper: range.upper)
+                let sum = try Self.sum(of: range, store)
                 if sum.count == range.count, sum.fingerprint == range.fingerprint { continue }
-                let mine = try store.items(
-                    table: range.table, scope: range.scope, lower: range.lower, upper: range.upper)
+                if let node = range.node {
+                    // A tree node: its children's sums are stored, so no row is read unless few.
+                    reply += try Self.split(range, node: node, count: sum.count, store: store)
+                    continue
+                }
+                let mine = try Self.items(of: range, store)
                 reply += try Self.describe(range, mine: mine, store: store, asItems: mine.count <= Self.digestItemThreshold)
             }
             return (reply, differences)
+        }
+    }
+
+    /// The sum of a range: a tree node's, or an id range's.
+    private static func sum(of range: DigestRange, _ store: DigestStore) throws -> DigestSum {
+        if let node = range.node { return try store.sum(table: range.table, scope: range.scope, node: node) }
+        return try store.sum(table: range.table, scope: range.scope, lower: range.lower, upper: range.upper)
+    }
+
+    /// The rows of a range: under a tree node, or in an id range.
+    private static func items(of range: DigestRange, _ store: DigestStore) throws -> [(id: String, hash: [UInt8])] {
+        if let node = range.node { return try store.items(table: range.table, scope: range.scope, node: node) }
+        return try store.items(table: range.table, scope: range.scope, lower: range.lower, upper: range.upper)
+    }
+
+    /// A differing tree node as this replica sends it: its items when it holds few rows there (or
+    /// the node cannot split further), else its 16 children with their fingerprints, empty ones too
+    /// (the other side may hold rows there).
+    private static func split(_ range: DigestRange, node: String, count: Int, store: DigestStore) throws
+        -> [DigestRange]
+    {
+        if count <= digestItemThreshold || node.utf8.count >= DigestTree.keyDigits {
+            let mine = try store.items(table: range.table, scope: range.scope, node: node)
+            return try describe(range, mine: mine, store: store, asItems: true)
+        }
+        return try DigestTree.children(of: node).map { child in
+            let sum = try store.sum(table: range.table, scope: range.scope, node: child)
+            return DigestRange(
+                table: range.table, scope: range.scope, count: sum.count, fingerprint: sum.fingerprint, node: child)
         }
     }
 
@@ -106,8 +147,9 @@ extension Replica {
     private static func describe(
         _ range: DigestRange, mine: [(id: String, hash: [UInt8])], store: DigestStore, asItems: Bool
     ) throws -> [DigestRange] {
-        if asItems, mine.count <= digestMaxItems {
-            var answer = DigestRange(table: range.table, scope: range.scope, lower: range.lower, upper: range.upper)
+        if asItems, mine.count <= digestMaxItems || (range.node?.utf8.count ?? 0) >= DigestTree.keyDigits {
+            var answer = DigestRange(
+                table: range.table, scope: range.scope, lower: range.lower, upper: range.upper, node: range.node)
             answer.items = mine.map { DigestItem(id: $0.id, hash: RowDigest.wireHash($0.hash)) }
             return [answer]
         }
