@@ -117,7 +117,14 @@ import Testing
                 #expect(try tr.acknowledgements()["NL-NCTV"]?.vector == nl.versionVector())
                 // MA has not synced: it holds compaction back until an operator marks it stale.
                 #expect(try nl.compactionPlan().changes == 0)
+                let states = try nl.status().acknowledgements
+                let trState = try #require(states.first { $0.peer == "TR-TIB" })
+                #expect(trState.via == "sync" && !trState.holdsBackCompaction && trState.unacknowledged == 0)
+                let maState = try #require(states.first { $0.peer == "MA-DGST" })
+                #expect(maState.acknowledgedAt == nil && maState.holdsBackCompaction && maState.unacknowledged > 0)
                 try nl.markStale(peer: "MA-DGST")
+                let staleState = try #require(try nl.status().acknowledgements.first { $0.peer == "MA-DGST" })
+                #expect(staleState.staleSince != nil && !staleState.holdsBackCompaction)
                 let result = try nl.compact()
                 #expect(result.changes >= Self.rows * (Self.updates - 1))
                 // MA syncs over HTTP from nothing: every row, a log that verifies, and its acknowledgement.

@@ -92,6 +92,8 @@ import Testing
                     DigestRange(table: "action", scope: "eu", count: 0, fingerprint: ""),
                     DigestRange(table: "action", scope: "eu", items: []),
                     DigestRange(table: "action", scope: "no-such-scope", lower: "a", upper: "b", count: 1, fingerprint: "x"),
+                    DigestRange(table: "action", scope: "eu", count: 0, fingerprint: "", node: ""),
+                    DigestRange(table: "action", scope: "eu", items: [], node: "3f"),
                 ] {
                     let refused = await #expect(throws: LiaisonError.self) {
                         try await client.digest(DigestRequest(vector: try ma.versionVector(), ranges: [range]))
@@ -99,6 +101,26 @@ import Testing
                     #expect(refused?.code == .forbiddenScope, "\(range)")
                     #expect(refused?.message.contains("scopes this peer may read") == true)
                 }
+                // A tree node that is not one (not hex, too long) is refused; a genuine one in a
+                // readable scope answers only where the sides differ.
+                for node in ["zz", "'; DROP TABLE topic; --", String(repeating: "a", count: 17)] {
+                    let refused = await #expect(throws: LiaisonError.self) {
+                        try await client.digest(
+                            DigestRequest(
+                                vector: try ma.versionVector(),
+                                ranges: [DigestRange(table: "topic", scope: "public", count: 0, fingerprint: "", node: node)]))
+                    }
+                    #expect(refused?.message.contains("not a digest tree node") == true, "\(refused?.message ?? "")")
+                }
+                let root = try ma.digest(of: DigestRange(table: "topic", scope: "public", node: ""))
+                #expect((root.count ?? 0) > 0)
+                let same = try await client.digest(DigestRequest(vector: try ma.versionVector(), ranges: [root]))
+                #expect(same.ranges == [])
+                var wrong = root
+                wrong.fingerprint = String(repeating: "0", count: 32)
+                let answer = try await client.digest(DigestRequest(vector: try ma.versionVector(), ranges: [wrong]))
+                // The sample's public topics are few: the server answers with its items for the node.
+                #expect(answer.ranges?.count == 1 && answer.ranges?.first?.items?.count == root.count)
                 // The comparison covers the scopes both may read of each other, and they are in step.
                 let result = try await DigestComparer(replica: ma).compare(with: peer, client: client, full: true)
                 #expect(result.result == "in_step", "\(result)")
