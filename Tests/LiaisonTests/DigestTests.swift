@@ -162,10 +162,18 @@ import Testing
             #expect(before.first { $0.table == "topic" } != after.first { $0.table == "topic" })
             // Moving a row to another scope moves its hash; the incremental sums equal a full rehash.
             try nl.write(author: "anne") { try $0.set("topic", id: Self.topic, ["scope": "eu"]) }
+            // Deleted and created rows too, then every node of the tree, not only the roots.
+            try nl.write(author: "anne") {
+                for index in 0..<40 { try $0.set("topic", id: "topic-tree-\(index)", ["name": .text("Tree \(index)")]) }
+            }
+            try nl.write(author: "anne") { try $0.delete("topic", id: "topic-tree-7") }
             let moved = try nl.scopeDigests()
             #expect(moved.first { $0.table == "topic" && $0.scope == "eu" }?.count == 1)
+            let nodes = try nl.digestTreeNodes()
+            #expect(nodes.count > moved.count + 16, "\(nodes.count)")
             let total = try nl.rehashDigests()
             #expect(try nl.scopeDigests() == moved)
+            #expect(try nl.digestTreeNodes() == nodes)
             #expect(total == moved.reduce(0) { $0 + $1.count })
         }
     }

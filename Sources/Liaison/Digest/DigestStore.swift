@@ -139,9 +139,10 @@ struct DigestStore {
             let scope = values[scopeIndex].displayText
             let key = DigestTree.key(of: id)
             try insert.execute([.text(table.name), .text(id), .text(scope), .text(key), .text(RowDigest.hex(hash))])
-            try sums.add(hash, table: table.name, scope: scope, key: key)
+            sums.addLeaf(hash, table: table.name, scope: scope, key: key)
         }
         versions.reset()
+        sums.rollUp()
         try sums.save(db)
     }
 
@@ -198,6 +199,17 @@ struct DigestStore {
         ) {
             ($0.text(0), $0.text(1), DigestSum(hex: $0.text(2), count: $0.int(3)) ?? DigestSum())
         }
+    }
+
+    /// Every stored node, `table/scope/node` to `count:fingerprint`.
+    func nodes() throws -> [String: String] {
+        var nodes: [String: String] = [:]
+        for (key, value) in try db.query("SELECT tbl, scope, node, sum, count FROM _liaison_digest_node", [], {
+            ("\($0.text(0))/\($0.text(1))/\($0.text(2))", "\($0.int(4)):\(DigestSum(hex: $0.text(3), count: $0.int(4))?.fingerprint ?? "?")")
+        }) {
+            nodes[key] = value
+        }
+        return nodes
     }
 
     /// The rows of a range in id order (byte order), with their hashes.

@@ -66,6 +66,24 @@ struct NodeSums {
         }
     }
 
+    /// Adds a row to its deepest stored node only; `rollUp()` then fills the nodes above (a
+    /// rebuild: one sum per row instead of one per level).
+    mutating func addLeaf(_ hash: [UInt8], table: String, scope: String, key: String) {
+        sums[Key(table: table, scope: scope, node: String(key.prefix(DigestTree.storedDepth))), default: DigestSum()]
+            .add(hash)
+    }
+
+    /// Fills every node above the leaves `addLeaf` filled with the sum of its leaves.
+    mutating func rollUp() {
+        let leaves = sums.filter { $0.key.node.utf8.count == DigestTree.storedDepth }
+        for (leaf, sum) in leaves {
+            for depth in 0..<DigestTree.storedDepth {
+                sums[Key(table: leaf.table, scope: leaf.scope, node: String(leaf.node.prefix(depth))), default: DigestSum()]
+                    .add(sum)
+            }
+        }
+    }
+
     private func current(_ key: Key) throws -> DigestSum {
         if let known = sums[key] { return known }
         guard let db else { return DigestSum() }
