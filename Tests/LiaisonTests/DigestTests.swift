@@ -178,6 +178,31 @@ import Testing
         }
     }
 
+    /// A replica whose digests were kept before the tree (per-scope sums only) drops them and
+    /// hashes again under the tree on its next use, with the same fingerprints.
+    @Test func digestsKeptBeforeTheTreeAreHashedAgain() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let expected = try nl.scopeDigests()
+            try nl.write(author: "operator") {
+                try $0.execute("DROP TABLE _liaison_digest_row")
+                try $0.execute("DROP TABLE _liaison_digest_node")
+                try $0.execute(
+                    "CREATE TABLE _liaison_row_digest(tbl TEXT NOT NULL, pk TEXT NOT NULL, scope TEXT NOT NULL, "
+                        + "hash TEXT NOT NULL, PRIMARY KEY (tbl, pk)) WITHOUT ROWID")
+                try $0.execute(
+                    "CREATE TABLE _liaison_scope_digest(tbl TEXT NOT NULL, scope TEXT NOT NULL, count INTEGER NOT NULL, "
+                        + "sum TEXT NOT NULL, PRIMARY KEY (tbl, scope)) WITHOUT ROWID")
+            }
+            #expect(try nl.scopeDigests() == expected)
+            #expect(try nl.digestTreeNodes().count > expected.count)
+            let left = try await FaultTools.run(
+                FaultTools.sqlite3, [nl.path, "SELECT count(*) FROM sqlite_master WHERE name LIKE '_liaison_%_digest'"],
+                in: URL(fileURLWithPath: nl.path).deletingLastPathComponent())
+            #expect(left.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(left)")
+        }
+    }
+
     @Test func theCompareCommandSaysInStepOrNamesTheRowsAndStatusShowsIt() async throws {
         try await withSampleReplica { cli in
             let nl = try Replica.open(at: cli.url("nl.db").path)
