@@ -178,6 +178,45 @@ import Testing
         }
     }
 
+    /// A peer speaking the real protocol cannot make the server read its table thousands of times
+    /// in one request (the same whole-scope range repeated, as an id range or with items); tree
+    /// nodes cost the server nothing and are still answered.
+    @Test func aDigestRequestThatWouldReadTooManyRowsIsRefused() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let ma = try factory.make("MA-DGST")
+            try nl.write(author: "seed") { editor in
+                for index in 0..<100 { try editor.set("topic", id: "topic-bulk-\(index)", ["name": .text("Bulk \(index)")]) }
+            }
+            try await withServer(nl) { url in
+                let peer = try pair(ma, with: nl, url: url)
+                try await SyncDriver(replica: ma).sync(with: peer)
+                let client = try PeerClient(url: url, token: peer.token, from: ma.siteID, to: nl.siteID)
+                let vector = try ma.versionVector()
+                let rows = try #require(try nl.scopeDigests().first { $0.table == "topic" && $0.scope == "public" }).count
+                let copies = Replica.digestMaxRowsRead / rows + 1
+                #expect(copies <= 4_096)
+                for range in [
+                    DigestRange(table: "topic", scope: "public", lower: "", upper: "~", count: 0, fingerprint: "x"),
+                    DigestRange(table: "topic", scope: "public", items: [], node: ""),
+                ] {
+                    let refused = await #expect(throws: LiaisonError.self) {
+                        try await client.digest(
+                            DigestRequest(vector: vector, ranges: Array(repeating: range, count: copies)))
+                    }
+                    #expect(refused?.message.contains("would read more than") == true, "\(refused?.message ?? "")")
+                }
+                let cheap = try await client.digest(
+                    DigestRequest(
+                        vector: vector,
+                        ranges: Array(
+                            repeating: DigestRange(table: "topic", scope: "public", count: 0, fingerprint: "x", node: ""),
+                            count: 256)))
+                #expect(cheap.ranges?.count == 256 * 16)
+            }
+        }
+    }
+
     /// A replica whose digests were kept before the tree (per-scope sums only) drops them and
     /// hashes again under the tree on its next use, with the same fingerprints.
     @Test func digestsKeptBeforeTheTreeAreHashedAgain() async throws {

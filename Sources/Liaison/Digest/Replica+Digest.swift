@@ -31,6 +31,8 @@ extension Replica {
     public static let digestFanOut = 16
     /// The most items sent for one range (beyond, it is split even when the other side sent items).
     static let digestMaxItems = 1_000
+    /// The most rows one digest request may make a server read (id ranges, items, deep nodes).
+    package static let digestMaxRowsRead = 200_000
 
     /// Brings the digests up to date (hashing only rows written since the last time) and returns
     /// the fingerprint of each table and scope with rows, those `readable` allows (`nil`: all).
@@ -87,12 +89,25 @@ extension Replica {
         return try withDigests { store in
             var reply: [DigestRange] = []
             var differences: [RowDifference] = []
+            // A hostile requester could name the same large range many times: bound the rows one
+            // request makes the server read (stored tree nodes read none).
+            var scanned = 0
+            func count(_ rows: Int) throws {
+                scanned += rows
+                if role == .server, scanned > Self.digestMaxRowsRead {
+                    throw LiaisonError(
+                        .malformedRequest,
+                        "this digest request would read more than \(Self.digestMaxRowsRead) rows here; send fewer "
+                            + "or smaller ranges (tree nodes cost nothing to answer)")
+                }
+            }
             for range in incoming {
                 guard tables[range.table] != nil else {
                     throw LiaisonError(.unknownTable, "no synced table '\(range.table)' here")
                 }
                 if let theirs = range.items {
                     let mine = try Self.items(of: range, store)
+                    try count(mine.count)
                     let found = Self.differences(mine: mine, theirs: theirs, range: range)
                     if found.isEmpty { continue }
                     switch role {
@@ -107,13 +122,18 @@ extension Replica {
                     continue
                 }
                 let sum = try Self.sum(of: range, store)
+                if (range.node?.utf8.count ?? Int.max) > DigestTree.storedDepth { try count(sum.count) }
                 if sum.count == range.count, sum.fingerprint == range.fingerprint { continue }
                 if let node = range.node {
-                    // A tree node: its children's sums are stored, so no row is read unless few.
+                    // A tree node: its children's sums are stored, so no row is read unless few
+                    // (its items) or the node is at the stored depth or below (its children).
+                    let readsRows = node.utf8.count >= DigestTree.storedDepth || sum.count <= Self.digestItemThreshold
+                    try count(readsRows ? sum.count : 0)
                     reply += try Self.split(range, node: node, count: sum.count, store: store)
                     continue
                 }
                 let mine = try Self.items(of: range, store)
+                try count(mine.count)
                 reply += try Self.describe(range, mine: mine, store: store, asItems: mine.count <= Self.digestItemThreshold)
             }
             return (reply, differences)
