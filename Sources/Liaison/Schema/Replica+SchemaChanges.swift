@@ -183,7 +183,10 @@ extension Replica {
                     "ALTER TABLE \(CaptureTriggers.quoted(table.name)) ADD COLUMN \(CaptureTriggers.quoted(column.name)) "
                         + column.type.sqlType + CaptureTriggers.defaultClause(column))
             }
-            if !added.isEmpty { newColumns[table.name] = added.map(\.name) }
+            if !added.isEmpty {
+                newColumns[table.name] = added.map(\.name)
+                try ColumnBirth.record(db, table: table.name, columns: added.map(\.name))
+            }
             if old.allColumns.map(\.name) != table.allColumns.map(\.name)
                 || previous.tables.firstIndex(of: old) != offset
             {
