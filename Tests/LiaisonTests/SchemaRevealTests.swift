@@ -40,6 +40,19 @@ import Testing
         return page
     }
 
+    /// Pushes `page` over HTTP to `receiver`, signed as `sender`, a peer granted `public`; returns
+    /// the error codes of what the receiver holds of it.
+    static func push(_ page: PullResponse, by sender: Replica, to receiver: Replica) async throws -> [String] {
+        try await withServer(receiver) { url in
+            _ = try pair(sender, with: receiver, url: url)
+            try receiver.grant(peer: sender.siteCode.rawValue, read: ["public"], write: ["public"])
+            let answer = try await SignedHTTP.push(
+                url, token: "token-\(sender.siteCode)-\(receiver.siteCode)", page.transactions, keys: page.keys)
+            #expect(answer.status == 200, "\(answer.text)")
+            return try WireJSON.decode(PushResponse.self, from: Data(answer.text.utf8)).held?.map(\.error) ?? []
+        }
+    }
+
     @Test func rowsOfATableUnknownOnArrivalMeetTheOwnerRulesWhenShown() async throws {
         try await withReplicas { factory in
             let nl = try Self.nlWithOfficers(factory)
@@ -51,17 +64,9 @@ import Testing
             try transfer(from: nl, to: ma)
             #expect(ma.schema == SchemaDefinition.cooperation)
             let page = try Self.hostileTransactions(hostile, excluding: try ma.versionVector())
-            try await withServer(ma) { url in
-                _ = try pair(hostile, with: ma, url: url)
-                try ma.grant(peer: "XX-HOSTILE", read: ["public"], write: ["public"])
-                let answer = try await SignedHTTP.push(
-                    url, token: "token-XX-HOSTILE-MA-DGST", page.transactions, keys: page.keys)
-                #expect(answer.status == 200, "\(answer.text)")
-                // Not checkable on arrival: the table has no rows here to own. Kept, not held.
-                let pushed = try WireJSON.decode(PushResponse.self, from: Data(answer.text.utf8))
-                #expect((pushed.held ?? []).isEmpty, "\(answer.text)")
-                #expect(try ma.versionVector()[hostile.siteID] == 3)
-            }
+            // Not checkable on arrival: the table has no rows here to own. Kept, not held.
+            #expect(try await Self.push(page, by: hostile, to: ma).isEmpty)
+            #expect(try ma.versionVector()[hostile.siteID] == 3)
             try ma.grantSchemaChanges(to: "NL-NCTV")
             // Shown now: the honest rename, not the takeover nor the loud claim.
             #expect(try ma.row("liaison_officer", id: "lo-3")?["name"] == "Renamed by XX")
@@ -73,15 +78,7 @@ import Testing
             #expect(notShown.map(\.transaction) == ["XX-HOSTILE#2", "XX-HOSTILE#3"], "\(notShown)")
             #expect(notShown.first?.reason.contains("only the owner hands a row over") == true, "\(notShown)")
             // NL, which knew the table on arrival, holds the two altered ones: the same rows.
-            try await withServer(nl) { url in
-                _ = try pair(hostile, with: nl, url: url)
-                try nl.grant(peer: "XX-HOSTILE", read: ["public"], write: ["public"])
-                let answer = try await SignedHTTP.push(
-                    url, token: "token-XX-HOSTILE-NL-NCTV", page.transactions, keys: page.keys)
-                #expect(answer.status == 200, "\(answer.text)")
-                let held = try WireJSON.decode(PushResponse.self, from: Data(answer.text.utf8)).held ?? []
-                #expect(held.map(\.error) == ["forbidden_scope", "held_behind"], "\(answer.text)")
-            }
+            #expect(try await Self.push(page, by: hostile, to: nl) == ["forbidden_scope", "held_behind"])
             #expect(try ma.rows("liaison_officer") == nl.rows("liaison_officer"))
             // MA relays the kept transactions intact: a replica that knows the table holds them too.
             let de = try factory.make("DE-BFV")
