@@ -9,10 +9,12 @@ extension ConvergenceSimulation {
     ///    none that a full one lacks, and every value conflict is between writes that were
     ///    concurrent (neither had seen the other's value);
     /// 3. nothing is held but the rogue's transactions (`verifyNothingStuck`);
-    /// 4. on rows never deleted, every cell's value is the policy's pick among the writes no other
+    /// 4. one schema everywhere, and what was kept unknown is as signed (`verifySchemaChanges`);
+    /// 5. on rows never deleted, every cell's value is the policy's pick among the writes no other
     ///    write had seen, and each other such write is kept as a conflict loser on every replica.
     public func verify() throws {
         try verifyNothingStuck()
+        try verifySchemaChanges()
         let dumps = try replicas.map { try $0.dump() }
         for (index, dump) in dumps.enumerated() {
             // Replicas with the same grant have received the same changes.

@@ -62,7 +62,7 @@ extension TransactionApplier {
         }
         var taken: [String: CellValue] = [:]
         for (name, value) in values {
-            guard let localOrigin = rowVersions.version(of: name), row != nil else {
+            guard let localOrigin = try cellVersion(of: name, in: rowVersions, table: table.name), row != nil else {
                 taken[name] = value
                 continue
             }

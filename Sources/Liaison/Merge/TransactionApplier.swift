@@ -42,6 +42,9 @@ final class TransactionApplier {
 
     var writeRule: WriteRule { WriteRule(db: db, writable: writableScopes) }
 
+    /// When columns added by schema changes were added here, loaded on first use (`cellVersion`).
+    var columnBirths: [String: [String: Int64]]?
+
     /// Headers whose signatures were checked ahead of the apply (`verifyAhead`).
     var verified = VerifiedHeaders()
 
