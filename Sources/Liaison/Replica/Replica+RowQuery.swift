@@ -3,7 +3,7 @@ import Foundation
 /// A filtered, sorted window of a synced table, done in SQL (`WHERE`, `ORDER BY`, `LIMIT`/`OFFSET`),
 /// so a page of a large table costs a page, not the table.
 public struct RowQuery: Sendable, Hashable {
-    /// Text any column contains (case-insensitive for ASCII letters, as SQLite's `LIKE`).
+    /// Text any column contains, ignoring case, accents and width in any script (`SearchFolding`).
     public var search: String
     /// Columns that must equal a value, compared as the text the console and CLI show.
     public var filters: [String: String]
@@ -74,21 +74,10 @@ extension Replica {
             arguments.append(.text(query.filters[name]!))
         }
         if !query.search.isEmpty {
-            let pattern = "%" + escapeLike(query.search) + "%"
-            clauses.append(
-                "(" + table.quotedColumns.map { "\($0) LIKE ? ESCAPE '\\'" }.joined(separator: " OR ") + ")")
-            arguments += Array(repeating: .text(pattern), count: table.quotedColumns.count)
+            // One call per row: every column folded (case, accents, width) as the needle is.
+            clauses.append("liaison_contains(?, " + table.quotedColumns.joined(separator: ", ") + ")")
+            arguments.append(.text(SearchFolding.fold(query.search)))
         }
         return (clauses.isEmpty ? "1" : clauses.joined(separator: " AND "), arguments)
-    }
-
-    /// `text` with `LIKE`'s wildcards and the escape character escaped, so it matches literally.
-    static func escapeLike(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            if character == "%" || character == "_" || character == "\\" { out.append("\\") }
-            out.append(character)
-        }
-        return out
     }
 }
