@@ -31,37 +31,39 @@ public enum SearchFolding {
         var index = 0
         // Folding a scalar yields at most 3 scalars of at most 4 bytes each (checked in FoldTable).
         let capacity = count * 12
-        let folded = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
-        defer { folded.deallocate() }
-        var length = 0
-        let table = FoldTable.shared
-        while index < count {
-            let byte = start[index]
-            if byte < 0x80 {
-                folded[length] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
-                length += 1
-                index += 1
-                continue
-            }
-            let width = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1
-            guard index + width <= count else { break }
-            var value = UInt32(width == 1 ? byte : byte & (0x7F >> UInt8(width)))
-            var offset = 1
-            while offset < width {
-                value = value << 6 | UInt32(start[index + offset] & 0x3F)
-                offset += 1
-            }
-            index += width
-            if value < FoldTable.limit {
-                length += table.copy(Int(value), to: folded + length)
-            } else if let scalar = Unicode.Scalar(value) {
-                for unit in fold(String(Character(scalar))).utf8 where length < capacity {
-                    folded[length] = unit
+        // On the stack when small (most cells), on the heap beyond.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer -> Bool in
+            let folded = buffer.baseAddress!
+            var length = 0
+            let table = FoldTable.shared
+            while index < count {
+                let byte = start[index]
+                if byte < 0x80 {
+                    folded[length] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
                     length += 1
+                    index += 1
+                    continue
+                }
+                let width = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1
+                guard index + width <= count else { break }
+                var value = UInt32(width == 1 ? byte : byte & (0x7F >> UInt8(width)))
+                var offset = 1
+                while offset < width {
+                    value = value << 6 | UInt32(start[index + offset] & 0x3F)
+                    offset += 1
+                }
+                index += width
+                if value < FoldTable.limit {
+                    length += table.copy(Int(value), to: folded + length)
+                } else if let scalar = Unicode.Scalar(value) {
+                    for unit in fold(String(Character(scalar))).utf8 where length < capacity {
+                        folded[length] = unit
+                        length += 1
+                    }
                 }
             }
+            return find(needleStart, needle.count, in: folded, length, lowering: false)
         }
-        return find(needleStart, needle.count, in: folded, length, lowering: false)
     }
 
     /// Plain byte search of `needle` in `text`, ASCII letters lowered when `lowering`.

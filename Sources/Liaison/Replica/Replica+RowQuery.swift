@@ -49,18 +49,26 @@ extension Replica {
         if sortColumn.name != "id" { order += ", id \(direction)" }
         let list = table.quotedColumns.joined(separator: ", ")
         let window = query.limit.map { "LIMIT \(max(0, $0)) OFFSET \(max(0, query.offset))" } ?? ""
+        // A search is one scan: its count comes with the page (`count(*) OVER ()`), so each row is
+        // folded once; without one, a plain count(*) is cheap.
+        let counted = !query.search.isEmpty && query.limit != nil
+        let countColumn = Int32(table.columns.count)
         return try withConnection { db in
-            let total =
-                try db.first("SELECT count(*) FROM \(table.quotedName) WHERE \(condition)", arguments) { $0.int(0) }
-                ?? 0
+            var total: Int?
             let rows = try db.query(
-                "SELECT \(list) FROM \(table.quotedName) WHERE \(condition) ORDER BY \(order) \(window)", arguments
+                "SELECT \(list)\(counted ? ", count(*) OVER ()" : "") FROM \(table.quotedName) WHERE \(condition) "
+                    + "ORDER BY \(order) \(window)", arguments
             ) { statement in
                 var row: [String: CellValue] = [:]
                 for (index, column) in table.columns.enumerated() { row[column.name] = statement.value(Int32(index)) }
+                if counted, total == nil { total = statement.int(countColumn) }
                 return row
             }
-            return RowPage(rows: rows, total: total)
+            if total == nil, !(counted && query.offset == 0) {
+                total =
+                    try db.first("SELECT count(*) FROM \(table.quotedName) WHERE \(condition)", arguments) { $0.int(0) }
+            }
+            return RowPage(rows: rows, total: total ?? 0)
         }
     }
 
