@@ -56,9 +56,15 @@ import Testing
             #expect(samples["liaison_peer_refused_requests", ["peer": "MA-DGST", "reason": "replayed_request"]] == 1)
             #expect(samples["liaison_peer_auth_failures", ["peer": "MA-DGST"]] == 2)
             #expect(!text.contains("topic-ma") && !text.contains("karim"), "no row ids or authors in metrics")
-            // And in status --json (PeerHealth is what it prints).
-            let json = String(decoding: try JSONEncoder().encode(try #require(health)), as: UTF8.self)
-            #expect(json.contains("\"refused\":{") && json.contains("\"push_refused\":1"))
+            // And in `liaison status --json` and `liaison status`, when the binary is built.
+            if let binary = FaultTools.liaison {
+                let cli = FaultCLI(
+                    binary: binary, directory: URL(fileURLWithPath: pair.server.path).deletingLastPathComponent())
+                let json = try await cli.output(["status", pair.server.path, "--json"])
+                #expect(json.contains("\"refused\"") && json.contains("\"push_refused\"") && json.contains("\"replayed_request\""))
+                let text = try await cli.output(["status", pair.server.path])
+                #expect(text.contains("refused here: authentication_failed 1 replayed_request 1 push_refused 1"), "\(text)")
+            }
         }
     }
 }
