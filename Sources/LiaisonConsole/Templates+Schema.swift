@@ -7,6 +7,7 @@ extension Templates {
         <dl class="facts"><dt>Schema</dt><dd>{{name}}</dd><dt>Major version</dt><dd id="schema-major">{{major}}</dd>
         <dt>Hash</dt><dd><code id="schema-hash">{{hash}}</code></dd>
         <dt>May change the schema here</dt><dd id="schema-granted">{{site}}{{#granted}}, {{.}}{{/granted}} <small>(others with <code>liaison grant DB SITE --schema</code>)</small></dd></dl>
+        <p><a href="#changeTitle">Change the schema</a> (add a column, a choice value or a table)</p>
         <section aria-labelledby="tablesTitle"><h2 id="tablesTitle">Tables</h2>
         {{#tables}}<section aria-labelledby="table-{{name}}" id="schema-{{name}}"><h3 id="table-{{name}}">{{name}}</h3>
         <p>policy {{policy}}{{#naturalKey}} · natural key ({{naturalKey}}){{/naturalKey}}{{#parent}} · parent column {{parent}}{{/parent}}</p>

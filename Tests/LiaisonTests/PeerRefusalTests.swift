@@ -56,6 +56,10 @@ import Testing
             #expect(samples["liaison_peer_refused_requests", ["peer": "MA-DGST", "reason": "replayed_request"]] == 1)
             #expect(samples["liaison_peer_auth_failures", ["peer": "MA-DGST"]] == 2)
             #expect(!text.contains("topic-ma") && !text.contains("karim"), "no row ids or authors in metrics")
+            // A renamed peer keeps its counts; a removed one takes them with it.
+            try pair.server.renamePeer("MA-DGST", to: "MA-renamed")
+            #expect(try pair.server.peerRefusals()["MA-renamed"]?["push_refused"] == 1)
+            try pair.server.renamePeer("MA-renamed", to: "MA-DGST")
             // And in `liaison status --json` and `liaison status`, when the binary is built.
             if let binary = FaultTools.liaison {
                 let cli = FaultCLI(
@@ -65,6 +69,8 @@ import Testing
                 let text = try await cli.output(["status", pair.server.path])
                 #expect(text.contains("refused here: authentication_failed 1 replayed_request 1 push_refused 1"), "\(text)")
             }
+            try pair.server.removePeer("MA-DGST")
+            #expect(try pair.server.peerRefusals()["MA-DGST"] == nil)
         }
     }
 }

@@ -46,6 +46,20 @@ extension Replica {
         try withConnection { db in try Self.peerRefusals(db) }
     }
 
+    /// Moves `peer`'s refusal counts to `newName`, or forgets them (`nil`): a removed peer's
+    /// counts do not reappear on a new peer of the same name.
+    static func movePeerRefusals(_ db: Connection, peer: String, to newName: String?) throws {
+        guard
+            try db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_peer_refusal'", [], { _ in true })
+                ?? false
+        else { return }
+        if let newName {
+            try db.run("UPDATE _liaison_peer_refusal SET peer = ? WHERE peer = ?", [.text(newName), .text(peer)])
+        } else {
+            try db.run("DELETE FROM _liaison_peer_refusal WHERE peer = ?", [.text(peer)])
+        }
+    }
+
     static func peerRefusals(_ db: Connection) throws -> [String: [String: Int]] {
         guard
             try db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_peer_refusal'", [], { _ in true })
