@@ -64,6 +64,8 @@ extension Replica {
                 if counted, total == nil { total = statement.int(countColumn) }
                 return row
             }
+            // Without a window every match is here (a CSV download): no second scan to count them.
+            if query.limit == nil { total = rows.count }
             if total == nil, !(counted && query.offset == 0) {
                 total =
                     try db.first("SELECT count(*) FROM \(table.quotedName) WHERE \(condition)", arguments) { $0.int(0) }
