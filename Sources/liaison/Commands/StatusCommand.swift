@@ -61,6 +61,11 @@ struct StatusCommand: AsyncParsableCommand {
                 let lacks =
                     (peer.peerLacks.map { "it lacks \($0), we lack \(peer.weLack ?? 0)" } ?? "no vector seen yet")
                     + (peer.heldHere + peer.heldThere > 0 ? ", held here \(peer.heldHere), there \(peer.heldThere)" : "")
+                    + (peer.refused.isEmpty
+                        ? ""
+                        : ", refused here: " + PeerRefusalKind.all.compactMap { kind in
+                            peer.refused[kind].map { "\(kind) \($0)" }
+                        }.joined(separator: " "))
                 print(
                     "peer \(peer.peer) \(TerminalText.field(peer.url)) \(peer.state): \(lacks); last out \(peer.lastOutbound.map { "\($0.at) \(TerminalText.field($0.result))" } ?? "never"), last in \(peer.lastInbound.map { "\($0.at) \(TerminalText.field($0.result))" } ?? "never")"
                 )
