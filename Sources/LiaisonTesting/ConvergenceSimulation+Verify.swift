@@ -50,6 +50,13 @@ extension ConvergenceSimulation {
                 let cell = (table: conflict.table, id: conflict.rowID, column: column)
                 let (winnerKey, loserKey) =
                     ("\(conflict.winner.siteID)#\(conflict.winner.seq)", "\(conflict.loser.siteID)#\(conflict.loser.seq)")
+                // A move writes only the cells it changed: a cell it carried is no side of a conflict.
+                for side in [winnerKey, loserKey]
+                where bases["\(side)|\(cell.table)|\(cell.id)"]?[column]?.hasPrefix("=") == true {
+                    throw failure(
+                        "conflict \(conflict.id) on replica \(index) names \(side) as a side of "
+                            + "\(conflict.table) \(conflict.rowID).\(column), a cell that move only carried")
+                }
                 if hadSeen(winnerKey, loserKey, cell, log: bases, writes: writes)
                     || hadSeen(loserKey, winnerKey, cell, log: bases, writes: writes)
                 {
@@ -72,7 +79,7 @@ extension ConvergenceSimulation {
         var cellWriters: [String: [String]] = [:]
         for entry in log {
             for change in entry.changes {
-                for column in (change.values ?? [:]).keys {
+                for column in (change.values ?? [:]).keys where !Self.isCarried(change, column) {
                     cellWriters["\(change.table)/\(change.id)/\(column)", default: []].append(
                         "\(entry.origin)#\(entry.seq)")
                 }
@@ -128,7 +135,7 @@ extension ConvergenceSimulation {
         var base = named[cell.column]
         for _ in 0..<64 {
             // A step without a base for the column (an insert) is judged by its context, as the engine does.
-            guard let text = base else { return true }
+            guard let text = base.map({ $0.hasPrefix("=") ? String($0.dropFirst()) : $0 }) else { return true }
             guard let colon = text.lastIndex(of: ":") else { return false }
             let step = String(text[..<colon]) + "#" + String(text[text.index(after: colon)...])
             if step == earlier { return true }
@@ -144,7 +151,7 @@ extension ConvergenceSimulation {
         for entry in log {
             let base = writes["\(entry.origin)#\(entry.seq)"]!
             for change in entry.changes where !deletedRows.contains("\(change.table)/\(change.id)") {
-                for (column, value) in change.values ?? [:] {
+                for (column, value) in change.values ?? [:] where !Self.isCarried(change, column) {
                     cells["\(change.table)/\(change.id)/\(column)", default: []].append(
                         (base.at(level: change.levels?[column] ?? 0), value))
                 }
@@ -178,6 +185,11 @@ extension ConvergenceSimulation {
                 }
             }
         }
+    }
+
+    /// Whether a move only carried `column` (its base is marked `=`): a cell it did not write.
+    static func isCarried(_ change: ChangeRecord, _ column: String) -> Bool {
+        change.bases?[column]?.hasPrefix("=") == true
     }
 
     func failure(_ message: String) -> SimulationFailure {

@@ -29,6 +29,32 @@ enum CellBases {
         guard let text else { return nil }
         return try WireJSON.decode([String: String].self, from: text)
     }
+
+    /// The mark of a carried cell's base: a move sends every column of the row (so a peer of the
+    /// new scope gets it whole), but writes only the cells it changed. Each other cell is carried:
+    /// its base reads `=SITE_ID:SEQ` (or `=` when the cell had no version), and the cell keeps
+    /// that version wherever it is merged, so a concurrent edit of it is not overwritten and no
+    /// conflict is recorded (docs/DECISIONS.md, "A move writes only the cells it changed").
+    static let carriedMark = "="
+
+    /// The base text of a carried cell whose version at the mover was `origin`.
+    static func carried(_ origin: VersionStore.Origin?, _ sites: SiteDirectory) -> String {
+        carriedMark + (origin.map { text($0, sites) } ?? "")
+    }
+
+    /// Whether a base marks its cell as carried, not written.
+    static func isCarried(_ base: String?) -> Bool { base?.hasPrefix(carriedMark) ?? false }
+
+    /// The columns a change carries without writing them.
+    static func carriedColumns(_ bases: [String: String]?) -> Set<String> {
+        Set((bases ?? [:]).filter { isCarried($0.value) }.keys)
+    }
+
+    /// The `SITE_ID:SEQ` a carried cell's base names (`nil`: the cell had no version at the mover).
+    static func carriedBase(_ base: String) -> String? {
+        let rest = String(base.dropFirst(carriedMark.count))
+        return rest.isEmpty ? nil : rest
+    }
 }
 
 extension TransactionApplier {

@@ -61,7 +61,21 @@ extension TransactionApplier {
             row = try restoredRow(table: table, pk: change.id, versions: known)
         }
         var taken: [String: CellValue] = [:]
+        // Cells a move carries without writing them keep the version they had (`CellBases.carriedMark`).
+        let carried = CellBases.carriedColumns(change.bases)
+        var carriedVersions: [String: (origin: VersionStore.Origin, level: Int64)] = [:]
         for (name, value) in values {
+            if carried.contains(name) {
+                let level = change.levels?[name] ?? 0
+                if let version = try carriedVersion(
+                    of: name, value: value, base: change.bases?[name], level: level, row: row, versions: rowVersions, table: table,
+                    pk: change.id, mover: origin)
+                {
+                    taken[name] = value
+                    carriedVersions[name] = (version, level)
+                }
+                continue
+            }
             guard let localOrigin = rowVersions.version(of: name), row != nil else {
                 taken[name] = value
                 continue
@@ -101,9 +115,9 @@ extension TransactionApplier {
                 try versions.remove(table: table.name, pk: change.id, column: VersionStore.deletion)
             }
             for name in taken.keys {
+                let (version, level) = carriedVersions[name] ?? (origin, change.levels?[name] ?? 0)
                 try versions.set(
-                    table: table.name, pk: change.id, column: name, site: origin.site, seq: origin.seq,
-                    level: change.levels?[name] ?? 0)
+                    table: table.name, pk: change.id, column: name, site: version.site, seq: version.seq, level: level)
             }
         }
         try checkReferences(table: table, pk: change.id, taken: taken, origin: origin, write: write)
@@ -147,13 +161,13 @@ extension TransactionApplier {
         by deleter: CellWrite, table: TableInfo, pk: String, deletion: VersionStore.Origin? = nil
     ) throws -> [(VersionStore.Origin, CellWrite)] {
         let logged = try db.query(
-            "SELECT sidx, seq, vals FROM _liaison_change WHERE tbl = ? AND pk = ? AND op <> 'delete'",
+            "SELECT sidx, seq, vals, bases FROM _liaison_change WHERE tbl = ? AND pk = ? AND op <> 'delete'",
             [.text(table.name), .text(pk)]
-        ) { (VersionStore.Origin(site: $0.int64(0), seq: $0.int64(1)), $0.optionalText(2)) }
+        ) { (VersionStore.Origin(site: $0.int64(0), seq: $0.int64(1)), $0.optionalText(2), $0.optionalText(3)) }
         let bases = try deletion.flatMap { try loggedBases(of: $0, table: table.name, pk: pk) }
         var seen: Set<VersionStore.Origin> = []
         var unseen: [(VersionStore.Origin, CellWrite)] = []
-        for (origin, values) in logged where !seen.contains(origin) {
+        for (origin, values, written) in logged where !seen.contains(origin) {
             seen.insert(origin)
             let other = try cellWrite(origin)
             if other.site == deleter.site && other.seq == deleter.seq { continue }
@@ -162,7 +176,9 @@ extension TransactionApplier {
                 continue
             }
             guard let bases else { continue }
-            for column in (try ChangeCodec.decodeValues(values) ?? [:]).keys.sorted() {
+            // A cell a move carried was not written by it (it keeps its version).
+            let carried = CellBases.carriedColumns(try CellBases.decode(written))
+            for column in (try ChangeCodec.decodeValues(values) ?? [:]).keys.sorted() where !carried.contains(column) {
                 let base = bases[column].flatMap(self.origin(named:))
                 guard try descent(base: base, from: origin, table: table.name, pk: pk, column: column) == .reaches else {
                     unseen.append((origin, other))
@@ -224,16 +240,26 @@ extension TransactionApplier {
         -> [String: CellValue]
     {
         var logged: [VersionStore.Origin: [String: CellValue]] = [:]
-        for (site, seq, vals) in try db.query(
-            "SELECT sidx, seq, vals FROM _liaison_change WHERE tbl = ? AND pk = ? AND vals IS NOT NULL",
-            [.text(table.name), .text(pk)], { ($0.int64(0), $0.int64(1), $0.text(2)) })
+        var carriedValues: [VersionStore.Origin: [String: CellValue]] = [:]
+        for (site, seq, vals, bases) in try db.query(
+            "SELECT sidx, seq, vals, bases FROM _liaison_change WHERE tbl = ? AND pk = ? AND vals IS NOT NULL",
+            [.text(table.name), .text(pk)], { ($0.int64(0), $0.int64(1), $0.text(2), $0.optionalText(3)) })
         {
             let values = try ChangeCodec.decodeValues(vals) ?? [:]
             logged[VersionStore.Origin(site: site, seq: seq), default: [:]].merge(values) { _, new in new }
+            // A carried value is the value of its base version, which may be held here only as a digest.
+            for (column, base) in try CellBases.decode(bases) ?? [:] where CellBases.isCarried(base) {
+                guard let named = CellBases.carriedBase(base).flatMap(origin(named:)), let value = values[column] else {
+                    continue
+                }
+                carriedValues[named, default: [:]][column] = value
+            }
         }
         var row: [String: CellValue] = ["id": .text(pk)]
         for column in table.columns.dropFirst() {
-            if let origin = known.version(of: column.name), let value = logged[origin]?[column.name] {
+            if let origin = known.version(of: column.name),
+                let value = logged[origin]?[column.name] ?? carriedValues[origin]?[column.name]
+            {
                 row[column.name] = value
             }
         }
