@@ -95,9 +95,7 @@ extension ConvergenceSimulation {
         }
         let sets = try replicas.map { replica in
             Dictionary(
-                // Duplicates are recorded where a second row with the same natural key arrives,
-                // not where it was written (a known gap, docs/DECISIONS.md).
-                try replica.conflicts(includeResolved: true).filter { $0.kind != .duplicate && !isSuperseded($0) }.map {
+                try replica.conflicts(includeResolved: true).filter { !isSuperseded($0) }.map {
                     ($0.id, "\($0.kind) \($0.table) \($0.rowID).\($0.column ?? "-") loser \($0.loser.site)#\($0.loser.seq) \($0.state)")
                 },
                 uniquingKeysWith: { first, _ in first })
@@ -160,8 +158,7 @@ extension ConvergenceSimulation {
         let policies = Dictionary(uniqueKeysWithValues: replicas[0].schema.tables.map { ($0.name, $0.policy) })
         let losers = try replicas.map { replica in
             Set(
-                // Duplicates are recorded where a second row with the same natural key arrives,
-                // not where it was written (a known gap, docs/DECISIONS.md).
+                // A duplicate names rows, not a cell's loser.
                 try replica.conflicts(includeResolved: true).filter { $0.kind != .duplicate }.map {
                     "\($0.loser.siteID)#\($0.loser.seq)/\($0.table)/\($0.rowID)/\($0.column ?? "")"
                 })

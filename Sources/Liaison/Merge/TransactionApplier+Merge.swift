@@ -121,7 +121,9 @@ extension TransactionApplier {
             }
         }
         try checkReferences(table: table, pk: change.id, taken: taken, origin: origin, write: write)
-        if current == nil { try checkDuplicates(table: table, pk: change.id) }
+        if current == nil || table.definition.naturalKey.contains(where: { taken[$0] != nil }) {
+            try checkDuplicates(table: table, pk: change.id)
+        }
     }
 
     func mergeDeletion(
@@ -141,6 +143,7 @@ extension TransactionApplier {
             try versions.set(
                 table: table.name, pk: pk, column: VersionStore.deletion, site: origin.site, seq: origin.seq)
             try checkReferrers(of: table, pk: pk, deletion: origin, write: write)
+            try checkDuplicates(table: table, pk: pk)
             return
         }
         let kept = unseen.max { MergeRule.wins($1.1, over: $0.1, policy: .lww) }!
