@@ -85,10 +85,26 @@ extension ConvergenceSimulation {
                 }
             }
         }
+        var creations: [String: [String]] = [:]
+        for entry in log {
+            for change in entry.changes where change.op == .insert {
+                creations["\(change.table)/\(change.id)", default: []].append("\(entry.origin)#\(entry.seq)")
+            }
+        }
         func isSuperseded(_ conflict: Conflict) -> Bool {
+            let loser = "\(conflict.loser.siteID)#\(conflict.loser.seq)"
+            // A deletion that lost to a concurrent update, where a later creation of the row had
+            // seen it: recorded only where the update arrived before that creation (as above).
+            if conflict.kind == .delete, let deleter = writes[loser] {
+                return (creations["\(conflict.table)/\(conflict.rowID)"] ?? []).contains { creator in
+                    creator != loser && writes[creator]?.hasSeen(deleter) == true
+                }
+            }
+            // A duplicate resolved by deleting one of its rows is closed where it was recorded; a
+            // replica that never held both rows live at once holds none (docs/DECISIONS.md).
+            if conflict.kind == .duplicate, conflict.state == "resolved" { return true }
             guard conflict.kind == .value, let column = conflict.column else { return false }
             let cell = (table: conflict.table, id: conflict.rowID, column: column)
-            let loser = "\(conflict.loser.siteID)#\(conflict.loser.seq)"
             return (cellWriters["\(cell.table)/\(cell.id)/\(column)"] ?? []).contains { writer in
                 writer != loser && hadSeen(writer, loser, cell, log: bases, writes: writes)
             }

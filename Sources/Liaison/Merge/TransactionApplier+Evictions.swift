@@ -35,8 +35,8 @@ extension TransactionApplier {
                     .text(outline.id), .text(outline.op.rawValue), .text(outline.scope), .text(outline.body),
                 ])
             let held = try replica.readRow(db, table: table, id: outline.id) != nil
-            let body = OutlineBody(outline.body)
-            guard try isRealMove(outline, body, of: origin, table: table, held: held) else { continue }
+            let level = try outlineLevel(of: origin, table: table, pk: outline.id)
+            guard try isRealMove(outline, level: level, of: origin, table: table, held: held) else { continue }
             if outline.op != .delete, let deletion = try versions.load(table: table.name, pk: outline.id).deletion {
                 let (deleter, write) = (try cellWrite(deletion), try cellWrite(origin))
                 if !deleter.hasSeen(write) {
@@ -67,7 +67,7 @@ extension TransactionApplier {
             try versions.set(
                 table: table.name, pk: outline.id,
                 column: outline.op == .delete ? VersionStore.deletion : "scope", site: origin.site, seq: origin.seq,
-                level: outline.op == .delete ? 0 : body.levels["scope"] ?? 0)
+                level: outline.op == .delete ? 0 : level)
         }
     }
 
@@ -77,11 +77,11 @@ extension TransactionApplier {
     /// A row not held here (moved away before, or never whole) only has its versions brought up
     /// to date, so a later change of it merges as it would where the move was read.
     ///
-    /// The scope write is judged as a merge of the change would judge it: with the owner level
-    /// and the base its signed body names (simulation seeds 400, 470, 716, 941: judged by vector
-    /// at level 0, partial replicas recorded conflicts on `owner-wins` rows the full ones did not).
+    /// The scope write is judged as a merge of the change would judge it, at the owner level this
+    /// replica computes for it (`outlineLevel`; simulation seeds 400, 470, 716, 941: judged at
+    /// level 0, partial replicas recorded conflicts on `owner-wins` rows the full ones did not).
     func isRealMove(
-        _ outline: ChangeOutline, _ body: OutlineBody, of origin: VersionStore.Origin, table: TableInfo, held: Bool
+        _ outline: ChangeOutline, level: Int64, of origin: VersionStore.Origin, table: TableInfo, held: Bool
     ) throws -> Bool {
         if held {
             guard case .text(let here)? = try replica.readRow(db, table: table, id: outline.id)?["scope"],
@@ -98,11 +98,11 @@ extension TransactionApplier {
         let known = try versions.load(table: table.name, pk: outline.id)
         guard let local = known.version(of: "scope") else { return true }
         let localWrite = try cellWrite(local).at(level: known.level(of: "scope"))
-        let remoteWrite = write.at(level: body.levels["scope"] ?? 0)
+        let remoteWrite = write.at(level: level)
         let here = try replica.readRow(db, table: table, id: outline.id)?["scope"] ?? .null
         let seen = try knowledge(
             table: table.name, pk: outline.id, column: "scope", local: local, localWrite: localWrite, remote: origin,
-            remoteWrite: remoteWrite, remoteBases: body.bases)
+            remoteWrite: remoteWrite, remoteBases: nil)
         if let settled = try settleHiddenRival(
             seen, table: table, pk: outline.id, column: "scope", local: (local, localWrite, here),
             remote: (origin, remoteWrite, .text(outline.scope)))
@@ -127,25 +127,32 @@ extension TransactionApplier {
     }
 }
 
-/// The owner levels and cell bases an outline's signed body names (`{"bases":…,"levels":…,"values":…}`);
-/// empty when it names none. The body matched the signed digest before it is read.
-struct OutlineBody: Decodable {
-    var bases: [String: String]?
-    var levelsNamed: [String: Int64]?
-
-    var levels: [String: Int64] { levelsNamed ?? [:] }
-
-    enum CodingKeys: String, CodingKey {
-        case bases
-        case levelsNamed = "levels"
-    }
-
-    init(_ text: String) {
-        self = (try? WireJSON.decode(OutlineBody.self, from: text)) ?? OutlineBody(bases: nil, levelsNamed: nil)
-    }
-
-    init(bases: [String: String]?, levelsNamed: [String: Int64]?) {
-        self.bases = bases
-        self.levelsNamed = levelsNamed
+extension TransactionApplier {
+    /// The owner level of the `scope` cell a withheld move wrote, computed here as every receiver
+    /// computes levels (issue 10): the highest level among the row's logged scope writes its
+    /// origin had seen, plus one when its origin owns the row. An outline shows only a digest of
+    /// the change's body, so the signed level itself cannot be read; an honest writer's level is
+    /// exactly this where this replica holds what the writer had seen of the cell. 0 outside
+    /// `owner-wins` tables.
+    func outlineLevel(of origin: VersionStore.Origin, table: TableInfo, pk: String) throws -> Int64 {
+        guard table.definition.policy == .ownerWins else { return 0 }
+        let write = try cellWrite(origin)
+        var seen: Int64 = 0
+        var owner: String?
+        for (site, seq, values, levels) in try db.query(
+            """
+            SELECT s.site_id, c.seq, c.vals, c.lvls FROM _liaison_change c JOIN _liaison_site s ON s.sidx = c.sidx
+            JOIN _liaison_tx t ON t.sidx = c.sidx AND t.seq = c.seq
+            WHERE c.tbl = ? AND c.pk = ? AND c.op <> 'delete' ORDER BY t.ord
+            """, [.text(table.name), .text(pk)],
+            { ($0.text(0), $0.int64(1), $0.optionalText(2), $0.optionalText(3)) })
+        {
+            let written = try ChangeCodec.decodeValues(values) ?? [:]
+            if case .text(let text)? = written["owner"] { owner = text }
+            guard written["scope"] != nil, write.hasSeen(site: site, seq: seq) else { continue }
+            seen = max(seen, try ChangeCodec.decodeLevels(levels)?["scope"] ?? 0)
+        }
+        if case .text(let text)? = try replica.readRow(db, table: table, id: pk)?["owner"] { owner = text }
+        return seen + (owner == write.code ? 1 : 0)
     }
 }

@@ -131,10 +131,20 @@ extension TransactionApplier {
         origin: VersionStore.Origin, write: CellWrite
     ) throws {
         guard row != nil else {
-            if known.deletion == nil {
-                try versions.set(
-                    table: table.name, pk: pk, column: VersionStore.deletion, site: origin.site, seq: origin.seq)
+            guard known.deletion == nil else { return }
+            // A row not held here (moved out of reach, or never whole): a write the deletion had
+            // not seen keeps it where it is read, with a `delete` conflict; here too, whichever
+            // of the deletion and the move's outline arrived first (simulation seeds 9, 99, 164).
+            if known.isKnown, let kept = try rowWritesUnseen(by: write, deletion: origin, table: table, pk: pk, known: known) {
+                try record(
+                    .init(
+                        kind: .delete, table: table.name, pk: pk, column: nil, policy: table.definition.policy,
+                        winner: kept, winnerValue: nil, loser: origin, loserValue: nil),
+                    loserWrite: write)
+                return
             }
+            try versions.set(
+                table: table.name, pk: pk, column: VersionStore.deletion, site: origin.site, seq: origin.seq)
             return
         }
         let unseen = try writesUnseen(by: write, table: table, pk: pk, deletion: origin)
@@ -152,6 +162,21 @@ extension TransactionApplier {
                 kind: .delete, table: table.name, pk: pk, column: nil, policy: table.definition.policy, winner: kept.0,
                 winnerValue: nil, loser: origin, loserValue: nil),
             loserWrite: write)
+    }
+
+    /// The write a deletion of a row not held here had not seen, that keeps the row where it is
+    /// read: a logged one, or the move that took the row out of reach (known here from its
+    /// outline only, as the version of `scope`). `nil` when the deletion had seen them all.
+    func rowWritesUnseen(
+        by deleter: CellWrite, deletion: VersionStore.Origin, table: TableInfo, pk: String,
+        known: VersionStore.RowVersions
+    ) throws -> VersionStore.Origin? {
+        var unseen = try writesUnseen(by: deleter, table: table, pk: pk, deletion: deletion)
+        if let moved = known.version(of: "scope"), !unseen.contains(where: { $0.0 == moved }) {
+            let mover = try cellWrite(moved)
+            if !deleter.hasSeen(mover) { unseen.append((moved, mover)) }
+        }
+        return unseen.max { MergeRule.wins($1.1, over: $0.1, policy: .lww) }?.0
     }
 
     /// Every logged write of the row that `deleter` had not seen. A deletion removes the row only
