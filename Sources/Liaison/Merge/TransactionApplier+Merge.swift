@@ -208,7 +208,11 @@ extension TransactionApplier {
             let carried = CellBases.carriedColumns(try CellBases.decode(written))
             for column in (try ChangeCodec.decodeValues(values) ?? [:]).keys.sorted() where !carried.contains(column) {
                 let base = bases[column].flatMap(self.origin(named:))
-                guard try descent(base: base, from: origin, table: table.name, pk: pk, column: column) == .reaches else {
+                guard
+                    try descent(
+                        base: base, from: origin, table: table.name, pk: pk, column: column,
+                        overLosers: table.definition.policy) == .reaches
+                else {
                     unseen.append((origin, other))
                     break
                 }
