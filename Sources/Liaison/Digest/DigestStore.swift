@@ -34,6 +34,7 @@ struct DigestStore {
         CREATE TABLE IF NOT EXISTS _liaison_digest_dirty(
             tbl TEXT NOT NULL, pk TEXT NOT NULL, PRIMARY KEY (tbl, pk)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS _liaison_digest_table(tbl TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS _liaison_digest_rule(rule INTEGER NOT NULL);
         CREATE TRIGGER IF NOT EXISTS _liaison_rowdigest_version_insert AFTER INSERT ON _liaison_version BEGIN
             INSERT INTO _liaison_digest_dirty SELECT NEW.tbl, NEW.pk
             WHERE NOT EXISTS (SELECT 1 FROM _liaison_digest_dirty WHERE tbl = NEW.tbl AND pk = NEW.pk);
@@ -92,6 +93,12 @@ struct DigestStore {
                     + "DROP TABLE IF EXISTS _liaison_digest_table")
         }
         try db.execute(Self.createSQL)
+        // Row hashes made under an earlier rule (`RowDigest.rule`) are all made again.
+        let rule = try db.first("SELECT rule FROM _liaison_digest_rule", [], { $0.int(0) })
+        if rule != RowDigest.rule {
+            try db.execute("DELETE FROM _liaison_digest_table; DELETE FROM _liaison_digest_rule")
+            try db.run("INSERT INTO _liaison_digest_rule(rule) VALUES (?)", [.integer(Int64(RowDigest.rule))])
+        }
         let known = Set(try db.query("SELECT tbl FROM _liaison_digest_table") { $0.text(0) })
         for table in tables.values.sorted(by: { $0.index < $1.index }) where !known.contains(table.name) {
             try db.execute(Self.triggersSQL(for: table))
