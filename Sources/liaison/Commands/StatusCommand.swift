@@ -46,6 +46,7 @@ struct StatusCommand: AsyncParsableCommand {
                 for item in held.prefix(10) { print("  " + TerminalText.describe(item)) }
             }
             for comparison in status.comparisons { print(TerminalText.field(ComparisonText.line(comparison))) }
+            for ack in status.acknowledgements { print(TerminalText.field(AcknowledgementText.line(ack))) }
             print(
                 "policies: "
                     + status.policies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
