@@ -60,7 +60,7 @@ public final class ConsoleMetrics: Sendable {
             ).set(Self.age(peer.peerLacksSince, now: now))
             gauge(
                 "peer_auth_failures", labels: labels,
-                help: "Requests naming the peer's key that failed authentication (bad, stale or misdirected signature, altered body, replay)"
+                help: "Requests with the peer's key that failed authentication (bad, stale, altered, replayed)"
             ).set(Double(peer.authFailures))
             gauge(
                 "peer_held_here_transactions", labels: labels,
@@ -73,7 +73,7 @@ public final class ConsoleMetrics: Sendable {
             for kind in PeerRefusalKind.all {
                 gauge(
                     "peer_refused_requests", labels: [("peer", peer.peer), ("reason", kind)],
-                    help: "Requests from the peer this replica's server refused, by reason (the security log's event names)"
+                    help: "Requests from the peer this replica's server refused, by reason (security log event names)"
                 ).set(Double(peer.refused[kind] ?? 0))
             }
             gauge("peer_healthy", labels: labels, help: "1 when the peer's state is ok, else 0").set(

@@ -98,7 +98,8 @@ extension ConsoleController {
                     let merged = try replica.resolveMerged(
                         id, value: try replica.parseConflictValue(id, text), author: author,
                         note: note.isEmpty ? nil : note)
-                    return "Merged \(merged.count) conflict(s) on this cell (\(merged.joined(separator: ", "))) as \(author). "
+                    let ids = merged.joined(separator: ", ")
+                    return "Merged \(merged.count) conflict(s) on this cell (\(ids)) as \(author). "
                         + "It reaches the peers at the next sync."
                 default: throw LiaisonError(.invalidInput, "choose which value to keep")
                 }

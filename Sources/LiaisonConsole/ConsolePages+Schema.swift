@@ -35,7 +35,8 @@ extension ConsoleController {
                 case "choice":
                     try replica.addChoice(
                         fields["choiceValue"]!, to: fields["choiceColumn"]!, of: fields["choiceTable"]!, author: author)
-                    return "Added choice \(fields["choiceValue"]!) to \(fields["choiceTable"]!).\(fields["choiceColumn"]!)"
+                    return
+                        "Added choice \(fields["choiceValue"]!) to \(fields["choiceTable"]!).\(fields["choiceColumn"]!)"
                 default:
                     let columns = fields["tableColumns"]!.split(whereSeparator: { $0.isNewline || $0 == "," })
                         .map(String.init)

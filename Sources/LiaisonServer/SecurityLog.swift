@@ -38,7 +38,9 @@ final class SecurityLog: @unchecked Sendable {
     private func count(event: SecurityEvent?, peer: String?, kind: String? = nil) {
         let schedule: Bool = lock.withLock {
             if let event { pending[event, default: 0] += 1 }
-            if let peer, let kind = kind ?? event.map(\.name) { pendingByPeer[peer, default: [:]][kind, default: 0] += 1 }
+            if let peer, let kind = kind ?? event.map(\.name) {
+                pendingByPeer[peer, default: [:]][kind, default: 0] += 1
+            }
             defer { isFlushScheduled = true }
             return !isFlushScheduled
         }

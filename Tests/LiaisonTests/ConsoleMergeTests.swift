@@ -18,9 +18,15 @@ import Testing
         try transfer(from: nl, to: ma)
         try transfer(from: nl, to: fr)
         let base = try #require(try nl.row("topic", id: topic)?["description"]?.displayText)
-        try nl.write(author: "anne") { try $0.set("topic", id: topic, ["description": .text(base + " NL adds the EU angle.")]) }
-        try ma.write(author: "karim") { try $0.set("topic", id: topic, ["description": .text(base + " MA adds Rabat.")]) }
-        try fr.write(author: "élodie") { try $0.set("topic", id: topic, ["description": .text(base + " <b>FR</b> adds Paris.")]) }
+        try nl.write(author: "anne") {
+            try $0.set("topic", id: topic, ["description": .text(base + " NL adds the EU angle.")])
+        }
+        try ma.write(author: "karim") {
+            try $0.set("topic", id: topic, ["description": .text(base + " MA adds Rabat.")])
+        }
+        try fr.write(author: "élodie") {
+            try $0.set("topic", id: topic, ["description": .text(base + " <b>FR</b> adds Paris.")])
+        }
         try transfer(from: ma, to: nl)
         try transfer(from: fr, to: nl)
         return (nl, ma, fr)
@@ -57,7 +63,8 @@ import Testing
                 let merged = "Merged: EU angle (NL), Rabat (MA) and Paris (FR).\r\nSecond line."
                 let answer = try await console.post(
                     "/conflict?id=\(first.id.prefix(8))",
-                    "csrf=\(console.csrf)&choice=merge&merged=\(merged.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)&note=All+three+agree")
+                    "csrf=\(console.csrf)&choice=merge&merged=\(merged.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)&note=All+three+agree"
+                )
                 #expect(answer.status == 303)
                 let shown = try await console.get("/conflict?id=\(first.id)")
                 #expect(shown.text.contains("Merged 2 conflict(s) on this cell"), "\(shown.text)")
@@ -106,19 +113,22 @@ import Testing
             }
             #expect(try pair.nl.log().count == before && pair.nl.conflicts().count == 1)
             try pair.nl.resolveMerged(conflict.id, value: .text("cancelled"), author: "x", note: "neither")
-            #expect(throws: LiaisonError.self) { try pair.nl.resolveMerged(conflict.id, value: .text("done"), author: "x") }
+            #expect(throws: LiaisonError.self) {
+                try pair.nl.resolveMerged(conflict.id, value: .text("done"), author: "x")
+            }
             #expect(try pair.nl.resolution(of: conflict.id)?.note == "neither")
         }
     }
 
-    @Test(arguments: [
-        (nil, ["Same", "Same"], "Same"),
-        ("Base.", ["Base. One.", "Base. Two."], "Base. One. Two."),
-        ("end", ["A end", "B end"], "A B end"),
-        ("x", ["Short", "Short and longer"], "Short and longer"),
-        (nil, ["line 1\nshared", "shared\nline 2"], "line 1\nshared\nline 2"),
-        ("Sécurité", ["Sécurité NL", "Sécurité المغرب"], "Sécurité NL المغرب"),
-    ] as [(String?, [String], String)])
+    @Test(
+        arguments: [
+            (nil, ["Same", "Same"], "Same"),
+            ("Base.", ["Base. One.", "Base. Two."], "Base. One. Two."),
+            ("end", ["A end", "B end"], "A B end"),
+            ("x", ["Short", "Short and longer"], "Short and longer"),
+            (nil, ["line 1\nshared", "shared\nline 2"], "line 1\nshared\nline 2"),
+            ("Sécurité", ["Sécurité NL", "Sécurité المغرب"], "Sécurité NL المغرب"),
+        ] as [(String?, [String], String)])
     func aMergeDraftKeepsEachSidesAdditionOnce(base: String?, sides: [String], expected: String) {
         #expect(MergeDraft.text(base: base, sides: sides) == expected)
     }

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 import Liaison
 import LiaisonClient
 import LiaisonConsole
@@ -10,6 +7,10 @@ import LiaisonServer
 import LiaisonTesting
 import Prometheus
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Refused requests are counted per peer (issue 14, point 3), in one vocabulary for the console,
 /// `status --json` and `/metrics`: a peer holding a registered token sends a forged push, replays
@@ -65,9 +66,12 @@ import Testing
                 let cli = FaultCLI(
                     binary: binary, directory: URL(fileURLWithPath: pair.server.path).deletingLastPathComponent())
                 let json = try await cli.output(["status", pair.server.path, "--json"])
-                #expect(json.contains("\"refused\"") && json.contains("\"push_refused\"") && json.contains("\"replayed_request\""))
+                #expect(
+                    json.contains("\"refused\"") && json.contains("\"push_refused\"")
+                        && json.contains("\"replayed_request\""))
                 let text = try await cli.output(["status", pair.server.path])
-                #expect(text.contains("refused here: authentication_failed 1 replayed_request 1 push_refused 1"), "\(text)")
+                #expect(
+                    text.contains("refused here: authentication_failed 1 replayed_request 1 push_refused 1"), "\(text)")
             }
             try pair.server.removePeer("MA-DGST")
             #expect(try pair.server.peerRefusals()["MA-DGST"] == nil)

@@ -42,7 +42,8 @@ extension Replica {
             guard conflict.kind == .value, let column = conflict.column else {
                 throw LiaisonError(
                     .invalidInput,
-                    "only two values of one cell can be merged; a \(conflict.kind.rawValue) conflict takes --keep winner or --keep loser")
+                    "only two values of one cell can be merged; a \(conflict.kind.rawValue) conflict takes --keep winner or --keep loser"
+                )
             }
             let table = try table(named: conflict.table)
             let ids = try loadConflicts(

@@ -9,7 +9,8 @@ public enum SchemaChangeWords {
         let parsed = try ColumnType.parse(type.trimmingCharacters(in: .whitespaces))
         if case .reference = parsed {
             throw LiaisonError(
-                .invalidInput, "add a reference column with its table (add-table with a parent), not to an existing one")
+                .invalidInput, "add a reference column with its table (add-table with a parent), not to an existing one"
+            )
         }
         var value: CellValue?
         if let defaultValue, !defaultValue.isEmpty { value = try parsed.parseDefault(defaultValue) }

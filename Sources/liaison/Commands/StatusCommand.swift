@@ -61,15 +61,17 @@ struct StatusCommand: AsyncParsableCommand {
                 let lacks =
                     (peer.peerLacks.map { "it lacks \($0), we lack \(peer.weLack ?? 0)" } ?? "no vector seen yet")
                     + (peer.heldHere + peer.heldThere > 0 ? ", held here \(peer.heldHere), there \(peer.heldThere)" : "")
-                    + (peer.refused.isEmpty
-                        ? ""
-                        : ", refused here: " + PeerRefusalKind.all.compactMap { kind in
-                            peer.refused[kind].map { "\(kind) \($0)" }
-                        }.joined(separator: " "))
+                    + refusals(peer.refused)
                 print(
                     "peer \(peer.peer) \(TerminalText.field(peer.url)) \(peer.state): \(lacks); last out \(peer.lastOutbound.map { "\($0.at) \(TerminalText.field($0.result))" } ?? "never"), last in \(peer.lastInbound.map { "\($0.at) \(TerminalText.field($0.result))" } ?? "never")"
                 )
             }
         }
+    }
+
+    /// ", refused here: KIND COUNT …" in the security log's words, or nothing.
+    private func refusals(_ counts: [String: Int]) -> String {
+        let parts = PeerRefusalKind.all.compactMap { kind in counts[kind].map { "\(kind) \($0)" } }
+        return parts.isEmpty ? "" : ", refused here: " + parts.joined(separator: " ")
     }
 }
