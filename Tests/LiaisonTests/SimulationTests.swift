@@ -4,10 +4,14 @@ import LiaisonTesting
 import Testing
 
 @Suite struct SimulationTests {
-    /// Seeds to run: `LIAISON_SEED` replays one; `LIAISON_SOAK=1` runs 1,000; otherwise 200.
+    /// Seeds to run: `LIAISON_SEED` replays one (or a comma-separated list); `LIAISON_SOAK=1`
+    /// runs 1,000; otherwise 200.
     static var seeds: [UInt64] {
         let environment = ProcessInfo.processInfo.environment
-        if let seed = environment["LIAISON_SEED"].flatMap(UInt64.init) { return [seed] }
+        if let listed = environment["LIAISON_SEED"] {
+            let seeds = listed.split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+            if !seeds.isEmpty { return seeds }
+        }
         let count = environment["LIAISON_SOAK"] == "1" ? 1_000 : 200
         return (1...UInt64(count)).map { $0 }
     }
