@@ -45,6 +45,14 @@ enum W1 {
         result["publish_seconds"] = try measure { _ = try replica.versionVector() }
         let check = PlainSQLite(path: replicaPath)
         result["w1a_bytes"] = Double(check.checkpointedSize(path: replicaPath))
+        // What takes the space: the synced table with its indexes, the change log, the versions.
+        let byTable = check.bytesByTable()
+        for (key, table) in [
+            ("w1a_bytes_table", "organisation"), ("w1a_bytes_change", "_liaison_change"),
+            ("w1a_bytes_version", "_liaison_version"), ("w1a_bytes_journal", "_liaison_journal"),
+        ] {
+            if let bytes = byTable[table] { result[key] = bytes }
+        }
 
         // W4b: 10,000 separate UPDATE transactions on plain SQLite.
         let update = plain.prepare(Workload.updateSQL)
