@@ -63,28 +63,35 @@ final class ChangeWriter {
         var insertSeq: Int64?
         if written.count < columnCount { written = Array(repeating: 0, count: columnCount) }
         for index in 0..<columnCount { written[index] = 0 }
-        var changes: [(seq: Int64, n: Int64, op: ChangeRecord.Operation, columns: Int64)] = []
+        // `columns` are the cells a change writes, `carried` those a move sends unchanged.
+        var changes: [(seq: Int64, n: Int64, op: ChangeRecord.Operation, columns: Int64, carried: Int64)] = []
         var deletedScope: String?
         for (position, entry) in entries.enumerated() {
             let seq = sequence(entry.id)
             if entry.mask == 0 {
                 if position == 0 { latestIsDelete = true }
                 deletedScope = entry.scope
-                changes.append((seq, entry.id, .delete, 0))
+                changes.append((seq, entry.id, .delete, 0, 0))
                 break
             }
             let isInsert = entry.mask == -1
-            // A move to another scope carries the whole row: a peer that may read only the new
-            // scope receives the row as it is from then on, never the versions made before.
+            // A move to another scope sends the whole row: a peer that may read only the new
+            // scope receives the row as it is from then on, never the versions made before. It
+            // writes only the cells it changed; the others are carried with their versions
+            // (`CellBases.carriedMark`), unless a later change of this run wrote them.
             let isMove = entry.mask & scopeBit != 0
-            let columns = (isInsert || isMove ? allColumns : entry.mask) & ~claimed
+            let columns = (isInsert ? allColumns : entry.mask) & ~claimed
+            let carried = isMove && !isInsert ? allColumns & ~entry.mask & ~claimed : 0
             claimed |= columns
             if isInsert && insertSeq == nil { insertSeq = seq }
             for index in 1..<columnCount where columns & (1 << Int64(index)) != 0 { written[index] = seq }
             if let last = changes.last, last.seq == seq, last.op != .delete {
-                changes[changes.count - 1] = (seq, entry.id, isInsert ? .insert : last.op, last.columns | columns)
-            } else if columns != 0 {
-                changes.append((seq, entry.id, isInsert ? .insert : .update, columns))
+                let written = last.columns | columns
+                changes[changes.count - 1] = (
+                    seq, entry.id, isInsert ? .insert : last.op, written, (last.carried | carried) & ~written
+                )
+            } else if columns | carried != 0 {
+                changes.append((seq, entry.id, isInsert ? .insert : .update, columns, carried & ~columns))
             }
             if isInsert { break }
         }
@@ -108,13 +115,19 @@ final class ChangeWriter {
         // owner-wins: each written cell's level is the level it overwrote, plus one when this
         // replica owns the row.
         var levels: [Int: Int64] = [:]
+        // A carried cell keeps its level, as it keeps its version.
+        var carriedLevels: [Int: Int64] = [:]
         if table.definition.policy == .ownerWins, hasRow, let ownerPosition = table.columnIndex["owner"] {
             let known = try before ?? versions.load(table: table.name, pk: pk)
             let step: Int64 = row.text(Int32(ownerPosition)) == replica.siteCode.rawValue ? 1 : 0
             for index in 1..<columnCount where written[index] != 0 {
                 levels[index] = known.level(of: table.columns[index].name) + step
             }
+            for index in 1..<columnCount { carriedLevels[index] = known.level(of: table.columns[index].name) }
         }
+        let carriedBases = try Publisher.carriedBases(
+            of: changes.map { ($0.seq, $0.columns, $0.carried) }, table: table, pk: pk, sites: sites,
+            before: { try before ?? versions.load(table: table.name, pk: pk) })
         let rowScope = hasRow ? row.text(1) : nil
         for change in changes {
             if change.op != .delete && !hasRow { continue }
@@ -122,8 +135,14 @@ final class ChangeWriter {
             for (index, level) in levels where level != 0 && change.columns & (1 << Int64(index)) != 0 {
                 changeLevels[table.columns[index].name] = level
             }
+            for index in 1..<columnCount where change.carried & (1 << Int64(index)) != 0 {
+                // The level a carried cell has, whichever change of this run wrote it before.
+                let level = written[index] != 0 ? levels[index] ?? 0 : carriedLevels[index] ?? 0
+                if level != 0 { changeLevels[table.columns[index].name] = level }
+            }
             let scope = (change.op == .delete ? deletedScope : rowScope) ?? "public"
-            let values = change.op == .delete ? nil : table.rowJSON.encode(row, mask: change.columns)
+            let values =
+                change.op == .delete ? nil : table.rowJSON.encode(row, mask: change.columns | change.carried)
             let levelsText: String? =
                 changeLevels.isEmpty ? nil : CanonicalJSON.object(changeLevels.mapValues { .integer($0) })
             var bases: [String: String] = [:]
@@ -132,7 +151,9 @@ final class ChangeWriter {
                     let name = table.columns[index].name
                     if let origin = before.version(of: name) { bases[name] = CellBases.text(origin, sites) }
                 }
-            } else if change.op == .delete, let deleted, deleted.deletion == nil {
+            }
+            if change.op == .update { bases.merge(carriedBases[change.seq] ?? [:]) { written, _ in written } }
+            if change.op == .delete, let deleted, deleted.deletion == nil {
                 for column in table.columns.dropFirst() {
                     if let origin = deleted.version(of: column.name) { bases[column.name] = CellBases.text(origin, sites) }
                 }

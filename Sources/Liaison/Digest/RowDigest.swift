@@ -4,13 +4,21 @@ import Foundation
 /// The hash of one row: SHA-256 over its table, and each column's name, value and version (the
 /// site id and sequence number of the transaction that wrote it), in the schema's column order.
 /// Replicas that applied the same transactions compute the same bytes for a row.
+///
+/// A cell's version is its own, else the row's insert (`_liaison_version` column `''`), as the
+/// applier reads it: a replica that received the row whole with a move records a version per
+/// cell, the one that made it records the insert once, and both mean the same. The `id` column
+/// carries no version (it never changes).
 enum RowDigest {
+    /// The rule version: a replica whose digests were kept under another hashes every row again.
+    static let rule = 2
+
     /// The hash of a row, 32 bytes.
     static func hash(table: String, columns: [String], values: [CellValue], versions: [String: (String, Int64)])
         -> [UInt8]
     {
         var hasher = SHA256()
-        var bytes: [UInt8] = Array("liaison-row-v1\u{0}".utf8)
+        var bytes: [UInt8] = Array("liaison-row-v2\u{0}".utf8)
         append(table, to: &bytes)
         for (position, column) in columns.enumerated() {
             append(column, to: &bytes)
@@ -26,7 +34,7 @@ enum RowDigest {
                 bytes.append(UInt8(ascii: "t"))
                 append(value, to: &bytes)
             }
-            if let (site, seq) = versions[column] {
+            if position > 0, let (site, seq) = versions[column] ?? versions[""] {
                 bytes.append(UInt8(ascii: "v"))
                 append(site, to: &bytes)
                 append(String(seq), to: &bytes)
@@ -106,6 +114,18 @@ struct DigestSum: Equatable {
             carry = (overflow1 ? 1 : 0) + (overflow2 ? 1 : 0)
         }
         count += 1
+    }
+
+    /// Adds another set's sum and count (a parent node from its children).
+    mutating func add(_ other: DigestSum) {
+        var carry: UInt64 = 0
+        for index in 0..<4 {
+            let (partial, overflow1) = limbs[index].addingReportingOverflow(other.limbs[index])
+            let (total, overflow2) = partial.addingReportingOverflow(carry)
+            limbs[index] = total
+            carry = (overflow1 ? 1 : 0) + (overflow2 ? 1 : 0)
+        }
+        count += other.count
     }
 
     mutating func remove(_ hash: [UInt8]) {
