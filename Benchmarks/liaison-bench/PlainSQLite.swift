@@ -41,6 +41,21 @@ final class PlainSQLite {
         }
     }
 
+    /// Bytes per table or index (with its indexes' names folded into the engine table they belong
+    /// to), from SQLite's `dbstat` table; empty when the library lacks it.
+    func bytesByTable() -> [String: Double] {
+        var statement: OpaquePointer?
+        let sql = "SELECT coalesce(m.tbl_name, d.name), sum(d.pgsize) FROM dbstat d "
+            + "LEFT JOIN sqlite_master m ON m.name = d.name GROUP BY 1"
+        guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK else { return [:] }
+        defer { sqlite3_finalize(statement) }
+        var result: [String: Double] = [:]
+        while sqlite3_step(statement) == SQLITE_ROW {
+            result[String(cString: sqlite3_column_text(statement, 0))] = sqlite3_column_double(statement, 1)
+        }
+        return result
+    }
+
     /// Checkpoints the WAL into the main file and returns main + WAL size.
     func checkpointedSize(path: String) -> Int {
         exec("PRAGMA wal_checkpoint(TRUNCATE);")

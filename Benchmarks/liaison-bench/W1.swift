@@ -42,13 +42,24 @@ enum W1 {
             }
         }
         // Publishing (values, versions) happens when a sync or the log first asks: measured apart.
-        result["publish_seconds"] = try measure { _ = try replica.versionVector() }
+        var publishCPU = 0.0
+        result["publish_seconds"] = try measure { publishCPU = try measureCPU { _ = try replica.versionVector() } }
+        result["publish_cpu_seconds"] = publishCPU
         let check = PlainSQLite(path: replicaPath)
         result["w1a_bytes"] = Double(check.checkpointedSize(path: replicaPath))
+        // What takes the space: the synced table with its indexes, the change log, the versions.
+        let byTable = check.bytesByTable()
+        for (key, table) in [
+            ("w1a_bytes_table", "organisation"), ("w1a_bytes_change", "_liaison_change"),
+            ("w1a_bytes_version", "_liaison_version"), ("w1a_bytes_journal", "_liaison_journal"),
+        ] {
+            if let bytes = byTable[table] { result[key] = bytes }
+        }
 
         // W4b: 10,000 separate UPDATE transactions on plain SQLite.
         let update = plain.prepare(Workload.updateSQL)
         var plainLatencies: [Double] = []
+        let plainCPU = processCPUSeconds()
         result["w4b_seconds"] = measure {
             for index in 0..<updates {
                 plainLatencies.append(
@@ -59,6 +70,7 @@ enum W1 {
                     })
             }
         }
+        result["w4b_cpu_seconds"] = processCPUSeconds() - plainCPU
         // The apply floor of W2b: the updated rows upserted whole into the second file, one transaction.
         result["w4_upsert_updates_seconds"] = measure {
             floor.exec("BEGIN")
@@ -72,6 +84,7 @@ enum W1 {
         }
         // W1b: the same through the replica.
         var latencies: [Double] = []
+        let replicaCPU = processCPUSeconds()
         result["w1b_seconds"] = try measure {
             for index in 0..<updates {
                 latencies.append(
@@ -84,6 +97,7 @@ enum W1 {
                     })
             }
         }
+        result["w1b_cpu_seconds"] = processCPUSeconds() - replicaCPU
         result["w1b_p50_us"] = percentile(latencies, 0.5) * 1e6
         result["w1b_p99_us"] = percentile(latencies, 0.99) * 1e6
         result["w4b_p50_us"] = percentile(plainLatencies, 0.5) * 1e6

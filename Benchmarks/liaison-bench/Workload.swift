@@ -84,6 +84,21 @@ func measure(_ body: () throws -> Void) rethrows -> Double {
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
 
+/// CPU seconds (user + system, all threads) of this process so far: unlike the wall clock, it
+/// does not count the time spent waiting for a core on a loaded machine.
+func processCPUSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+}
+
+/// Runs `body`; returns its CPU seconds (`processCPUSeconds`).
+func measureCPU(_ body: () throws -> Void) rethrows -> Double {
+    let start = processCPUSeconds()
+    try body()
+    return processCPUSeconds() - start
+}
+
 func measureAsync(_ body: () async throws -> Void) async rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     try await body()

@@ -38,12 +38,13 @@ struct VersionStore {
 
     func load(table: String, pk: String) throws -> RowVersions {
         var result = RowVersions()
-        let rows = try db.query(
-            "SELECT col, sidx, seq, lvl FROM _liaison_version WHERE tbl = ? AND pk = ?", [.text(table), .text(pk)]
-        ) {
-            ($0.text(0), Origin(site: $0.int64(1), seq: $0.int64(2)), $0.int64(3))
-        }
-        for (column, origin, level) in rows {
+        let rows = try db.cached("SELECT col, sidx, seq, lvl FROM _liaison_version WHERE tbl = ? AND pk = ?")
+        try rows.bind(table, at: 1)
+        try rows.bind(pk, at: 2)
+        while try rows.step() {
+            let column = rows.text(0)
+            let origin = Origin(site: rows.int64(1), seq: rows.int64(2))
+            let level = rows.int64(3)
             if level != 0 { result.levels[column] = level }
             switch column {
             case Self.rowInsert: result.insert = origin
@@ -54,20 +55,34 @@ struct VersionStore {
         return result
     }
 
+    // Statements are cached by the connection and bound argument by argument: these run for
+    // every published and every merged row.
+
     func set(table: String, pk: String, column: String, site: Int64, seq: Int64, level: Int64 = 0) throws {
-        try db.run(
+        let statement = try db.cached(
             "INSERT INTO _liaison_version(tbl, pk, col, sidx, seq, lvl) VALUES (?, ?, ?, ?, ?, ?) "
-                + "ON CONFLICT(tbl, pk, col) DO UPDATE SET sidx = excluded.sidx, seq = excluded.seq, lvl = excluded.lvl",
-            [.text(table), .text(pk), .text(column), .integer(site), .integer(seq), .integer(level)])
+                + "ON CONFLICT(tbl, pk, col) DO UPDATE SET sidx = excluded.sidx, seq = excluded.seq, lvl = excluded.lvl")
+        try statement.bind(table, at: 1)
+        try statement.bind(pk, at: 2)
+        try statement.bind(column, at: 3)
+        try statement.bind(site, at: 4)
+        try statement.bind(seq, at: 5)
+        try statement.bind(level, at: 6)
+        try statement.step()
     }
 
     func remove(table: String, pk: String, column: String) throws {
-        try db.run(
-            "DELETE FROM _liaison_version WHERE tbl = ? AND pk = ? AND col = ?",
-            [.text(table), .text(pk), .text(column)])
+        let statement = try db.cached("DELETE FROM _liaison_version WHERE tbl = ? AND pk = ? AND col = ?")
+        try statement.bind(table, at: 1)
+        try statement.bind(pk, at: 2)
+        try statement.bind(column, at: 3)
+        try statement.step()
     }
 
     func removeAll(table: String, pk: String) throws {
-        try db.run("DELETE FROM _liaison_version WHERE tbl = ? AND pk = ?", [.text(table), .text(pk)])
+        let statement = try db.cached("DELETE FROM _liaison_version WHERE tbl = ? AND pk = ?")
+        try statement.bind(table, at: 1)
+        try statement.bind(pk, at: 2)
+        try statement.step()
     }
 }

@@ -9,10 +9,25 @@ import Foundation
 /// - `_liaison_tx` and `_liaison_change`: the published change log, local and remote, in apply order
 ///   (`ord`), signed by each origin and hash-chained per origin (`previous`, `digest`).
 /// - `_liaison_withheld`: digests of changes a peer withheld (outside this replica's scopes there).
+///   Since format 5 `_liaison_change` is a rowid table (`changeLogSQL`): publishing appends its
+///   rows in row order, and pages stay full.
 /// - `_liaison_version`: which transaction wrote each cell (`col` '' is the row's insert, '#' its
 ///   deletion while it stays deleted), and the cell's owner level for `owner-wins` tables.
 enum StorageLayout {
+    /// The format `createSQL` writes; `ReplicaMigrator.replica` brings it to the latest.
     static let formatVersion = 1
+
+    /// The change log as format 5 keeps it: a rowid table (its ~600-byte rows fill pages in
+    /// append order) with its key as a unique index, under `name`.
+    static func changeLogSQL(named name: String) -> String {
+        """
+        CREATE TABLE \(name)(
+            sidx INTEGER NOT NULL, seq INTEGER NOT NULL, n INTEGER NOT NULL,
+            tbl TEXT NOT NULL, pk TEXT NOT NULL, op TEXT NOT NULL, vals TEXT, lvls TEXT,
+            scope TEXT NOT NULL, digest TEXT NOT NULL, bases TEXT,
+            PRIMARY KEY (sidx, seq, n));
+        """
+    }
 
     static let createSQL = """
         CREATE TABLE _liaison_meta(key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
