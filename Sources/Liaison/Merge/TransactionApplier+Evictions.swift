@@ -68,6 +68,12 @@ extension TransactionApplier {
                 table: table.name, pk: outline.id,
                 column: outline.op == .delete ? VersionStore.deletion : "scope", site: origin.site, seq: origin.seq,
                 level: outline.op == .delete ? 0 : level)
+            if outline.op == .delete {
+                // References held here to the deleted row, written without having seen the
+                // deletion, are orphans, as where the deletion is read (simulation seed 997:
+                // recorded only where the referrer arrived after the outline).
+                try checkReferrers(of: table, pk: outline.id, deletion: origin, write: try cellWrite(origin))
+            }
         }
     }
 
