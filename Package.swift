@@ -48,6 +48,7 @@ let package = Package(
             name: "Liaison",
             dependencies: [
                 "CSQLite",
+                "CZlib",
                 "LiaisonProtocol",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),

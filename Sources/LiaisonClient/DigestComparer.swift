@@ -68,7 +68,7 @@ public struct DigestComparer: Sendable {
         }
         let starts = differing.map { key in
             let digest = (byKey[key]!.mine ?? byKey[key]!.theirs)!
-            return DigestRange(table: digest.table, scope: digest.scope)
+            return DigestRange(table: digest.table, scope: digest.scope, node: "")
         }
         var pending = try await replica.perform { replica in try starts.map { try replica.digest(of: $0) } }
         var differences: [RowDifference] = []

@@ -42,7 +42,8 @@ enum Assets {
         <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#16324f"/><path d="M4 3v10h8v-2H6V3z" fill="#ffd166"/></svg>
         """
 
-    /// Small helps: `/` focuses the search field; the edit form asks before leaving with unsaved
+    /// Small helps: `/` focuses the search field; typing another or a merged value on a conflict
+    /// chooses it; the edit form asks before leaving with unsaved
     /// changes; the page listens to `/events` (server-sent events; without `EventSource` it asks
     /// `/state` every 5 s) and offers a reload when a sync or edit changed the replica.
     static let js = """
@@ -70,6 +71,12 @@ enum Assets {
             search.focus();
           }
         });
+        // Typing another value or editing the merged text chooses that way of resolving.
+        for (const [field, choice] of [["other-value", "keep-other"], ["merged-value", "keep-merged"]]) {
+          const input = document.getElementById(field);
+          const radio = document.getElementById(choice);
+          if (input && radio) { input.addEventListener("input", () => { radio.checked = true; }); }
+        }
         for (const form of document.querySelectorAll("form.edit")) {
           let dirty = false;
           form.addEventListener("input", () => { dirty = true; });

@@ -30,6 +30,10 @@ struct ConsoleController: Sendable {
         router.get("/held/item") { try await heldItem($0, $1) }
         router.post("/held/release") { try await releaseHeld($0, $1) }
         router.post("/held/drop") { try await dropHeld($0, $1) }
+        router.get("/schema") { try await schema($0, $1) }
+        router.post("/schema/column") { try await changeSchema($0, $1, kind: "column") }
+        router.post("/schema/choice") { try await changeSchema($0, $1, kind: "choice") }
+        router.post("/schema/table") { try await changeSchema($0, $1, kind: "table") }
         router.get("/events") { try await events($0, $1) }
         router.get("/state") { _, _ in
             Response(

@@ -5,7 +5,7 @@ import Prometheus
 
 /// `/metrics` in Prometheus text: peer health and open conflicts read from the replica at each
 /// scrape, and the apply and round duration histograms the process recorded (swift-metrics).
-/// Labels are peer names, directions and table names only: never row ids or personal data.
+/// Labels are peer names, directions, table names and fixed reasons only: never row ids or personal data.
 public final class ConsoleMetrics: Sendable {
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
     let replica: Replica
@@ -60,7 +60,7 @@ public final class ConsoleMetrics: Sendable {
             ).set(Self.age(peer.peerLacksSince, now: now))
             gauge(
                 "peer_auth_failures", labels: labels,
-                help: "Requests signed with the peer's token that were refused (stale or replayed)"
+                help: "Requests naming the peer's key that failed authentication (bad, stale or misdirected signature, altered body, replay)"
             ).set(Double(peer.authFailures))
             gauge(
                 "peer_held_here_transactions", labels: labels,
@@ -70,6 +70,12 @@ public final class ConsoleMetrics: Sendable {
                 "peer_held_there_transactions", labels: labels,
                 help: "Transactions of this replica the peer said it holds in its quarantine"
             ).set(Double(peer.heldThere))
+            for kind in PeerRefusalKind.all {
+                gauge(
+                    "peer_refused_requests", labels: [("peer", peer.peer), ("reason", kind)],
+                    help: "Requests from the peer this replica's server refused, by reason (the security log's event names)"
+                ).set(Double(peer.refused[kind] ?? 0))
+            }
             gauge("peer_healthy", labels: labels, help: "1 when the peer's state is ok, else 0").set(
                 peer.state == "ok" ? 1.0 : 0.0)
             for (direction, round) in [("in", peer.lastInbound), ("out", peer.lastOutbound)] {

@@ -26,7 +26,8 @@ extension ConsoleController {
     func conflict(_ request: Request, _ context: ConsoleContext) async throws -> Response {
         let given = FormData(request.uri.query)["id"] ?? ""
         let flash = await takeFlash(context)
-        let (conflict, resolution, winnerSignature, loserSignature, base) = try await replica.perform { replica in
+        let (conflict, resolution, winnerSignature, loserSignature, base, onCell) = try await replica.perform {
+            replica in
             let id = try replica.conflictID(matching: given)
             guard let conflict = try replica.conflicts(includeResolved: true).first(where: { $0.id == id }) else {
                 throw LiaisonError(.conflict, "no conflict '\(given)'")
@@ -35,7 +36,8 @@ extension ConsoleController {
                 conflict, try replica.resolution(of: id),
                 try replica.signatureStatus(siteID: conflict.winner.siteID, seq: conflict.winner.seq),
                 try replica.signatureStatus(siteID: conflict.loser.siteID, seq: conflict.loser.seq),
-                try Self.base(of: conflict, in: replica.history(conflict.table, id: conflict.rowID))
+                try Self.base(of: conflict, in: replica.history(conflict.table, id: conflict.rowID)),
+                conflict.state == "open" ? try replica.openConflictsOnCell(of: id) : []
             )
         }
         func side(_ side: Conflict.Side, winner: Bool, signature: String) -> [String: Any] {
@@ -60,6 +62,7 @@ extension ConsoleController {
                 ]
             } ?? false,
         ]
+        values["merge"] = mergeValues(conflict, onCell: onCell, base: base)
         if let resolution {
             values["resolution"] =
                 [
@@ -90,6 +93,13 @@ extension ConsoleController {
                 case "winner": choice = .keepWinner
                 case "loser": choice = .keepLoser
                 case "value": choice = .value(try replica.parseConflictValue(id, form["value"] ?? ""))
+                case "merge":
+                    let text = (form["merged"] ?? "").replacingOccurrences(of: "\r\n", with: "\n")
+                    let merged = try replica.resolveMerged(
+                        id, value: try replica.parseConflictValue(id, text), author: author,
+                        note: note.isEmpty ? nil : note)
+                    return "Merged \(merged.count) conflict(s) on this cell (\(merged.joined(separator: ", "))) as \(author). "
+                        + "It reaches the peers at the next sync."
                 default: throw LiaisonError(.invalidInput, "choose which value to keep")
                 }
                 try replica.resolve(id, choice, author: author, note: note.isEmpty ? nil : note)

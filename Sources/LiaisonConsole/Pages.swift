@@ -114,7 +114,16 @@ enum Show {
             "weLackText": lag(health.weLack, since: health.weLackSince),
             "lastOutboundText": round(health.lastOutbound), "lastInboundText": round(health.lastInbound),
             "authFailures": health.authFailures, "heldHere": health.heldHere, "heldThere": health.heldThere,
+            "refusedText": refused(health.refused),
         ]) { $1 }
+    }
+
+    /// Refused requests by kind, in the one vocabulary (`PeerRefusalKind`): "push refused 2, …" or "none".
+    static func refused(_ counts: [String: Int]) -> String {
+        let known = PeerRefusalKind.all.filter { counts[$0, default: 0] > 0 }
+        let other = counts.keys.filter { !PeerRefusalKind.all.contains($0) && counts[$0, default: 0] > 0 }.sorted()
+        let parts = (known + other).map { "\($0.replacingOccurrences(of: "_", with: " ")) \(counts[$0]!)" }
+        return parts.isEmpty ? "none" : parts.joined(separator: ", ")
     }
 
     /// Comparisons that found a difference, for the overview's alarm.

@@ -4,6 +4,7 @@ enum Templates {
     static let all: [String: String] = [
         "layout": layout, "overview": overview, "peers": peers, "log": log, "table": table, "row": row,
         "conflicts": conflicts, "conflict": conflict, "held": held, "heldItem": heldItem, "heldActions": heldActions,
+        "schema": schema,
     ]
 
     static let layout = """
@@ -17,7 +18,7 @@ enum Templates {
         <header><span class="brand">Liaison console</span> <span class="site">{{site}}</span>
         <nav aria-label="Main"><a href="/">Overview</a> <a href="/conflicts">Conflicts{{#openConflicts}} <span class="badge">{{openConflicts}}</span>{{/openConflicts}}</a>
         <a href="/held">Held{{#heldCount}} <span class="badge">{{heldCount}}</span>{{/heldCount}}</a>
-        {{#tables}}<a href="/table?name={{.}}">{{.}}</a> {{/tables}}<a href="/peers">Peers</a> <a href="/log">Log</a></nav>
+        {{#tables}}<a href="/table?name={{.}}">{{.}}</a> {{/tables}}<a href="/peers">Peers</a> <a href="/log">Log</a> <a href="/schema">Schema</a></nav>
         <form method="post" action="/sync" class="syncnow"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">Sync now</button></form>
         </header>
         <main id="main">
@@ -53,9 +54,9 @@ enum Templates {
 
     static let peers = """
         <table><thead><tr><th scope="col">Peer</th><th scope="col">URL</th><th scope="col">Key fingerprint</th><th scope="col">Reads</th><th scope="col">Writes</th>
-        <th scope="col">Health</th><th scope="col">They lack</th><th scope="col">We lack</th><th scope="col">Last out</th><th scope="col">Last in</th><th scope="col">Auth failures</th><th scope="col">Held here / there</th><th scope="col">Same rows?</th></tr></thead><tbody>
+        <th scope="col">Health</th><th scope="col">They lack</th><th scope="col">We lack</th><th scope="col">Last out</th><th scope="col">Last in</th><th scope="col">Auth failures</th><th scope="col">Refused here</th><th scope="col">Held here / there</th><th scope="col">Same rows?</th></tr></thead><tbody>
         {{#peers}}<tr id="peer-{{peer}}"><td>{{peer}}</td><td><code>{{url}}</code></td><td><code>{{fingerprintText}}</code></td><td>{{readScopes}}</td><td>{{writeScopes}}</td>
-        <td><span class="state {{state}}">{{state}}</span></td><td>{{peerLacksText}}</td><td>{{weLackText}}</td><td>{{lastOutboundText}}</td><td>{{lastInboundText}}</td><td>{{authFailures}}</td><td id="peer-held-{{peer}}">{{heldHere}} / {{heldThere}}</td><td id="compare-{{peer}}"><span class="state {{compareClass}}">{{compareText}}</span></td></tr>{{/peers}}
+        <td><span class="state {{state}}">{{state}}</span></td><td>{{peerLacksText}}</td><td>{{weLackText}}</td><td>{{lastOutboundText}}</td><td>{{lastInboundText}}</td><td id="peer-auth-{{peer}}">{{authFailures}}</td><td id="peer-refused-{{peer}}">{{refusedText}}</td><td id="peer-held-{{peer}}">{{heldHere}} / {{heldThere}}</td><td id="compare-{{peer}}"><span class="state {{compareClass}}">{{compareText}}</span></td></tr>{{/peers}}
         </tbody></table>
         {{^peers}}<p>No peers registered.</p>{{/peers}}
         """
@@ -129,6 +130,9 @@ enum Templates {
         <p><input type="radio" name="choice" value="winner" id="keep-winner" checked> <label for="keep-winner">Keep {{winner.site}}'s {{valueWord}} ({{winner.value}})</label></p>
         <p><input type="radio" name="choice" value="loser" id="keep-loser"> <label for="keep-loser">Keep {{loser.site}}'s {{valueWord}} ({{loser.value}})</label></p>
         {{#column}}<p><input type="radio" name="choice" value="value" id="keep-other"> <label for="keep-other">Write another value</label> <input name="value" aria-label="Another value" id="other-value"></p>{{/column}}
+        {{#merge}}<div class="merge" id="merge"><p><input type="radio" name="choice" value="merge" id="keep-merged"> <label for="keep-merged">Merge: write the text below, made from every side{{#several}} (it resolves the {{count}} conflicts on this cell: {{conflictIDs}}){{/several}}</label></p>
+        {{#several}}<ul class="merge-sides" id="merge-sides">{{#sides}}<li><b>{{site}}</b> ({{author}}, {{time}}): {{value}}</li>{{/sides}}</ul>{{/several}}
+        <p><label for="merged-value">Merged text (a first draft from the base and each side's additions; edit it)</label><br><textarea id="merged-value" name="merged" rows="4" cols="60">{{draft}}</textarea></p></div>{{/merge}}
         <p><label for="note">Note (why; kept with the resolution and synced)</label><br><textarea id="note" name="note" rows="3" cols="60"></textarea></p>
         <button type="submit">Resolve</button></fieldset></form>{{/open}}
         """

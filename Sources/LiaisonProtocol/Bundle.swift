@@ -130,7 +130,8 @@ public struct BundleSeal: Hashable, Sendable, Codable {
 /// The second line of a bundle file: who sent it to whom, and how to check and open the payload.
 ///
 /// `signature` is the sender's Ed25519 signature, base64, over `liaison-bundle-v1\n{digest}`, where
-/// `digest` is the lower-case hex SHA-256 of the plaintext body (the JSON `BundleBody` bytes).
+/// `digest` is the lower-case hex SHA-256 of the plaintext body (the JSON `BundleBody` bytes). The
+/// payload is that body, compressed when `compression` says so, then sealed when `seal` is present.
 public struct BundleEnvelope: Hashable, Sendable, Codable {
     public var kind: BundleKind
     public var sender: String
@@ -143,10 +144,13 @@ public struct BundleEnvelope: Hashable, Sendable, Codable {
     public var signature: String
     /// Present when the payload is sealed to the recipient.
     public var seal: BundleSeal?
+    /// `deflate` when the body was compressed (a zlib stream) before it was sealed; absent when not.
+    /// The digest and signature cover the body before compression.
+    public var compression: String?
 
     public init(
         kind: BundleKind, sender: String, senderSite: String, recipient: String?, recipientSite: String, length: Int,
-        digest: String, signature: String, seal: BundleSeal?
+        digest: String, signature: String, seal: BundleSeal?, compression: String? = nil
     ) {
         self.kind = kind
         self.sender = sender
@@ -157,5 +161,6 @@ public struct BundleEnvelope: Hashable, Sendable, Codable {
         self.digest = digest
         self.signature = signature
         self.seal = seal
+        self.compression = compression
     }
 }

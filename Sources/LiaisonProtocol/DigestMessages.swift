@@ -75,10 +75,15 @@ public struct DigestRange: Hashable, Sendable, Codable {
     public var fingerprint: String?
     /// Every row of the range: its id and hash.
     public var items: [DigestItem]?
+    /// When present, the range is a node of the digest tree instead of `[lower, upper)`: the rows
+    /// whose key (the hex SHA-256 of `liaison-digest-key-v1\0` and the id) starts with these hex
+    /// digits (`""`: every row). A node splits into its 16 children, one more digit each, whose sums
+    /// each side keeps (three digits deep), so no range is summed by reading its rows.
+    public var node: String?
 
     public init(
         table: String, scope: String, lower: String = "", upper: String? = nil, count: Int? = nil,
-        fingerprint: String? = nil, items: [DigestItem]? = nil
+        fingerprint: String? = nil, items: [DigestItem]? = nil, node: String? = nil
     ) {
         self.table = table
         self.scope = scope
@@ -87,6 +92,7 @@ public struct DigestRange: Hashable, Sendable, Codable {
         self.count = count
         self.fingerprint = fingerprint
         self.items = items
+        self.node = node
     }
 }
 

@@ -68,7 +68,6 @@ struct PeerAuthenticator: RouterMiddleware {
         let now = wallTime()
         if let stale = ReplayGuard.staleness(of: signature, now: now) {
             SyncMetrics.authFailures.increment()
-            try? await replica.perform { try $0.recordAuthFailure(peer: peer.name) }
             securityLog.record(.authenticationFailed, ["security.reason": "stale", "security.peer": "\(peer.name)"])
             // The peer is who it says; only its clock differs. Tell it this server's time so that it
             // can sign again (only a registered peer learns it).
@@ -80,7 +79,6 @@ struct PeerAuthenticator: RouterMiddleware {
             try await replica.perform { try $0.admitRequest(signature, now: now) }
         } catch {
             SyncMetrics.authFailures.increment()
-            try? await replica.perform { try $0.recordAuthFailure(peer: peer.name) }
             securityLog.record(.replayedRequest, ["security.peer": "\(peer.name)", "http.path": "\(path)"])
             return Self.refusal(.unauthorized, code: "unauthorized", (error as? LiaisonError)?.message ?? "\(error)")
         }

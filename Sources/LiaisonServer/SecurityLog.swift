@@ -4,13 +4,15 @@ import Logging
 
 /// The server's security log: one structured line per event (failed authentication, refused push,
 /// shed request or connection, alarm) at `warning`, and counters kept in the replica for
-/// `liaison status`. Counters are written at most once a second, so a flood of bad requests
+/// `liaison status`, in all and per peer (`Replica.recordPeerRefusals`). Counters are written at most once a second, so a flood of bad requests
 /// does not become a flood of writes.
 final class SecurityLog: @unchecked Sendable {
     private let replica: Replica
     private let logger: Logger
     private let lock = NSLock()
     private var pending: [SecurityEvent: Int] = [:]
+    /// Refusals by peer and kind (`PeerRefusalKind`), for the peer's health.
+    private var pendingByPeer: [String: [String: Int]] = [:]
     private var isFlushScheduled = false
 
     init(replica: Replica, logger: Logger) {
@@ -24,8 +26,19 @@ final class SecurityLog: @unchecked Sendable {
         var metadata = metadata
         metadata["security.event"] = "\(event.name)"
         logger.warning("security event", metadata: metadata)
+        let peer = metadata["security.peer"].map { "\($0)" }
+        count(event: event, peer: peer)
+    }
+
+    /// Counts a refusal of `peer`'s request that is not a security event of its own.
+    func countRefusal(peer: String, kind: String) {
+        count(event: nil, peer: peer, kind: kind)
+    }
+
+    private func count(event: SecurityEvent?, peer: String?, kind: String? = nil) {
         let schedule: Bool = lock.withLock {
-            pending[event, default: 0] += 1
+            if let event { pending[event, default: 0] += 1 }
+            if let peer, let kind = kind ?? event.map(\.name) { pendingByPeer[peer, default: [:]][kind, default: 0] += 1 }
             defer { isFlushScheduled = true }
             return !isFlushScheduled
         }
@@ -36,14 +49,16 @@ final class SecurityLog: @unchecked Sendable {
 
     /// Writes the pending counts to the replica.
     func flush() {
-        let counts: [SecurityEvent: Int] = lock.withLock {
+        let (counts, byPeer) = lock.withLock {
             defer {
                 pending = [:]
+                pendingByPeer = [:]
                 isFlushScheduled = false
             }
-            return pending
+            return (pending, pendingByPeer)
         }
         try? replica.recordSecurityEvents(counts)
+        try? replica.recordPeerRefusals(byPeer)
     }
 
     /// Raises what a refused request revealed: an identity conflict or an equivocation (an alarm),
@@ -63,6 +78,10 @@ final class SecurityLog: @unchecked Sendable {
             case nil: break
             }
         }
-        if path.hasSuffix("/push") && error.code != .busy { record(.pushRefused, metadata) }
+        if path.hasSuffix("/push") && error.code != .busy {
+            record(.pushRefused, metadata)
+        } else if error.code != .busy {
+            countRefusal(peer: peer, kind: "request_refused")
+        }
     }
 }

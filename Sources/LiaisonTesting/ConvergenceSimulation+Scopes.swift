@@ -22,6 +22,7 @@ extension ConvergenceSimulation {
     func deliver(_ page: PullResponse, from: Int, to: Int) throws -> Bool {
         let before = try replicas[to].dump()
         let vector = try replicas[to].versionVector()
+        noteRelayed(page, from: from)
         do {
             let result = try replicas[to].apply(page.transactions, keys: page.keys, writableScopes: grants[from])
             if result.held > 0 { try noteHeld(at: to) }
@@ -74,10 +75,13 @@ extension ConvergenceSimulation {
                     }
                 }
             }
-            for table in replica.schema.tables.map(\.name) {
+            for definition in replica.schema.tables {
+                let table = definition.name
+                // A column added with a default reads it in rows written before it (no change sets it).
+                let defaults = Dictionary(uniqueKeysWithValues: definition.columns.map { ($0.name, $0.defaultValue) })
                 for row in try replica.rows(table) {
                     let id = row["id"]?.displayText ?? ""
-                    for (column, value) in row where column != "id" && value != .null {
+                    for (column, value) in row where column != "id" && value != .null && value != defaults[column] ?? nil {
                         guard logged["\(table)/\(id)/\(column)"]?.contains(value) == true else {
                             throw SimulationFailure(
                                 seed: seed,

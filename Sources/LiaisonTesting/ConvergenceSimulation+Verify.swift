@@ -9,10 +9,12 @@ extension ConvergenceSimulation {
     ///    none that a full one lacks, and every value conflict is between writes that were
     ///    concurrent (neither had seen the other's value);
     /// 3. nothing is held but the rogue's transactions (`verifyNothingStuck`);
-    /// 4. on rows never deleted, every cell's value is the policy's pick among the writes no other
+    /// 4. one schema everywhere, and what was kept unknown is as signed (`verifySchemaChanges`);
+    /// 5. on rows never deleted, every cell's value is the policy's pick among the writes no other
     ///    write had seen, and each other such write is kept as a conflict loser on every replica.
     public func verify() throws {
         try verifyNothingStuck()
+        try verifySchemaChanges()
         let dumps = try replicas.map { try $0.dump() }
         for (index, dump) in dumps.enumerated() {
             // Replicas with the same grant have received the same changes.
@@ -50,6 +52,13 @@ extension ConvergenceSimulation {
                 let cell = (table: conflict.table, id: conflict.rowID, column: column)
                 let (winnerKey, loserKey) =
                     ("\(conflict.winner.siteID)#\(conflict.winner.seq)", "\(conflict.loser.siteID)#\(conflict.loser.seq)")
+                // A move writes only the cells it changed: a cell it carried is no side of a conflict.
+                for side in [winnerKey, loserKey]
+                where bases["\(side)|\(cell.table)|\(cell.id)"]?[column]?.hasPrefix("=") == true {
+                    throw failure(
+                        "conflict \(conflict.id) on replica \(index) names \(side) as a side of "
+                            + "\(conflict.table) \(conflict.rowID).\(column), a cell that move only carried")
+                }
                 if hadSeen(winnerKey, loserKey, cell, log: bases, writes: writes)
                     || hadSeen(loserKey, winnerKey, cell, log: bases, writes: writes)
                 {
@@ -72,25 +81,39 @@ extension ConvergenceSimulation {
         var cellWriters: [String: [String]] = [:]
         for entry in log {
             for change in entry.changes {
-                for column in (change.values ?? [:]).keys {
+                for column in (change.values ?? [:]).keys where !Self.isCarried(change, column) {
                     cellWriters["\(change.table)/\(change.id)/\(column)", default: []].append(
                         "\(entry.origin)#\(entry.seq)")
                 }
             }
         }
+        var creations: [String: [String]] = [:]
+        for entry in log {
+            for change in entry.changes where change.op == .insert {
+                creations["\(change.table)/\(change.id)", default: []].append("\(entry.origin)#\(entry.seq)")
+            }
+        }
         func isSuperseded(_ conflict: Conflict) -> Bool {
+            let loser = "\(conflict.loser.siteID)#\(conflict.loser.seq)"
+            // A deletion that lost to a concurrent update, where a later creation of the row had
+            // seen it: recorded only where the update arrived before that creation (as above).
+            if conflict.kind == .delete, let deleter = writes[loser] {
+                return (creations["\(conflict.table)/\(conflict.rowID)"] ?? []).contains { creator in
+                    creator != loser && writes[creator]?.hasSeen(deleter) == true
+                }
+            }
+            // A duplicate resolved by deleting one of its rows is closed where it was recorded; a
+            // replica that never held both rows live at once holds none (docs/DECISIONS.md).
+            if conflict.kind == .duplicate, conflict.state == "resolved" { return true }
             guard conflict.kind == .value, let column = conflict.column else { return false }
             let cell = (table: conflict.table, id: conflict.rowID, column: column)
-            let loser = "\(conflict.loser.siteID)#\(conflict.loser.seq)"
             return (cellWriters["\(cell.table)/\(cell.id)/\(column)"] ?? []).contains { writer in
                 writer != loser && hadSeen(writer, loser, cell, log: bases, writes: writes)
             }
         }
         let sets = try replicas.map { replica in
             Dictionary(
-                // Duplicates are recorded where a second row with the same natural key arrives,
-                // not where it was written (a known gap, docs/DECISIONS.md).
-                try replica.conflicts(includeResolved: true).filter { $0.kind != .duplicate && !isSuperseded($0) }.map {
+                try replica.conflicts(includeResolved: true).filter { !isSuperseded($0) }.map {
                     ($0.id, "\($0.kind) \($0.table) \($0.rowID).\($0.column ?? "-") loser \($0.loser.site)#\($0.loser.seq) \($0.state)")
                 },
                 uniquingKeysWith: { first, _ in first })
@@ -128,7 +151,7 @@ extension ConvergenceSimulation {
         var base = named[cell.column]
         for _ in 0..<64 {
             // A step without a base for the column (an insert) is judged by its context, as the engine does.
-            guard let text = base else { return true }
+            guard let text = base.map({ $0.hasPrefix("=") ? String($0.dropFirst()) : $0 }) else { return true }
             guard let colon = text.lastIndex(of: ":") else { return false }
             let step = String(text[..<colon]) + "#" + String(text[text.index(after: colon)...])
             if step == earlier { return true }
@@ -144,7 +167,7 @@ extension ConvergenceSimulation {
         for entry in log {
             let base = writes["\(entry.origin)#\(entry.seq)"]!
             for change in entry.changes where !deletedRows.contains("\(change.table)/\(change.id)") {
-                for (column, value) in change.values ?? [:] {
+                for (column, value) in change.values ?? [:] where !Self.isCarried(change, column) {
                     cells["\(change.table)/\(change.id)/\(column)", default: []].append(
                         (base.at(level: change.levels?[column] ?? 0), value))
                 }
@@ -153,8 +176,7 @@ extension ConvergenceSimulation {
         let policies = Dictionary(uniqueKeysWithValues: replicas[0].schema.tables.map { ($0.name, $0.policy) })
         let losers = try replicas.map { replica in
             Set(
-                // Duplicates are recorded where a second row with the same natural key arrives,
-                // not where it was written (a known gap, docs/DECISIONS.md).
+                // A duplicate names rows, not a cell's loser.
                 try replica.conflicts(includeResolved: true).filter { $0.kind != .duplicate }.map {
                     "\($0.loser.siteID)#\($0.loser.seq)/\($0.table)/\($0.rowID)/\($0.column ?? "")"
                 })
@@ -178,6 +200,11 @@ extension ConvergenceSimulation {
                 }
             }
         }
+    }
+
+    /// Whether a move only carried `column` (its base is marked `=`): a cell it did not write.
+    static func isCarried(_ change: ChangeRecord, _ column: String) -> Bool {
+        change.bases?[column]?.hasPrefix("=") == true
     }
 
     func failure(_ message: String) -> SimulationFailure {

@@ -43,7 +43,10 @@ public final class ConvergenceSimulation {
     public internal(set) var trace: [String] = []
     /// Batches refused for their scopes (a relay lacking a scope), for the failure message.
     public internal(set) var refusals: [String] = []
-    public init(seed: UInt64, replicaCount: Int = 5, directory: URL) throws {
+    /// Schema changes, replicas granting late (`ConvergenceSimulation+Schema.swift`).
+    public internal(set) var schemaPlan = SimulationSchemaPlan()
+    /// `schemaChanges`: sites also change the schema (`ConvergenceSimulation+Schema.swift`).
+    public init(seed: UInt64, replicaCount: Int = 5, directory: URL, schemaChanges: Bool = false) throws {
         self.seed = seed
         self.random = SeededGenerator(seed: seed)
         var extra = SeededGenerator(seed: seed &+ 0x5157_4e44)
@@ -88,6 +91,7 @@ public final class ConvergenceSimulation {
                 try replica.pinKey(of: other.identity)
             }
         }
+        if schemaChanges { try setUpSchemaChanges() }
     }
 
     /// Runs `steps` random steps, then syncs everyone to quiescence.
@@ -97,6 +101,7 @@ public final class ConvergenceSimulation {
             let roll = Int.random(in: 0..<100, using: &random)
             let rare = Int.random(in: 0..<100, using: &extra)
             if rare < 2 { try pushInvalid() } else if rare == 2, distrustsKey { try trustLate() }
+            if (3..<12).contains(rare) { try schemaStep() }
             switch roll {
             case 0..<45: try edit()
             case 45..<52: try resolveSomething()
@@ -105,6 +110,7 @@ public final class ConvergenceSimulation {
             }
         }
         if distrustsKey { try trustLate() }
+        try learnSchemaLate()
         try settle()
     }
 

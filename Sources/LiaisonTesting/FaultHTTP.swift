@@ -208,6 +208,19 @@ enum FaultSocket {
         #endif
     }
 
+    /// Accepts connections on `listener` and hands each to `handle` until `isStopped`, polling
+    /// every 100 ms; closes the listener at the end.
+    static func acceptEach(on listener: Int32, until isStopped: () -> Bool, _ handle: (Int32) -> Void) {
+        defer { close(listener) }
+        while !isStopped() {
+            var waiting = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+            guard poll(&waiting, 1, 100) > 0 else { continue }
+            let client = accept(listener, nil, nil)
+            guard client >= 0 else { continue }
+            handle(client)
+        }
+    }
+
     static func setTimeouts(_ fd: Int32, seconds: Int) {
         var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))

@@ -95,7 +95,12 @@ public final class FaultProxy: @unchecked Sendable {
         self.plan = plan
         self.generator = SeededGenerator(seed: plan.seed)
         (listener, port) = try FaultSocket.listen("proxy", backlog: 64)
-        Thread.detachNewThread { [self] in acceptLoop() }
+        Thread.detachNewThread { [self] in
+            FaultSocket.acceptEach(on: listener, until: { lock.withLock { stopped } }) { client in
+                let action = nextAction()
+                Thread.detachNewThread { [self] in serve(client: client, action: action) }
+            }
+        }
     }
 
     public var url: String { "http://127.0.0.1:\(port)" }
@@ -146,17 +151,6 @@ public final class FaultProxy: @unchecked Sendable {
         }
     }
 
-    private func acceptLoop() {
-        defer { close(listener) }
-        while !lock.withLock({ stopped }) {
-            var waiting = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
-            guard poll(&waiting, 1, 100) > 0 else { continue }
-            let client = accept(listener, nil, nil)
-            guard client >= 0 else { continue }
-            let action = nextAction()
-            Thread.detachNewThread { [self] in serve(client: client, action: action) }
-        }
-    }
 
     private func serve(client: Int32, action: FaultAction) {
         FaultSocket.setTimeouts(client, seconds: plan.idleTimeoutSeconds)

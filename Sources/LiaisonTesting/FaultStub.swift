@@ -20,7 +20,9 @@ public final class FaultStub: @unchecked Sendable {
     public init(answer: Data) throws {
         self.answer = answer
         (listener, port) = try FaultSocket.listen("stub", backlog: 16)
-        Thread.detachNewThread { [self] in acceptLoop() }
+        Thread.detachNewThread { [self] in
+            FaultSocket.acceptEach(on: listener, until: { lock.withLock { stopped } }, reply(to:))
+        }
     }
 
     public var url: String { "http://127.0.0.1:\(port)" }
@@ -30,25 +32,19 @@ public final class FaultStub: @unchecked Sendable {
 
     public func stop() { lock.withLock { stopped = true } }
 
-    private func acceptLoop() {
-        defer { close(listener) }
-        while !lock.withLock({ stopped }) {
-            var waiting = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
-            guard poll(&waiting, 1, 100) > 0 else { continue }
-            let client = accept(listener, nil, nil)
-            guard client >= 0 else { continue }
-            FaultSocket.setTimeouts(client, seconds: 5)
-            var head = Data()
-            var buffer = [UInt8](repeating: 0, count: 16_384)
-            while head.range(of: Data("\r\n\r\n".utf8)) == nil, head.count < 1_000_000 {
-                let count = recv(client, &buffer, buffer.count, 0)
-                if count <= 0 { break }
-                head.append(contentsOf: buffer[0..<count])
-            }
-            _ = FaultSocket.sendAll(client, answer)
-            lock.withLock { served += 1 }
-            shutdown(client, Int32(SHUT_RDWR))
-            close(client)
+    /// Reads the request head, sends the one answer, closes.
+    private func reply(to client: Int32) {
+        FaultSocket.setTimeouts(client, seconds: 5)
+        var head = Data()
+        var buffer = [UInt8](repeating: 0, count: 16_384)
+        while head.range(of: Data("\r\n\r\n".utf8)) == nil, head.count < 1_000_000 {
+            let count = recv(client, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            head.append(contentsOf: buffer[0..<count])
         }
+        _ = FaultSocket.sendAll(client, answer)
+        lock.withLock { served += 1 }
+        shutdown(client, Int32(SHUT_RDWR))
+        close(client)
     }
 }

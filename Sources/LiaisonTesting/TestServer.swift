@@ -21,7 +21,8 @@ public func withServer<T: Sendable>(
     }
     let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
-        tasks.addTask { try await group.run() }
+        // On threads of its own: a busy cooperative pool must not leave it unable to answer (`TestExecutor`).
+        tasks.addTask(executorPreference: TestExecutor.shared) { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw LiaisonError(.peer, "the test server did not start") }
         ServedReplicas.register(replica, port: port)

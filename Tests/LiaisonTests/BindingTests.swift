@@ -25,34 +25,36 @@ import Testing
         return Data((head + "\r\n").utf8) + body
     }
 
+    /// Sends `method path` with `body` to the pair's server by hand, signed over `signedBody`
+    /// (the body itself unless told) as the client, to `to` (the server unless told), the header
+    /// written by `header`; the answer is required.
+    private static func send(
+        _ pair: ServedPair, _ method: String, _ path: String, body: Data, signedBody: Data? = nil, to: String? = nil,
+        header: (RequestSignature) -> String = \.headerValue
+    ) async throws -> FaultHTTPAnswer {
+        let signature = RequestSignature.sign(
+            token: pair.token, method: method, path: path, body: signedBody ?? body, now: FaultHTTP.nowMilliseconds,
+            from: pair.client.siteID, to: to ?? pair.server.siteID)
+        return try #require(
+            try await FaultHTTP.exchange(
+                port: pair.port,
+                request: raw(method, path, port: pair.port, authorization: header(signature), body: body)))
+    }
+
     @Test func anUnboundRequestIsRefusedWithAJSONErrorAndChangesNothing() async throws {
         try await withPair { pair in
             try pair.client.write(author: "karim") { try $0.set("topic", id: "topic-unbound", ["name": "Unbound"]) }
             let page = try pair.client.changes(after: .start, excluding: try pair.server.versionVector())
             let body = try WireJSON.encode(PushRequest(transactions: page.transactions, keys: page.keys))
             let before = try pair.server.dump()
-            let signature = RequestSignature.sign(
-                token: pair.token, method: "POST", path: "/v1/push", body: body, now: FaultHTTP.nowMilliseconds,
-                from: pair.client.siteID, to: pair.server.siteID)
-            let answer = try #require(
-                try await FaultHTTP.exchange(
-                    port: pair.port,
-                    request: Self.raw(
-                        "POST", "/v1/push", port: pair.port, authorization: Self.unbound(signature), body: body)))
+            let answer = try await Self.send(pair, "POST", "/v1/push", body: body, header: Self.unbound)
             #expect(answer.status == 401, "\(answer)")
             #expect(answer.errorObject?.error == "unbound_request", "\(answer)")
             #expect(answer.errorObject?.message.contains("names no sender") == true, "\(answer)")
             #expect(try pair.server.dump() == before)
             #expect(try pair.server.row("topic", id: "topic-unbound") == nil)
             // Bound to no recipient: only a first GET /v1/status may be.
-            let noRecipient = RequestSignature.sign(
-                token: pair.token, method: "POST", path: "/v1/push", body: body, now: FaultHTTP.nowMilliseconds,
-                from: pair.client.siteID, to: "")
-            let refused = try #require(
-                try await FaultHTTP.exchange(
-                    port: pair.port,
-                    request: Self.raw(
-                        "POST", "/v1/push", port: pair.port, authorization: noRecipient.headerValue, body: body)))
+            let refused = try await Self.send(pair, "POST", "/v1/push", body: body, to: "")
             #expect(refused.status == 401 && refused.errorObject?.error == "unbound_request", "\(refused)")
             #expect(refused.errorObject?.message.contains("names no recipient") == true, "\(refused)")
             #expect(try pair.server.dump() == before)
@@ -74,14 +76,7 @@ import Testing
         try await withPair { pair in
             let genuine = try WireJSON.encode(PullRequest(cursor: nil, vector: VersionVector()))
             let swapped = try WireJSON.encode(PullRequest(cursor: nil, vector: try pair.server.versionVector()))
-            let signature = RequestSignature.sign(
-                token: pair.token, method: "POST", path: "/v1/pull", body: genuine, now: FaultHTTP.nowMilliseconds,
-                from: pair.client.siteID, to: pair.server.siteID)
-            let answer = try #require(
-                try await FaultHTTP.exchange(
-                    port: pair.port,
-                    request: Self.raw(
-                        "POST", "/v1/pull", port: pair.port, authorization: signature.headerValue, body: swapped)))
+            let answer = try await Self.send(pair, "POST", "/v1/pull", body: swapped, signedBody: genuine)
             #expect(answer.status == 401 && answer.text.contains("not the one this request was signed over"), "\(answer)")
         }
     }

@@ -47,6 +47,15 @@ import Testing
 
             let acknowledged = try await cli("bundle", "import", "nl.db", "tr-nl.ack")
             #expect(acknowledged == CommandResult(stdout: "acknowledgement from TR-TNP recorded\n"), "\(acknowledged)")
+            // `status` says what TR acknowledged, when and how, and that it holds nothing back.
+            let status = try await cli("status", "nl.db")
+            let line = try #require(
+                status.stdout.split(separator: "\n").first { $0.hasPrefix("acknowledgement TR-TNP: ") }, "\(status)")
+            #expect(line.contains("acknowledged NL-NCTV=") && line.contains(" by bundle; holds nothing back"), "\(line)")
+            let statusJSON = try JSONDecoder().decode(
+                ReplicaStatus.self, from: Data(try await cli("status", "nl.db", "--json").stdout.utf8))
+            let ack = try #require(statusJSON.acknowledgements.first { $0.peer == "TR-TNP" })
+            #expect(ack.via == "bundle" && ack.acknowledgedAt != nil && !ack.holdsBackCompaction && ack.unacknowledged == 0)
             try await cli.expectSuccess("set", "nl.db", "topic", "topic-cli", "name=Sealed", "--author", "anna")
             let next = try await cli("bundle", "create", "nl.db", "--for", "TR-TNP", "--out", "next.bundle")
             #expect(next.stdout.hasPrefix("wrote next.bundle for TR-TNP: 1 transactions, 1 changes, "), "\(next)")
@@ -56,9 +65,10 @@ import Testing
 
             // A tampered bundle is bad input: one line, exit 64, nothing written.
             let genuine = try Data(contentsOf: cli.url("nl-tr.bundle"))
-            let tampered = String(decoding: genuine, as: UTF8.self).replacingOccurrences(
-                of: "Returnees", with: "Returnerz")
-            try Data(tampered.utf8).write(to: cli.url("bad.bundle"))
+            let body = String(decoding: try Replica.bundlePlaintext(of: genuine), as: UTF8.self)
+            let tampered = try Replica.bundleReplacingPayload(
+                of: genuine, with: Data(body.replacingOccurrences(of: "Returnees", with: "Returnerz").utf8))
+            try tampered.write(to: cli.url("bad.bundle"))
             try await cli.expectRefused(
                 "bundle", "import", "tr.db", "bad.bundle", mentioning: "the bundle was refused",
                 "does not match its digest",

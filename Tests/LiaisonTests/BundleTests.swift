@@ -108,10 +108,30 @@ import Testing
                 #expect(error?.message.contains(words) == true, "\(error?.message ?? "")")
                 #expect(error?.code == .invalidInput)
             }
-            // A value changed in place.
-            let text = String(decoding: plain, as: UTF8.self)
+            // A value changed in place (the body is compressed: inflated, altered, deflated again).
+            let text = String(decoding: try Replica.bundlePlaintext(of: plain), as: UTF8.self)
+            #expect(text.contains("Returnees") && !String(decoding: plain, as: UTF8.self).contains("Returnees"))
+            let altered = Data(text.replacingOccurrences(of: "Returnees", with: "Returnerz").utf8)
+            refused(try Replica.bundleReplacingPayload(of: plain, with: altered), "does not match its digest")
+            // The compressed stream damaged, cut inside, or a bomb past the bound.
+            let stream = try BundleCompression.compress(altered)
+            refused(try Replica.bundleReplacingPayload(of: plain, with: altered, compressed: false), "deflate stream")
             refused(
-                Data(text.replacingOccurrences(of: "Returnees", with: "Returnerz").utf8), "does not match its digest")
+                try Replica.bundleReplacingPayload(of: plain, with: stream.prefix(stream.count / 2), compressed: false),
+                "cut short")
+            refused(
+                try Replica.bundleReplacingPayload(of: plain, with: stream + Data("junk".utf8), compressed: false),
+                "after the end")
+            let bomb = try BundleCompression.compress(Data(count: 8 << 20))
+            #expect(bomb.count < 64 * 1024)
+            let inflated = #expect(throws: LiaisonError.self) {
+                try BundleCompression.decompress(bomb, limit: 1 << 20)
+            }
+            #expect(inflated?.message.contains("inflates past 1 MiB") == true)
+            var otherMethod = plain
+            let method = try #require(otherMethod.range(of: Data("\"compression\":\"deflate\"".utf8)))
+            otherMethod.replaceSubrange(method, with: Data("\"compression\":\"zstd\"".utf8))
+            refused(otherMethod, "unknown method")
             // Cut short, padded, or not a bundle at all.
             refused(plain.prefix(plain.count - 10), "payload has")
             refused(plain + Data("x".utf8), "payload has")

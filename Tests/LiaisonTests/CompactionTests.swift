@@ -93,12 +93,24 @@ import Testing
             #expect(try nl.verify().problems.contains { $0.contains("compaction checkpoint") })
             try nl.write(author: "mallory") { try $0.execute("UPDATE _liaison_checkpoint SET changes = changes + 1") }
             #expect(try nl.verify().isIntact)
+            // The checkpoint signs each origin's chain head and a digest over its headers: a head
+            // moved, or a transaction removed below the checkpoint, is found and named.
+            try nl.write(author: "mallory") { try $0.execute("UPDATE _liaison_checkpoint_head SET through = through - 1") }
+            #expect(try nl.verify().problems.contains { $0.contains("is not signed by this replica's key") })
+            try nl.write(author: "mallory") { try $0.execute("UPDATE _liaison_checkpoint_head SET through = through + 1") }
+            #expect(try nl.verify().isIntact)
             try nl.write(author: "mallory") {
                 try $0.execute(
                     "UPDATE _liaison_change SET vals = NULL WHERE tbl = 'topic' AND pk = 'topic-long-1' AND op = 'insert'"
                 )
             }
             #expect(try nl.verify().problems.contains { $0.contains("edited after it was signed") })
+            try nl.write(author: "mallory") {
+                try $0.execute("DELETE FROM _liaison_change WHERE sidx = 1 AND seq = 20")
+                try $0.execute("DELETE FROM _liaison_tx WHERE sidx = 1 AND seq = 20")
+            }
+            let cut = try nl.verify().problems
+            #expect(cut.contains { $0.contains("signed another chain of \(nl.siteID) up to #") }, "\(cut)")
         }
     }
 
@@ -117,7 +129,14 @@ import Testing
                 #expect(try tr.acknowledgements()["NL-NCTV"]?.vector == nl.versionVector())
                 // MA has not synced: it holds compaction back until an operator marks it stale.
                 #expect(try nl.compactionPlan().changes == 0)
+                let states = try nl.status().acknowledgements
+                let trState = try #require(states.first { $0.peer == "TR-TIB" })
+                #expect(trState.via == "sync" && !trState.holdsBackCompaction && trState.unacknowledged == 0)
+                let maState = try #require(states.first { $0.peer == "MA-DGST" })
+                #expect(maState.acknowledgedAt == nil && maState.holdsBackCompaction && maState.unacknowledged > 0)
                 try nl.markStale(peer: "MA-DGST")
+                let staleState = try #require(try nl.status().acknowledgements.first { $0.peer == "MA-DGST" })
+                #expect(staleState.staleSince != nil && !staleState.holdsBackCompaction)
                 let result = try nl.compact()
                 #expect(result.changes >= Self.rows * (Self.updates - 1))
                 // MA syncs over HTTP from nothing: every row, a log that verifies, and its acknowledgement.

@@ -101,7 +101,7 @@ import Testing
                 #expect(samples["liaison_peer_last_round_ok", ["peer": "MA-DGST", "direction": "out"]] == 1)
                 #expect(samples["liaison_peer_last_round_ok", ["peer": "FR-DGSI", "direction": "out"]] == 0)
                 #expect(samples["liaison_open_conflicts", ["table": "action"]] == 0)
-                #expect(samples.labelNames.isSubset(of: ["peer", "direction", "table"]))
+                #expect(samples.labelNames.isSubset(of: ["peer", "direction", "table", "reason"]))
             }
         }
     }

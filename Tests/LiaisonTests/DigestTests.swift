@@ -92,6 +92,8 @@ import Testing
                     DigestRange(table: "action", scope: "eu", count: 0, fingerprint: ""),
                     DigestRange(table: "action", scope: "eu", items: []),
                     DigestRange(table: "action", scope: "no-such-scope", lower: "a", upper: "b", count: 1, fingerprint: "x"),
+                    DigestRange(table: "action", scope: "eu", count: 0, fingerprint: "", node: ""),
+                    DigestRange(table: "action", scope: "eu", items: [], node: "3f"),
                 ] {
                     let refused = await #expect(throws: LiaisonError.self) {
                         try await client.digest(DigestRequest(vector: try ma.versionVector(), ranges: [range]))
@@ -99,6 +101,26 @@ import Testing
                     #expect(refused?.code == .forbiddenScope, "\(range)")
                     #expect(refused?.message.contains("scopes this peer may read") == true)
                 }
+                // A tree node that is not one (not hex, too long) is refused; a genuine one in a
+                // readable scope answers only where the sides differ.
+                for node in ["zz", "'; DROP TABLE topic; --", String(repeating: "a", count: 17)] {
+                    let refused = await #expect(throws: LiaisonError.self) {
+                        try await client.digest(
+                            DigestRequest(
+                                vector: try ma.versionVector(),
+                                ranges: [DigestRange(table: "topic", scope: "public", count: 0, fingerprint: "", node: node)]))
+                    }
+                    #expect(refused?.message.contains("not a digest tree node") == true, "\(refused?.message ?? "")")
+                }
+                let root = try ma.digest(of: DigestRange(table: "topic", scope: "public", node: ""))
+                #expect((root.count ?? 0) > 0)
+                let same = try await client.digest(DigestRequest(vector: try ma.versionVector(), ranges: [root]))
+                #expect(same.ranges == [])
+                var wrong = root
+                wrong.fingerprint = String(repeating: "0", count: 32)
+                let answer = try await client.digest(DigestRequest(vector: try ma.versionVector(), ranges: [wrong]))
+                // The sample's public topics are few: the server answers with its items for the node.
+                #expect(answer.ranges?.count == 1 && answer.ranges?.first?.items?.count == root.count)
                 // The comparison covers the scopes both may read of each other, and they are in step.
                 let result = try await DigestComparer(replica: ma).compare(with: peer, client: client, full: true)
                 #expect(result.result == "in_step", "\(result)")
@@ -140,11 +162,83 @@ import Testing
             #expect(before.first { $0.table == "topic" } != after.first { $0.table == "topic" })
             // Moving a row to another scope moves its hash; the incremental sums equal a full rehash.
             try nl.write(author: "anne") { try $0.set("topic", id: Self.topic, ["scope": "eu"]) }
+            // Deleted and created rows too, then every node of the tree, not only the roots.
+            try nl.write(author: "anne") {
+                for index in 0..<40 { try $0.set("topic", id: "topic-tree-\(index)", ["name": .text("Tree \(index)")]) }
+            }
+            try nl.write(author: "anne") { try $0.delete("topic", id: "topic-tree-7") }
             let moved = try nl.scopeDigests()
             #expect(moved.first { $0.table == "topic" && $0.scope == "eu" }?.count == 1)
+            let nodes = try nl.digestTreeNodes()
+            #expect(nodes.count > moved.count + 16, "\(nodes.count)")
             let total = try nl.rehashDigests()
             #expect(try nl.scopeDigests() == moved)
+            #expect(try nl.digestTreeNodes() == nodes)
             #expect(total == moved.reduce(0) { $0 + $1.count })
+        }
+    }
+
+    /// A peer speaking the real protocol cannot make the server read its table thousands of times
+    /// in one request (the same whole-scope range repeated, as an id range or with items); tree
+    /// nodes cost the server nothing and are still answered.
+    @Test func aDigestRequestThatWouldReadTooManyRowsIsRefused() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let ma = try factory.make("MA-DGST")
+            try nl.write(author: "seed") { editor in
+                for index in 0..<100 { try editor.set("topic", id: "topic-bulk-\(index)", ["name": .text("Bulk \(index)")]) }
+            }
+            try await withServer(nl) { url in
+                let peer = try pair(ma, with: nl, url: url)
+                try await SyncDriver(replica: ma).sync(with: peer)
+                let client = try PeerClient(url: url, token: peer.token, from: ma.siteID, to: nl.siteID)
+                let vector = try ma.versionVector()
+                let rows = try #require(try nl.scopeDigests().first { $0.table == "topic" && $0.scope == "public" }).count
+                let copies = Replica.digestMaxRowsRead / rows + 1
+                #expect(copies <= 4_096)
+                for range in [
+                    DigestRange(table: "topic", scope: "public", lower: "", upper: "~", count: 0, fingerprint: "x"),
+                    DigestRange(table: "topic", scope: "public", items: [], node: ""),
+                ] {
+                    let refused = await #expect(throws: LiaisonError.self) {
+                        try await client.digest(
+                            DigestRequest(vector: vector, ranges: Array(repeating: range, count: copies)))
+                    }
+                    #expect(refused?.message.contains("would read more than") == true, "\(refused?.message ?? "")")
+                }
+                let cheap = try await client.digest(
+                    DigestRequest(
+                        vector: vector,
+                        ranges: Array(
+                            repeating: DigestRange(table: "topic", scope: "public", count: 0, fingerprint: "x", node: ""),
+                            count: 256)))
+                #expect(cheap.ranges?.count == 256 * 16)
+            }
+        }
+    }
+
+    /// A replica whose digests were kept before the tree (per-scope sums only) drops them and
+    /// hashes again under the tree on its next use, with the same fingerprints.
+    @Test func digestsKeptBeforeTheTreeAreHashedAgain() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let expected = try nl.scopeDigests()
+            try nl.write(author: "operator") {
+                try $0.execute("DROP TABLE _liaison_digest_row")
+                try $0.execute("DROP TABLE _liaison_digest_node")
+                try $0.execute(
+                    "CREATE TABLE _liaison_row_digest(tbl TEXT NOT NULL, pk TEXT NOT NULL, scope TEXT NOT NULL, "
+                        + "hash TEXT NOT NULL, PRIMARY KEY (tbl, pk)) WITHOUT ROWID")
+                try $0.execute(
+                    "CREATE TABLE _liaison_scope_digest(tbl TEXT NOT NULL, scope TEXT NOT NULL, count INTEGER NOT NULL, "
+                        + "sum TEXT NOT NULL, PRIMARY KEY (tbl, scope)) WITHOUT ROWID")
+            }
+            #expect(try nl.scopeDigests() == expected)
+            #expect(try nl.digestTreeNodes().count > expected.count)
+            let left = try await FaultTools.run(
+                FaultTools.sqlite3, [nl.path, "SELECT count(*) FROM sqlite_master WHERE name LIKE '_liaison_%_digest'"],
+                in: URL(fileURLWithPath: nl.path).deletingLastPathComponent())
+            #expect(left.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(left)")
         }
     }
 

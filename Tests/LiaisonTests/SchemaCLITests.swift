@@ -13,6 +13,8 @@ import Testing
             try await cli.expectSuccess(
                 "schema", "add-table", "nl.db", "liaison_officer", "--column", "name:text", "--column", "since:date",
                 "--parent", "organisation", "--policy", "owner-wins", "--author", "anne")
+            let key = try await cli("schema", "add-natural-key", "nl.db", "liaison_officer", "name", "--author", "anne")
+            #expect(key == CommandResult(stdout: "added natural key liaison_officer(name)\n"), "\(key)")
             try await cli.expectSuccess(
                 "set", "nl.db", "agenda_item", "agenda-eu-online-content", "meeting_date=2026-12-10")
             try await cli.expectSuccess(
@@ -22,7 +24,9 @@ import Testing
             #expect(shown.stdout.hasPrefix("schema cooperation major 2 (hash "), "\(shown)")
             #expect(shown.stdout.contains("  meeting_date\tdate\n"))
             #expect(shown.stdout.contains("  status\tchoice:open,in_progress,done,cancelled,in_review\n"))
-            #expect(shown.stdout.contains("liaison_officer  policy owner-wins  parent organisation_id\n"))
+            #expect(
+                shown.stdout.contains("liaison_officer  policy owner-wins  natural key (name)  parent organisation_id\n"),
+                "\(shown)")
             #expect(shown.stdout.contains("  organisation_id\treference:organisation\trequired\n"))
             #expect(shown.stdout.contains("  NL-NCTV  anne  add_column agenda_item.meeting_date  applied\n"))
             #expect(shown.stdout.contains("  NL-NCTV  anne  add_table liaison_officer  applied\n"))
@@ -57,6 +61,9 @@ import Testing
             try await cli.expectRefused(
                 "set", "nl.db", "liaison_schema_change", "x", "kind=add_table", mentioning: "liaison schema")
             try await cli.expectRefused("grant", "nl.db", "nope", "--schema", mentioning: "not a site code")
+            try await cli.expectRefused(
+                "schema", "add-natural-key", "nl.db", "topic", "name", mentioning: "set once")
+            try await cli.expectRefused("schema", "add-natural-key", "nl.db", "topic", mentioning: "name the key's columns")
         }
     }
 }

@@ -1,8 +1,13 @@
 import Foundation
 import Liaison
 import LiaisonClient
+import LiaisonProtocol
 import LiaisonTesting
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Schema changes travel as signed transactions over real HTTP; only sites granted the right
 /// change a replica's schema; other majors are refused.
@@ -152,6 +157,36 @@ import Testing
         }
     }
 
+    /// A natural key added to a table after it was made travels like any change: rows with the
+    /// same key made at two agencies are recorded as duplicates once they meet.
+    @Test func aNaturalKeyAddedLaterFindsDuplicatesOverHTTP() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let ma = try factory.make("MA-DGST")
+            try nl.addTable(
+                TableDefinition("liaison_officer", columns: [ColumnDefinition("name", required: true)]), author: "anne")
+            #expect(throws: LiaisonError.self) { try nl.addNaturalKey(["nmae"], to: "liaison_officer", author: "anne") }
+            try nl.addNaturalKey(["name"], to: "liaison_officer", author: "anne")
+            let again = #expect(throws: LiaisonError.self) {
+                try nl.addNaturalKey(["name"], to: "liaison_officer", author: "anne")
+            }
+            #expect(again?.message.contains("set once") == true, "\(String(describing: again))")
+            try await withServer(nl) { url in
+                let peer = try pair(ma, with: nl, url: url)
+                try ma.grantSchemaChanges(to: "NL-NCTV")
+                try await SyncDriver(replica: ma).sync(with: peer)
+                #expect(ma.schema.tables.first { $0.name == "liaison_officer" }?.naturalKey == ["name"])
+                try nl.write(author: "anne") { try $0.set("liaison_officer", id: "lo-nl", ["name": "J. de Vries"]) }
+                try ma.write(author: "karim") { try $0.set("liaison_officer", id: "lo-ma", ["name": "J. de Vries"]) }
+                try await SyncDriver(replica: ma).sync(with: peer)
+                for replica in [nl, ma] {
+                    #expect(try replica.conflicts().contains { $0.kind == .duplicate && $0.table == "liaison_officer" })
+                }
+                #expect(try ma.schemaReport().changes.map(\.target).contains("liaison_officer(name)"))
+            }
+        }
+    }
+
     /// A replica cloned after the change starts from the schema its source serves (defaults
     /// included), and shows nothing as pending.
     @Test func aCloneStartsFromTheChangedSchema() async throws {
@@ -194,6 +229,29 @@ import Testing
                 client.schema = SchemaStamp(ma.schema)
                 let page = try await client.pull(PullRequest(cursor: nil, vector: VersionVector(), limit: 10))
                 #expect(!page.transactions.isEmpty)
+            }
+        }
+    }
+
+    /// A pulled page, taken over raw HTTP, says under which schema it was made: name, major and
+    /// the hash of the schema as NL's changes left it.
+    @Test func everyPageCarriesTheSchemaHashItWasMadeUnder() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let ma = try factory.make("MA-DGST")
+            let before = nl.schema.hash
+            try Self.nlChangesTheSchema(nl)
+            #expect(nl.schema.hash != before)
+            try await withServer(nl) { url in
+                _ = try pair(ma, with: nl, url: url)
+                let body = try WireJSON.encode(PullRequest(cursor: nil, vector: VersionVector(), limit: 5))
+                let request = SignedHTTP.request(url, path: "/v1/pull", token: "token-MA-DGST-NL-NCTV", body: body)
+                let (data, response) = try await URLSession.shared.data(for: request)
+                let http = try #require(response as? HTTPURLResponse)
+                #expect(http.statusCode == 200, "\(String(decoding: data, as: UTF8.self))")
+                let stamp = http.value(forHTTPHeaderField: SchemaStamp.header)
+                #expect(stamp == "cooperation;major=\(nl.schema.version);hash=\(nl.schema.hash)", "\(stamp ?? "none")")
+                #expect(try !WireJSON.decode(PullResponse.self, from: data).transactions.isEmpty)
             }
         }
     }

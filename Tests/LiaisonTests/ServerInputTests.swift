@@ -513,15 +513,13 @@ private func withHarness(
     configuration: ServerConfiguration = ServerConfiguration(),
     _ body: @escaping @Sendable (Harness) async throws -> Void
 ) async throws {
-    try await withReplicas { factory in
-        let server = try factory.make("NL-NCTV", sample: true)
-        let client = try factory.make("MA-DGST")
-        try await withServer(server, configuration: configuration) { url in
-            let peer = try pair(client, with: server, url: url)
-            let session = URLSession(configuration: .ephemeral)
-            defer { session.finishTasksAndInvalidate() }
-            try await body(Harness(server: server, client: client, url: url, token: peer.token, session: session))
-        }
+    try await withPair(configuration: configuration) { pair in
+        let session = URLSession(configuration: .ephemeral)
+        defer { session.finishTasksAndInvalidate() }
+        try await body(
+            Harness(
+                server: pair.server, client: pair.client, url: "http://127.0.0.1:\(pair.port)", token: pair.peer.token,
+                session: session))
     }
 }
 

@@ -4,40 +4,68 @@ import LiaisonTesting
 import Testing
 
 @Suite struct SimulationTests {
-    /// Seeds to run: `LIAISON_SEED` replays one; `LIAISON_SOAK=1` runs 1,000; otherwise 200.
+    /// Seeds to run: `LIAISON_SEED` replays one (or a comma-separated list); `LIAISON_SOAK=1`
+    /// runs 1,000; otherwise 200.
     static var seeds: [UInt64] {
         let environment = ProcessInfo.processInfo.environment
-        if let seed = environment["LIAISON_SEED"].flatMap(UInt64.init) { return [seed] }
+        if let listed = environment["LIAISON_SEED"] {
+            let seeds = listed.split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+            if !seeds.isEmpty { return seeds }
+        }
         let count = environment["LIAISON_SOAK"] == "1" ? 1_000 : 200
         return (1...UInt64(count)).map { $0 }
     }
 
+    /// Seeds of the run with schema changes: `LIAISON_SEED` replays one; `LIAISON_SOAK=1` runs 1,000; otherwise 30.
+    static var schemaSeeds: [UInt64] {
+        let environment = ProcessInfo.processInfo.environment
+        if let seed = environment["LIAISON_SEED"].flatMap(UInt64.init) { return [seed] }
+        return (1...UInt64(environment["LIAISON_SOAK"] == "1" ? 1_000 : 30)).map { $0 }
+    }
+
     @Test(.timeLimit(.minutes(30))) func randomizedReplicasConverge() async throws {
+        try await Self.runAndReport(seeds: Self.seeds, schemaChanges: false)
+    }
+
+    /// The same run, with sites adding columns, choices and tables, and replicas that learn them
+    /// late and relay what they do not know yet (`ConvergenceSimulation+Schema.swift`).
+    @Test(.timeLimit(.minutes(30))) func randomizedReplicasConvergeThroughSchemaChanges() async throws {
+        try await Self.runAndReport(seeds: Self.schemaSeeds, schemaChanges: true)
+    }
+
+    static func runAndReport(seeds: [UInt64], schemaChanges: Bool) async throws {
         let started = ContinuousClock.now
-        let (failures, figures) = try await offCooperativePool { try Self.runSeeds() }
+        let (failures, figures) = try await offCooperativePool { try Self.runSeeds(seeds, schemaChanges: schemaChanges) }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n\n"))")
         // The figures a soak run reports (docs/DECISIONS.md).
         print(
-            "simulation: \(Self.seeds.count) seeds in \(ContinuousClock.now - started), \(figures.conflicts) conflicts, "
-                + "held \(figures.held.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
+            "simulation\(schemaChanges ? " with schema changes" : ""): \(seeds.count) seeds in \(ContinuousClock.now - started), \(figures.conflicts) conflicts, "
+                + "held \(figures.held.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")), "
+                + "\(figures.schemaChanges) schema changes, \(figures.opaqueRelayed) transactions relayed by a replica lacking their column or table")
     }
 
-    static func runSeeds() throws -> (failures: [String], figures: (conflicts: Int, held: [String: Int])) {
+    static func runSeeds(_ seeds: [UInt64], schemaChanges: Bool) throws -> (
+        failures: [String], figures: (conflicts: Int, held: [String: Int], schemaChanges: Int, opaqueRelayed: Int)
+    ) {
         var failures: [String] = []
         var conflicts = 0
+        var (changesMade, opaqueRelayed) = (0, 0)
         var held: [String: Int] = [:]
         let keep = ProcessInfo.processInfo.environment["LIAISON_SIM_KEEP"].map { URL(fileURLWithPath: $0) }
-        for seed in Self.seeds {
+        for seed in seeds {
             try withTemporaryDirectorySync { temporary in
                 let directory = keep?.appendingPathComponent("seed-\(seed)") ?? temporary
                 try? FileManager.default.removeItem(at: directory)
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
                 do {
-                    let simulation = try ConvergenceSimulation(seed: seed, replicaCount: 5, directory: directory)
+                    let simulation = try ConvergenceSimulation(
+                        seed: seed, replicaCount: 5, directory: directory, schemaChanges: schemaChanges)
                     try simulation.run(steps: 60)
                     try simulation.verify()
                     conflicts += try simulation.replicas[0].conflicts(includeResolved: true).count
                     held.merge(simulation.heldByReason, uniquingKeysWith: +)
+                    changesMade += simulation.schemaPlan.changesMade
+                    opaqueRelayed += simulation.schemaPlan.opaqueRelayed
                 } catch let failure as SimulationFailure {
                     failures.append(failure.description)
                 } catch {
@@ -46,6 +74,6 @@ import Testing
             }
             if failures.count >= 3, ProcessInfo.processInfo.environment["LIAISON_SIM_ALL"] != "1" { break }
         }
-        return (failures, (conflicts, held))
+        return (failures, (conflicts, held, changesMade, opaqueRelayed))
     }
 }

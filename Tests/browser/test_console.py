@@ -193,7 +193,7 @@ def test_a_peer_that_is_down_shows_in_health_and_metrics(liaison, agencies, brow
     assert counts["ok"] >= 1 and counts["failed"] >= 1
     for family in families.values():
         for sample in family.samples:
-            assert set(sample.labels) <= {"peer", "direction", "table", "result", "source", "le"}, sample
+            assert set(sample.labels) <= {"peer", "direction", "table", "result", "source", "reason", "le"}, sample
 
     served = urllib.request.urlopen(agencies["ma_url"] + "/metrics").read().decode()
     ma = {family.name: family for family in text_string_to_metric_families(served)}

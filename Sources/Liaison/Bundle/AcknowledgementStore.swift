@@ -37,6 +37,14 @@ struct AcknowledgementStore {
         } ?? nil
     }
 
+    /// How each peer's newest acknowledgement arrived (`sync`, `bundle`), by peer name.
+    func channels() throws -> [String: String] {
+        guard try hasTables() else { return [:] }
+        return Dictionary(
+            try db.query("SELECT peer, via FROM _liaison_ack", [], { ($0.text(0), $0.text(1)) }),
+            uniquingKeysWith: { first, _ in first })
+    }
+
     /// Every peer's newest acknowledgement, by peer name.
     func all() throws -> [String: Acknowledgement] {
         guard try hasTables() else { return [:] }

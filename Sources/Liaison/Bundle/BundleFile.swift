@@ -2,7 +2,8 @@ import Crypto
 import Foundation
 
 /// The bundle file format: `LIAISON-BUNDLE 1\n`, the `BundleEnvelope` as one line of JSON, then
-/// exactly `envelope.length` payload bytes (the JSON `BundleBody`, or its HPKE ciphertext).
+/// exactly `envelope.length` payload bytes (the JSON `BundleBody`, deflated when the envelope says
+/// `compression`, then HPKE-sealed when it has a `seal`).
 ///
 /// Every file is hostile until checked: sizes are bounded before anything is decoded, and every
 /// field a person may see is checked against the rules for site ids and codes.
@@ -60,6 +61,9 @@ enum BundleFile {
         else { throw refused("its envelope names an invalid site id or code") }
         guard envelope.digest.utf8.count == 64, envelope.digest.utf8.allSatisfy({ isHexDigit($0) }) else {
             throw refused("its envelope digest is not a SHA-256")
+        }
+        if let compression = envelope.compression, compression != BundleCompression.method {
+            throw refused("it is compressed with an unknown method (this liaison opens \(BundleCompression.method))")
         }
         if let seal = envelope.seal, seal.suite != BundleSealing.suite {
             throw refused("it is sealed with an unknown suite (this liaison opens \(BundleSealing.suite))")

@@ -82,7 +82,7 @@ extension Replica {
     }
 
     /// A bundle file of `plaintext` signed with this replica's key under whatever envelope the
-    /// caller names (tests use it to play a forger), sealed to `key` when given.
+    /// caller names (tests use it to play a forger), compressed, and sealed to `key` when given.
     package func assembleBundle(
         _ plaintext: Data, kind: BundleKind, sender: String, senderSite: String, recipient: String?,
         recipientSite: String, sealTo key: String?
@@ -90,12 +90,14 @@ extension Replica {
         let digest = SiteKey.sha256Hex(plaintext)
         let signature = try TransactionDigest.sign(
             BundleFile.signedBytes(digest: digest), with: try requireSigningKey())
-        var payload = plaintext
+        // Compressed before sealing: a ciphertext does not compress.
+        var payload = try BundleCompression.compress(plaintext)
         var seal: BundleSeal?
-        if let key { (seal, payload) = try BundleSealing.seal(plaintext, to: key) }
+        if let key { (seal, payload) = try BundleSealing.seal(payload, to: key) }
         let envelope = BundleEnvelope(
             kind: kind, sender: sender, senderSite: senderSite, recipient: recipient, recipientSite: recipientSite,
-            length: payload.count, digest: digest, signature: signature, seal: seal)
+            length: payload.count, digest: digest, signature: signature, seal: seal,
+            compression: BundleCompression.method)
         return try BundleFile.encode(envelope, payload: payload)
     }
 

@@ -43,8 +43,11 @@ extension Replica {
                 "it claims the code \(envelope.senderSite) for site \(envelope.sender), which is \(boundCode ?? "unknown") here"
             )
         }
-        let plaintext =
+        let opened =
             try envelope.seal.map { try BundleSealing.open(payload, seal: $0, with: sealingPrivateKey()) } ?? payload
+        let plaintext =
+            envelope.compression == nil
+            ? opened : try BundleCompression.decompress(opened, limit: BundleFile.maxBytes)
         guard SiteKey.sha256Hex(plaintext) == envelope.digest else {
             throw BundleFile.refused("its content does not match its digest (altered after it was signed)")
         }

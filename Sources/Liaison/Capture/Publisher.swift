@@ -123,6 +123,12 @@ struct Publisher {
             try insertTransaction.step()
             order += 1
         }
+        // Duplicates of rows written here are recorded here too, as where the rows arrive (once
+        // the run's transactions are logged: a conflict names both sides' transactions).
+        try DuplicateCheck(replica: replica, db: db).refreshPublished(
+            rows: try db.query(
+                "SELECT DISTINCT tbl, pk FROM _liaison_journal WHERE tbl > 0", [], { ($0.int(0), $0.text(1)) }),
+            order: order)
         let last = markers[markers.count - 1]
         try db.run("UPDATE _liaison_site SET seq = ? WHERE sidx = \(SiteIndex.local)", [.integer(last.seq)])
         try db.run(
@@ -151,30 +157,37 @@ struct Publisher {
         var latestIsDelete = false
         var insertSeq: Int64?
         var columnVersions: [Int: Int64] = [:]
-        var changes: [(seq: Int64, n: Int64, op: ChangeRecord.Operation, columns: Int64)] = []
+        // `columns` are the cells a change writes, `carried` those a move sends unchanged.
+        var changes: [(seq: Int64, n: Int64, op: ChangeRecord.Operation, columns: Int64, carried: Int64)] = []
         var deletedScope: String?
         for (position, entry) in entries.enumerated() {
             let seq = sequence(entry.id)
             if entry.mask == 0 {
                 if position == 0 { latestIsDelete = true }
                 deletedScope = entry.scope
-                changes.append((seq, entry.id, .delete, 0))
+                changes.append((seq, entry.id, .delete, 0, 0))
                 break
             }
             let isInsert = entry.mask == -1
-            // A move to another scope carries the whole row: a peer that may read only the new
-            // scope receives the row as it is from then on, never the versions made before.
+            // A move to another scope sends the whole row: a peer that may read only the new
+            // scope receives the row as it is from then on, never the versions made before. It
+            // writes only the cells it changed; the others are carried with their versions
+            // (`CellBases.carriedMark`), unless a later change of this run wrote them.
             let isMove = entry.mask & scopeBit != 0
-            let columns = (isInsert || isMove ? allColumns : entry.mask) & ~claimed
+            let columns = (isInsert ? allColumns : entry.mask) & ~claimed
+            let carried = isMove && !isInsert ? allColumns & ~entry.mask & ~claimed : 0
             claimed |= columns
             if isInsert && insertSeq == nil { insertSeq = seq }
             for index in 1..<table.columns.count where columns & (1 << Int64(index)) != 0 {
                 columnVersions[index] = seq
             }
             if let last = changes.last, last.seq == seq, last.op != .delete {
-                changes[changes.count - 1] = (seq, entry.id, isInsert ? .insert : last.op, last.columns | columns)
-            } else if columns != 0 {
-                changes.append((seq, entry.id, isInsert ? .insert : .update, columns))
+                let written = last.columns | columns
+                changes[changes.count - 1] = (
+                    seq, entry.id, isInsert ? .insert : last.op, written, (last.carried | carried) & ~written
+                )
+            } else if columns | carried != 0 {
+                changes.append((seq, entry.id, isInsert ? .insert : .update, columns, carried & ~columns))
             }
             if isInsert { break }
         }
@@ -198,11 +211,17 @@ struct Publisher {
         // owner-wins: each written cell's level is the level it overwrote, plus one when this
         // replica owns the row.
         var levels: [Int: Int64] = [:]
+        // A carried cell keeps its level, as it keeps its version.
+        var carriedLevels: [Int: Int64] = [:]
         if table.definition.policy == .ownerWins, hasRow, let ownerPosition = table.columnIndex["owner"] {
             let known = try before ?? versions.load(table: table.name, pk: pk)
             let step: Int64 = rowStatement.text(Int32(ownerPosition)) == replica.siteCode.rawValue ? 1 : 0
             for index in columnVersions.keys { levels[index] = known.level(of: table.columns[index].name) + step }
+            for index in 1..<table.columns.count { carriedLevels[index] = known.level(of: table.columns[index].name) }
         }
+        let carriedBases = try Self.carriedBases(
+            of: changes.map { ($0.seq, $0.columns, $0.carried) }, table: table, pk: pk, sites: sites,
+            before: { try before ?? versions.load(table: table.name, pk: pk) })
         let insert = try db.cached(
             "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls, scope, digest, bases) VALUES (\(SiteIndex.local), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
@@ -213,8 +232,14 @@ struct Publisher {
             for (index, level) in levels where level != 0 && change.columns & (1 << Int64(index)) != 0 {
                 changeLevels[table.columns[index].name] = level
             }
+            for index in 1..<table.columns.count where change.carried & (1 << Int64(index)) != 0 {
+                // The level a carried cell has, whichever change of this run wrote it before.
+                let level = columnVersions[index].map { _ in levels[index] ?? 0 } ?? carriedLevels[index] ?? 0
+                if level != 0 { changeLevels[table.columns[index].name] = level }
+            }
             let scope = (change.op == .delete ? deletedScope : rowScope) ?? "public"
-            let values = change.op == .delete ? nil : table.rowJSON.encode(rowStatement, mask: change.columns)
+            let values =
+                change.op == .delete ? nil : table.rowJSON.encode(rowStatement, mask: change.columns | change.carried)
             let levelsText = ChangeCodec.encodeLevels(changeLevels)
             let levelsString: String? = if case .text(let text) = levelsText { text } else { nil }
             var bases: [String: String] = [:]
@@ -223,7 +248,9 @@ struct Publisher {
                     let name = table.columns[index].name
                     if let origin = before.version(of: name) { bases[name] = CellBases.text(origin, sites) }
                 }
-            } else if change.op == .delete, let deleted, deleted.deletion == nil {
+            }
+            if change.op == .update { bases.merge(carriedBases[change.seq] ?? [:]) { written, _ in written } }
+            if change.op == .delete, let deleted, deleted.deletion == nil {
                 for column in table.columns.dropFirst() {
                     if let origin = deleted.version(of: column.name) { bases[column.name] = CellBases.text(origin, sites) }
                 }

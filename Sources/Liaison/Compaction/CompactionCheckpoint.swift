@@ -6,11 +6,29 @@ import Foundation
 /// values were dropped by this replica's key, on purpose, and not edited away.
 ///
 /// `signature` is this replica's Ed25519 signature over
-/// `liaison-checkpoint-v1\n{site}\n{at}\n{floor}\n{changes}\n{digest}`, where `floor` is
-/// `SITE_ID=SEQ` sorted and joined by `,`, and `digest` the hex SHA-256 of one line
-/// `SITE_ID:SEQ:N:CHANGE_DIGEST\n` per dropped change, in site id, seq, n order.
+/// `liaison-checkpoint-v2\n{site}\n{at}\n{floor}\n{changes}\n{digest}\n{heads}`, where `floor` is
+/// `SITE_ID=SEQ` sorted and joined by `,`, `digest` the hex SHA-256 of one line
+/// `SITE_ID:SEQ:N:CHANGE_DIGEST\n` per dropped change, in site id, seq, n order, and `heads` one
+/// `SITE_ID=SEQ:HEAD:HEADERS` per origin of the floor, sorted and joined by `,`: the digest of the
+/// origin's transaction at the floor (its chain head there) and the hex SHA-256 of one line
+/// `SEQ:DIGEST\n` per transaction of the origin up to it. Checkpoints made before heads were
+/// signed (no `heads`) use `liaison-checkpoint-v1` and stop after `digest`.
 struct CompactionCheckpoint {
+    /// What a checkpoint signs of one origin's chain: through which seq, the head digest there,
+    /// and the digest over every header digest up to it.
+    struct Head: Hashable {
+        var site: String
+        var through: Int64
+        var head: String
+        var headers: String
+
+        var signedText: String { "\(site)=\(through):\(head):\(headers)" }
+    }
+
     static let createSQL = """
+        CREATE TABLE IF NOT EXISTS _liaison_checkpoint_head(
+            checkpoint INTEGER NOT NULL, site TEXT NOT NULL, through INTEGER NOT NULL, head TEXT NOT NULL,
+            headers TEXT NOT NULL, PRIMARY KEY (checkpoint, site)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS _liaison_checkpoint(
             id INTEGER PRIMARY KEY, at TEXT NOT NULL, floor TEXT NOT NULL, changes INTEGER NOT NULL,
             bytes INTEGER NOT NULL, digest TEXT NOT NULL, acks TEXT NOT NULL, signature TEXT NOT NULL);
@@ -24,11 +42,43 @@ struct CompactionCheckpoint {
     var floor: VersionVector
     var changes: Int
     var digest: String
+    var heads: [Head] = []
 
     var signedBytes: Data {
         let entries = floor.entries.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        return Data(
-            "liaison-checkpoint-v1\n\(site)\n\(at)\n\(entries.joined(separator: ","))\n\(changes)\n\(digest)".utf8)
+        let common = "\(site)\n\(at)\n\(entries.joined(separator: ","))\n\(changes)\n\(digest)"
+        if heads.isEmpty { return Data("liaison-checkpoint-v1\n\(common)".utf8) }
+        let signedHeads = heads.sorted { $0.site < $1.site }.map(\.signedText).joined(separator: ",")
+        return Data("liaison-checkpoint-v2\n\(common)\n\(signedHeads)".utf8)
+    }
+
+    /// The chain of each origin of `floor` as the log holds it now, up to the floor.
+    static func heads(_ db: Connection, floor: VersionVector) throws -> [Head] {
+        try floor.entries.filter { $0.value > 0 }.sorted { $0.key < $1.key }.compactMap { site, through in
+            try head(db, site: site, through: through)
+        }
+    }
+
+    /// One origin's chain up to `through` as the log holds it (`nil` when the site is unknown here).
+    static func head(_ db: Connection, site: String, through: Int64) throws -> Head? {
+        guard let index = try db.first("SELECT sidx FROM _liaison_site WHERE site_id = ?", [.text(site)], { $0.int64(0) })
+        else { return nil }
+        let rows = try db.query(
+            "SELECT seq, digest FROM _liaison_tx WHERE sidx = ? AND seq <= ? ORDER BY seq",
+            [.integer(index), .integer(through)], { ($0.int64(0), $0.text(1)) })
+        let head = rows.last.map { $0.0 == through ? $0.1 : "" } ?? ""
+        return Head(
+            site: site, through: through, head: head,
+            headers: SiteKey.sha256Hex(Data(rows.map { "\($0.0):\($0.1)\n" }.joined().utf8)))
+    }
+
+    /// The heads checkpoint `id` signed.
+    static func storedHeads(_ db: Connection, checkpoint id: Int64) throws -> [Head] {
+        guard try db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_checkpoint_head'", [], { _ in true }) ?? false
+        else { return [] }
+        return try db.query(
+            "SELECT site, through, head, headers FROM _liaison_checkpoint_head WHERE checkpoint = ? ORDER BY site",
+            [.integer(id)], { Head(site: $0.text(0), through: $0.int64(1), head: $0.text(2), headers: $0.text(3)) })
     }
 
     /// The digest over the dropped changes of checkpoint `id` (or of `rows`, before they are stored).
@@ -67,11 +117,20 @@ struct CompactionCheckpoint {
             { ($0.int64(0), $0.text(1), $0.text(2), $0.int(3), $0.text(4), $0.text(5)) })
         for (id, at, floorText, changes, digest, signature) in checkpoints {
             let floor = (try? JSONDecoder().decode(VersionVector.self, from: Data(floorText.utf8))) ?? VersionVector()
-            let signed = CompactionCheckpoint(site: site, at: at, floor: floor, changes: changes, digest: digest)
+            let heads = try storedHeads(db, checkpoint: id)
+            let signed = CompactionCheckpoint(
+                site: site, at: at, floor: floor, changes: changes, digest: digest, heads: heads)
             if !verifiers.contains(where: {
                 TransactionDigest.isValid(signature: signature, header: signed.signedBytes, key: $0)
             }) {
                 problems.append("compaction checkpoint \(id) of \(at) is not signed by this replica's key")
+            }
+            // The chain of each origin up to the checkpoint is the one it signed.
+            for head in heads {
+                guard try Self.head(db, site: head.site, through: head.through) != head else { continue }
+                problems.append(
+                    "compaction checkpoint \(id) of \(at) signed another chain of \(head.site) up to #\(head.through) "
+                        + "than the log holds (a transaction was removed, replaced or reordered after it)")
             }
             let rows = try db.query(
                 """

@@ -61,7 +61,7 @@ extension Replica {
                 }
                 let checkpoint = CompactionCheckpoint(
                     site: siteID, at: Self.acknowledgementTime(), floor: floor, changes: list.count,
-                    digest: CompactionCheckpoint.digest(of: rows))
+                    digest: CompactionCheckpoint.digest(of: rows), heads: try CompactionCheckpoint.heads(db, floor: floor))
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
                 let bytes = list.reduce(0) { $0 + $1.bytes }
@@ -74,6 +74,11 @@ extension Replica {
                         .text(try TransactionDigest.sign(checkpoint.signedBytes, with: key)),
                     ])
                 let id = try db.first("SELECT max(id) FROM _liaison_checkpoint") { $0.int64(0) } ?? 0
+                for head in checkpoint.heads {
+                    try db.run(
+                        "INSERT INTO _liaison_checkpoint_head(checkpoint, site, through, head, headers) VALUES (?, ?, ?, ?, ?)",
+                        [.integer(id), .text(head.site), .integer(head.through), .text(head.head), .text(head.headers)])
+                }
                 for change in list {
                     let position: [CellValue] = [.integer(change.site), .integer(change.seq), .integer(change.n)]
                     try db.run(

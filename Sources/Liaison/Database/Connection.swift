@@ -43,6 +43,7 @@ final class Connection {
         self.path = path
         sqlite3_busy_timeout(db, 5_000)
         sqlite3_extended_result_codes(db, 1)
+        SearchFolding.register(on: db)
     }
 
     /// Whether SQLite opened the file read-only (it does when the file or its file system is write-protected).

@@ -31,6 +31,8 @@ extension Replica {
     public static let digestFanOut = 16
     /// The most items sent for one range (beyond, it is split even when the other side sent items).
     static let digestMaxItems = 1_000
+    /// The most rows one digest request may make a server read (id ranges, items, deep nodes).
+    package static let digestMaxRowsRead = 200_000
 
     /// Brings the digests up to date (hashing only rows written since the last time) and returns
     /// the fingerprint of each table and scope with rows, those `readable` allows (`nil`: all).
@@ -40,6 +42,12 @@ extension Replica {
                 ScopeDigest(table: $0.table, scope: $0.scope, count: $0.sum.count, fingerprint: $0.sum.fingerprint)
             }
         }
+    }
+
+    /// Every stored node of the digest tree, `table/scope/node` to `count:fingerprint` (tests compare
+    /// the sums kept write by write with a full rehash).
+    package func digestTreeNodes() throws -> [String: String] {
+        try withDigests { store in try store.nodes() }
     }
 
     /// Hashes every row again from the file (for writes that bypassed the triggers); returns how many rows.
@@ -54,7 +62,7 @@ extension Replica {
     /// The fingerprint this replica has for `range` (count and fingerprint filled, no items).
     public func digest(of range: DigestRange) throws -> DigestRange {
         try withDigests { store in
-            let sum = try store.sum(table: range.table, scope: range.scope, lower: range.lower, upper: range.upper)
+            let sum = try Self.sum(of: range, store)
             var mine = range
             mine.count = sum.count
             mine.fingerprint = sum.fingerprint
@@ -74,31 +82,90 @@ extension Replica {
         if incoming.contains(where: { !Scope.allows(readable, $0.scope) }) {
             throw LiaisonError(.forbiddenScope, "digests are answered only for scopes this peer may read")
         }
+        if let node = incoming.lazy.compactMap(\.node).first(where: { !DigestTree.isNode($0) }) {
+            throw LiaisonError(
+                .invalidInput, "'\(node.prefix(40))' is not a digest tree node (up to 16 lower-case hex digits)")
+        }
         return try withDigests { store in
             var reply: [DigestRange] = []
             var differences: [RowDifference] = []
+            // A hostile requester could name the same large range many times: bound the rows one
+            // request makes the server read (stored tree nodes read none).
+            var scanned = 0
+            func count(_ rows: Int) throws {
+                scanned += rows
+                if role == .server, scanned > Self.digestMaxRowsRead {
+                    throw LiaisonError(
+                        .malformedRequest,
+                        "this digest request would read more than \(Self.digestMaxRowsRead) rows here; send fewer "
+                            + "or smaller ranges (tree nodes cost nothing to answer)")
+                }
+            }
             for range in incoming {
                 guard tables[range.table] != nil else {
                     throw LiaisonError(.unknownTable, "no synced table '\(range.table)' here")
                 }
                 if let theirs = range.items {
-                    let mine = try store.items(
-                        table: range.table, scope: range.scope, lower: range.lower, upper: range.upper)
+                    let mine = try Self.items(of: range, store)
+                    try count(mine.count)
                     let found = Self.differences(mine: mine, theirs: theirs, range: range)
                     if found.isEmpty { continue }
                     switch role {
                     case .client: differences += found
-                    case .server: reply += try Self.describe(range, mine: mine, store: store, asItems: true)
+                    case .server:
+                        if let node = range.node, mine.count > Self.digestMaxItems {
+                            reply += try Self.split(range, node: node, count: mine.count, store: store)
+                        } else {
+                            reply += try Self.describe(range, mine: mine, store: store, asItems: true)
+                        }
                     }
                     continue
                 }
-                let sum = try store.sum(table: range.table, scope: range.scope, lower: range.lower, upper: range.upper)
+                let sum = try Self.sum(of: range, store)
+                if (range.node?.utf8.count ?? Int.max) > DigestTree.storedDepth { try count(sum.count) }
                 if sum.count == range.count, sum.fingerprint == range.fingerprint { continue }
-                let mine = try store.items(
-                    table: range.table, scope: range.scope, lower: range.lower, upper: range.upper)
+                if let node = range.node {
+                    // A tree node: its children's sums are stored, so no row is read unless few
+                    // (its items) or the node is at the stored depth or below (its children).
+                    let readsRows = node.utf8.count >= DigestTree.storedDepth || sum.count <= Self.digestItemThreshold
+                    try count(readsRows ? sum.count : 0)
+                    reply += try Self.split(range, node: node, count: sum.count, store: store)
+                    continue
+                }
+                let mine = try Self.items(of: range, store)
+                try count(mine.count)
                 reply += try Self.describe(range, mine: mine, store: store, asItems: mine.count <= Self.digestItemThreshold)
             }
             return (reply, differences)
+        }
+    }
+
+    /// The sum of a range: a tree node's, or an id range's.
+    private static func sum(of range: DigestRange, _ store: DigestStore) throws -> DigestSum {
+        if let node = range.node { return try store.sum(table: range.table, scope: range.scope, node: node) }
+        return try store.sum(table: range.table, scope: range.scope, lower: range.lower, upper: range.upper)
+    }
+
+    /// The rows of a range: under a tree node, or in an id range.
+    private static func items(of range: DigestRange, _ store: DigestStore) throws -> [(id: String, hash: [UInt8])] {
+        if let node = range.node { return try store.items(table: range.table, scope: range.scope, node: node) }
+        return try store.items(table: range.table, scope: range.scope, lower: range.lower, upper: range.upper)
+    }
+
+    /// A differing tree node as this replica sends it: its items when it holds few rows there (or
+    /// the node cannot split further), else its 16 children with their fingerprints, empty ones too
+    /// (the other side may hold rows there).
+    private static func split(_ range: DigestRange, node: String, count: Int, store: DigestStore) throws
+        -> [DigestRange]
+    {
+        if count <= digestItemThreshold || node.utf8.count >= DigestTree.keyDigits {
+            let mine = try store.items(table: range.table, scope: range.scope, node: node)
+            return try describe(range, mine: mine, store: store, asItems: true)
+        }
+        return try DigestTree.children(of: node).map { child in
+            let sum = try store.sum(table: range.table, scope: range.scope, node: child)
+            return DigestRange(
+                table: range.table, scope: range.scope, count: sum.count, fingerprint: sum.fingerprint, node: child)
         }
     }
 
@@ -106,8 +173,9 @@ extension Replica {
     private static func describe(
         _ range: DigestRange, mine: [(id: String, hash: [UInt8])], store: DigestStore, asItems: Bool
     ) throws -> [DigestRange] {
-        if asItems, mine.count <= digestMaxItems {
-            var answer = DigestRange(table: range.table, scope: range.scope, lower: range.lower, upper: range.upper)
+        if asItems, mine.count <= digestMaxItems || (range.node?.utf8.count ?? 0) >= DigestTree.keyDigits {
+            var answer = DigestRange(
+                table: range.table, scope: range.scope, lower: range.lower, upper: range.upper, node: range.node)
             answer.items = mine.map { DigestItem(id: $0.id, hash: RowDigest.wireHash($0.hash)) }
             return [answer]
         }

@@ -108,6 +108,18 @@ struct DigestSum: Equatable {
         count += 1
     }
 
+    /// Adds another set's sum and count (a parent node from its children).
+    mutating func add(_ other: DigestSum) {
+        var carry: UInt64 = 0
+        for index in 0..<4 {
+            let (partial, overflow1) = limbs[index].addingReportingOverflow(other.limbs[index])
+            let (total, overflow2) = partial.addingReportingOverflow(carry)
+            limbs[index] = total
+            carry = (overflow1 ? 1 : 0) + (overflow2 ? 1 : 0)
+        }
+        count += other.count
+    }
+
     mutating func remove(_ hash: [UInt8]) {
         var borrow: UInt64 = 0
         for (index, limb) in Self.limbs(hash).enumerated() {

@@ -29,6 +29,32 @@ enum CellBases {
         guard let text else { return nil }
         return try WireJSON.decode([String: String].self, from: text)
     }
+
+    /// The mark of a carried cell's base: a move sends every column of the row (so a peer of the
+    /// new scope gets it whole), but writes only the cells it changed. Each other cell is carried:
+    /// its base reads `=SITE_ID:SEQ` (or `=` when the cell had no version), and the cell keeps
+    /// that version wherever it is merged, so a concurrent edit of it is not overwritten and no
+    /// conflict is recorded (docs/DECISIONS.md, "A move writes only the cells it changed").
+    static let carriedMark = "="
+
+    /// The base text of a carried cell whose version at the mover was `origin`.
+    static func carried(_ origin: VersionStore.Origin?, _ sites: SiteDirectory) -> String {
+        carriedMark + (origin.map { text($0, sites) } ?? "")
+    }
+
+    /// Whether a base marks its cell as carried, not written.
+    static func isCarried(_ base: String?) -> Bool { base?.hasPrefix(carriedMark) ?? false }
+
+    /// The columns a change carries without writing them.
+    static func carriedColumns(_ bases: [String: String]?) -> Set<String> {
+        Set((bases ?? [:]).filter { isCarried($0.value) }.keys)
+    }
+
+    /// The `SITE_ID:SEQ` a carried cell's base names (`nil`: the cell had no version at the mover).
+    static func carriedBase(_ base: String) -> String? {
+        let rest = String(base.dropFirst(carriedMark.count))
+        return rest.isEmpty ? nil : rest
+    }
 }
 
 extension TransactionApplier {
@@ -133,8 +159,15 @@ extension TransactionApplier {
     /// made before bases existed) is judged by its vector, as the same write is judged when it
     /// arrives itself (the simulation's seed 58: a re-created row's later edit conflicted with a
     /// change its insert had seen).
+    ///
+    /// `overLosers` (for deletions, given the table's policy): a step concurrent with the target
+    /// that beats it by policy also ends the walk proven. The target lost that cell to the step
+    /// in a conflict recorded wherever both are held; a deleter whose base descends from the step
+    /// had held the target's value as that conflict's loser, as its vector claims (simulation
+    /// seed 380: a deletion removed the row where it was made, and lost to such a write elsewhere).
     func descent(
-        base: VersionStore.Origin?, from target: VersionStore.Origin, table: String, pk: String, column: String
+        base: VersionStore.Origin?, from target: VersionStore.Origin, table: String, pk: String, column: String,
+        overLosers policy: ConflictPolicy? = nil
     ) throws -> Descent {
         guard let targetWrite = try? cellWrite(target) else { return .misses }
         var current = base
@@ -143,12 +176,29 @@ extension TransactionApplier {
             if step == target { return .reaches }
             guard let stepWrite = try? cellWrite(step) else { return .misses }
             let logged = try isLogged(step, table: table, pk: pk)
+            if let policy, logged, !stepWrite.hasSeen(targetWrite), !targetWrite.hasSeen(stepWrite),
+                try MergeRule.wins(
+                    stepWrite.at(level: loggedLevel(of: step, table: table, pk: pk, column: column)),
+                    over: targetWrite.at(level: loggedLevel(of: target, table: table, pk: pk, column: column)),
+                    policy: policy)
+            {
+                return .reaches
+            }
             guard stepWrite.hasSeen(targetWrite) else { return logged ? .misses : .hidden(step) }
             guard logged else { return .reaches }
             guard let next = try loggedBases(of: step, table: table, pk: pk)?[column] else { return .reaches }
             current = origin(named: next)
         }
         return .misses
+    }
+
+    /// The owner level a logged change of a row gave `column` (0 when none is named).
+    private func loggedLevel(of origin: VersionStore.Origin, table: String, pk: String, column: String) throws -> Int64 {
+        let text = try db.first(
+            "SELECT lvls FROM _liaison_change WHERE sidx = ? AND seq = ? AND tbl = ? AND pk = ? ORDER BY n DESC LIMIT 1",
+            [.integer(origin.site), .integer(origin.seq), .text(table), .text(pk)]
+        ) { $0.optionalText(0) }
+        return try ChangeCodec.decodeLevels(text ?? nil)?[column] ?? 0
     }
 
     /// Whether this replica holds the change a transaction made to a row (not only its digest).

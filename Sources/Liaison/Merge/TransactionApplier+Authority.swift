@@ -36,11 +36,31 @@ extension TransactionApplier {
             }
             if sawBoth && mayWrite {
                 honoured.append(id)
+            } else if sawBoth, try !sentByOrigin(origin) {
+                // A relay's grant says nothing of the origin's: held, as a change outside the
+                // relay's grant is, until a peer that may write the row sends it (otherwise the
+                // claim would count on one replica and not another, by the path it took).
+                throw LiaisonError(
+                    .forbiddenScope,
+                    "transaction \(sites.site(origin.site).code)#\(origin.seq) resolves a conflict on a row outside "
+                        + "the scopes its sender may write here; it is held until a peer that may sends it")
             } else {
                 try recordIgnored(id, by: origin, reason: sawBoth ? "outside its sender's grant" : "had not seen both sides")
             }
         }
         try conflicts.resolve(honoured, by: origin)
+    }
+
+    /// Whether the batch comes from the transaction's origin itself, not from a relay: the peer
+    /// it was received from is bound to the origin's site id, or, not bound yet, is named by the
+    /// origin's site code.
+    private func sentByOrigin(_ origin: VersionStore.Origin) throws -> Bool {
+        guard !source.isEmpty else { return false }
+        let site = sites.site(origin.site)
+        return try db.first(
+            "SELECT 1 FROM _liaison_peer WHERE name = ? AND (site_id = ? OR (site_id IS NULL AND name = ?))",
+            [.text(source), .text(site.id), .text(site.code)]
+        ) { _ in true } ?? false
     }
 
     /// Whether the transaction `origin` wrote `column` of the row (its change is logged here).
@@ -80,7 +100,9 @@ extension TransactionApplier {
         guard try db.first("SELECT 1 FROM _liaison_withheld LIMIT 1", [], { _ in true }) == nil else { return }
         let row = try replica.readRow(db, table: table, id: change.id)
         let owner: String? = if case .text(let text)? = row?["owner"], !text.isEmpty { text } else { nil }
-        if let owner, let set = change.values?["owner"], set != .text(owner), owner != write.code,
+        // A move carries `owner` unchanged (`CellBases.carriedMark`): not a write of it.
+        if let owner, let set = change.values?["owner"], !CellBases.isCarried(change.bases?["owner"]),
+            set != .text(owner), owner != write.code,
             let version = try versions.load(table: table.name, pk: change.id).version(of: "owner"),
             write.hasSeen(try cellWrite(version))
         {

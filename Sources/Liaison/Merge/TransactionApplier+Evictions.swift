@@ -35,21 +35,39 @@ extension TransactionApplier {
                     .text(outline.id), .text(outline.op.rawValue), .text(outline.scope), .text(outline.body),
                 ])
             let held = try replica.readRow(db, table: table, id: outline.id) != nil
-            guard try isRealMove(outline, of: origin, table: table, held: held) else { continue }
-            if outline.op != .delete, let deletion = try versions.load(table: table.name, pk: outline.id).deletion,
-                try !cellWrite(origin).hasSeen(cellWrite(deletion))
-            {
-                // A write the deletion had not seen moved the row on elsewhere: the deletion lost
-                // there, as it loses where the row is read, and the references it orphaned are whole.
-                try versions.remove(table: table.name, pk: outline.id, column: VersionStore.deletion)
-                try dropOrphans(of: deletion, table: table, pk: outline.id)
+            let level = try outlineLevel(of: origin, table: table, pk: outline.id)
+            guard try isRealMove(outline, level: level, of: origin, table: table, held: held) else { continue }
+            if outline.op != .delete, let deletion = try versions.load(table: table.name, pk: outline.id).deletion {
+                let (deleter, write) = (try cellWrite(deletion), try cellWrite(origin))
+                if !deleter.hasSeen(write) {
+                    // A write the deletion had not seen moved the row on elsewhere: the deletion
+                    // lost there, as it loses where the row is read, with the same `delete`
+                    // conflict (simulation seed 514: recorded only where the move was read), and
+                    // the references it orphaned are whole.
+                    let kept = (try writesUnseen(by: deleter, table: table, pk: outline.id, deletion: deletion)
+                        + [(origin, write)]).max { MergeRule.wins($1.1, over: $0.1, policy: .lww) }!
+                    if !write.hasSeen(deleter) {
+                        try record(
+                            .init(
+                                kind: .delete, table: table.name, pk: outline.id, column: nil,
+                                policy: table.definition.policy, winner: kept.0, winnerValue: nil, loser: deletion,
+                                loserValue: nil),
+                            loserWrite: deleter)
+                    }
+                    try versions.remove(table: table.name, pk: outline.id, column: VersionStore.deletion)
+                    try dropOrphans(of: deletion, table: table, pk: outline.id)
+                }
             }
-            if held { try db.run("DELETE FROM \(table.quotedName) WHERE id = ?", [.text(outline.id)]) }
+            if held {
+                try db.run("DELETE FROM \(table.quotedName) WHERE id = ?", [.text(outline.id)])
+                try checkDuplicates(table: table, pk: outline.id)
+            }
             // The versions stay: later changes of the row merge against them, and the row is held
             // again only when one brings it back whole (see `store`).
             try versions.set(
                 table: table.name, pk: outline.id,
-                column: outline.op == .delete ? VersionStore.deletion : "scope", site: origin.site, seq: origin.seq)
+                column: outline.op == .delete ? VersionStore.deletion : "scope", site: origin.site, seq: origin.seq,
+                level: outline.op == .delete ? 0 : level)
         }
     }
 
@@ -58,9 +76,13 @@ extension TransactionApplier {
     /// seen every write of the row logged here).
     /// A row not held here (moved away before, or never whole) only has its versions brought up
     /// to date, so a later change of it merges as it would where the move was read.
-    func isRealMove(_ outline: ChangeOutline, of origin: VersionStore.Origin, table: TableInfo, held: Bool)
-        throws -> Bool
-    {
+    ///
+    /// The scope write is judged as a merge of the change would judge it, at the owner level this
+    /// replica computes for it (`outlineLevel`; simulation seeds 400, 470, 716, 941: judged at
+    /// level 0, partial replicas recorded conflicts on `owner-wins` rows the full ones did not).
+    func isRealMove(
+        _ outline: ChangeOutline, level: Int64, of origin: VersionStore.Origin, table: TableInfo, held: Bool
+    ) throws -> Bool {
         if held {
             guard case .text(let here)? = try replica.readRow(db, table: table, id: outline.id)?["scope"],
                 here != outline.scope
@@ -76,19 +98,61 @@ extension TransactionApplier {
         let known = try versions.load(table: table.name, pk: outline.id)
         guard let local = known.version(of: "scope") else { return true }
         let localWrite = try cellWrite(local).at(level: known.level(of: "scope"))
-        let decision = MergeRule.resolve(local: localWrite, remote: write, policy: table.definition.policy)
+        let remoteWrite = write.at(level: level)
+        let here = try replica.readRow(db, table: table, id: outline.id)?["scope"] ?? .null
+        let seen = try knowledge(
+            table: table.name, pk: outline.id, column: "scope", local: local, localWrite: localWrite, remote: origin,
+            remoteWrite: remoteWrite, remoteBases: nil)
+        if let settled = try settleHiddenRival(
+            seen, table: table, pk: outline.id, column: "scope", local: (local, localWrite, here),
+            remote: (origin, remoteWrite, .text(outline.scope)))
+        {
+            return settled.takesRemote
+        }
+        let decision = MergeRule.resolve(
+            local: localWrite, remote: remoteWrite, policy: table.definition.policy,
+            remoteHasSeenLocal: seen.remoteSawLocal, localHasSeenRemote: seen.localSawRemote)
         if decision.isConflict {
             // The concurrent scope write that loses is kept, as a merge of the change would keep it,
             // whichever arrived first (the move's value is its scope, which the outline shows).
-            let here = try replica.readRow(db, table: table, id: outline.id)?["scope"] ?? .null
             let moved = CellValue.text(outline.scope)
             try record(
                 .init(
                     kind: .value, table: table.name, pk: outline.id, column: "scope", policy: table.definition.policy,
                     winner: decision.takesRemote ? origin : local, winnerValue: decision.takesRemote ? moved : here,
                     loser: decision.takesRemote ? local : origin, loserValue: decision.takesRemote ? here : moved),
-                loserWrite: decision.takesRemote ? localWrite : write)
+                loserWrite: decision.takesRemote ? localWrite : remoteWrite)
         }
         return decision.takesRemote
+    }
+}
+
+extension TransactionApplier {
+    /// The owner level of the `scope` cell a withheld move wrote, computed here as every receiver
+    /// computes levels (issue 10): the highest level among the row's logged scope writes its
+    /// origin had seen, plus one when its origin owns the row. An outline shows only a digest of
+    /// the change's body, so the signed level itself cannot be read; an honest writer's level is
+    /// exactly this where this replica holds what the writer had seen of the cell. 0 outside
+    /// `owner-wins` tables.
+    func outlineLevel(of origin: VersionStore.Origin, table: TableInfo, pk: String) throws -> Int64 {
+        guard table.definition.policy == .ownerWins else { return 0 }
+        let write = try cellWrite(origin)
+        var seen: Int64 = 0
+        var owner: String?
+        for (site, seq, values, levels) in try db.query(
+            """
+            SELECT s.site_id, c.seq, c.vals, c.lvls FROM _liaison_change c JOIN _liaison_site s ON s.sidx = c.sidx
+            JOIN _liaison_tx t ON t.sidx = c.sidx AND t.seq = c.seq
+            WHERE c.tbl = ? AND c.pk = ? AND c.op <> 'delete' ORDER BY t.ord
+            """, [.text(table.name), .text(pk)],
+            { ($0.text(0), $0.int64(1), $0.optionalText(2), $0.optionalText(3)) })
+        {
+            let written = try ChangeCodec.decodeValues(values) ?? [:]
+            if case .text(let text)? = written["owner"] { owner = text }
+            guard written["scope"] != nil, write.hasSeen(site: site, seq: seq) else { continue }
+            seen = max(seen, try ChangeCodec.decodeLevels(levels)?["scope"] ?? 0)
+        }
+        if case .text(let text)? = try replica.readRow(db, table: table, id: pk)?["owner"] { owner = text }
+        return seen + (owner == write.code ? 1 : 0)
     }
 }

@@ -61,8 +61,22 @@ extension TransactionApplier {
             row = try restoredRow(table: table, pk: change.id, versions: known)
         }
         var taken: [String: CellValue] = [:]
+        // Cells a move carries without writing them keep the version they had (`CellBases.carriedMark`).
+        let carried = CellBases.carriedColumns(change.bases)
+        var carriedVersions: [String: (origin: VersionStore.Origin, level: Int64)] = [:]
         for (name, value) in values {
-            guard let localOrigin = rowVersions.version(of: name), row != nil else {
+            if carried.contains(name) {
+                let level = change.levels?[name] ?? 0
+                if let version = try carriedVersion(
+                    of: name, value: value, base: change.bases?[name], level: level, row: row, versions: rowVersions, table: table,
+                    pk: change.id, mover: origin)
+                {
+                    taken[name] = value
+                    carriedVersions[name] = (version, level)
+                }
+                continue
+            }
+            guard let localOrigin = try cellVersion(of: name, in: rowVersions, table: table.name), row != nil else {
                 taken[name] = value
                 continue
             }
@@ -101,13 +115,15 @@ extension TransactionApplier {
                 try versions.remove(table: table.name, pk: change.id, column: VersionStore.deletion)
             }
             for name in taken.keys {
+                let (version, level) = carriedVersions[name] ?? (origin, change.levels?[name] ?? 0)
                 try versions.set(
-                    table: table.name, pk: change.id, column: name, site: origin.site, seq: origin.seq,
-                    level: change.levels?[name] ?? 0)
+                    table: table.name, pk: change.id, column: name, site: version.site, seq: version.seq, level: level)
             }
         }
         try checkReferences(table: table, pk: change.id, taken: taken, origin: origin, write: write)
-        if current == nil { try checkDuplicates(table: table, pk: change.id) }
+        if current == nil || table.definition.naturalKey.contains(where: { taken[$0] != nil }) {
+            try checkDuplicates(table: table, pk: change.id)
+        }
     }
 
     func mergeDeletion(
@@ -115,10 +131,20 @@ extension TransactionApplier {
         origin: VersionStore.Origin, write: CellWrite
     ) throws {
         guard row != nil else {
-            if known.deletion == nil {
-                try versions.set(
-                    table: table.name, pk: pk, column: VersionStore.deletion, site: origin.site, seq: origin.seq)
+            guard known.deletion == nil else { return }
+            // A row not held here (moved out of reach, or never whole): a write the deletion had
+            // not seen keeps it where it is read, with a `delete` conflict; here too, whichever
+            // of the deletion and the move's outline arrived first (simulation seeds 9, 99, 164).
+            if known.isKnown, let kept = try rowWritesUnseen(by: write, deletion: origin, table: table, pk: pk, known: known) {
+                try record(
+                    .init(
+                        kind: .delete, table: table.name, pk: pk, column: nil, policy: table.definition.policy,
+                        winner: kept, winnerValue: nil, loser: origin, loserValue: nil),
+                    loserWrite: write)
+                return
             }
+            try versions.set(
+                table: table.name, pk: pk, column: VersionStore.deletion, site: origin.site, seq: origin.seq)
             return
         }
         let unseen = try writesUnseen(by: write, table: table, pk: pk, deletion: origin)
@@ -127,6 +153,7 @@ extension TransactionApplier {
             try versions.set(
                 table: table.name, pk: pk, column: VersionStore.deletion, site: origin.site, seq: origin.seq)
             try checkReferrers(of: table, pk: pk, deletion: origin, write: write)
+            try checkDuplicates(table: table, pk: pk)
             return
         }
         let kept = unseen.max { MergeRule.wins($1.1, over: $0.1, policy: .lww) }!
@@ -135,6 +162,21 @@ extension TransactionApplier {
                 kind: .delete, table: table.name, pk: pk, column: nil, policy: table.definition.policy, winner: kept.0,
                 winnerValue: nil, loser: origin, loserValue: nil),
             loserWrite: write)
+    }
+
+    /// The write a deletion of a row not held here had not seen, that keeps the row where it is
+    /// read: a logged one, or the move that took the row out of reach (known here from its
+    /// outline only, as the version of `scope`). `nil` when the deletion had seen them all.
+    func rowWritesUnseen(
+        by deleter: CellWrite, deletion: VersionStore.Origin, table: TableInfo, pk: String,
+        known: VersionStore.RowVersions
+    ) throws -> VersionStore.Origin? {
+        var unseen = try writesUnseen(by: deleter, table: table, pk: pk, deletion: deletion)
+        if let moved = known.version(of: "scope"), !unseen.contains(where: { $0.0 == moved }) {
+            let mover = try cellWrite(moved)
+            if !deleter.hasSeen(mover) { unseen.append((moved, mover)) }
+        }
+        return unseen.max { MergeRule.wins($1.1, over: $0.1, policy: .lww) }?.0
     }
 
     /// Every logged write of the row that `deleter` had not seen. A deletion removes the row only
@@ -147,13 +189,13 @@ extension TransactionApplier {
         by deleter: CellWrite, table: TableInfo, pk: String, deletion: VersionStore.Origin? = nil
     ) throws -> [(VersionStore.Origin, CellWrite)] {
         let logged = try db.query(
-            "SELECT sidx, seq, vals FROM _liaison_change WHERE tbl = ? AND pk = ? AND op <> 'delete'",
+            "SELECT sidx, seq, vals, bases FROM _liaison_change WHERE tbl = ? AND pk = ? AND op <> 'delete'",
             [.text(table.name), .text(pk)]
-        ) { (VersionStore.Origin(site: $0.int64(0), seq: $0.int64(1)), $0.optionalText(2)) }
+        ) { (VersionStore.Origin(site: $0.int64(0), seq: $0.int64(1)), $0.optionalText(2), $0.optionalText(3)) }
         let bases = try deletion.flatMap { try loggedBases(of: $0, table: table.name, pk: pk) }
         var seen: Set<VersionStore.Origin> = []
         var unseen: [(VersionStore.Origin, CellWrite)] = []
-        for (origin, values) in logged where !seen.contains(origin) {
+        for (origin, values, written) in logged where !seen.contains(origin) {
             seen.insert(origin)
             let other = try cellWrite(origin)
             if other.site == deleter.site && other.seq == deleter.seq { continue }
@@ -162,9 +204,15 @@ extension TransactionApplier {
                 continue
             }
             guard let bases else { continue }
-            for column in (try ChangeCodec.decodeValues(values) ?? [:]).keys.sorted() {
+            // A cell a move carried was not written by it (it keeps its version).
+            let carried = CellBases.carriedColumns(try CellBases.decode(written))
+            for column in (try ChangeCodec.decodeValues(values) ?? [:]).keys.sorted() where !carried.contains(column) {
                 let base = bases[column].flatMap(self.origin(named:))
-                guard try descent(base: base, from: origin, table: table.name, pk: pk, column: column) == .reaches else {
+                guard
+                    try descent(
+                        base: base, from: origin, table: table.name, pk: pk, column: column,
+                        overLosers: table.definition.policy) == .reaches
+                else {
                     unseen.append((origin, other))
                     break
                 }
@@ -224,16 +272,26 @@ extension TransactionApplier {
         -> [String: CellValue]
     {
         var logged: [VersionStore.Origin: [String: CellValue]] = [:]
-        for (site, seq, vals) in try db.query(
-            "SELECT sidx, seq, vals FROM _liaison_change WHERE tbl = ? AND pk = ? AND vals IS NOT NULL",
-            [.text(table.name), .text(pk)], { ($0.int64(0), $0.int64(1), $0.text(2)) })
+        var carriedValues: [VersionStore.Origin: [String: CellValue]] = [:]
+        for (site, seq, vals, bases) in try db.query(
+            "SELECT sidx, seq, vals, bases FROM _liaison_change WHERE tbl = ? AND pk = ? AND vals IS NOT NULL",
+            [.text(table.name), .text(pk)], { ($0.int64(0), $0.int64(1), $0.text(2), $0.optionalText(3)) })
         {
             let values = try ChangeCodec.decodeValues(vals) ?? [:]
             logged[VersionStore.Origin(site: site, seq: seq), default: [:]].merge(values) { _, new in new }
+            // A carried value is the value of its base version, which may be held here only as a digest.
+            for (column, base) in try CellBases.decode(bases) ?? [:] where CellBases.isCarried(base) {
+                guard let named = CellBases.carriedBase(base).flatMap(origin(named:)), let value = values[column] else {
+                    continue
+                }
+                carriedValues[named, default: [:]][column] = value
+            }
         }
         var row: [String: CellValue] = ["id": .text(pk)]
         for column in table.columns.dropFirst() {
-            if let origin = known.version(of: column.name), let value = logged[origin]?[column.name] {
+            if let origin = known.version(of: column.name),
+                let value = logged[origin]?[column.name] ?? carriedValues[origin]?[column.name]
+            {
                 row[column.name] = value
             }
         }

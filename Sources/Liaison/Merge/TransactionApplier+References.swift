@@ -71,35 +71,9 @@ extension TransactionApplier {
         }
     }
 
-    /// Records a `duplicate` conflict when a new row has the natural key of another live row.
+    /// Brings the `duplicate` conflicts of a row that came, went or changed its natural key up
+    /// to date (`DuplicateCheck.refresh`).
     func checkDuplicates(table: TableInfo, pk: String) throws {
-        let key = table.definition.naturalKey
-        guard !key.isEmpty, let row = try replica.readRow(db, table: table, id: pk) else { return }
-        let values = key.map { row[$0] ?? .null }
-        guard !values.contains(.null) else { return }
-        let condition = key.map { "\(CaptureTriggers.quoted($0)) = ?" }.joined(separator: " AND ")
-        let others = try db.query(
-            "SELECT id FROM \(table.quotedName) WHERE \(condition) AND id <> ?", values + [.text(pk)]
-        ) {
-            $0.text(0)
-        }
-        for other in others {
-            let (keep, drop) = pk < other ? (pk, other) : (other, pk)
-            guard let keepVersion = try versions.load(table: table.name, pk: keep).insert ?? firstVersion(table, keep),
-                let dropVersion = try versions.load(table: table.name, pk: drop).insert ?? firstVersion(table, drop)
-            else { continue }
-            let id = ConflictStore.id(
-                kind: .duplicate, table: table.name, pk: keep, column: nil, loserSite: drop, loserSeq: 0)
-            try conflicts.record(
-                .init(
-                    kind: .duplicate, table: table.name, pk: keep, column: nil, policy: table.definition.policy,
-                    winner: keepVersion, winnerValue: .text(keep), loser: dropVersion, loserValue: .text(drop)),
-                id: id, order: nextOrder)
-        }
-    }
-
-    func firstVersion(_ table: TableInfo, _ pk: String) throws -> VersionStore.Origin? {
-        let known = try versions.load(table: table.name, pk: pk)
-        return known.columns.values.min { ($0.site, $0.seq) < ($1.site, $1.seq) }
+        try DuplicateCheck(replica: replica, db: db).refresh(table: table, pk: pk, order: nextOrder, except: resolving)
     }
 }

@@ -42,6 +42,12 @@ final class TransactionApplier {
 
     var writeRule: WriteRule { WriteRule(db: db, writable: writableScopes) }
 
+    /// When columns added by schema changes were added here, loaded on first use (`cellVersion`).
+    var columnBirths: [String: [String: Int64]]?
+
+    /// The conflicts the transaction being applied resolves (its `resolves`).
+    var resolving: Set<String> = []
+
     /// Headers whose signatures were checked ahead of the apply (`verifyAhead`).
     var verified = VerifiedHeaders()
 
@@ -53,6 +59,8 @@ final class TransactionApplier {
     func apply<Changes: Sequence<ChangeRecord>>(_ header: TransactionRecord, changes: () throws -> Changes) throws {
         let admitted = try admit(header, changes: changes)
         let (index, origin, write, name) = (admitted.index, admitted.origin, admitted.write, admitted.name)
+        resolving = Set(header.resolves ?? [])
+        defer { resolving = [] }
         // Pass 2: the write rule, then each change is logged and merged.
         var count = 0
         var scopes: Set<String> = []

@@ -124,6 +124,8 @@ public struct ReplicaStatus: Sendable, Codable, Hashable {
     public var heldByPeers: [String: [HeldTransaction]] = [:]
     /// The last digest comparison with each peer (`liaison compare`, and every sync round).
     public var comparisons: [PeerComparison] = []
+    /// What each peer has acknowledged, and who holds compaction back.
+    public var acknowledgements: [PeerAcknowledgementState] = []
 }
 
 extension Replica {
@@ -133,6 +135,7 @@ extension Replica {
         status.alarms = (try? alarms()) ?? []
         status.untrustedKeys = (try? untrustedKeys()) ?? []
         status.comparisons = (try? comparisons()) ?? []
+        status.acknowledgements = (try? acknowledgementStates()) ?? []
         return status
     }
 

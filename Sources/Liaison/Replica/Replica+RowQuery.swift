@@ -3,7 +3,7 @@ import Foundation
 /// A filtered, sorted window of a synced table, done in SQL (`WHERE`, `ORDER BY`, `LIMIT`/`OFFSET`),
 /// so a page of a large table costs a page, not the table.
 public struct RowQuery: Sendable, Hashable {
-    /// Text any column contains (case-insensitive for ASCII letters, as SQLite's `LIKE`).
+    /// Text any column contains, ignoring case, accents and width in any script (`SearchFolding`).
     public var search: String
     /// Columns that must equal a value, compared as the text the console and CLI show.
     public var filters: [String: String]
@@ -49,18 +49,28 @@ extension Replica {
         if sortColumn.name != "id" { order += ", id \(direction)" }
         let list = table.quotedColumns.joined(separator: ", ")
         let window = query.limit.map { "LIMIT \(max(0, $0)) OFFSET \(max(0, query.offset))" } ?? ""
+        // A search is one scan: its count comes with the page (`count(*) OVER ()`), so each row is
+        // folded once; without one, a plain count(*) is cheap.
+        let counted = !query.search.isEmpty && query.limit != nil
+        let countColumn = Int32(table.columns.count)
         return try withConnection { db in
-            let total =
-                try db.first("SELECT count(*) FROM \(table.quotedName) WHERE \(condition)", arguments) { $0.int(0) }
-                ?? 0
+            var total: Int?
             let rows = try db.query(
-                "SELECT \(list) FROM \(table.quotedName) WHERE \(condition) ORDER BY \(order) \(window)", arguments
+                "SELECT \(list)\(counted ? ", count(*) OVER ()" : "") FROM \(table.quotedName) WHERE \(condition) "
+                    + "ORDER BY \(order) \(window)", arguments
             ) { statement in
                 var row: [String: CellValue] = [:]
                 for (index, column) in table.columns.enumerated() { row[column.name] = statement.value(Int32(index)) }
+                if counted, total == nil { total = statement.int(countColumn) }
                 return row
             }
-            return RowPage(rows: rows, total: total)
+            // Without a window every match is here (a CSV download): no second scan to count them.
+            if query.limit == nil { total = rows.count }
+            if total == nil, !(counted && query.offset == 0) {
+                total =
+                    try db.first("SELECT count(*) FROM \(table.quotedName) WHERE \(condition)", arguments) { $0.int(0) }
+            }
+            return RowPage(rows: rows, total: total ?? 0)
         }
     }
 
@@ -74,21 +84,10 @@ extension Replica {
             arguments.append(.text(query.filters[name]!))
         }
         if !query.search.isEmpty {
-            let pattern = "%" + escapeLike(query.search) + "%"
-            clauses.append(
-                "(" + table.quotedColumns.map { "\($0) LIKE ? ESCAPE '\\'" }.joined(separator: " OR ") + ")")
-            arguments += Array(repeating: .text(pattern), count: table.quotedColumns.count)
+            // One call per row: every column folded (case, accents, width) as the needle is.
+            clauses.append("liaison_contains(?, " + table.quotedColumns.joined(separator: ", ") + ")")
+            arguments.append(.text(SearchFolding.fold(query.search)))
         }
         return (clauses.isEmpty ? "1" : clauses.joined(separator: " AND "), arguments)
-    }
-
-    /// `text` with `LIKE`'s wildcards and the escape character escaped, so it matches literally.
-    static func escapeLike(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            if character == "%" || character == "_" || character == "\\" { out.append("\\") }
-            out.append(character)
-        }
-        return out
     }
 }

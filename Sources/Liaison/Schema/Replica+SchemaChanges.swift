@@ -23,6 +23,15 @@ extension Replica {
             author: author)
     }
 
+    /// Names the columns of `table` that identify one real-world thing: a row arriving with the
+    /// same values as a row held here is recorded as a duplicate, and the columns are indexed.
+    /// A table's natural key is set once.
+    public func addNaturalKey(_ columns: [String], to table: String, author: String) throws {
+        try makeSchemaChange(
+            SchemaChange(kind: .addNaturalKey, major: schema.version, table: table, naturalKey: columns),
+            author: author)
+    }
+
     /// Makes the change here (checked against this replica's schema first, with what to fix),
     /// signs it as a local transaction, and applies it.
     func makeSchemaChange(_ change: SchemaChange, author: String) throws {
@@ -71,6 +80,18 @@ extension Replica {
             if let value = change.value, values.contains(value) {
                 throw LiaisonError(
                     .invalidInput, "'\(value)' is a choice of '\(change.table).\(name)' already: \(values.joined(separator: ", "))")
+            }
+        }
+        if change.kind == .addNaturalKey {
+            for name in change.naturalKey ?? [] { _ = try info.column(named: name) }
+            guard info.definition.naturalKey.isEmpty else {
+                throw LiaisonError(
+                    .invalidInput,
+                    "table '\(change.table)' has the natural key (\(info.definition.naturalKey.joined(separator: ", "))) "
+                        + "already; a table's natural key is set once")
+            }
+            guard Set(change.naturalKey ?? []).count == (change.naturalKey ?? []).count else {
+                throw LiaisonError(.invalidInput, "the natural key names a column twice")
             }
         }
         if change.kind == .addColumn, let name = change.column?.name, info.columnIndex[name] != nil {
@@ -162,7 +183,10 @@ extension Replica {
                     "ALTER TABLE \(CaptureTriggers.quoted(table.name)) ADD COLUMN \(CaptureTriggers.quoted(column.name)) "
                         + column.type.sqlType + CaptureTriggers.defaultClause(column))
             }
-            if !added.isEmpty { newColumns[table.name] = added.map(\.name) }
+            if !added.isEmpty {
+                newColumns[table.name] = added.map(\.name)
+                try ColumnBirth.record(db, table: table.name, columns: added.map(\.name))
+            }
             if old.allColumns.map(\.name) != table.allColumns.map(\.name)
                 || previous.tables.firstIndex(of: old) != offset
             {

@@ -23,6 +23,16 @@ public struct SchemaReport: Sendable, Codable, Hashable {
     public var changes: [Change]
     /// Site codes that may change the schema here (besides this site).
     public var granted: [String]
+    /// Transactions kept while their table was unknown here that broke a rule when it became
+    /// known (`Replica.reveal`): in the log and relayed, none of their values shown.
+    public var notShown: [NotShown] = []
+
+    /// A transaction kept but not shown, and the rule it breaks here.
+    public struct NotShown: Sendable, Codable, Hashable {
+        /// `SITE#SEQ`.
+        public var transaction: String
+        public var reason: String
+    }
 }
 
 extension SchemaDefinition {
@@ -70,9 +80,15 @@ extension Replica {
                         id: id, kind: kind, target: target, site: owner, author: author ?? "",
                         time: HybridTimestamp(rawValue: hlc).description, pending: outcome?.pending[id]))
             }
+            var notShown: [SchemaReport.NotShown] = []
+            if try db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_unshown'", [], { _ in true }) != nil {
+                notShown = try db.query("SELECT site, seq, reason FROM _liaison_unshown ORDER BY site, seq") {
+                    SchemaReport.NotShown(transaction: "\($0.text(0))#\($0.int64(1))", reason: $0.text(2))
+                }
+            }
             return SchemaReport(
                 name: schema.name, major: schema.version, hash: schema.hash, tables: schema.tables, changes: changes,
-                granted: try SchemaLog.rights(db).sorted())
+                granted: try SchemaLog.rights(db).sorted(), notShown: notShown)
         }
     }
 }

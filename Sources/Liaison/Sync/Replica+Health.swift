@@ -32,7 +32,8 @@ public struct PeerHealth: Sendable, Codable, Hashable {
     public var lastInbound: SyncRound?
     /// The last round this replica started with the peer.
     public var lastOutbound: SyncRound?
-    /// Requests signed with the peer's token that were refused (stale or replayed).
+    /// Requests naming the peer's key that failed authentication here (bad, stale or misdirected
+    /// signature, altered body, replay): the `authentication_failed` and `replayed_request` counts.
     public var authFailures: Int
     /// `ok`, `behind`, `failing` or `never` (no round yet either way).
     public var state: String
@@ -40,6 +41,9 @@ public struct PeerHealth: Sendable, Codable, Hashable {
     public var heldHere = 0
     /// Transactions of this replica's traffic the peer said it holds in its quarantine.
     public var heldThere = 0
+    /// Requests from the peer this replica's server refused, by kind (`PeerRefusalKind`: the
+    /// security log's event names); a refused push refuses every transaction in it.
+    public var refused: [String: Int] = [:]
 }
 
 /// Which way a round went.
@@ -98,7 +102,8 @@ extension Replica {
         }
     }
 
-    /// Counts a refused request signed with `peer`'s token.
+    /// Counts a refused request signed with `peer`'s token at once (the server now counts through
+    /// `recordPeerRefusals`, batched; this stays for callers outside a server).
     public func recordAuthFailure(peer: String) throws {
         try withConnection { db in
             guard !db.isReadOnly else { return }
@@ -156,6 +161,7 @@ extension Replica {
                 (try? db.query("SELECT peer, count(*) FROM _liaison_peer_held GROUP BY peer", []) {
                     ($0.text(0), $0.int(1))
                 }) ?? [], uniquingKeysWith: +)
+            let refusals = try Self.peerRefusals(db)
             return try peers.map { peer in
                 let inbound = rounds[peer.name]?["in"]
                 var outbound = rounds[peer.name]?["out"]
@@ -171,7 +177,10 @@ extension Replica {
                     fingerprint: peer.key.map(SiteKey.fingerprint), readScopes: peer.read, writeScopes: peer.write,
                     lastInbound: inbound?.round, lastOutbound: outbound?.round,
                     authFailures: inbound?.failures ?? 0, state: "never", heldHere: heldHere[peer.name] ?? 0,
-                    heldThere: heldThere[peer.name] ?? 0)
+                    heldThere: heldThere[peer.name] ?? 0, refused: refusals[peer.name] ?? [:])
+                // Counted per request before the security log counted them per peer (older files).
+                health.authFailures += health.refused.filter { PeerRefusalKind.authentication.contains($0.key) }
+                    .values.reduce(0, +)
                 if let text = seen?.vector,
                     let entries = try? JSONDecoder().decode([String: Int64].self, from: Data(text.utf8))
                 {

@@ -1,7 +1,7 @@
 import Foundation
 
 extension Replica {
-    /// Forgets a registered peer: its URL, token, grants, cursors and health. Its transactions stay.
+    /// Forgets a registered peer: its URL, token, grants, cursors, health and refusal counts. Its transactions stay.
     public func removePeer(_ name: String) throws {
         try withConnection { db in
             try transaction(db) {
@@ -10,6 +10,7 @@ extension Replica {
                 if try Self.hasHealthTable(db) {
                     try db.run("DELETE FROM _liaison_peer_health WHERE peer = ?", [.text(name)])
                 }
+                try Self.movePeerRefusals(db, peer: name, to: nil)
                 // Its token goes too (the key file, under the replica's write lock).
                 if keys.current() != nil { try keys.update { $0.tokens[name] = nil } }
             }
@@ -35,6 +36,7 @@ extension Replica {
                     try db.run(
                         "UPDATE _liaison_peer_health SET peer = ? WHERE peer = ?", [.text(newName), .text(name)])
                 }
+                try Self.movePeerRefusals(db, peer: name, to: newName)
                 if keys.current() != nil {
                     try keys.update { file in
                         file.tokens[newName] = file.tokens.removeValue(forKey: name)

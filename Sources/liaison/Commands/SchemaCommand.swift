@@ -6,7 +6,7 @@ struct SchemaCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schema",
         abstract: "Show the synced schema, or change it: the change syncs, signed, to every peer.",
-        subcommands: [Show.self, AddColumn.self, AddChoice.self, AddTable.self], defaultSubcommand: Show.self)
+        subcommands: [Show.self, AddColumn.self, AddChoice.self, AddTable.self, AddNaturalKey.self], defaultSubcommand: Show.self)
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -37,6 +37,9 @@ struct SchemaCommand: AsyncParsableCommand {
                     print(
                         TerminalText.field(
                             "\(change.time)  \(change.site)  \(change.author)  \(change.kind) \(change.target)  \(state)"))
+                }
+                for kept in report.notShown {
+                    print(TerminalText.field("not shown (kept, relayed): \(kept.transaction): \(kept.reason)"))
                 }
             }
         }
@@ -133,6 +136,29 @@ struct SchemaCommand: AsyncParsableCommand {
             try await CLI.run {
                 try CLI.open(replica.database).addTable(try definition(), author: author.resolved)
                 print("added table \(table)")
+            }
+        }
+    }
+}
+
+extension SchemaCommand {
+    struct AddNaturalKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add-natural-key",
+            abstract: "Name the columns that identify one real-world thing (duplicates are then recorded; indexed).")
+        @OptionGroup var replica: ReplicaArgument
+        @Argument(help: "The synced table.") var table: String
+        @Argument(help: "The key's columns, in order.") var columns: [String] = []
+        @OptionGroup var author: AuthorOption
+
+        func validate() throws {
+            guard !columns.isEmpty else { throw ValidationError("name the key's columns: schema add-natural-key DB TABLE COLUMN…") }
+        }
+
+        func run() async throws {
+            try await CLI.run {
+                try CLI.open(replica.database).addNaturalKey(columns, to: table, author: author.resolved)
+                print("added natural key \(table)(\(columns.joined(separator: ", ")))")
             }
         }
     }

@@ -46,6 +46,7 @@ struct StatusCommand: AsyncParsableCommand {
                 for item in held.prefix(10) { print("  " + TerminalText.describe(item)) }
             }
             for comparison in status.comparisons { print(TerminalText.field(ComparisonText.line(comparison))) }
+            for ack in status.acknowledgements { print(TerminalText.field(AcknowledgementText.line(ack))) }
             print(
                 "policies: "
                     + status.policies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
@@ -60,6 +61,11 @@ struct StatusCommand: AsyncParsableCommand {
                 let lacks =
                     (peer.peerLacks.map { "it lacks \($0), we lack \(peer.weLack ?? 0)" } ?? "no vector seen yet")
                     + (peer.heldHere + peer.heldThere > 0 ? ", held here \(peer.heldHere), there \(peer.heldThere)" : "")
+                    + (peer.refused.isEmpty
+                        ? ""
+                        : ", refused here: " + PeerRefusalKind.all.compactMap { kind in
+                            peer.refused[kind].map { "\(kind) \($0)" }
+                        }.joined(separator: " "))
                 print(
                     "peer \(peer.peer) \(TerminalText.field(peer.url)) \(peer.state): \(lacks); last out \(peer.lastOutbound.map { "\($0.at) \(TerminalText.field($0.result))" } ?? "never"), last in \(peer.lastInbound.map { "\($0.at) \(TerminalText.field($0.result))" } ?? "never")"
                 )
