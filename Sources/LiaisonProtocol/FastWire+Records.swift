@@ -165,12 +165,13 @@ extension ChangeOutline: FastWireCodable {
 
 extension TransactionRecord: FastWireCodable {
     static let fields = JSONFields([
-        "author", "changes", "context", "digests", "evictions", "hlc", "offset", "origin", "previous", "resolves",
-        "seq", "signature", "site", "span", "total",
+        "author", "changes", "context", "digests", "evictions", "hlc", "offset", "origin", "previous", "proof",
+        "resolves", "seq", "signature", "site", "span", "total",
     ])
 
     package static let isFastWireComplete =
         ChangeRecord.isFastWireComplete && ChangeOutline.isFastWireComplete
+        && ChainHeader.isFastWireComplete
         && FastWire.covers(
             TransactionRecord(
                 origin: "", site: "", seq: 0, hlc: .zero, author: "", context: VersionVector(), total: 0, changes: []),
@@ -186,6 +187,7 @@ extension TransactionRecord: FastWireCodable {
         var offset: Int?
         var origin: String?
         var previous: String?
+        var proof: [ChainHeader]?
         var resolves: [String]?
         var seq: Int64?
         var signature: String?
@@ -203,11 +205,12 @@ extension TransactionRecord: FastWireCodable {
             case 6: offset = try scanner.readInt()
             case 7: origin = try scanner.readString()
             case 8: previous = try scanner.readOptional { try $0.readString() }
-            case 9: resolves = try scanner.readOptional { try [String].read(from: &$0) }
-            case 10: seq = try scanner.readInt64()
-            case 11: signature = try scanner.readOptional { try $0.readString() }
-            case 12: site = try scanner.readString()
-            case 13: span = try scanner.readOptional { try $0.readInt() }
+            case 9: proof = try scanner.readOptional { try [ChainHeader].read(from: &$0) }
+            case 10: resolves = try scanner.readOptional { try [String].read(from: &$0) }
+            case 11: seq = try scanner.readInt64()
+            case 12: signature = try scanner.readOptional { try $0.readString() }
+            case 13: site = try scanner.readString()
+            case 14: span = try scanner.readOptional { try $0.readInt() }
             default: total = try scanner.readInt()
             }
         }
@@ -219,6 +222,7 @@ extension TransactionRecord: FastWireCodable {
             total: total, offset: offset, changes: changes, previous: previous, digests: digests, signature: signature)
         record.span = span
         record.evictions = evictions
+        record.proof = proof
         return record
     }
 
@@ -248,6 +252,10 @@ extension TransactionRecord: FastWireCodable {
         if let previous {
             writer.key("\"previous\":", first: &first)
             writer.string(previous)
+        }
+        if let proof {
+            writer.key("\"proof\":", first: &first)
+            try proof.write(to: &writer)
         }
         if let resolves {
             writer.key("\"resolves\":", first: &first)

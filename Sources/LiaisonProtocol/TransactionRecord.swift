@@ -94,6 +94,9 @@ public struct TransactionRecord: Hashable, Sendable, Codable {
     /// Changes that moved rows the receiver could read into scopes it may not: the receiver checks
     /// each against the signed digests and removes its copy (locally, without logging a deletion).
     public var evictions: [ChangeOutline]?
+    /// When this record is unsigned and the signature that covers it is not in the same page or
+    /// push: the headers of its origin's next transactions up to a signed one (`ChainHeader`).
+    public var proof: [ChainHeader]?
 
     public init(
         origin: String, site: String, seq: Int64, hlc: HybridTimestamp, author: String, context: VersionVector,

@@ -45,9 +45,10 @@ import Testing
             try trustKeys(of: nl, at: ma)
             try trustKeys(of: nl, at: tr)
             let page = try nl.changes(after: .start, excluding: VersionVector())
-            #expect(try ma.apply(Array(page.transactions.prefix(2)), keys: page.keys).applied == 2)
+            // Part of a page carries the proofs of its signed runs (docs/PROTOCOL.md, "Signed runs").
+            #expect(try ma.apply(try nl.withProofs(Array(page.transactions.prefix(2))), keys: page.keys).applied == 2)
             // NL#3 cut from its page: its link was left out for NL#2 before it.
-            let cut = page.transactions[2]
+            let cut = try nl.withProofs([page.transactions[2]])[0]
             #expect(cut.seq == 3 && cut.previous == nil)
             // A record put before it cannot stand in for NL#2: NL#2 altered fails its own signature.
             var altered = page.transactions[1]
@@ -58,7 +59,7 @@ import Testing
             forged.previous = String(repeating: "0", count: 64)
             #expect(throws: LiaisonError.self) { try ma.apply([forged], keys: page.keys) }
             // A replica that lacks NL#2 cannot take NL#3 at all.
-            #expect(try tr.apply([page.transactions[0]], keys: page.keys).applied == 1)
+            #expect(try tr.apply(try nl.withProofs([page.transactions[0]]), keys: page.keys).applied == 1)
             #expect(throws: LiaisonError.self) { try tr.apply([cut], keys: page.keys) }
             #expect(try ma.versionVector()[nl.siteID] == 2)
             // MA holds NL#2 in its change log: the link is filled from there, and the signature holds.

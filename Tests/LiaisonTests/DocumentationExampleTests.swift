@@ -81,6 +81,35 @@ import Testing
         #expect(record.record.signature == e["signature"])
     }
 
+    @Test func theSignedRunExampleIsWhatTheCodeChecks() throws {
+        let e = try Self.example("signed-run")
+        let mallory = try Self.example("signed-transaction")
+        let origin = try #require(e["origin"])
+        let site = try #require(e["site"])
+        func header2(author: String) -> Data {
+            TransactionDigest.header(
+                origin: origin, site: site, seq: 2, hlc: 117_700_424_813_641_729, author: author,
+                context: mallory["context"]!, resolves: nil, previous: e["previous"], root: e["root 2"]!, total: 1)
+        }
+        // MA#1's digest is the link of MA#2.
+        #expect(e["previous"] == mallory["digest"])
+        let header = header2(author: "karim")
+        #expect(String(decoding: header, as: UTF8.self) == e["header 2"])
+        #expect(TransactionDigest.sha256(header) == e["digest 2"])
+        let proof = try WireJSON.decode([ChainHeader].self, from: Data(e["proof"]!.utf8))
+        let head = try #require(TransactionDigest.runHead(of: proof, after: header, seq: 2, origin: origin, site: site))
+        #expect(String(decoding: head.bytes, as: UTF8.self) == e["header 3"])
+        #expect(TransactionDigest.sha256(head.bytes) == e["digest 3"])
+        #expect(head.signature == e["signature 3"])
+        #expect(TransactionDigest.verify(signature: head.signature, of: head.bytes, publicKey: mallory["public key"]!))
+        // MA#2 altered: the head the proof leads to is no longer what MA signed.
+        let altered = try #require(
+            TransactionDigest.runHead(of: proof, after: header2(author: "mallory"), seq: 2, origin: origin, site: site))
+        #expect(!TransactionDigest.verify(signature: altered.signature, of: altered.bytes, publicKey: mallory["public key"]!))
+        // The proof of another seq does not fit.
+        #expect(TransactionDigest.runHead(of: proof, after: header, seq: 1, origin: origin, site: site) == nil)
+    }
+
     @Test func theIntroductionExampleIsWhatTheCodeSigns() throws {
         let e = try Self.example("introduction")
         let bytes = Introduction.bytes(

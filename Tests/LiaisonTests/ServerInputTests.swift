@@ -321,7 +321,8 @@ import Testing
             #expect(try harness.server.row("topic", id: "topic-ma-1") == nil)
             #expect(try harness.server.versionVector()[harness.client.siteID] == 0)
             // The first one alone is fine.
-            let answer = try await harness.push([transactions[0]])
+            // Sent alone, it carries the proof of its signed run (`Replica.withProofs`).
+            let answer = try await harness.push(try harness.client.withProofs([transactions[0]]))
             #expect(answer.status == 200, "\(answer.text)")
             #expect(try harness.server.row("topic", id: "topic-ma-1")?["name"] == "Returnees 1")
         }

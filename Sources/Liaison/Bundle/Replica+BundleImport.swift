@@ -53,7 +53,10 @@ extension Replica {
             } else {
                 var start = 0
                 while start < body.transactions.count {
-                    let chunk = Array(body.transactions[start..<min(start + Self.bundleChunk, body.transactions.count)])
+                    let end = min(start + Self.bundleChunk, body.transactions.count)
+                    var chunk = Array(body.transactions[start..<end])
+                    // A signed run cut by the chunk: its tail carries the headers up to its signature.
+                    SignedRuns.attachProofs(to: &chunk, from: body.transactions[end...], tables: tables)
                     let result = try apply(chunk, keys: body.keys, writableScopes: peer.writeScopes, from: peer.name)
                     report.applied += result.applied
                     report.skipped += result.skipped

@@ -5,6 +5,20 @@ import Foundation
 /// publishing a one-row transaction, and the headers of a run are independent once each names its
 /// predecessor's digest (a digest covers the header, never a signature).
 enum HeaderSigner {
+    /// The signatures of a publish run whose headers are `headers` (with their seqs, in order):
+    /// only the run's last transaction and every `ChainProof.checkpointInterval`th seq are signed,
+    /// the others are covered through the hash chain (`SignedRuns`) and get `""`.
+    static func signRun(_ headers: [(header: Data, seq: Int64)], with key: Curve25519.Signing.PrivateKey) throws
+        -> [String]
+    {
+        guard let last = headers.last?.seq else { return [] }
+        let signed = headers.indices.filter { ChainProof.isSigned(seq: headers[$0].seq, last: last) }
+        let signatures = try sign(signed.map { headers[$0].header }, with: key)
+        var all = [String](repeating: "", count: headers.count)
+        for (index, signature) in zip(signed, signatures) { all[index] = signature }
+        return all
+    }
+
     /// The base64 signature of each header, in order; the same bytes as signing one by one
     /// (Ed25519 signatures are deterministic).
     static func sign(_ headers: [Data], with key: Curve25519.Signing.PrivateKey) throws -> [String] {

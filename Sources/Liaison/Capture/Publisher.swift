@@ -90,7 +90,7 @@ struct Publisher {
             headers.append((marker, previous, root, header, digest))
             previous = digest
         }
-        let signatures = try HeaderSigner.sign(headers.map(\.header), with: signingKey)
+        let signatures = try HeaderSigner.signRun(headers.map { ($0.header, $0.marker.seq) }, with: signingKey)
         let insertTransaction = try db.cached(
             """
             INSERT INTO _liaison_tx(sidx, seq, hlc, author, context, resolves, ord, changes, previous, root, signature, digest)

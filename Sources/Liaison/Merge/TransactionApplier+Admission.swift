@@ -170,10 +170,7 @@ extension TransactionApplier {
         let root = TransactionDigest.root(digests)
         let context = ChangeCodec.encodeContext(header.context)
         let bytes = Self.signedBytes(of: header, context: context, root: root)
-        guard
-            verified.contains(bytes, key: key, origin: header.origin, seq: header.seq)
-                || TransactionDigest.isValid(signature: header.signature, header: bytes, key: key)
-        else {
+        guard isAuthentic(header, bytes: bytes, key: key) else {
             throw LiaisonError(
                 .invalidTransaction,
                 "transaction \(name) is not signed by \(header.site)'s key: it was forged or altered; nothing of this batch was applied",
@@ -245,33 +242,11 @@ extension TransactionApplier {
     }
 
     /// Starts checking the signatures of a batch's complete transactions on other cores, while the
-    /// batch applies (`VerifiedHeaders`): `apply` then skips the check for exactly these bytes
-    /// under these keys. Anything that fails here is left to `apply`, which checks it again and
-    /// says what is wrong.
+    /// batch applies, each unsigned one tied to the signed run that covers it (`VerifiedHeaders`,
+    /// `SignedRuns`): `apply` then skips the check for exactly these bytes under these keys.
+    /// Anything that fails here is left to `apply`, which checks it again and says what is wrong.
     func verifyAhead(_ records: [TransactionRecord]) throws {
-        // Small batches are checked one by one in `apply`: no key lookups here for them.
-        let complete = records.filter { $0.isComplete && $0.origin != replica.siteID }
-        guard complete.count >= 4 else { return }
-        var work: [(record: TransactionRecord, key: Curve25519.Signing.PublicKey)] = []
-        for record in complete {
-            guard let key = try? publicKey(of: record.origin, site: record.site, seq: record.seq, hlc: record.hlc)
-            else { continue }
-            work.append((record, key))
-        }
-        guard work.count >= 4 else { return }
-        let jobs = ImmutableBox((work, replica.tables))
-        // As many verifying threads as cores, beside the apply's: verification is the larger half
-        // of a one-row transaction, so the apply mostly takes finished results (on 2 cores, one
-        // verifier left the apply waiting on it: `perf`, 2026-11-30).
-        let workers = ProcessInfo.processInfo.activeProcessorCount
-        verified = VerifiedHeaders.start(work.map { ($0.record.origin, $0.record.seq) }, workers: workers) { index in
-            let (work, tables) = jobs.value
-            let (record, key) = work[index]
-            guard let bytes = try? Self.expectedSignedBytes(of: record, tables: tables),
-                TransactionDigest.isValid(signature: record.signature, header: bytes, key: key)
-            else { return nil }
-            return bytes + key.rawRepresentation
-        }
+        verified = planVerification(records)
     }
 
     /// The signed bytes of a complete transaction as its changes imply them; throws on anything malformed.

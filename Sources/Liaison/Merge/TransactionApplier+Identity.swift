@@ -65,7 +65,7 @@ extension TransactionApplier {
         guard digest != applied else { return }
         let name = "\(header.site)#\(header.seq)"
         let key = try publicKey(of: header.origin, site: header.site, seq: header.seq)
-        guard TransactionDigest.isValid(signature: header.signature, header: bytes, key: key) else {
+        guard isAuthentic(header, bytes: bytes, key: key) else {
             throw LiaisonError(
                 .invalidTransaction,
                 "a copy of \(name), applied here before, was altered: it is not signed by \(header.site)'s key; the batch was refused",

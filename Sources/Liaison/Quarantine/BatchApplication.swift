@@ -76,6 +76,7 @@ final class BatchApplication {
         }
         try applier.finish(keepingJournalUpTo: journalMark)
         if result.applied > 0 { _ = try retryHeld() }
+        try SignedRuns.sealTails(db, origins: Set(records.map(\.origin)), proofs: applier.tailProof)
     }
 
     /// Stages a piece; when it completes its transaction, applies (or holds) the whole.
@@ -169,6 +170,9 @@ final class BatchApplication {
         _ record: TransactionRecord, source: String, writable: Set<String>?, code: String, reason: String,
         waitsFor: String?
     ) throws {
+        // An unsigned record keeps the proof of its signed run, so it can be checked alone later.
+        var record = record
+        if record.signature == nil, record.proof == nil { record.proof = applier.proof(for: record) }
         // A sender's share of the quarantine is bounded (only new entries count: a retry updates).
         if !source.isEmpty, try !store.contains(origin: record.origin, seq: record.seq) {
             try replica.quarantineQuota.check(
@@ -210,6 +214,7 @@ final class BatchApplication {
         only: (origin: String, seq: Int64)? = nil, source: String? = nil, override: Bool = false
     ) throws -> Int {
         var released = 0
+        var retried: Set<String> = []
         var isFirstPass = true
         while true {
             var progress = false
@@ -227,12 +232,14 @@ final class BatchApplication {
                 if outcome != .held {
                     released += 1
                     progress = true
+                    retried.insert(record.origin)
                 }
             }
             if !progress || (isFirstPass && only != nil) { break }
             isFirstPass = false
         }
         try applier.finish(keepingJournalUpTo: journalMark)
+        try SignedRuns.sealTails(db, origins: retried, proofs: applier.tailProof)
         return released
     }
 

@@ -32,7 +32,7 @@ extension TransactionApplier {
         let presented = presentedKeys[record.origin].flatMap { try? SiteKey.publicKey($0.key) }
         guard let key = trusted ?? presented,
             let bytes = try? Self.expectedSignedBytes(of: record, tables: replica.tables),
-            TransactionDigest.isValid(signature: record.signature, header: bytes, key: key)
+            isAuthentic(record, bytes: bytes, key: key)
         else { return false }
         guard let digests = record.digests else { return true }
         for (count, change) in record.changes.enumerated() {

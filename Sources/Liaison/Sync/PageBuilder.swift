@@ -56,7 +56,8 @@ final class PageBuilder {
         var bytes = 0
         var origins: Set<Int64> = []
         func finish(_ cursor: SyncCursor, hasMore: Bool) throws -> PullResponse {
-            PullResponse(
+            try attachProofs(&records, sites)
+            return PullResponse(
                 transactions: records, cursor: cursor.description, hasMore: hasMore, keys: try keys(for: origins, sites)
             )
         }
@@ -135,7 +136,7 @@ final class PageBuilder {
             origin: site.id, site: site.code, seq: header.seq, hlc: HybridTimestamp(rawValue: header.hlc),
             author: header.author, context: try ChangeCodec.decodeContext(header.context),
             resolves: ConflictStore.decodeIDs(header.resolves), total: header.total, offset: start.offset, changes: [],
-            previous: header.previous, signature: header.signature)
+            previous: header.previous, signature: header.signature.isEmpty ? nil : header.signature)
         bytes += 300 + header.context.utf8.count
         let isLocal = header.site == SiteIndex.local
         var rank = start.offset

@@ -186,7 +186,10 @@ struct AuditCheck {
                 "\(name): signed with a key revoked since \(HybridTimestamp(milliseconds: revoked)); review it")
         }
         if let publicKey = signer?.key ?? tx.publicKey, let key = try? SiteKey.publicKey(publicKey) {
-            if !TransactionDigest.isValid(signature: tx.signature, header: header, key: key) {
+            if tx.signature.isEmpty {
+                problems += try runProblems(
+                    origin, name: name, header: header, siteID: tx.id, code: tx.code, publicKey: publicKey)
+            } else if !TransactionDigest.isValid(signature: tx.signature, header: header, key: key) {
                 problems.append("\(name): the signature does not match \(tx.code)'s key")
             }
         } else {
@@ -196,5 +199,22 @@ struct AuditCheck {
             problems.append("\(name): the hash chain is broken before it (a transaction was removed or replaced)")
         }
         return problems
+    }
+
+    /// Problems proving an unsigned transaction by its signed run: the headers after it in the log
+    /// (or its seal) up to one signed by the same key (`SignedRuns`).
+    private func runProblems(
+        _ origin: VersionStore.Origin, name: String, header: Data, siteID: String, code: String, publicKey: String
+    ) throws -> [String] {
+        guard let proof = try SignedRuns.proof(db, sidx: origin.site, seq: origin.seq),
+            let head = SignedRuns.head(of: proof, after: header, seq: origin.seq, origin: siteID, site: code)
+        else {
+            return ["\(name): no signed transaction of \(code) covers it (the headers after it are missing or altered)"]
+        }
+        let signer = try TrustStore(db: db).key(of: siteID, at: head.seq)?.key ?? publicKey
+        guard signer == publicKey, let key = try? SiteKey.publicKey(signer),
+            TransactionDigest.isValid(signature: head.signature, header: head.bytes, key: key)
+        else { return ["\(name): the signature of its run (\(code)#\(head.seq)) does not match \(code)'s key"] }
+        return []
     }
 }

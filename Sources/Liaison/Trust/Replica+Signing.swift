@@ -31,6 +31,17 @@ extension Replica {
 }
 
 extension Replica {
+    /// `records` (taken from this replica's pages) with the proof of their signed run attached to
+    /// each unsigned one whose origin's next transaction is not later in `records`, read from the
+    /// log: what a sender that sends part of a page must add (`SignedRuns`).
+    public func withProofs(_ records: [TransactionRecord]) throws -> [TransactionRecord] {
+        var records = records
+        try withConnection { db in try SignedRuns.attachLogProofs(&records, db: db, sites: try SiteDirectory(db: db)) }
+        return records
+    }
+}
+
+extension Replica {
     /// The signed digest of `change` and the outline a receiver checks an eviction of it against.
     package func outline(of change: ChangeRecord, at index: Int) throws -> (digest: String, outline: ChangeOutline) {
         let scope = change.scope ?? ""

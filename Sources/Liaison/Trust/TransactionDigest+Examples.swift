@@ -16,6 +16,14 @@ extension TransactionDigest {
         return isValid(signature: signature, header: bytes, key: key)
     }
 
+    /// The signed head a chain proof leads to from the transaction whose header bytes are
+    /// `start` (`SignedRuns.head`): its header bytes and signature, or `nil` when malformed.
+    package static func runHead(of proof: [ChainHeader], after start: Data, seq: Int64, origin: String, site: String)
+        -> (bytes: Data, signature: String)?
+    {
+        SignedRuns.head(of: proof, after: start, seq: seq, origin: origin, site: site).map { ($0.bytes, $0.signature) }
+    }
+
     /// Hex SHA-256.
     package static func sha256(_ bytes: Data) -> String { SiteKey.sha256Hex(bytes) }
 }
