@@ -60,11 +60,18 @@ public func transfer(from source: Replica, to target: Replica, limits: PageLimit
     }
 }
 
-/// Runs blocking work (SQLite loops, waiting on processes) on a dispatch thread, so it never
+/// Runs blocking work (SQLite loops, waiting on processes) on a thread of its own, so it never
 /// holds one of Swift's few cooperative threads while servers in the same process need them.
+///
+/// Not on Dispatch's global queue: it has one thread per core too, and the simulations hold
+/// theirs for minutes; with two of them running, everything else that needed that queue (child
+/// process reaping, other blocking work) waited for them and tests hit their time limits.
 public func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.name = "liaison-test-blocking"
+        thread.stackSize = 8 << 20
+        thread.start()
     }
 }
 
