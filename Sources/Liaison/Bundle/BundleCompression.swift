@@ -11,24 +11,9 @@ package enum BundleCompression {
     package static let method = "deflate"
 
     package static func compress(_ input: Data) throws -> Data {
-        var stream = z_stream()
-        guard
-            deflateInit_(&stream, 9, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK
-        else { throw LiaisonError(.invalidInput, "cannot start zlib to compress the bundle") }
-        defer { deflateEnd(&stream) }
-        var output = Data(count: Int(deflateBound(&stream, UInt(input.count))) + 64)
-        let produced: Int? = input.withUnsafeBytes { (source: UnsafeRawBufferPointer) -> Int? in
-            output.withUnsafeMutableBytes { (target: UnsafeMutableRawBufferPointer) -> Int? in
-                stream.next_in = UnsafeMutablePointer(mutating: source.bindMemory(to: Bytef.self).baseAddress)
-                stream.avail_in = uInt(input.count)
-                stream.next_out = target.bindMemory(to: Bytef.self).baseAddress
-                stream.avail_out = uInt(target.count)
-                guard deflate(&stream, Z_FINISH) == Z_STREAM_END else { return nil }
-                return Int(stream.total_out)
-            }
+        guard let output = Deflate.compress(input, level: 9, framing: .zlib) else {
+            throw LiaisonError(.invalidInput, "zlib could not compress the bundle")
         }
-        guard let produced else { throw LiaisonError(.invalidInput, "zlib could not compress the bundle") }
-        output.count = produced
         return output
     }
 
