@@ -49,6 +49,7 @@ extension TransactionApplier {
                     + "this replica has \(vector[site])")
         }
         try replica.clock.check(remote: header.hlc, from: header.site)
+        try checkAboveChainBases(header)
         return true
     }
 
@@ -90,9 +91,7 @@ extension TransactionApplier {
         var current = seq
         while current >= 1, held.count <= QuarantineLimits().maxTransactions {
             if let index = sites.existingIndex(of: origin),
-                let logged = try db.first(
-                    "SELECT digest FROM _liaison_tx WHERE sidx = ? AND seq = ?", [.integer(index), .integer(current)],
-                    { $0.text(0) })
+                let logged = try ChainBase.digest(db, site: index, seq: current)
             {
                 digest = logged
                 break
@@ -177,10 +176,8 @@ extension TransactionApplier {
                 cause: SecurityFinding.forgery)
         }
         if header.seq > 1 {
-            let expected = try db.first(
-                "SELECT digest FROM _liaison_tx WHERE sidx = ? AND seq = ?",
-                [.integer(index), .integer(header.seq - 1)]
-            ) { $0.text(0) }
+            // From the log, or the chain base where a compacted prefix ends (`ChainBase`).
+            let expected = try ChainBase.digest(db, site: index, seq: header.seq - 1)
             guard let expected, expected == header.previous else {
                 throw LiaisonError(
                     .invalidTransaction,

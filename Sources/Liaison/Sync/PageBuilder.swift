@@ -50,6 +50,7 @@ final class PageBuilder {
     func page(after cursor: SyncCursor, excluding vector: VersionVector, wanted: [WantedTransaction] = []) throws
         -> PullResponse
     {
+        try ChainBase.refuseBehind(db, vector: vector)
         let sites = try SiteDirectory(db: db)
         var records: [TransactionRecord] = []
         var changeCount = 0

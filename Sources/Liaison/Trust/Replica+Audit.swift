@@ -88,19 +88,27 @@ struct AuditCheck {
         var report = VerificationReport(transactions: 0, changes: 0, withheld: 0, problems: [])
         let sites = try SiteDirectory(db: db)
         let origins = try db.query("SELECT sidx, seq FROM _liaison_site ORDER BY sidx") { ($0.int64(0), $0.int64(1)) }
+        // Runs compaction removed are gone: the chain goes on after each from the head a checkpoint signed.
+        let bases = try ChainBase.all(db)
         for (site, applied) in origins {
             let code = sites.site(site).code
             let seqs = try db.query("SELECT seq FROM _liaison_tx WHERE sidx = ? ORDER BY seq", [.integer(site)]) {
                 $0.int64(0)
             }
-            if seqs != Array(stride(from: Int64(1), through: applied, by: 1)) {
-                let missing = Set(1...max(applied, 1)).subtracting(seqs).sorted()
+            let gaps = bases[site] ?? []
+            var expected = Set(1...max(applied, 1))
+            if applied == 0 { expected = [] }
+            for gap in gaps { expected.subtract(gap.first...gap.through) }
+            if seqs != expected.sorted() {
+                let missing = expected.subtracting(seqs).sorted()
                 report.problems.append(
                     "\(code): the log lacks transactions \(missing.prefix(10).map(String.init).joined(separator: ", ")) of 1...\(applied)"
-                )
+                        + (gaps.isEmpty ? "" : " (besides those compaction removed)"))
             }
+            let gapHeads = Dictionary(gaps.map { ($0.through, $0.head) }, uniquingKeysWith: { first, _ in first })
             var previous: String?? = .none
             for seq in seqs {
+                if let head = gapHeads[seq - 1] { previous = .some(head) }
                 let origin = VersionStore.Origin(site: site, seq: seq)
                 report.problems += try check(origin, previous: previous, checkChain: true)
                 previous = .some(
