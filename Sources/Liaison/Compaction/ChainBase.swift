@@ -88,7 +88,7 @@ extension TransactionApplier {
     /// releases it (`liaison quarantine release`), as writes of a stale peer do.
     func checkAboveChainBases(_ header: TransactionRecord) throws {
         guard !admitsBehindCheckpoint else { return }
-        let highest = try ChainBase.highest(db)
+        let highest = try runsRemoved().mapValues { $0.map(\.through).max() ?? 0 }
         guard !highest.isEmpty else { return }
         for (index, through) in highest.sorted(by: { $0.key < $1.key }) {
             let site = sites.site(index)
@@ -99,5 +99,38 @@ extension TransactionApplier {
                     + "#\(through), history this replica compacted away; it waits for an operator "
                     + "('liaison quarantine release' to apply it anyway, 'liaison quarantine drop' to refuse it)")
         }
+    }
+}
+
+extension TransactionApplier {
+    /// The removed runs, read once per applier.
+    func runsRemoved() throws -> [Int64: [ChainBase]] {
+        if let removedRuns { return removedRuns }
+        let runs = try ChainBase.all(db)
+        removedRuns = runs
+        return runs
+    }
+
+    /// `applied` moved past every removed run that starts right after it: on a replica cloned from
+    /// a snapshot, a run the source removed counts as applied once the log reaches it, so the
+    /// origin's next transaction (whose `previous` is the run's head) and transactions whose
+    /// context names seqs inside it are admitted. Where compaction ran here, runs lie below
+    /// `applied` and nothing moves.
+    func steppedOverRemovedRuns(_ index: Int64, _ applied: Int64) throws -> Int64 {
+        guard let runs = try runsRemoved()[index] else { return applied }
+        var seq = applied
+        for run in runs where run.first == seq + 1 { seq = run.through }
+        return seq
+    }
+
+    func steppedOverRemovedRuns(_ vector: VersionVector) throws -> VersionVector {
+        let runs = try runsRemoved()
+        guard !runs.isEmpty else { return vector }
+        var stepped = vector
+        for index in runs.keys {
+            let site = sites.site(index).id
+            stepped[site] = try steppedOverRemovedRuns(index, vector[site])
+        }
+        return stepped
     }
 }

@@ -123,7 +123,7 @@ struct CompactionCheckpoint {
     /// Problems with the checkpoints: a signature that does not verify under any key this replica
     /// has had, or dropped changes that do not add up to what a checkpoint signed.
     static func problems(_ db: Connection, siteID site: String) throws -> [String] {
-        guard try hasTables(db) else { return [] }
+        guard try hasTables(db) else { return try SnapshotRecord.problems(db) }
         var keys = try db.query("SELECT public_key FROM _liaison_site WHERE sidx = 1 AND public_key IS NOT NULL") {
             $0.text(0)
         }
@@ -183,8 +183,10 @@ struct CompactionCheckpoint {
                 "SELECT count(*) FROM _liaison_compacted k WHERE NOT EXISTS (SELECT 1 FROM _liaison_checkpoint p WHERE p.id = k.checkpoint)"
             ) { $0.int(0) } ?? 0
         if orphans > 0 { problems.append("\(orphans) changes are marked compacted by no signed checkpoint") }
-        // Each removed run is one a checkpoint signed.
-        for base in chainBases.values.joined().sorted(by: { ($0.site, $0.through) < ($1.site, $1.through) }) {
+        // Each removed run is one a checkpoint signed (or, on a clone, the snapshot it started from).
+        problems += try SnapshotRecord.problems(db)
+        for base in chainBases.values.joined().sorted(by: { ($0.site, $0.through) < ($1.site, $1.through) })
+        where base.checkpoint != 0 {
             let id = sites.site(base.site).id
             let signed = try storedBases(db, checkpoint: base.checkpoint)
             guard

@@ -11,7 +11,8 @@ extension TransactionApplier {
     }
 
     func appliedSeq(_ index: Int64) throws -> Int64 {
-        try db.first("SELECT seq FROM _liaison_site WHERE sidx = ?", [.integer(index)]) { $0.int64(0) } ?? 0
+        let applied = try db.first("SELECT seq FROM _liaison_site WHERE sidx = ?", [.integer(index)]) { $0.int64(0) } ?? 0
+        return try steppedOverRemovedRuns(index, applied)
     }
 
     /// Checks that `header` may be applied now: new, next in its origin's sequence, its causal
@@ -41,7 +42,7 @@ extension TransactionApplier {
                 "transaction \(header.site)#\(header.seq) arrived before \(header.site)#\(applied + 1); "
                     + "sync with a peer that has the missing transactions")
         }
-        let vector = try sites.versionVector()
+        let vector = try steppedOverRemovedRuns(try sites.versionVector())
         for (site, seq) in header.context.entries where site != header.origin && vector[site] < seq {
             throw LiaisonError(
                 .invalidTransaction,

@@ -13,6 +13,9 @@ final class PageBuilder {
     /// Scopes the requester may read; `nil` for all.
     let readable: Set<String>?
 
+    /// Set when a snapshot reads the whole log: it carries the removed runs itself (`ChainBase`).
+    var servesSnapshot = false
+
     /// Whether this replica has compacted values (they travel as digests only, like withheld ones).
     private lazy var hasCompacted = (try? CompactionCheckpoint.hasTables(db)) ?? false
 
@@ -50,7 +53,7 @@ final class PageBuilder {
     func page(after cursor: SyncCursor, excluding vector: VersionVector, wanted: [WantedTransaction] = []) throws
         -> PullResponse
     {
-        try ChainBase.refuseBehind(db, vector: vector)
+        if !servesSnapshot { try ChainBase.refuseBehind(db, vector: vector) }
         let sites = try SiteDirectory(db: db)
         var records: [TransactionRecord] = []
         var changeCount = 0
