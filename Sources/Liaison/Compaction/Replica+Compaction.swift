@@ -35,8 +35,23 @@ extension Replica {
             }
             holds.append(hold)
         }
-        return CompactionPlan(
+        var plan = CompactionPlan(
             floor: try describe(floor), changes: now.count, bytes: now.reduce(0) { $0 + $1.bytes }, peers: holds)
+        plan.transactionsHeldBackBy = try peersAheadOfThisReplica()
+        if plan.transactionsHeldBackBy.isEmpty {
+            let tables = self.tables
+            plan.transactions = try withConnection { db in
+                try transactionOfReads(db) {
+                    let sites = try SiteDirectory(db: db)
+                    let floor = try indexed(floor, sites)
+                    let list = try CompactionCandidates(db: db).list(floor: floor, excludingTables: ownerWinsTables)
+                    let dropping = Set(list.map { PrefixCompaction.Position(site: $0.site, seq: $0.seq, n: $0.n) })
+                    return try PrefixCompaction(db: db, tables: tables).runs(floor: floor, dropping: dropping).values
+                        .joined().reduce(0) { $0 + $1.count }
+                }
+            }
+        }
+        return plan
     }
 
     /// Drops the values of every change `compactionPlan()` names, records a signed checkpoint of
