@@ -81,7 +81,7 @@ struct ChainBase: Hashable {
 }
 
 extension TransactionApplier {
-    /// Holds a transaction written without having seen a compacted prefix (design step 4): its
+    /// Holds a transaction written without having seen a removed run (design step 4): its
     /// context is behind a chain base, so it is concurrent with writes this replica no longer
     /// holds, and a deletion or owner check judged here without them could decide otherwise than
     /// on a replica that kept them. It waits in quarantine (`behind_checkpoint`) until an operator

@@ -23,7 +23,7 @@ public struct CompactionPlan: Sendable, Codable, Hashable {
     public var bytes: Int
     public var peers: [PeerHold]
     /// Transactions `compact --apply --remove-transactions` would remove whole (headers and change
-    /// rows): wholly superseded, acknowledged, in runs (`PrefixCompaction`).
+    /// rows): wholly superseded, acknowledged, in runs (`RemovableRuns`).
     public var transactions = 0
     /// Counted peers that acknowledged transactions this replica lacks: none are removed whole
     /// until it holds them.

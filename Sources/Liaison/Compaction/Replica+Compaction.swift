@@ -10,9 +10,9 @@ public struct CompactionResult: Sendable, Codable, Hashable {
     public var fileBytesAfter: Int
     /// The signed checkpoint recording it (`nil` when there was nothing to drop).
     public var checkpoint: Int64?
-    /// Transactions removed whole (headers and change rows) with a prefix (`removingPrefix`).
+    /// Transactions removed whole (headers and change rows), with `removingTransactions`.
     public var transactions: Int = 0
-    /// Counted peers whose acknowledgement names transactions this replica lacks: no prefix is
+    /// Counted peers whose acknowledgement names transactions this replica lacks: no transaction is
     /// removed until it holds them (their earlier writes may not have seen it).
     public var heldBackBy: [String] = []
 }
@@ -45,8 +45,8 @@ extension Replica {
                     let sites = try SiteDirectory(db: db)
                     let floor = try indexed(floor, sites)
                     let list = try CompactionCandidates(db: db).list(floor: floor, excludingTables: ownerWinsTables)
-                    let dropping = Set(list.map { PrefixCompaction.Position(site: $0.site, seq: $0.seq, n: $0.n) })
-                    return try PrefixCompaction(db: db, tables: tables).runs(floor: floor, dropping: dropping).values
+                    let dropping = Set(list.map { RemovableRuns.Position(site: $0.site, seq: $0.seq, n: $0.n) })
+                    return try RemovableRuns(db: db, tables: tables).runs(floor: floor, dropping: dropping).values
                         .joined().reduce(0) { $0 + $1.count }
                 }
             }
@@ -58,16 +58,16 @@ extension Replica {
     /// them in the same SQLite transaction, then vacuums the file. `verify` still proves every
     /// signature and hash chain (the change digests stay) and checks the checkpoint.
     ///
-    /// With `removingPrefix`, every wholly superseded, acknowledged transaction (`PrefixCompaction`)
+    /// With `removingTransactions`, every wholly superseded, acknowledged transaction (`RemovableRuns`)
     /// also goes, header and change rows, in runs: the checkpoint signs the chain head where each
     /// run ends (`ChainBase`), and the origin's next transaction links to it. Nothing goes while
     /// a counted peer acknowledged transactions this replica lacks (`heldBackBy`).
-    public func compact(removingPrefix: Bool = false) throws -> CompactionResult {
+    public func compact(removingTransactions: Bool = false) throws -> CompactionResult {
         let floor = try compactionFloor()
         let before = Self.fileSize(path)
         let acks = try acknowledgements()
         let key = try requireSigningKey()
-        let ahead = removingPrefix ? try peersAheadOfThisReplica() : []
+        let ahead = removingTransactions ? try peersAheadOfThisReplica() : []
         let tables = self.tables
         let done: (changes: Int, bytes: Int, transactions: Int, id: Int64?) = try withConnection { db in
             try publishIfNeeded(db)
@@ -77,10 +77,10 @@ extension Replica {
                 let sites = try SiteDirectory(db: db)
                 let indexedFloor = try indexed(floor, sites)
                 let list = try CompactionCandidates(db: db).list(floor: indexedFloor, excludingTables: ownerWinsTables)
-                let dropping = Set(list.map { PrefixCompaction.Position(site: $0.site, seq: $0.seq, n: $0.n) })
+                let dropping = Set(list.map { RemovableRuns.Position(site: $0.site, seq: $0.seq, n: $0.n) })
                 let newBases =
-                    removingPrefix && ahead.isEmpty
-                    ? try PrefixCompaction(db: db, tables: tables).runs(floor: indexedFloor, dropping: dropping) : [:]
+                    removingTransactions && ahead.isEmpty
+                    ? try RemovableRuns(db: db, tables: tables).runs(floor: indexedFloor, dropping: dropping) : [:]
                 guard !list.isEmpty || !newBases.isEmpty else { return (0, 0, 0, nil) }
                 func removed(_ site: Int64, _ seq: Int64) -> Bool {
                     newBases[site]?.contains { $0.contains(seq) } ?? false
@@ -91,7 +91,7 @@ extension Replica {
                         [.integer(site), .integer(seq), .integer(n)]
                     ) { $0.text(0) } ?? ""
                 }
-                // The values marked dropped once this pass is done: this pass's, and when a prefix
+                // The values marked dropped once this pass is done: this pass's, and when transactions
                 // goes, every earlier checkpoint's still above it (folded into this checkpoint).
                 var marked: [(id: String, seq: Int64, n: Int64, digest: String)] = []
                 for change in list where !removed(change.site, change.seq) {

@@ -27,7 +27,7 @@ struct CompactCommand: AsyncParsableCommand {
         try await CLI.run(json: json) {
             let replica = try CLI.open(replica.database)
             if apply {
-                let result = try replica.compact(removingPrefix: removeTransactions)
+                let result = try replica.compact(removingTransactions: removeTransactions)
                 if json { return try CLI.printJSON(result) }
                 if !result.heldBackBy.isEmpty {
                     print(

@@ -13,7 +13,7 @@ import Foundation
 ///   transaction (heads, seals and the next publish read that one).
 /// A run ends at a transaction that may not go (a row's insert that is still current, say). Writes
 /// that had not seen a removed run are held for an operator (`TransactionApplier.checkAboveChainBases`).
-struct PrefixCompaction {
+struct RemovableRuns {
     let db: Connection
     let tables: [String: TableInfo]
 
@@ -92,7 +92,7 @@ struct PrefixCompaction {
 
 extension Replica {
     /// Peers that count for compaction whose acknowledgement names transactions this replica does
-    /// not hold yet: a prefix is removed only when none does (their writes made before they
+    /// not hold yet: a transaction is removed whole only when none does (their writes made before they
     /// acknowledged may not have seen it).
     func peersAheadOfThisReplica() throws -> [String] {
         let vector = try versionVector()

@@ -5,9 +5,9 @@ import LiaisonProtocol
 import LiaisonTesting
 import Testing
 
-/// Compaction that removes a wholly superseded, acknowledged prefix of each origin's chain
-/// (headers and change rows), under a checkpoint signing the chain head where it ends.
-@Suite(.timeLimit(.minutes(3))) struct PrefixCompactionTests {
+/// Compaction that removes wholly superseded, acknowledged transactions (headers and change
+/// rows) in runs, under a checkpoint signing the chain head where each run ends.
+@Suite(.timeLimit(.minutes(3))) struct TransactionRemovalTests {
     /// `LIAISON_PREFIX_ROUNDS` rewrites of each long row (60 by default).
     static var rounds: Int { Int(ProcessInfo.processInfo.environment["LIAISON_PREFIX_ROUNDS"] ?? "") ?? 60 }
 
@@ -28,7 +28,7 @@ import Testing
         }
     }
 
-    @Test func removingAPrefixReclaimsHeadersAndVerifyStillPasses() async throws {
+    @Test func removingSupersededTransactionsReclaimsSpaceAndVerifyStillPasses() async throws {
         try await withReplicas { factory in
             let (nl, tr) = try BundleTests.airGapped(factory)
             try Self.writeHistory(nl, rounds: Self.rounds)
@@ -39,24 +39,24 @@ import Testing
 
             let values = try nl.compact()
             #expect(values.checkpoint != nil && values.transactions == 0)
-            let prefix = try nl.compact(removingPrefix: true)
-            #expect(prefix.checkpoint != nil && prefix.heldBackBy.isEmpty)
+            let removal = try nl.compact(removingTransactions: true)
+            #expect(removal.checkpoint != nil && removal.heldBackBy.isEmpty)
             // Every superseded rewrite went whole; the row's current versions and the sample stay.
-            #expect(prefix.transactions >= 15 * (Self.rounds - 2))
+            #expect(removal.transactions >= 15 * (Self.rounds - 2))
             print(
-                "prefix compaction: \(transactionsBefore) transactions; values dropped: file "
-                    + "\(values.fileBytesBefore) -> \(values.fileBytesAfter) bytes; then \(prefix.transactions) "
-                    + "transactions removed whole: -> \(prefix.fileBytesAfter) bytes "
-                    + "(\(100 * (values.fileBytesBefore - prefix.fileBytesAfter) / values.fileBytesBefore)% reclaimed "
+                "transaction removal: \(transactionsBefore) transactions; values dropped: file "
+                    + "\(values.fileBytesBefore) -> \(values.fileBytesAfter) bytes; then \(removal.transactions) "
+                    + "transactions removed whole: -> \(removal.fileBytesAfter) bytes "
+                    + "(\(100 * (values.fileBytesBefore - removal.fileBytesAfter) / values.fileBytesBefore)% reclaimed "
                     + "in all, \(100 * (values.fileBytesBefore - values.fileBytesAfter) / values.fileBytesBefore)% by values alone)"
             )
-            #expect(prefix.fileBytesAfter < values.fileBytesAfter)
+            #expect(removal.fileBytesAfter < values.fileBytesAfter)
             #expect(try nl.dump() == dump)
             let report = try nl.verify()
             #expect(report.isIntact, "\(report.problems)")
-            #expect(report.transactions == transactionsBefore - prefix.transactions)
+            #expect(report.transactions == transactionsBefore - removal.transactions)
             // Nothing more to remove; a second pass changes nothing.
-            #expect(try nl.compact(removingPrefix: true).checkpoint == nil)
+            #expect(try nl.compact(removingTransactions: true).checkpoint == nil)
 
             // TR acknowledged the floor: it keeps syncing with the compacted log, both ways.
             try nl.write(author: "anna") { try $0.set("topic", id: "topic-long-0", ["name": "After"]) }
@@ -87,9 +87,9 @@ import Testing
         }
     }
 
-    /// A peer that had not acknowledged the newest transactions syncs over HTTP after the prefix
-    /// went; a stale peer behind it is told to clone from a snapshot; a write made without having
-    /// seen the prefix waits for an operator.
+    /// After transactions were removed, a peer that had not acknowledged the newest ones syncs on
+    /// over HTTP; a stale peer that lacks removed ones is told to clone from a snapshot; a write
+    /// made without having seen them waits for an operator.
     @Test func peersAroundTheFloorOverHTTP() async throws {
         try await withReplicas { factory in
             let nl = try factory.make("NL-NCTV", sample: true)
@@ -108,7 +108,7 @@ import Testing
                 try ma.write(author: "driss") { try $0.set("topic", id: "topic-ma", ["name": "From MA"]) }
                 try nl.markStale(peer: "MA-DGST")
 
-                let result = try nl.compact(removingPrefix: true)
+                let result = try nl.compact(removingTransactions: true)
                 #expect(result.transactions >= 15 * 18)
                 #expect(try nl.verify().isIntact)
 
@@ -120,7 +120,7 @@ import Testing
                 #expect(try tr.dump() == nl.dump())
                 #expect(try tr.verify().isIntact && nl.verify().isIntact)
 
-                // MA, stale and behind the prefix, is refused with what to do next.
+                // MA, stale and lacking removed transactions, is refused with what to do next.
                 do {
                     _ = try await SyncDriver(replica: ma).sync(with: maPeer)
                     Issue.record("MA synced from a log that lacks what it needs")
