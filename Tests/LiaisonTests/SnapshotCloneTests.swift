@@ -69,6 +69,36 @@ import Testing
         }
     }
 
+    /// A reader granted only `public` gets a snapshot of what it may read: its rows are NL's public
+    /// rows, each proved by the log as it was sent to it (other scopes' changes as digests).
+    @Test func aSnapshotHoldsOnlyWhatTheReaderMayRead() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let tr = try factory.make("TR-TIB")
+            try await withServer(nl) { url in
+                try await Self.compact(nl, acknowledgedBy: tr, url: url)
+                let ma = try factory.make("MA-DGST")
+                let token = "token-MA-DGST-NL-NCTV"
+                try nl.addPeer(name: "MA-DGST", url: "http://127.0.0.1:1", token: token, read: ["public"], write: ["public"])
+                try nl.pinKey(of: ma.identity)
+                try ma.addPeer(
+                    name: "NL-NCTV", url: url, token: token, siteID: nl.siteID, read: ["public"], write: ["*"],
+                    publicKey: nl.publicKey)
+                try ma.trust(site: tr.siteCode, siteID: tr.siteID, key: tr.publicKey)
+                let peer = try #require(try ma.peers().first { $0.name == "NL-NCTV" })
+                let client = try PeerClient(url: peer.url, token: peer.token, from: ma.siteID, to: nl.siteID)
+                let snapshot = try await client.snapshot()
+                _ = try ma.installSnapshot(snapshot, from: peer.name)
+                #expect(try BundleTests.scopes(of: ma) == ["public"])
+                let publicAtNL = try nl.rows("topic").filter { $0["scope"] == .text("public") }
+                #expect(try ma.rows("topic") == publicAtNL)
+                #expect(try ma.verify().isIntact)
+                let round = try await SyncDriver(replica: ma).sync(with: peer)
+                #expect(round.error == nil && round.heldHere.isEmpty, "\(round)")
+            }
+        }
+    }
+
     @Test func aHostileSnapshotServerIsRefused() async throws {
         try await withReplicas { factory in
             let nl = try factory.make("NL-NCTV", sample: true)
