@@ -99,6 +99,46 @@ import Testing
         }
     }
 
+    /// What a source can claim on its word alone: a run it did not remove, hiding a transaction.
+    /// The clone's rows then differ from a peer's that kept the history, and the digests compared
+    /// at the end of the clone's first sync with that peer say so.
+    @Test func aRunClaimedFalselyIsFoundByTheDigestsOfTheNextSync() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let tr = try factory.make("TR-TIB")
+            try await withServer(nl) { url in
+                try await Self.compact(nl, acknowledgedBy: tr, url: url)
+                try nl.write(author: "anna") { try $0.set("topic", id: "topic-long-4", ["name": "Renamed"]) }
+                try nl.write(author: "anna") { try $0.set("topic", id: "topic-long-5", ["name": "Later"]) }
+                let trPeer = try #require(try tr.peers().first { $0.name == "NL-NCTV" })
+                try await SyncDriver(replica: tr).sync(with: trPeer)
+                // NL's operator hides the rename: claims its transaction as a removed run and puts
+                // the old name back, behind the engine's back. NL signs its snapshot all the same.
+                try await DigestTests.alterBehindTheEnginesBack(
+                    nl,
+                    """
+                    CREATE TEMP TABLE hidden AS SELECT max(seq) AS seq FROM _liaison_change
+                        WHERE sidx = 1 AND tbl = 'topic' AND pk = 'topic-long-4';
+                    INSERT INTO _liaison_chain_gap(sidx, first, through, head, checkpoint)
+                        SELECT 1, seq, seq, (SELECT digest FROM _liaison_tx WHERE sidx = 1 AND seq = hidden.seq), 1 FROM hidden;
+                    DELETE FROM _liaison_change WHERE sidx = 1 AND seq IN (SELECT seq FROM hidden);
+                    DELETE FROM _liaison_tx WHERE sidx = 1 AND seq IN (SELECT seq FROM hidden);
+                    UPDATE topic SET name = 'Long 4' WHERE id = 'topic-long-4'
+                    """)
+                let (be, peer, client) = try Self.newcomer(factory, nl, tr, url: url)
+                _ = try be.installSnapshot(try await client.snapshot(), from: peer.name)
+                #expect(try be.row("topic", id: "topic-long-4")?["name"] == .text("Long 4"))
+                try await withServer(tr) { trURL in
+                    let toTR = try pair(be, with: tr, url: trURL)
+                    let round = try await SyncDriver(replica: be).sync(with: toTR)
+                    #expect(round.error == nil, "\(round)")
+                    let comparison = try #require(try be.comparisons().first { $0.peer == "TR-TIB" })
+                    #expect(comparison.result == "differ" && comparison.differingScopes.contains { $0.hasPrefix("topic/") })
+                }
+            }
+        }
+    }
+
     @Test func aHostileSnapshotServerIsRefused() async throws {
         try await withReplicas { factory in
             let nl = try factory.make("NL-NCTV", sample: true)
