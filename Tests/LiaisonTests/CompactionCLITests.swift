@@ -32,7 +32,8 @@ import Testing
             let plan = try await cli("compact", "nl.db", "--plan")
             #expect(plan.stdout.contains("removable whole (--remove-transactions): 5 transactions"), "\(plan)")
             try await cli.expectRefused(
-                "compact", "nl.db", "--plan", "--remove-transactions", mentioning: "--remove-transactions goes with --apply")
+                "compact", "nl.db", "--plan", "--remove-transactions",
+                mentioning: "--remove-transactions goes with --apply")
             let applied = try await cli("compact", "nl.db", "--apply", "--remove-transactions")
             #expect(applied.status == 0 && applied.stdout.contains("and removed 5 transactions whole"), "\(applied)")
             try await cli.expectSuccess("verify", "nl.db")

@@ -79,7 +79,8 @@ import Testing
                 try await Self.compact(nl, acknowledgedBy: tr, url: url)
                 let ma = try factory.make("MA-DGST")
                 let token = "token-MA-DGST-NL-NCTV"
-                try nl.addPeer(name: "MA-DGST", url: "http://127.0.0.1:1", token: token, read: ["public"], write: ["public"])
+                try nl.addPeer(
+                    name: "MA-DGST", url: "http://127.0.0.1:1", token: token, read: ["public"], write: ["public"])
                 try nl.pinKey(of: ma.identity)
                 try ma.addPeer(
                     name: "NL-NCTV", url: url, token: token, siteID: nl.siteID, read: ["public"], write: ["*"],
@@ -133,7 +134,8 @@ import Testing
                     let round = try await SyncDriver(replica: be).sync(with: toTR)
                     #expect(round.error == nil, "\(round)")
                     let comparison = try #require(try be.comparisons().first { $0.peer == "TR-TIB" })
-                    #expect(comparison.result == "differ" && comparison.differingScopes.contains { $0.hasPrefix("topic/") })
+                    #expect(
+                        comparison.result == "differ" && comparison.differingScopes.contains { $0.hasPrefix("topic/") })
                 }
             }
         }
@@ -170,7 +172,8 @@ import Testing
                 // NL's operator alters a row behind the engine's back; NL signs its snapshot anyway.
                 try await DigestTests.alterBehindTheEnginesBack(
                     nl, "UPDATE topic SET name = 'Forged' WHERE id = 'topic-long-3'")
-                refused(try await client.snapshot(), "rows differ between what it carries and what its signed log gives")
+                refused(
+                    try await client.snapshot(), "rows differ between what it carries and what its signed log gives")
                 try await DigestTests.alterBehindTheEnginesBack(
                     nl, "UPDATE topic SET name = 'Long 3' WHERE id = 'topic-long-3'")
                 // ...or the head a removed run ends at.

@@ -80,7 +80,8 @@ import Testing
             #expect(try nl.verify().isIntact)
             try nl.write(author: "mallory") {
                 try $0.execute(
-                    "DELETE FROM _liaison_tx WHERE sidx = 1 AND seq = (SELECT max(through) + 1 FROM _liaison_chain_gap WHERE sidx = 1)")
+                    "DELETE FROM _liaison_tx WHERE sidx = 1 AND seq = (SELECT max(through) + 1 FROM _liaison_chain_gap WHERE sidx = 1)"
+                )
             }
             let cut = try nl.verify().problems
             #expect(cut.contains { $0.contains("the log lacks transactions") }, "\(cut)")
@@ -125,7 +126,8 @@ import Testing
                     _ = try await SyncDriver(replica: ma).sync(with: maPeer)
                     Issue.record("MA synced from a log that lacks what it needs")
                 } catch let error as LiaisonError {
-                    #expect(error.code == .compactedHistory && error.message.contains("clone from a snapshot"), "\(error)")
+                    #expect(
+                        error.code == .compactedHistory && error.message.contains("clone from a snapshot"), "\(error)")
                 }
                 #expect(try ma.row("topic", id: "topic-long-0") == nil)
 

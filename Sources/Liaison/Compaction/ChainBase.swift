@@ -30,7 +30,8 @@ struct ChainBase: Hashable {
         let rows = try db.query(
             "SELECT sidx, first, through, head, checkpoint FROM _liaison_chain_gap ORDER BY sidx, through"
         ) {
-            ChainBase(site: $0.int64(0), first: $0.int64(1), through: $0.int64(2), head: $0.text(3), checkpoint: $0.int64(4))
+            ChainBase(
+                site: $0.int64(0), first: $0.int64(1), through: $0.int64(2), head: $0.text(3), checkpoint: $0.int64(4))
         }
         return Dictionary(grouping: rows, by: \.site)
     }

@@ -63,7 +63,9 @@ struct CompactionCheckpoint {
     static func storedBases(_ db: Connection, checkpoint id: Int64) throws -> [(
         site: String, first: Int64, through: Int64, head: String
     )] {
-        guard try db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_checkpoint_gap'", [], { _ in true }) ?? false
+        guard
+            try db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_checkpoint_gap'", [], { _ in true })
+                ?? false
         else { return [] }
         return try db.query(
             "SELECT site, first, through, head FROM _liaison_checkpoint_gap WHERE checkpoint = ? ORDER BY site, through",
@@ -79,7 +81,8 @@ struct CompactionCheckpoint {
 
     /// One origin's chain up to `through` as the log holds it (`nil` when the site is unknown here).
     static func head(_ db: Connection, site: String, through: Int64) throws -> Head? {
-        guard let index = try db.first("SELECT sidx FROM _liaison_site WHERE site_id = ?", [.text(site)], { $0.int64(0) })
+        guard
+            let index = try db.first("SELECT sidx FROM _liaison_site WHERE site_id = ?", [.text(site)], { $0.int64(0) })
         else { return nil }
         let rows = try db.query(
             "SELECT seq, digest FROM _liaison_tx WHERE sidx = ? AND seq <= ? ORDER BY seq",
@@ -92,7 +95,9 @@ struct CompactionCheckpoint {
 
     /// The heads checkpoint `id` signed.
     static func storedHeads(_ db: Connection, checkpoint id: Int64) throws -> [Head] {
-        guard try db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_checkpoint_head'", [], { _ in true }) ?? false
+        guard
+            try db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_checkpoint_head'", [], { _ in true })
+                ?? false
         else { return [] }
         return try db.query(
             "SELECT site, through, head, headers FROM _liaison_checkpoint_head WHERE checkpoint = ? ORDER BY site",

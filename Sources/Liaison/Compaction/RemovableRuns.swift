@@ -22,7 +22,8 @@ struct RemovableRuns {
     func runs(floor: [Int64: Int64], dropping: Set<Position>) throws -> [Int64: [ClosedRange<Int64>]] {
         var runs: [Int64: [ClosedRange<Int64>]] = [:]
         for (site, through) in floor.sorted(by: { $0.key < $1.key }) where through > 0 {
-            let applied = try db.first("SELECT seq FROM _liaison_site WHERE sidx = ?", [.integer(site)]) { $0.int64(0) } ?? 0
+            let applied =
+                try db.first("SELECT seq FROM _liaison_site WHERE sidx = ?", [.integer(site)]) { $0.int64(0) } ?? 0
             let last = min(through, applied - 1)
             guard last >= 1 else { continue }
             let seqs = try db.query(
@@ -83,7 +84,8 @@ struct RemovableRuns {
             guard change.table != SchemaLog.table,
                 dropping.contains(Position(site: site, seq: seq, n: change.n)) || marked.contains(change.n),
                 let table = tables[change.table], table.isKnown,
-                try db.first("SELECT 1 FROM \(table.quotedName) WHERE id = ?", [.text(change.pk)], { _ in true }) ?? false
+                try db.first("SELECT 1 FROM \(table.quotedName) WHERE id = ?", [.text(change.pk)], { _ in true })
+                    ?? false
             else { return false }
         }
         return true

@@ -95,7 +95,11 @@ extension Replica {
                 // goes, every earlier checkpoint's still above it (folded into this checkpoint).
                 var marked: [(id: String, seq: Int64, n: Int64, digest: String)] = []
                 for change in list where !removed(change.site, change.seq) {
-                    marked.append((sites.site(change.site).id, change.seq, change.n, try digest(change.site, change.seq, change.n)))
+                    marked.append(
+                        (
+                            sites.site(change.site).id, change.seq, change.n,
+                            try digest(change.site, change.seq, change.n)
+                        ))
                 }
                 if !newBases.isEmpty {
                     for (site, seq, n, text) in try db.query(
@@ -113,7 +117,8 @@ extension Replica {
                     for run in runs {
                         guard let head = try ChainBase.digest(db, site: site, seq: run.upperBound) else {
                             throw LiaisonError(
-                                .storage, "the change log lacks \(sites.site(site).code)#\(run.upperBound) it would remove")
+                                .storage,
+                                "the change log lacks \(sites.site(site).code)#\(run.upperBound) it would remove")
                         }
                         bases.append((sites.site(site).id, run.lowerBound, run.upperBound, head))
                         gaps.append((site, run))
@@ -121,7 +126,8 @@ extension Replica {
                 }
                 let checkpoint = CompactionCheckpoint(
                     site: siteID, at: Self.acknowledgementTime(), floor: floor, changes: marked.count,
-                    digest: CompactionCheckpoint.digest(of: marked), heads: try CompactionCheckpoint.heads(db, floor: floor),
+                    digest: CompactionCheckpoint.digest(of: marked),
+                    heads: try CompactionCheckpoint.heads(db, floor: floor),
                     bases: bases)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
@@ -170,7 +176,8 @@ extension Replica {
                     try db.run(
                         "INSERT INTO _liaison_checkpoint_gap(checkpoint, site, first, through, head) VALUES (?, ?, ?, ?, ?)",
                         [
-                            .integer(id), .text(signed.site), .integer(gap.run.lowerBound), .integer(gap.run.upperBound),
+                            .integer(id), .text(signed.site), .integer(gap.run.lowerBound),
+                            .integer(gap.run.upperBound),
                             .text(signed.head),
                         ])
                 }

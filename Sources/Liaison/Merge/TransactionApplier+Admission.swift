@@ -11,7 +11,8 @@ extension TransactionApplier {
     }
 
     func appliedSeq(_ index: Int64) throws -> Int64 {
-        let applied = try db.first("SELECT seq FROM _liaison_site WHERE sidx = ?", [.integer(index)]) { $0.int64(0) } ?? 0
+        let applied =
+            try db.first("SELECT seq FROM _liaison_site WHERE sidx = ?", [.integer(index)]) { $0.int64(0) } ?? 0
         return try steppedOverRemovedRuns(index, applied)
     }
 

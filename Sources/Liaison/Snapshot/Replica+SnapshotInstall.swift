@@ -30,22 +30,29 @@ enum SnapshotRecord {
             let (format, signer, at, gaps, body, signature) = try db.first(
                 "SELECT format, signer, at, gaps, body, signature FROM _liaison_snapshot ORDER BY id DESC LIMIT 1", [],
                 { ($0.text(0), $0.text(1), $0.text(2), $0.text(3), $0.text(4), $0.text(5)) })
-        else { return ["\(taken.count) runs of the log are missing and no snapshot this replica was cloned from names them"] }
+        else {
+            return [
+                "\(taken.count) runs of the log are missing and no snapshot this replica was cloned from names them"
+            ]
+        }
         var problems: [String] = []
         let bytes = SnapshotEnvelope.signedBytes(format: format, signer: signer, at: at, gaps: gaps, body: body)
         let key = try TrustStore(db: db).trustedKey(of: signer).flatMap { try? SiteKey.publicKey($0) }
         if key.map({ !TransactionDigest.isValid(signature: signature, header: bytes, key: $0) }) ?? true {
-            problems.append("the snapshot of \(at) this replica was cloned from is not signed by its source's trusted key")
+            problems.append(
+                "the snapshot of \(at) this replica was cloned from is not signed by its source's trusted key")
         }
         let held = SnapshotEnvelope.gapsText(
             taken.map {
                 SnapshotGap(
-                    origin: sites.site($0.site).id, site: sites.site($0.site).code, first: $0.first, through: $0.through,
+                    origin: sites.site($0.site).id, site: sites.site($0.site).code, first: $0.first,
+                    through: $0.through,
                     head: $0.head)
             })
         if held != gaps {
             problems.append(
-                "the log lacks runs other than those the snapshot of \(at) it was cloned from signed (history was cut after it)")
+                "the log lacks runs other than those the snapshot of \(at) it was cloned from signed (history was cut after it)"
+            )
         }
         return problems
     }
@@ -101,7 +108,8 @@ extension Replica {
                     "INSERT INTO _liaison_snapshot(format, signer, at, gaps, body, signature) VALUES (?, ?, ?, ?, ?, ?)",
                     [
                         .text(envelope.format), .text(envelope.signer), .text(envelope.at),
-                        .text(SnapshotEnvelope.gapsText(envelope.gaps)), .text(SiteKey.sha256Hex(Data(envelope.body.utf8))),
+                        .text(SnapshotEnvelope.gapsText(envelope.gaps)),
+                        .text(SiteKey.sha256Hex(Data(envelope.body.utf8))),
                         .text(envelope.signature),
                     ])
                 let batch = try BatchApplication(
@@ -122,9 +130,10 @@ extension Replica {
                 if batch.result.held > 0 {
                     throw refuse("\(batch.result.held) of its transactions were held here (see the peer's write grant)")
                 }
-                let unfinished = try db.first(
-                    "SELECT count(*) FROM _liaison_chain_gap g JOIN _liaison_site s ON s.sidx = g.sidx WHERE s.seq < g.through"
-                ) { $0.int(0) } ?? 0
+                let unfinished =
+                    try db.first(
+                        "SELECT count(*) FROM _liaison_chain_gap g JOIN _liaison_site s ON s.sidx = g.sidx WHERE s.seq < g.through"
+                    ) { $0.int(0) } ?? 0
                 if unfinished > 0 { throw refuse("its log does not reach past every run it says it removed") }
                 // Every current row it carries is exactly what the signed log gives here, and no more.
                 var claimed: Set<String> = []
@@ -132,11 +141,16 @@ extension Replica {
                 var derived: Set<String> = []
                 for table in tables.keys.sorted() where table != SchemaLog.table {
                     guard let info = tables[table], info.isKnown else { continue }
-                    for row in try db.query(info.selectAllSQL, [], { statement in
-                        var row: [String: CellValue] = [:]
-                        for (index, column) in info.columns.enumerated() { row[column.name] = statement.value(Int32(index)) }
-                        return row
-                    }) {
+                    for row in try db.query(
+                        info.selectAllSQL, [],
+                        { statement in
+                            var row: [String: CellValue] = [:]
+                            for (index, column) in info.columns.enumerated() {
+                                row[column.name] = statement.value(Int32(index))
+                            }
+                            return row
+                        })
+                    {
                         derived.insert("\(table)\n\(CanonicalJSON.object(row))")
                     }
                 }
@@ -162,7 +176,8 @@ extension Replica {
                     $0.int64(0)
                 }
                 guard applied == gap.first - 1 else { continue }
-                try db.run("UPDATE _liaison_site SET seq = ? WHERE sidx = ?", [.integer(gap.through), .integer(gap.site)])
+                try db.run(
+                    "UPDATE _liaison_site SET seq = ? WHERE sidx = ?", [.integer(gap.through), .integer(gap.site)])
                 moved = true
             }
         }

@@ -13,7 +13,8 @@ struct CompactCommand: AsyncParsableCommand {
     @Flag(help: "Show what could be reclaimed and which peer holds the rest back.") var plan = false
     @Flag(help: "Drop it, record a signed checkpoint, and vacuum the file.") var apply = false
     @Flag(
-        help: "With --apply, also remove wholly superseded transactions whole (headers and change rows); peers behind them then clone from a snapshot."
+        help:
+            "With --apply, also remove wholly superseded transactions whole (headers and change rows); peers behind them then clone from a snapshot."
     )
     var removeTransactions = false
     @Flag(help: "Print JSON.") var json = false
@@ -41,7 +42,8 @@ struct CompactCommand: AsyncParsableCommand {
                 print(
                     "dropped \(result.changes) superseded values (\(result.bytes) bytes)"
                         + (removeTransactions ? " and removed \(result.transactions) transactions whole" : "")
-                        + " under checkpoint \(checkpoint); file \(result.fileBytesBefore) -> \(result.fileBytesAfter) bytes")
+                        + " under checkpoint \(checkpoint); file \(result.fileBytesBefore) -> \(result.fileBytesAfter) bytes"
+                )
                 return
             }
             let plan = try replica.compactionPlan()
