@@ -55,6 +55,7 @@ import Testing
             let report = try nl.verify()
             #expect(report.isIntact, "\(report.problems)")
             #expect(report.transactions == transactionsBefore - removal.transactions)
+            #expect(report.removed == removal.transactions)
             // Nothing more to remove; a second pass changes nothing.
             #expect(try nl.compact(removingTransactions: true).checkpoint == nil)
 

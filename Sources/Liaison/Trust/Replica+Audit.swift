@@ -24,6 +24,9 @@ public struct VerificationReport: Sendable, Codable, Hashable {
     public var changes: Int
     public var withheld: Int
     public var problems: [String]
+    /// Transactions compaction removed whole (or the snapshot this replica started from did):
+    /// not checked one by one, their chain heads signed by a checkpoint or the snapshot's source.
+    public var removed = 0
 
     public var isIntact: Bool { problems.isEmpty }
 }
@@ -96,6 +99,7 @@ struct AuditCheck {
                 $0.int64(0)
             }
             let gaps = bases[site] ?? []
+            report.removed += gaps.reduce(0) { $0 + Int($1.through - $1.first + 1) }
             var expected = Set(1...max(applied, 1))
             if applied == 0 { expected = [] }
             for gap in gaps { expected.subtract(gap.first...gap.through) }
