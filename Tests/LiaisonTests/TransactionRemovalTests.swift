@@ -131,6 +131,12 @@ import Testing
                         error.code == .compactedHistory && error.message.contains("clone from a snapshot"), "\(error)")
                 }
                 #expect(try ma.row("topic", id: "topic-long-0") == nil)
+                // A bundle for it is refused the same way (it is built by the same page builder).
+                #expect {
+                    _ = try nl.makeBundle(for: "MA-DGST")
+                } throws: { error in
+                    (error as? LiaisonError)?.code == .compactedHistory
+                }
 
                 // MA's offline write reaches NL (a page of MA's log applied as a pull would): it is
                 // held, not applied.
