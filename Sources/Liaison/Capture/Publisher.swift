@@ -120,6 +120,10 @@ struct Publisher {
             "UPDATE _liaison_state SET next_ord = ?, last_hlc = max(last_hlc, ?)",
             [.integer(order), .integer(last.hlc)])
         try db.run("DELETE FROM _liaison_journal")
+        // The rows' earlier values were copied into the changes that needed them (`ChangeValues`).
+        for table in tablesByIndex.values {
+            try db.run("DELETE FROM \(CaptureTriggers.quoted(CaptureTriggers.priorTable(table.name)))")
+        }
         replica.logger.debug(
             "published",
             metadata: [
