@@ -66,7 +66,7 @@ extension TransactionApplier {
     /// Whether the transaction `origin` wrote `column` of the row (its change is logged here).
     private func wroteCell(_ origin: VersionStore.Origin, table: String, pk: String, column: String) throws -> Bool {
         let values = try db.query(
-            "SELECT vals FROM _liaison_change WHERE sidx = ? AND seq = ? AND tbl = ? AND pk = ? AND vals IS NOT NULL",
+            "SELECT \(ChangeValues.sql()) FROM _liaison_change WHERE sidx = ? AND seq = ? AND tbl = ? AND pk = ? AND \(ChangeValues.present())",
             [.integer(origin.site), .integer(origin.seq), .text(table), .text(pk)]
         ) { $0.text(0) }
         return try values.contains { try ChangeCodec.decodeValues($0)?[column] != nil }
@@ -116,7 +116,7 @@ extension TransactionApplier {
         var loggedOwner: String?
         for (site, seq, op, values, logged) in try db.query(
             """
-            SELECT s.site_id, c.seq, c.op, c.vals, c.lvls FROM _liaison_change c JOIN _liaison_site s ON s.sidx = c.sidx
+            SELECT s.site_id, c.seq, c.op, \(ChangeValues.sql("c")), c.lvls FROM _liaison_change c JOIN _liaison_site s ON s.sidx = c.sidx
             JOIN _liaison_tx t ON t.sidx = c.sidx AND t.seq = c.seq WHERE c.tbl = ? AND c.pk = ? ORDER BY t.ord
             """, [.text(table.name), .text(change.id)],
             { ($0.text(0), $0.int64(1), $0.text(2), $0.optionalText(3), $0.optionalText(4)) })

@@ -32,7 +32,7 @@ extension PageBuilder {
     {
         var outlines: [ChangeOutline] = []
         let rows = try db.query(
-            "SELECT n, tbl, pk, op, vals, lvls, scope, bases FROM _liaison_change WHERE sidx = ? AND seq = ? ORDER BY n",
+            "SELECT n, tbl, pk, op, \(ChangeValues.sql()), lvls, scope, bases FROM _liaison_change WHERE sidx = ? AND seq = ? ORDER BY n",
             [.integer(header.site), .integer(header.seq)]
         ) {
             (
@@ -72,10 +72,10 @@ extension PageBuilder {
         for change in record.changes where change.op == .insert || change.values?["scope"] != nil {
             let rows = try db.query(
                 """
-                SELECT c.sidx, c.seq, c.n, c.op, c.vals, c.lvls, c.scope, c.bases, t.ord FROM _liaison_change c
+                SELECT c.sidx, c.seq, c.n, c.op, \(ChangeValues.sql("c")), c.lvls, c.scope, c.bases, t.ord FROM _liaison_change c
                 JOIN _liaison_tx t ON t.sidx = c.sidx AND t.seq = c.seq
                 WHERE c.tbl = ? AND c.pk = ? AND c.scope NOT IN (\(marks)) AND t.ord <> ?
-                    AND (c.op <> 'update' OR c.vals LIKE '%"scope":%')
+                    AND (c.op <> 'update' OR \(ChangeValues.sql("c")) LIKE '%"scope":%')
                 """, [.text(change.table), .text(change.id)] + scopes.map { .text($0) } + [.integer(header.order)]
             ) {
                 (
@@ -128,7 +128,7 @@ extension PageBuilder {
         let marks = Array(repeating: "?", count: scopes.count).joined(separator: ", ")
         let isLocal = header.site == 1
         let rows = try db.query(
-            "SELECT n, tbl, pk, op, vals, lvls, scope, bases FROM _liaison_change WHERE sidx = ? AND seq = ? ORDER BY n",
+            "SELECT n, tbl, pk, op, \(ChangeValues.sql()), lvls, scope, bases FROM _liaison_change WHERE sidx = ? AND seq = ? ORDER BY n",
             [.integer(header.site), .integer(header.seq)]
         ) {
             (
