@@ -41,8 +41,10 @@ enum W6 {
         let serverB = try ServerProcess(liaison: liaison, database: pathB, arguments: ["--port", "\(portB)"] + arguments)
         defer { serverB.stop() }
         let watcher = ArrivalWatcher(path: pathB)
+        // SQL, as an application writes (the engine's `set` checks the cooperation schema's references).
+        let insert = "INSERT INTO organisation(id, name) VALUES (?, ?)"
         // A warm-up edit: both servers follow each other once it has arrived.
-        try a.write(author: "bench") { try $0.set("organisation", id: "w6-warm-up", ["name": "warm-up"]) }
+        try a.write(author: "bench") { try $0.execute(insert, [.text("w6-warm-up"), .text("warm-up")]) }
         guard watcher.wait(forRows: 1, timeout: 60) else {
             throw LiaisonError(.peer, "W6: the warm-up edit did not reach B in 60 s")
         }
@@ -54,7 +56,7 @@ enum W6 {
             let now = DispatchTime.now().uptimeNanoseconds
             if due > now { try await Task.sleep(nanoseconds: due - now) }
             try a.write(author: "bench") {
-                try $0.set("organisation", id: String(format: "w6-%05d", index), ["name": .text("Edit \(index)")])
+                try $0.execute(insert, [.text(String(format: "w6-%05d", index)), .text("Edit \(index)")])
             }
             committed.append(DispatchTime.now().uptimeNanoseconds)
         }

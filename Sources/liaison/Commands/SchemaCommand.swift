@@ -57,21 +57,18 @@ struct SchemaCommand: AsyncParsableCommand {
         var defaultValue: String?
         @OptionGroup var author: AuthorOption
 
-        func validate() throws {
-            let parsed = try usage { try ColumnType.parse(type) }
-            if case .reference = parsed {
-                throw ValidationError("add a reference column with the table ('schema add-table … --parent')")
-            }
-            if let defaultValue { _ = try usage { try parsed.parseDefault(defaultValue) } }
+        func validate() throws { _ = try usage { try definition() } }
+
+        /// The column, read by the words the console's form uses too (`SchemaChangeWords`).
+        func definition() throws -> ColumnDefinition {
+            try SchemaChangeWords.column(name: column, type: type, defaultValue: defaultValue)
         }
 
         func run() async throws {
             try await CLI.run {
-                let parsed = try ColumnType.parse(type)
-                let value = try defaultValue.map { try parsed.parseDefault($0) }
-                try CLI.open(replica.database).addColumn(
-                    ColumnDefinition(column, parsed, defaultValue: value), to: table, author: author.resolved)
-                print("added column \(table).\(column) (\(parsed.label))")
+                let definition = try definition()
+                try CLI.open(replica.database).addColumn(definition, to: table, author: author.resolved)
+                print("added column \(table).\(column) (\(definition.type.label))")
             }
         }
     }
@@ -105,31 +102,11 @@ struct SchemaCommand: AsyncParsableCommand {
         var parent: String?
         @OptionGroup var author: AuthorOption
 
-        func validate() throws {
-            _ = try definition()
-        }
+        func validate() throws { _ = try usage { try definition() } }
 
+        /// The table, read by the words the console's form uses too (`SchemaChangeWords`).
         func definition() throws -> TableDefinition {
-            guard let policy = ConflictPolicy(rawValue: policy) else {
-                throw ValidationError("unknown policy '\(policy)'; use lww or owner-wins")
-            }
-            guard !columns.isEmpty || parent != nil else {
-                throw ValidationError("give the table's columns with --column NAME:TYPE")
-            }
-            var list: [ColumnDefinition] = []
-            var parentColumn: String?
-            if let parent {
-                parentColumn = "\(parent)_id"
-                list.append(ColumnDefinition("\(parent)_id", .reference(parent), required: true))
-            }
-            for spec in columns {
-                let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
-                guard parts.count == 2, !parts[0].isEmpty else {
-                    throw ValidationError("--column takes NAME:TYPE, e.g. --column name:text; got '\(spec)'")
-                }
-                list.append(ColumnDefinition(parts[0], try usage { try ColumnType.parse(parts[1]) }))
-            }
-            return TableDefinition(table, policy: policy, parentColumn: parentColumn, columns: list)
+            try SchemaChangeWords.table(name: table, columns: columns, policy: policy, parent: parent)
         }
 
         func run() async throws {
