@@ -36,9 +36,11 @@ enum W6 {
         try b.addPeer(
             name: "NL-A", url: "http://127.0.0.1:\(portA)", token: token, siteID: a.siteID, read: ["*"], write: ["*"],
             publicKey: a.publicKey)
-        let serverA = try ServerProcess(liaison: liaison, database: pathA, arguments: ["--port", "\(portA)"] + arguments)
+        let serverA = try ServerProcess(
+            liaison: liaison, database: pathA, arguments: ["--port", "\(portA)"] + arguments)
         defer { serverA.stop() }
-        let serverB = try ServerProcess(liaison: liaison, database: pathB, arguments: ["--port", "\(portB)"] + arguments)
+        let serverB = try ServerProcess(
+            liaison: liaison, database: pathB, arguments: ["--port", "\(portB)"] + arguments)
         defer { serverB.stop() }
         let watcher = ArrivalWatcher(path: pathB)
         // SQL, as an application writes (the engine's `set` checks the cooperation schema's references).

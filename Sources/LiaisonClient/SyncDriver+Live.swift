@@ -15,9 +15,12 @@ extension SyncDriver {
     public func waitForNews(from peer: PeerRecord, wait: Duration) async throws -> Bool {
         let client = try liveClient(for: peer)
         let vector = try await replica.perform { try $0.versionVector() }
-        let milliseconds = Int(wait.components.seconds) * 1_000 + Int(wait.components.attoseconds / 1_000_000_000_000_000)
-        return try await client.live(LiveRequest(cursor: peer.pullCursor, vector: vector, waitMilliseconds: milliseconds))
-            .news
+        let milliseconds =
+            Int(wait.components.seconds) * 1_000 + Int(wait.components.attoseconds / 1_000_000_000_000_000)
+        return try await client.live(
+            LiveRequest(cursor: peer.pullCursor, vector: vector, waitMilliseconds: milliseconds)
+        )
+        .news
     }
 
     /// Pulls what `peer` has for this replica, without the rest of a round (the status check, the
@@ -34,7 +37,8 @@ extension SyncDriver {
 
     private func liveClient(for peer: PeerRecord) throws -> PeerClient {
         guard let siteID = peer.siteID else {
-            throw LiaisonError(.invalidInput, "the site id of peer \(peer.name) is not known yet: sync with it once first")
+            throw LiaisonError(
+                .invalidInput, "the site id of peer \(peer.name) is not known yet: sync with it once first")
         }
         var client = try PeerClient(url: peer.url, token: peer.token, from: replica.siteID, to: siteID)
         client.onExchange = onExchange

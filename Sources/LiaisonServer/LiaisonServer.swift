@@ -29,7 +29,10 @@ public enum LiaisonServer {
         let sync = SyncController(replica: replica, configuration: configuration)
         sync.register(on: group)
         LiveController(
-            replica: replica, hub: LiveHub(replica: replica, maxWatches: configuration.maxLiveWaits ?? max(1, configuration.maxConnections / 2), logger: logger),
+            replica: replica,
+            hub: LiveHub(
+                replica: replica, maxWatches: configuration.maxLiveWaits ?? max(1, configuration.maxConnections / 2),
+                logger: logger),
             connections: connections, sync: sync
         ).register(on: group)
         DigestController(replica: replica, configuration: configuration).register(on: group)

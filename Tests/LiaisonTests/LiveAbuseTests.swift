@@ -11,7 +11,8 @@ import Testing
 @Suite(.timeLimit(.minutes(2))) struct LiveAbuseTests {
     /// A signed `POST /v1/live` sent over a raw socket as the holder of `token` would send it.
     static func wait(port: Int, token: String, milliseconds: Int?, cursor: String? = nil) throws -> FaultConnection {
-        let body = try WireJSON.encode(LiveRequest(cursor: cursor, vector: VersionVector(), waitMilliseconds: milliseconds))
+        let body = try WireJSON.encode(
+            LiveRequest(cursor: cursor, vector: VersionVector(), waitMilliseconds: milliseconds))
         let binding = ServedReplicas.binding(port: port, token: token)
         let signature = RequestSignature.sign(
             token: token, method: "POST", path: "/v1/live", body: body, now: Int64(Date().timeIntervalSince1970 * 1000),
@@ -42,7 +43,8 @@ import Testing
                 // Malformed: a negative wait or a cursor that is not one.
                 let negative = try Self.wait(port: port, token: "token-MA-DGST-NL-NCTV", milliseconds: -1)
                 #expect(await negative.waitForAnswer(timeout: .seconds(10))?.status == 400)
-                let badCursor = try Self.wait(port: port, token: "token-MA-DGST-NL-NCTV", milliseconds: 100, cursor: "x")
+                let badCursor = try Self.wait(
+                    port: port, token: "token-MA-DGST-NL-NCTV", milliseconds: 100, cursor: "x")
                 #expect(await badCursor.waitForAnswer(timeout: .seconds(10))?.status == 400)
                 // A valid wait with nothing new ends at its deadline with `news: false`, signed.
                 let started = ContinuousClock.now
@@ -75,7 +77,8 @@ import Testing
                 var waits: [FaultConnection] = []
                 for index in 0..<20 {
                     waits.append(
-                        try Self.wait(port: port, token: "token-MA-DGST-NL-NCTV", milliseconds: index == 19 ? 1_000 : 20_000))
+                        try Self.wait(
+                            port: port, token: "token-MA-DGST-NL-NCTV", milliseconds: index == 19 ? 1_000 : 20_000))
                     try await Task.sleep(for: .milliseconds(50))
                 }
                 // Every wait but the last is answered `news: false` long before its 20 s.

@@ -55,7 +55,9 @@ import Testing
                 try await Self.running(Self.follower(ma, peers: ["NL-NCTV"])) {
                     try await Self.firstRound(ma, "NL-NCTV")
                     for round in 1...5 {
-                        try nl.write(author: "anne") { try $0.set("topic", id: "topic-live", ["name": .text("Edit \(round)")]) }
+                        try nl.write(author: "anne") {
+                            try $0.set("topic", id: "topic-live", ["name": .text("Edit \(round)")])
+                        }
                         let took = try await Self.time(within: .seconds(10)) {
                             try ma.row("topic", id: "topic-live")?["name"] == .text("Edit \(round)")
                         }
@@ -150,7 +152,9 @@ import Testing
                 var slowest = Duration.zero
                 for index in 0..<50 {
                     let started = ContinuousClock.now
-                    try ma.write(author: "anne") { try $0.set("topic", id: "topic-\(index)", ["name": .text("Offline \(index)")]) }
+                    try ma.write(author: "anne") {
+                        try $0.set("topic", id: "topic-\(index)", ["name": .text("Offline \(index)")])
+                    }
                     slowest = max(slowest, ContinuousClock.now - started)
                     try await Task.sleep(for: .milliseconds(30))
                 }

@@ -6,7 +6,8 @@ struct SchemaCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schema",
         abstract: "Show the synced schema, or change it: the change syncs, signed, to every peer.",
-        subcommands: [Show.self, AddColumn.self, AddChoice.self, AddTable.self, AddNaturalKey.self], defaultSubcommand: Show.self)
+        subcommands: [Show.self, AddColumn.self, AddChoice.self, AddTable.self, AddNaturalKey.self],
+        defaultSubcommand: Show.self)
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -21,7 +22,9 @@ struct SchemaCommand: AsyncParsableCommand {
                 print("schema \(report.name) major \(report.major) (hash \(report.hash))")
                 for table in report.tables {
                     var line = "\(table.name)  policy \(table.policy.rawValue)"
-                    if !table.naturalKey.isEmpty { line += "  natural key (\(table.naturalKey.joined(separator: ", ")))" }
+                    if !table.naturalKey.isEmpty {
+                        line += "  natural key (\(table.naturalKey.joined(separator: ", ")))"
+                    }
                     if let parent = table.parentColumn { line += "  parent \(parent)" }
                     print(TerminalText.field(line))
                     for column in table.allColumns {
@@ -31,12 +34,15 @@ struct SchemaCommand: AsyncParsableCommand {
                         print(TerminalText.lines(text))
                     }
                 }
-                if !report.granted.isEmpty { print("may change the schema here: \(report.granted.joined(separator: ", "))") }
+                if !report.granted.isEmpty {
+                    print("may change the schema here: \(report.granted.joined(separator: ", "))")
+                }
                 for change in report.changes {
                     let state = change.pending.map { "pending: \($0)" } ?? "applied"
                     print(
                         TerminalText.field(
-                            "\(change.time)  \(change.site)  \(change.author)  \(change.kind) \(change.target)  \(state)"))
+                            "\(change.time)  \(change.site)  \(change.author)  \(change.kind) \(change.target)  \(state)"
+                        ))
                 }
                 for kept in report.notShown {
                     print(TerminalText.field("not shown (kept, relayed): \(kept.transaction): \(kept.reason)"))
@@ -129,7 +135,9 @@ extension SchemaCommand {
         @OptionGroup var author: AuthorOption
 
         func validate() throws {
-            guard !columns.isEmpty else { throw ValidationError("name the key's columns: schema add-natural-key DB TABLE COLUMN…") }
+            guard !columns.isEmpty else {
+                throw ValidationError("name the key's columns: schema add-natural-key DB TABLE COLUMN…")
+            }
         }
 
         func run() async throws {

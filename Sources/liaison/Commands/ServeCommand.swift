@@ -17,7 +17,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The port (0 picks a free one).") var port: Int
     @Option(help: "Also sync with every peer this often (e.g. 30s, 5m).") var syncEvery: String?
-    @Flag(help: "Keep a long-poll open to each peer and pull as soon as it has news (full rounds every --sync-every, default 30s).")
+    @Flag(
+        help:
+            "Keep a long-poll open to each peer and pull as soon as it has news (full rounds every --sync-every, default 30s)."
+    )
     var live = false
     @Option(help: "The largest request body accepted, in bytes.") var maxBody = 16 << 20
     @Option(help: "The most changes in one pull page.") var pageChanges = 5_000
@@ -40,7 +43,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let consolePort, !(0...65535).contains(consolePort) {
             throw ValidationError("--console-port must be 0 to 65535")
         }
-        for (name, value) in [("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout)]
+        for (name, value) in [
+            ("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout),
+        ]
         where parseInterval(value) == nil {
             throw ValidationError("\(name) takes a duration such as \(DurationText.examples)")
         }
@@ -113,7 +118,8 @@ extension ServeCommand {
             Output.line(
                 "\(Date().formatted(.iso8601)) "
                     + (report.error.map { "sync \(report.peer): failed: \(TerminalText.field($0))" }
-                        ?? "sync \(report.peer): pulled \(report.pulledChanges), pushed \(report.pushedChanges) changes"))
+                        ?? "sync \(report.peer): pulled \(report.pulledChanges), pushed \(report.pushedChanges) changes")
+            )
         }
         live.onWake = { report in
             Output.line("\(Date().formatted(.iso8601)) live \(report.peer): pulled \(report.pulledChanges) changes")
