@@ -124,21 +124,9 @@ extension ConvergenceSimulation {
             if peer != index, conflicts != sets[peer] {
                 let mine = Set(conflicts.map { "\($0.key) \($0.value)" })
                 let theirs = Set(sets[peer].map { "\($0.key) \($0.value)" })
-                if ProcessInfo.processInfo.environment["LIAISON_SIM_DEBUG"] == "1" {
-                    for r in [peer, index] {
-                        print("DEBUG replica \(r) conflicts:")
-                        for c in try replicas[r].conflicts(includeResolved: true) {
-                            print("  \(c.id) \(c.kind) \(c.rowID).\(c.column ?? "-") w \(c.winner.site)#\(c.winner.seq)=\(c.winner.value.map { "\($0)" } ?? "-") l \(c.loser.site)#\(c.loser.seq)=\(c.loser.value.map { "\($0)" } ?? "-") \(c.state)")
-                        }
-                        print("DEBUG replica \(r) log:")
-                        for e in try replicas[r].log() {
-                            for ch in e.changes where ch.table == "topic" {
-                                print("  ord \(e.order) \(e.site)#\(e.seq) ctx \(e.context) \(ch.op) \(ch.id) scope \(ch.scope ?? "?") vals \(ch.values.map { "\($0)" } ?? "-") bases \(ch.bases.map { "\($0)" } ?? "-") res \(e.resolves ?? [])")
-                            }
-                        }
-                    }
-                    print("DEBUG trace: \(trace.joined(separator: "; "))")
-                }
+                let rows = Set(mine.symmetricDifference(theirs).compactMap { $0.split(separator: " ").dropFirst(3).first }
+                    .map { String($0.split(separator: ".").first ?? "") })
+                try debugPrint(replicas: [peer, index], rows: rows)
                 throw failure(
                     "replicas \(peer) and \(index) (same grant) hold different conflicts: only on \(peer): "
                         + "\(theirs.subtracting(mine).sorted()); only on \(index): \(mine.subtracting(theirs).sorted())")
