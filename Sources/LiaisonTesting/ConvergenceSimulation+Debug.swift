@@ -4,7 +4,7 @@ import Liaison
 extension ConvergenceSimulation {
     /// With `LIAISON_SIM_DEBUG=1`, prints what replicas `indices` hold of the rows `ids` (every
     /// logged change of them, and their conflicts), and the whole trace: for replaying a failing seed.
-    func debugPrint(replicas indices: [Int], rows ids: Set<String>) throws {
+    func printForDebugging(replicas indices: [Int], rows ids: Set<String>) throws {
         guard ProcessInfo.processInfo.environment["LIAISON_SIM_DEBUG"] == "1" else { return }
         for index in indices {
             print("DEBUG replica \(index) conflicts:")

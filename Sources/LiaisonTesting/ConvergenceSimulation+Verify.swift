@@ -126,7 +126,7 @@ extension ConvergenceSimulation {
                 let theirs = Set(sets[peer].map { "\($0.key) \($0.value)" })
                 let rows = Set(mine.symmetricDifference(theirs).compactMap { $0.split(separator: " ").dropFirst(3).first }
                     .map { String($0.split(separator: ".").first ?? "") })
-                try debugPrint(replicas: [peer, index], rows: rows)
+                try printForDebugging(replicas: [peer, index], rows: rows)
                 throw failure(
                     "replicas \(peer) and \(index) (same grant) hold different conflicts: only on \(peer): "
                         + "\(theirs.subtracting(mine).sorted()); only on \(index): \(mine.subtracting(theirs).sorted())")
