@@ -88,6 +88,7 @@ extension TransactionApplier {
 
     /// Refuses a change that sets the `owner` of a row held here unless its origin owns the row
     /// (a change made without having seen the owner's version is a concurrent creation: merged),
+    /// a re-creation of a row not held here that names another owner than the row had,
     /// and, in an `owner-wins` table, a change claiming an owner level above what this replica
     /// computes: the highest level among the cell's logged writes its origin had seen, plus one
     /// when its origin owns the row.
@@ -110,6 +111,18 @@ extension TransactionApplier {
                 .forbiddenScope,
                 "transaction \(name) changes the owner of a row it does not own; only the owner hands a row over. "
                     + "Nothing of the batch was applied")
+        }
+        // A re-creation of a row not held here (deleted, or moved out of reach) keeps the owner the
+        // row had (`RowOwner`): one naming another owner, from a writer that had seen that owner's
+        // version and is not that owner, would take the row over by deleting and re-creating it.
+        if row == nil, change.op == .insert, case .text(let set)? = change.values?["owner"],
+            let remembered = try RowOwner.remembered(db, table: table.name, pk: change.id),
+            set != remembered.owner, remembered.owner != write.code, write.hasSeen(try cellWrite(remembered.version))
+        {
+            throw LiaisonError(
+                .forbiddenScope,
+                "transaction \(name) re-creates a row owned by \(remembered.owner) under another owner; a re-created row "
+                    + "keeps its owner, and only the owner hands a row over. Nothing of the batch was applied")
         }
         guard table.definition.policy == .ownerWins, let levels = change.levels, !levels.isEmpty else { return }
         var seenLevels: [String: Int64] = [:]

@@ -8,9 +8,11 @@ extension PageBuilder {
         var outlines: [ChangeOutline] = []
         if let readable, !readable.contains("*") { outlines = try ownOutlines(header, isLocal: isLocal, readable) }
         guard !isLocal, try Self.hasOutlineTable(db) else { return outlines }
-        // Forwarded to every requester, whatever it may read: one that may read the change but
-        // was sent only its digest (by a relay lacking the scope) forwards the outline in turn,
-        // and asks for the change itself.
+        // Forwarded only to a requester that may not read the change either: one that may read it
+        // would drop a row it is about to receive whole (and edit it in between as a new row,
+        // simulation seeds 376, 562); it asks for the change itself, and a replica downstream
+        // that may not read it gets the outline with its `wanted` answer (`wantedOutlines`).
+        guard !Scope.allows(readable, "*") else { return outlines }
         let held = Set(outlines.map(\.index))
         for outline in try db.query(
             "SELECT n, tbl, pk, op, scope, body FROM _liaison_outline WHERE sidx = ? AND seq = ? ORDER BY n",
@@ -20,7 +22,7 @@ extension PageBuilder {
                     index: $0.int(0) - 1, table: $0.text(1), id: $0.text(2),
                     op: ChangeRecord.Operation(rawValue: $0.text(3)) ?? .update, scope: $0.text(4), body: $0.text(5))
             })
-        where !held.contains(outline.index) {
+        where !held.contains(outline.index) && !Scope.allows(readable, outline.scope) {
             guard try wasReadable(table: outline.table, id: outline.id, before: header.order) else { continue }
             outlines.append(outline)
         }
