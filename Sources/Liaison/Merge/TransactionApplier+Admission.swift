@@ -41,12 +41,16 @@ extension TransactionApplier {
                 "transaction \(header.site)#\(header.seq) arrived before \(header.site)#\(applied + 1); "
                     + "sync with a peer that has the missing transactions")
         }
-        let vector = try sites.versionVector()
-        for (site, seq) in header.context.entries where site != header.origin && vector[site] < seq {
+        // Only the sites the context names are looked up (most one-row transactions name none).
+        for (site, seq) in header.context.entries where site != header.origin && seq > 0 {
+            let have =
+                try sites.existingIndex(of: site).map(appliedSeq)
+                ?? db.first("SELECT seq FROM _liaison_site WHERE site_id = ?", [.text(site)]) { $0.int64(0) } ?? 0
+            guard have < seq else { continue }
             throw LiaisonError(
                 .invalidTransaction,
                 "transaction \(header.site)#\(header.seq) depends on \(seq) transactions of site \(site), "
-                    + "this replica has \(vector[site])")
+                    + "this replica has \(have)")
         }
         try replica.clock.check(remote: header.hlc, from: header.site)
         return true
@@ -177,10 +181,13 @@ extension TransactionApplier {
                 cause: SecurityFinding.forgery)
         }
         if header.seq > 1 {
-            let expected = try db.first(
-                "SELECT digest FROM _liaison_tx WHERE sidx = ? AND seq = ?",
-                [.integer(index), .integer(header.seq - 1)]
-            ) { $0.text(0) }
+            // The digest of the transaction this batch applied just before, else the logged one.
+            let expected =
+                try lastApplied[index].flatMap { $0.seq == header.seq - 1 ? $0.digest : nil }
+                ?? db.first(
+                    "SELECT digest FROM _liaison_tx WHERE sidx = ? AND seq = ?",
+                    [.integer(index), .integer(header.seq - 1)]
+                ) { $0.text(0) }
             guard let expected, expected == header.previous else {
                 throw LiaisonError(
                     .invalidTransaction,
