@@ -72,6 +72,8 @@ struct SyncController {
         try? await replica.perform { [holds] in
             try $0.recordRound(peer: peer.name, direction: .inbound, error: nil, peerVector: holds, merging: true)
         }
+        // The packed form when asked for (docs/PROTOCOL.md, "The packed page"); any other value reads as plain.
+        if body.form == PackedPage.form { return try json(PackedPullResponse(page), for: request, context) }
         return try json(page, for: request, context)
     }
 

@@ -55,6 +55,10 @@ final class TransactionApplier {
     /// Headers whose signatures were checked ahead of the apply (`verifyAhead`).
     var verified = VerifiedHeaders()
 
+    /// The digest of the last transaction of each origin applied by this applier (the hash-chain
+    /// link the next one must name). A rollback rebuilds the applier, so it never names one undone.
+    var lastApplied: [Int64: (seq: Int64, digest: String)] = [:]
+
     /// Applies a transaction already checked with `check`; `changes` gives its changes in order
     /// (called twice: once to check the signature, then to apply).
     ///
@@ -81,6 +85,7 @@ final class TransactionApplier {
         }
         try checkDeclared(scopes, name: name)
         try recordWithheld(header, index: index, received: admitted.received)
+        let digest = SiteKey.sha256Hex(admitted.signedBytes)
         try db.run(
             """
             INSERT INTO _liaison_tx(sidx, seq, hlc, author, context, resolves, ord, changes, previous, root, signature, digest)
@@ -91,8 +96,9 @@ final class TransactionApplier {
                 .text(admitted.context),
                 header.resolves.map { .text(ConflictStore.encodeIDs($0)) } ?? .null, .integer(nextOrder),
                 .integer(Int64(header.total)), admitted.previous.map { .text($0) } ?? .null, .text(admitted.root),
-                .text(header.signature ?? ""), .text(SiteKey.sha256Hex(admitted.signedBytes)),
+                .text(header.signature ?? ""), .text(digest),
             ])
+        lastApplied[index] = (header.seq, digest)
         if let resolves = header.resolves { try honour(resolves, by: origin, write: write) }
         try db.run("UPDATE _liaison_site SET seq = ? WHERE sidx = ?", [.integer(header.seq), .integer(index)])
         lastHLC = max(lastHLC, header.hlc)

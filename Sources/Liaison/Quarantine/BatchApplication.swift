@@ -132,8 +132,9 @@ final class BatchApplication {
             // Outlines also ride on a transaction applied before, sent again when a later change
             // brings the row they concern (`PageBuilder.companions`); each is checked against the
             // signed digest kept for its withheld position.
-            let appliedBefore = try applier.hasApplied(origin: header.origin, seq: header.seq)
-            if let outlines = header.evictions, header.isLastPiece, applied || appliedBefore {
+            if let outlines = header.evictions, header.isLastPiece,
+                try applied || applier.hasApplied(origin: header.origin, seq: header.seq)
+            {
                 try applier.evict(outlines, of: header)
             }
             try db.execute("RELEASE liaison_transaction")

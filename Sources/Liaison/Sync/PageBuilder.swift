@@ -149,7 +149,7 @@ final class PageBuilder {
         var withheld = false
         let scan = max(room, 1) * 4
         let rows = try db.query(
-            "SELECT n, tbl, pk, op, vals, lvls, scope, bases FROM _liaison_change WHERE sidx = ? AND seq = ? AND n > ? ORDER BY n LIMIT ?",
+            "SELECT n, tbl, pk, op, \(ChangeValues.sql()), lvls, scope, bases FROM _liaison_change WHERE sidx = ? AND seq = ? AND n > ? ORDER BY n LIMIT ?",
             [.integer(header.site), .integer(header.seq), .integer(last), .integer(Int64(scan))]
         ) {
             (

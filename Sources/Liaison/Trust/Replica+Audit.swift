@@ -40,7 +40,7 @@ extension Replica {
             let sites = try SiteDirectory(db: db)
             let rows = try db.query(
                 """
-                SELECT c.sidx, c.seq, c.op, c.vals, c.scope, t.hlc, t.author FROM _liaison_change c
+                SELECT c.sidx, c.seq, c.op, \(ChangeValues.sql("c")), c.scope, t.hlc, t.author FROM _liaison_change c
                 JOIN _liaison_tx t ON t.sidx = c.sidx AND t.seq = c.seq
                 WHERE c.tbl = ? AND c.pk = ? ORDER BY t.ord, c.n
                 """, [.text(tableName), .text(id)]
@@ -154,7 +154,7 @@ struct AuditCheck {
         var digests: [Int: String] = [:]
         let isLocal = origin.site == 1
         let rows = try db.query(
-            "SELECT n, tbl, pk, op, vals, lvls, scope, digest, bases FROM _liaison_change WHERE sidx = ? AND seq = ? ORDER BY n",
+            "SELECT n, tbl, pk, op, \(ChangeValues.sql()), lvls, scope, digest, bases FROM _liaison_change WHERE sidx = ? AND seq = ? ORDER BY n",
             key
         ) {
             (
