@@ -69,6 +69,31 @@ import Testing
         }
     }
 
+    /// `INSERT OR REPLACE` by another client deletes the row without a delete trigger; the row it
+    /// replaced is still kept, so the published insert keeps its signed values.
+    @Test func anInsertOrReplaceByAnotherSQLiteClientKeepsTheValuesItReplaces() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV")
+            try nl.write(author: "anne") {
+                try $0.set("topic", id: "t-upsert", ["name": "Signed first", "description": "Kept"])
+            }
+            _ = try nl.log()
+            try await runSQLite(
+                nl.path,
+                "INSERT OR REPLACE INTO topic(id, name, scope, owner) VALUES ('t-upsert', 'Replaced', 'public', 'NL-NCTV');")
+            let history = try nl.history("topic", id: "t-upsert")
+            #expect(history.first?.values?["name"] == "Signed first")
+            #expect(history.first?.values?["description"] == "Kept")
+            #expect(history.last?.values?["name"] == "Replaced")
+            #expect(try nl.verify().problems.isEmpty)
+            let ma = try factory.make("MA-DGST")
+            try transfer(from: nl, to: ma)
+            #expect(try ma.dump() == nl.dump())
+            #expect(try ma.verify().problems.isEmpty)
+            #expect(try ma.row("topic", id: "t-upsert")?["name"] == "Replaced")
+        }
+    }
+
     /// Merges run with capture off: the applier keeps the values of live changes before it writes
     /// the row, for an update and for a deletion, and a third replica still verifies them.
     @Test func aMergedUpdateOrDeletionKeepsTheValuesOfLiveLocalChanges() async throws {

@@ -68,7 +68,15 @@ enum CaptureTriggers {
         let keepPrior =
             "INSERT INTO \(quoted(priorTable(table.name)))(\(columns.map { quoted($0.name) }.joined(separator: ", "))) "
             + "VALUES (\(columns.map { "OLD." + quoted($0.name) }.joined(separator: ", ")));"
+        // `INSERT OR REPLACE` over an existing row (another SQLite client's upsert) deletes it
+        // without firing the delete trigger: before any insert, the row it would replace is kept.
+        let keepReplaced =
+            "INSERT INTO \(quoted(priorTable(table.name)))(\(columns.map { quoted($0.name) }.joined(separator: ", "))) "
+            + "SELECT \(columns.map(\.name).map(quoted).joined(separator: ", ")) FROM \(name) WHERE id = NEW.id;"
         return priorTableSQL(for: table) + """
+            CREATE TRIGGER \(quoted(prefix + "_replace")) BEFORE INSERT ON \(name) BEGIN
+                \(keepReplaced)
+            END;
             CREATE TRIGGER \(quoted(prefix + "_insert")) AFTER INSERT ON \(name) BEGIN
                 INSERT INTO _liaison_journal(tbl, pk, mask) VALUES (\(index), NEW.id, -1);
             END;
@@ -109,7 +117,7 @@ enum CaptureTriggers {
 
     /// Drops the capture triggers of one table.
     static func dropTriggersSQL(for table: TableDefinition) -> String {
-        ["insert", "update", "delete", "immutable_id"].map {
+        ["replace", "insert", "update", "delete", "immutable_id"].map {
             "DROP TRIGGER IF EXISTS \(quoted("_liaison_\(table.name)_\($0)"));"
         }.joined(separator: "\n")
     }
