@@ -32,6 +32,8 @@ do {
         figures = try Local.run(directory: argument(2, "."), updates: Int(argument(3, "10000"))!)
     case "trust":
         figures = Trust.run(transactions: Int(argument(3, "20000"))!)
+    case "w6":
+        figures = try await W6.run(directory: argument(2, "."), liaison: liaison, edits: Int(argument(3, "1000"))!)
     case "w5":
         figures = try await W2.run(
             directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "1000000"))!, batch: 10_000, updates: 0
@@ -39,7 +41,8 @@ do {
     default:
         FileHandle.standardError.write(
             Data(
-                "usage: liaison-bench w1|w2|w3|w5|w7|trust|local DIR [ROWS] | client clone URL PATH | client sync PATH\n"
+                "usage: liaison-bench w1|w2|w3|w5|w6|w7|trust|local DIR [ROWS] | client clone URL PATH | client sync PATH
+"
                     .utf8))
         exit(64)
     }

@@ -102,7 +102,7 @@ public struct SyncDriver: Sendable {
         }
     }
 
-    private func pull(from client: PeerClient, peer: PeerRecord, report: inout SyncReport) async throws {
+    func pull(from client: PeerClient, peer: PeerRecord, report: inout SyncReport) async throws {
         let cursor = try await replica.perform { replica in
             try replica.peers().first { $0.name == peer.name }?.pullCursor ?? "0"
         }

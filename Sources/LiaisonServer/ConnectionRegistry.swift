@@ -19,6 +19,7 @@ final class ConnectionRegistry: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [ObjectIdentifier: Entry] = [:]
     private var next: UInt64 = 0
+    private var hangUps: [ObjectIdentifier: @Sendable () -> Void] = [:]
     let limit: Int
     /// Connections closed to make room, and connections refused because every one was busy.
     private(set) var evicted = 0
@@ -63,6 +64,25 @@ final class ConnectionRegistry: @unchecked Sendable {
     }
 
     func remove(_ channel: any Channel) {
-        lock.withLock { entries[ObjectIdentifier(channel)] = nil }
+        let action = lock.withLock {
+            entries[ObjectIdentifier(channel)] = nil
+            return hangUps.removeValue(forKey: ObjectIdentifier(channel))
+        }
+        action?()
+    }
+
+    /// What to do when the client of `channel` hangs up or the connection closes (once; a parked live wait ends).
+    func onHangUp(_ channel: any Channel, _ action: @escaping @Sendable () -> Void) {
+        lock.withLock { hangUps[ObjectIdentifier(channel)] = action }
+    }
+
+    /// Forgets the action of `channel` (the request it was for is answered).
+    func clearHangUp(_ channel: any Channel) {
+        _ = lock.withLock { hangUps.removeValue(forKey: ObjectIdentifier(channel)) }
+    }
+
+    /// The client closed its side of `channel`.
+    func inputClosed(_ channel: any Channel) {
+        lock.withLock { hangUps.removeValue(forKey: ObjectIdentifier(channel)) }?()
     }
 }

@@ -25,7 +25,16 @@ public enum LiaisonServer {
                 securityLog: securityLog,
                 wallTime: replica.clock.wallTime)
         ).add(middleware: AnswerSigner(securityLog: securityLog))
-        SyncController(replica: replica, configuration: configuration).register(on: group)
+        let connections = ConnectionRegistry(limit: configuration.maxConnections)
+        let sync = SyncController(replica: replica, configuration: configuration)
+        sync.register(on: group)
+        LiveController(
+            replica: replica,
+            hub: LiveHub(
+                replica: replica, maxWatches: configuration.maxLiveWaits ?? max(1, configuration.maxConnections / 2),
+                logger: logger),
+            connections: connections, sync: sync
+        ).register(on: group)
         DigestController(replica: replica, configuration: configuration).register(on: group)
         if let metrics {
             router.get("metrics") { _, _ in
@@ -34,7 +43,6 @@ public enum LiaisonServer {
                     body: .init(byteBuffer: ByteBuffer(string: try await metrics.render())))
             }
         }
-        let connections = ConnectionRegistry(limit: configuration.maxConnections)
         return Application(
             router: router,
             server: .http1(

@@ -10,10 +10,13 @@ public struct PeerRequestContext: RequestContext {
     public var peer: PeerRecord?
     /// The request's verified signature: its nonce keys the answer's HMAC (`AnswerSignature`).
     public var signature: RequestSignature?
+    /// The connection the request came on (a parked live wait lets it be closed at the connection limit).
+    public var channel: (any Channel)?
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
         self.peer = nil
         self.signature = nil
+        self.channel = source.channel
     }
 }

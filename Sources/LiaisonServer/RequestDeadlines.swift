@@ -84,6 +84,12 @@ final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
+    /// The client closed its side (it hung up): a parked live wait on this connection ends.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed { registry.inputClosed(context.channel) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     /// Called by the watcher when bytes arrive.
     fileprivate func bytesArrived(_ context: ChannelHandlerContext) {
         guard phase == .idle else { return }

@@ -22,6 +22,8 @@ public struct ServerConfiguration: Sendable {
     public var maxBufferedBytes: Int
     /// The most requests of one peer handled at once (answered 503 beyond).
     public var maxRequestsPerPeer: Int
+    /// The most live waits (`POST /v1/live`) parked at once, one per peer (`nil`: half the connection limit).
+    public var maxLiveWaits: Int? = nil
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, maxBodyBytes: Int = 16 << 20, pageLimits: PageLimits = PageLimits(),

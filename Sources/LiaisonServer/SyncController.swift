@@ -17,6 +17,9 @@ struct SyncController {
         group.post("pull") { request, context in try await pull(request, context, peer: try authenticated(context)) }
         group.post("push") { request, context in try await push(request, context, peer: try authenticated(context)) }
         group.post("ack") { request, context in try await acknowledge(request, context, peer: try authenticated(context)) }
+        group.post("snapshot") { request, context in
+            try await snapshot(request, context, peer: try authenticated(context))
+        }
     }
 
     func status(_ request: Request, _ context: PeerRequestContext) async throws -> Response {

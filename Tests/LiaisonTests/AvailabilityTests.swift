@@ -176,7 +176,9 @@ import Testing
             let (closed, took) = await withTaskExecutorPreference(TestExecutor.shared) {
                 let start = ContinuousClock.now
                 var closed: [Bool] = []
-                for connection in [idle, halfHead, slowBody] { closed.append(await connection.waitForClose(timeout: .seconds(15))) }
+                for connection in [idle, halfHead, slowBody] {
+                    closed.append(await connection.waitForClose(timeout: .seconds(15)))
+                }
                 return (closed, ContinuousClock.now - start)
             }
             #expect(closed == [true, true, true], "idle, half-sent head, slow body: \(closed)")

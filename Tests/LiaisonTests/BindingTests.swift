@@ -77,7 +77,8 @@ import Testing
             let genuine = try WireJSON.encode(PullRequest(cursor: nil, vector: VersionVector()))
             let swapped = try WireJSON.encode(PullRequest(cursor: nil, vector: try pair.server.versionVector()))
             let answer = try await Self.send(pair, "POST", "/v1/pull", body: swapped, signedBody: genuine)
-            #expect(answer.status == 401 && answer.text.contains("not the one this request was signed over"), "\(answer)")
+            #expect(
+                answer.status == 401 && answer.text.contains("not the one this request was signed over"), "\(answer)")
         }
     }
 

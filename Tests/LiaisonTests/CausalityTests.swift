@@ -98,7 +98,8 @@ import Testing
                 let conflict = try #require(
                     try replica.conflicts().first { $0.rowID == "org-europol" && $0.column == "description" },
                     "\(replica.siteCode)")
-                #expect(Set([conflict.winner.value, conflict.loser.value]) == [.text("NL's edit"), .text("TR's edit")])
+                #expect(
+                    Set([conflict.winner.value, conflict.loser.value]) == [.text("NL's edit"), .text("TR's edit")])
             }
             #expect(try nl.row("organisation", id: "org-europol") == tr.row("organisation", id: "org-europol"))
         }

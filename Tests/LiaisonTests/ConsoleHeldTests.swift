@@ -46,15 +46,18 @@ import Testing
                 #expect(try await console.get("/peers").text.contains("<td id=\"peer-held-MA-DGST\">2 / 0</td>"))
                 let samples = try PrometheusText.parse(try await console.get("/metrics").text)
                 #expect(samples["liaison_peer_held_here_transactions", ["peer": "MA-DGST"]] == 2)
-                #expect(try nl.peerHealth().first { $0.peer == "MA-DGST" }?.heldHere == 2, "status --json says the same")
+                #expect(
+                    try nl.peerHealth().first { $0.peer == "MA-DGST" }?.heldHere == 2, "status --json says the same")
 
                 let list = try await console.get("/held")
                 #expect(list.status == 200)
                 #expect(list.text.contains("by &lt;b&gt;karim&lt;/b&gt;") && !list.text.contains("<b>karim"))
-                let first = try #require(list.text.firstMatch(of: /<tr id="held-MA-DGST%231">(.*?)<\/tr>/.dotMatchesNewlines()))
+                let first = try #require(
+                    list.text.firstMatch(of: /<tr id="held-MA-DGST%231">(.*?)<\/tr>/.dotMatchesNewlines()))
                 #expect(first.1.contains("MA-DGST") && first.1.contains("writes outside the scopes"))
                 #expect(first.1.contains("<td>MA-DGST#2</td>"), "what waits behind it")
-                let second = try #require(list.text.firstMatch(of: /<tr id="held-MA-DGST%232">(.*?)<\/tr>/.dotMatchesNewlines()))
+                let second = try #require(
+                    list.text.firstMatch(of: /<tr id="held-MA-DGST%232">(.*?)<\/tr>/.dotMatchesNewlines()))
                 #expect(second.1.contains("held_behind") && second.1.contains(">MA-DGST#1</a>"))
 
                 let item = try await console.get("/held/item?id=MA-DGST%231")
@@ -63,7 +66,8 @@ import Testing
                 #expect(try await console.get("/held/item?id=MA-DGST%239").status == 404)
 
                 // Every action needs the session's CSRF token.
-                let forged = try await console.post("/held/release?id=MA-DGST%231", "csrf=\(String(repeating: "0", count: 64))")
+                let forged = try await console.post(
+                    "/held/release?id=MA-DGST%231", "csrf=\(String(repeating: "0", count: 64))")
                 #expect(forged.status == 403)
                 #expect(try await console.post("/held/drop?id=MA-DGST%232", "").status == 403)
                 #expect(try nl.quarantined().count == 2)
@@ -82,7 +86,8 @@ import Testing
 
                 let unknown = try await console.post("/held/release?id=XX%231", "csrf=\(console.csrf)")
                 #expect(unknown.status == 303)
-                #expect(try await console.get("/held").text.contains("Not released: nothing held with id &#39;XX#1&#39;"))
+                #expect(
+                    try await console.get("/held").text.contains("Not released: nothing held with id &#39;XX#1&#39;"))
             }
         }
     }

@@ -74,10 +74,11 @@ import Testing
         }
     }
 
-    @Test(arguments: [
-        ("90", 90), ("30s", 30), ("5m", 300), ("2h", 7_200), ("7d", 604_800), ("1w", 604_800), ("1h30m", 5_400),
-        ("1d12h", 129_600), ("2m30s", 150), ("1H30M", 5_400), ("1w2d3h4m5s", 788_645),
-    ] as [(String, Int64)])
+    @Test(
+        arguments: [
+            ("90", 90), ("30s", 30), ("5m", 300), ("2h", 7_200), ("7d", 604_800), ("1w", 604_800), ("1h30m", 5_400),
+            ("1d12h", 129_600), ("2m30s", 150), ("1H30M", 5_400), ("1w2d3h4m5s", 788_645),
+        ] as [(String, Int64)])
     func durationsAreReadTheSameWayEverywhere(text: String, seconds: Int64) {
         #expect(DurationText.seconds(text) == seconds)
         #expect(DurationText.parse(text) == .seconds(seconds))

@@ -105,7 +105,9 @@ import Testing
         // MA#2 altered: the head the proof leads to is no longer what MA signed.
         let altered = try #require(
             TransactionDigest.runHead(of: proof, after: header2(author: "mallory"), seq: 2, origin: origin, site: site))
-        #expect(!TransactionDigest.verify(signature: altered.signature, of: altered.bytes, publicKey: mallory["public key"]!))
+        #expect(
+            !TransactionDigest.verify(
+                signature: altered.signature, of: altered.bytes, publicKey: mallory["public key"]!))
         // The proof of another seq does not fit.
         #expect(TransactionDigest.runHead(of: proof, after: header, seq: 1, origin: origin, site: site) == nil)
     }

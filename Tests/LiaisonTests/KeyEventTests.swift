@@ -74,7 +74,8 @@ import Testing
             let held = try ma.apply(page.transactions, keys: page.keys)
             #expect(held.applied == 0, "\(held)")
             #expect(
-                held.heldFromSource.contains { $0.error == "untrusted_key" && $0.message.contains("revoked") }, "\(held)")
+                held.heldFromSource.contains { $0.error == "untrusted_key" && $0.message.contains("revoked") },
+                "\(held)")
             #expect(try ma.row("topic", id: "topic-after") == nil)
             #expect(try ma.verify().isIntact, "history before the compromise stays verifiable")
             // A rotation signed by the revoked key is not followed: its thief could have made it.

@@ -52,7 +52,8 @@ import Testing
     }
 
     private static func identity(_ cli: FaultCLI, _ database: String) async throws -> Identity {
-        try JSONDecoder().decode(Identity.self, from: Data(try await cli.output(["identity", database, "--json"]).utf8))
+        try JSONDecoder().decode(
+            Identity.self, from: Data(try await cli.output(["identity", database, "--json"]).utf8))
     }
 
     /// Runs one `liaison sync ma.db` after an edit; returns how long it took.

@@ -38,7 +38,8 @@ import Testing
                 let page = try hostile.changes(after: .start, excluding: try nl.versionVector())
                 #expect(page.transactions.count == 5)
                 let before = try nl.dump()
-                let first = try await SignedHTTP.push(url, token: token, try hostile.withProofs(Array(page.transactions.prefix(3))), keys: page.keys)
+                let first = try await SignedHTTP.push(
+                    url, token: token, try hostile.withProofs(Array(page.transactions.prefix(3))), keys: page.keys)
                 #expect(first.status == 200, "\(first.text)")
                 let held = ["XX-HOSTILE#1", "XX-HOSTILE#2", "XX-HOSTILE#3"]
                 #expect(try nl.quarantined().map(\.held.id) == held)
@@ -60,7 +61,8 @@ import Testing
                 // The operator vouches for what is held: it applies, and the bound frees for the rest.
                 for id in held { #expect(try nl.releaseQuarantined(id) == nil) }
                 #expect(try nl.quarantined().isEmpty)
-                let rest = try await SignedHTTP.push(url, token: token, try hostile.withProofs(Array(page.transactions.suffix(2))), keys: page.keys)
+                let rest = try await SignedHTTP.push(
+                    url, token: token, try hostile.withProofs(Array(page.transactions.suffix(2))), keys: page.keys)
                 #expect(rest.status == 200, "\(rest.text)")
                 #expect(try nl.quarantined().map(\.held.id) == ["XX-HOSTILE#4", "XX-HOSTILE#5"])
                 #expect(try nl.verify().isIntact)
@@ -81,7 +83,8 @@ import Testing
                 try Self.planted(1, by: hostile, description: String(repeating: "x", count: 2_000))
                 try Self.planted(1, by: hostile, description: String(repeating: "y", count: 8_000))
                 let page = try hostile.changes(after: .start, excluding: try nl.versionVector())
-                let small = try await SignedHTTP.push(url, token: token, try hostile.withProofs([page.transactions[0]]), keys: page.keys)
+                let small = try await SignedHTTP.push(
+                    url, token: token, try hostile.withProofs([page.transactions[0]]), keys: page.keys)
                 #expect(small.status == 200, "\(small.text)")
                 let large = try await SignedHTTP.push(url, token: token, [page.transactions[1]], keys: page.keys)
                 #expect(large.status == 422, "\(large.text)")

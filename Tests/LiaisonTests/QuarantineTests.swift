@@ -172,7 +172,9 @@ import Testing
                 #expect(report.heldHere.isEmpty && report.heldThere.isEmpty, "\(report)")
                 #expect(try ma.status().quarantined.isEmpty)
                 // Later rounds go on, and NL's later edits of the row arrive.
-                try nl.write(author: "anne") { try $0.set("organisation", id: "org-gctf", ["description": "Now public"]) }
+                try nl.write(author: "anne") {
+                    try $0.set("organisation", id: "org-gctf", ["description": "Now public"])
+                }
                 try await SyncDriver(replica: ma).sync(with: peer)
                 #expect(try ma.row("organisation", id: "org-gctf")?["description"] == "Now public")
                 #expect(try nl.status().heldByPeers["MA-DGST"] ?? [] == [])
@@ -196,7 +198,9 @@ extension QuarantineTests {
     /// `liaison quarantine` and `liaison status` on the built binary.
     @Test(.timeLimit(.minutes(2))) func theQuarantineCommandListsShowsReleasesAndDrops() async throws {
         try await withSampleReplica { cli in
-            let ahead = HybridClock(maximumDrift: .seconds(60)) { Int64(Date().timeIntervalSince1970 * 1000) + 3_600_000 }
+            let ahead = HybridClock(maximumDrift: .seconds(60)) {
+                Int64(Date().timeIntervalSince1970 * 1000) + 3_600_000
+            }
             let fast = try Replica.create(at: cli.url("fast.db").path, site: SiteCode("XX-FAST")!, clock: ahead)
             try fast.write(author: "f") { try $0.set("topic", id: "topic-fast", ["name": "\u{1B}[31mEarly"]) }
             let nl = try Replica.open(at: cli.url("nl.db").path)

@@ -194,7 +194,9 @@ import Testing
     }
 
     /// A revocation signed with `signer`'s current key, as `Replica.revokeKey` makes them.
-    static func revocation(of key: String, by: String, signer: Replica, of siteID: String? = nil) throws -> KeyRevocation {
+    static func revocation(of key: String, by: String, signer: Replica, of siteID: String? = nil) throws
+        -> KeyRevocation
+    {
         try signer.signRevocation(of: key, since: 0, by: by, siteID: siteID ?? by)
     }
 }

@@ -9,7 +9,8 @@ import Testing
             let column = try await cli(
                 "schema", "add-column", "nl.db", "agenda_item", "meeting_date", "--type", "date", "--author", "anne")
             #expect(column == CommandResult(stdout: "added column agenda_item.meeting_date (date)\n"), "\(column)")
-            try await cli.expectSuccess("schema", "add-choice", "nl.db", "action", "status", "in_review", "--author", "anne")
+            try await cli.expectSuccess(
+                "schema", "add-choice", "nl.db", "action", "status", "in_review", "--author", "anne")
             try await cli.expectSuccess(
                 "schema", "add-table", "nl.db", "liaison_officer", "--column", "name:text", "--column", "since:date",
                 "--parent", "organisation", "--policy", "owner-wins", "--author", "anne")
@@ -25,14 +26,16 @@ import Testing
             #expect(shown.stdout.contains("  meeting_date\tdate\n"))
             #expect(shown.stdout.contains("  status\tchoice:open,in_progress,done,cancelled,in_review\n"))
             #expect(
-                shown.stdout.contains("liaison_officer  policy owner-wins  natural key (name)  parent organisation_id\n"),
+                shown.stdout.contains(
+                    "liaison_officer  policy owner-wins  natural key (name)  parent organisation_id\n"),
                 "\(shown)")
             #expect(shown.stdout.contains("  organisation_id\treference:organisation\trequired\n"))
             #expect(shown.stdout.contains("  NL-NCTV  anne  add_column agenda_item.meeting_date  applied\n"))
             #expect(shown.stdout.contains("  NL-NCTV  anne  add_table liaison_officer  applied\n"))
             // The new row took its parent's scope.
             let row = try await cli("get", "nl.db", "liaison_officer", "lo-1", "--json")
-            #expect(row.stdout.contains("\"scope\":\"public\"") || row.stdout.contains("\"scope\" : \"public\""), "\(row)")
+            #expect(
+                row.stdout.contains("\"scope\":\"public\"") || row.stdout.contains("\"scope\" : \"public\""), "\(row)")
         }
     }
 
@@ -63,7 +66,8 @@ import Testing
             try await cli.expectRefused("grant", "nl.db", "nope", "--schema", mentioning: "not a site code")
             try await cli.expectRefused(
                 "schema", "add-natural-key", "nl.db", "topic", "name", mentioning: "set once")
-            try await cli.expectRefused("schema", "add-natural-key", "nl.db", "topic", mentioning: "name the key's columns")
+            try await cli.expectRefused(
+                "schema", "add-natural-key", "nl.db", "topic", mentioning: "name the key's columns")
         }
     }
 }

@@ -50,7 +50,8 @@ import Testing
                 #expect(try ma.verify().problems.isEmpty)
                 // Who changed what.
                 let report = try ma.schemaReport()
-                #expect(report.changes.map(\.target).sorted() == ["action.status=in_review", "agenda_item.meeting_date"])
+                #expect(
+                    report.changes.map(\.target).sorted() == ["action.status=in_review", "agenda_item.meeting_date"])
                 #expect(report.changes.allSatisfy { $0.site == "NL-NCTV" && $0.author == "anne" && $0.pending == nil })
             }
         }
@@ -148,10 +149,14 @@ import Testing
             let ma = try factory.make("MA-DGST")
             try await withServer(nl) { url in
                 let peer = try pair(ma, with: nl, url: url)
-                let error = await #expect(throws: LiaisonError.self) { try await SyncDriver(replica: ma).sync(with: peer) }
+                let error = await #expect(throws: LiaisonError.self) {
+                    try await SyncDriver(replica: ma).sync(with: peer)
+                }
                 #expect(error?.code == .schemaMismatch)
                 let message = error?.message ?? ""
-                #expect(message.contains("major version \(next.version)") && message.contains("liaison clone"), "\(message)")
+                #expect(
+                    message.contains("major version \(next.version)") && message.contains("liaison clone"), "\(message)"
+                )
             }
             #expect(try ma.rows("organisation").isEmpty)
         }
@@ -262,7 +267,8 @@ import Testing
         try await withReplicas { factory in
             let ma = try factory.make("MA-DGST")
             let evil = try factory.make("XX-EVIL")
-            let body = #"{"column":{"isRequired":false,"name":"x","type":{"type":"text"}},"kind":"add_column","major":2,"table":"topic"}"#
+            let body =
+                #"{"column":{"isRequired":false,"name":"x","type":{"type":"text"}},"kind":"add_column","major":2,"table":"topic"}"#
             try evil.write(author: "mallory") {
                 try $0.execute(
                     "INSERT INTO liaison_schema_change(id, scope, owner, kind, major, target, body) VALUES (?, 'public', 'NL-NCTV', 'add_column', 2, 'topic.x', ?)",
@@ -272,7 +278,9 @@ import Testing
             try ma.grantSchemaChanges(to: "XX-EVIL")
             try await withServer(ma) { url in
                 let peer = try pair(evil, with: ma, url: url)
-                let error = await #expect(throws: LiaisonError.self) { try await SyncDriver(replica: evil).sync(with: peer) }
+                let error = await #expect(throws: LiaisonError.self) {
+                    try await SyncDriver(replica: evil).sync(with: peer)
+                }
                 #expect(error?.message.contains("schema's change log") == true, "\(String(describing: error))")
             }
             #expect(ma.schema == SchemaDefinition.cooperation)
@@ -295,18 +303,28 @@ import Testing
                     return "no error"
                 } catch { return (error as? LiaisonError)?.message ?? "\(error)" }
             }
-            #expect(message { try nl.addColumn(Self.meetingDate, to: "agenda_itme", author: "a") }.contains("did you mean 'agenda_item'"))
-            #expect(message { try nl.addChoice("x", to: "stats", of: "action", author: "a") }.contains("did you mean 'status'"))
+            #expect(
+                message { try nl.addColumn(Self.meetingDate, to: "agenda_itme", author: "a") }.contains(
+                    "did you mean 'agenda_item'"))
+            #expect(
+                message { try nl.addChoice("x", to: "stats", of: "action", author: "a") }.contains(
+                    "did you mean 'status'"))
             #expect(message { try nl.addChoice("x", to: "title", of: "action", author: "a") }.contains("not a choice"))
             #expect(message { try nl.addChoice("open", to: "status", of: "action", author: "a") }.contains("already"))
             #expect(
                 message { try nl.addColumn(ColumnDefinition("x", required: true), to: "topic", author: "a") }
                     .contains("cannot be required"))
-            #expect(message { try nl.addColumn(ColumnDefinition("Bad Name"), to: "topic", author: "a") }.contains("invalid column name"))
-            #expect(message { try nl.addColumn(ColumnDefinition("name"), to: "topic", author: "a") }.contains("already"))
             #expect(
-                message { try nl.addColumn(ColumnDefinition("level", .integer, defaultValue: "high"), to: "topic", author: "a") }
-                    .contains("does not fit"))
+                message { try nl.addColumn(ColumnDefinition("Bad Name"), to: "topic", author: "a") }.contains(
+                    "invalid column name"))
+            #expect(
+                message { try nl.addColumn(ColumnDefinition("name"), to: "topic", author: "a") }.contains("already"))
+            #expect(
+                message {
+                    try nl.addColumn(
+                        ColumnDefinition("level", .integer, defaultValue: "high"), to: "topic", author: "a")
+                }
+                .contains("does not fit"))
             #expect(nl.schema == SchemaDefinition.cooperation)
             // A default is not written into the rows: no transaction but the change itself.
             let before = try nl.log().count

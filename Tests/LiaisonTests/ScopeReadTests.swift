@@ -25,7 +25,8 @@ import Testing
             let nl = try factory.make("NL-NCTV")
             let ma = try factory.make("MA-DGST")
             try nl.write(author: "anne") {
-                try $0.set("topic", id: "topic-x", ["name": "Secret one", "description": "secret draft", "scope": "gctf"])
+                try $0.set(
+                    "topic", id: "topic-x", ["name": "Secret one", "description": "secret draft", "scope": "gctf"])
             }
             try nl.write(author: "anne") { try $0.set("topic", id: "topic-x", ["name": "Secret two"]) }
             try nl.write(author: "anne") {

@@ -39,11 +39,15 @@ import Testing
                 try nl.grant(peer: "TR-TNP", read: ["public"], write: ["public"])
                 try await SyncDriver(replica: ma).sync(with: maPeer)
                 try await SyncDriver(replica: tr).sync(with: trPeer)
-                #expect(try ma.knownScopes().contains { $0.name == "ops-nl-ma" && $0.description == "NL and MA operations" })
+                #expect(
+                    try ma.knownScopes().contains { $0.name == "ops-nl-ma" && $0.description == "NL and MA operations" }
+                )
                 #expect(try ma.row("topic", id: "topic-ops")?["name"] == "Joint op")
                 #expect(try !tr.knownScopes().contains { $0.name == "ops-nl-ma" })
                 // MA writes into the scope it now knows; NL takes it.
-                try ma.write(author: "karim") { try $0.set("topic", id: "topic-ops2", ["name": "Y", "scope": "ops-nl-ma"]) }
+                try ma.write(author: "karim") {
+                    try $0.set("topic", id: "topic-ops2", ["name": "Y", "scope": "ops-nl-ma"])
+                }
                 try await SyncDriver(replica: ma).sync(with: maPeer)
                 #expect(try nl.row("topic", id: "topic-ops2")?["scope"] == "ops-nl-ma")
                 let readers = try nl.whoSees("topic", id: "topic-ops")
@@ -61,7 +65,8 @@ import Testing
             try await withServer(nl) { url in
                 _ = try pair(hostile, with: nl, url: url)
                 try hostile.write(author: "mallory") { try $0.set("topic", id: "topic-mine", ["name": "Mine"]) }
-                var record = try #require(try hostile.changes(after: .start, excluding: VersionVector()).transactions.first)
+                var record = try #require(
+                    try hostile.changes(after: .start, excluding: VersionVector()).transactions.first)
                 record.changes = [
                     ChangeRecord(
                         table: "topic", id: "topic-lost", op: .insert, values: ["name": "Lost", "scope": "gcft"],
@@ -85,7 +90,8 @@ import Testing
             let nl = try factory.make("NL-NCTV")
             try nl.write(author: "anne") { editor in
                 try editor.set("organisation", id: "org-forum", ["name": "Forum", "kind": "forum", "scope": "gctf"])
-                try editor.set("organisation", id: "org-wg", ["name": "WG", "kind": "working_group", "parent_id": "org-forum"])
+                try editor.set(
+                    "organisation", id: "org-wg", ["name": "WG", "kind": "working_group", "parent_id": "org-forum"])
                 try editor.set("organisation", id: "org-nl", ["name": "NL", "kind": "state"])
                 try editor.set(
                     "membership", id: "mem-1", ["organisation_id": "org-nl", "body_id": "org-wg", "role": "member"])
@@ -119,7 +125,9 @@ import Testing
             _ = try await cli("peer", "add", "nl.db", "TR-TNP", "http://127.0.0.1:9", "--token", "secret-token2")
             let sees = try await cli("who-sees", "nl.db", "topic", "topic-x")
             #expect(sees.status == 0, "\(sees)")
-            #expect(sees.stdout.hasPrefix("scope ops-nl-ma\nNL-NCTV\t(this replica)\nMA-DGST\treads ops-nl-ma,public\n"), "\(sees)")
+            #expect(
+                sees.stdout.hasPrefix("scope ops-nl-ma\nNL-NCTV\t(this replica)\nMA-DGST\treads ops-nl-ma,public\n"),
+                "\(sees)")
             #expect(!sees.stdout.contains("TR-TNP"), "\(sees)")
         }
     }

@@ -35,7 +35,8 @@ import Testing
                 PullRequest(
                     cursor: nil, vector: try pair.client.versionVector(),
                     heads: [pair.client.siteID: SiteHead(seq: 1, digest: String(repeating: "0", count: 64))]))
-            let forked = try await SignedHTTP.send(SignedHTTP.request(url, path: "/v1/pull", token: pair.token, body: body))
+            let forked = try await SignedHTTP.send(
+                SignedHTTP.request(url, path: "/v1/pull", token: pair.token, body: body))
             #expect(forked.status == 409 && forked.text.contains("equivocation"), "\(forked)")
             // Replay: a captured request sent again.
             let pull = try WireJSON.encode(PullRequest(cursor: nil, vector: VersionVector()))
@@ -73,7 +74,8 @@ import Testing
             #expect(counts["push_refused"] == 2, "\(counts)")
             // The operator sees them with the alarms in `liaison status`.
             if let binary {
-                let cli = FaultCLI(binary: binary, directory: URL(fileURLWithPath: pair.server.path).deletingLastPathComponent())
+                let cli = FaultCLI(
+                    binary: binary, directory: URL(fileURLWithPath: pair.server.path).deletingLastPathComponent())
                 let status = try await cli.output(["status", pair.server.path])
                 for event in expected { #expect(status.contains(event), "\(event) missing from: \(status)") }
                 #expect(status.contains("ALARM impersonation") && status.contains("ALARM equivocation"), "\(status)")

@@ -243,7 +243,8 @@ enum SignedHTTP {
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         let binding = ServedReplicas.binding(url: base, token: token)
         let signature = RequestSignature.sign(
-            token: token, method: "POST", path: path, body: body, now: now ?? Int64(Date().timeIntervalSince1970 * 1000),
+            token: token, method: "POST", path: path, body: body,
+            now: now ?? Int64(Date().timeIntervalSince1970 * 1000),
             from: from ?? binding.from, to: to ?? binding.to)
         request.setValue(signature.headerValue, forHTTPHeaderField: "Authorization")
         return request

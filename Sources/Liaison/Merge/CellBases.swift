@@ -117,7 +117,8 @@ extension TransactionApplier {
     ) throws -> Resolution? {
         // The rival beats the side it hid from: that side loses to it, as the full replicas recorded.
         func settle(
-            _ rival: VersionStore.Origin?, beats loser: (origin: VersionStore.Origin, write: CellWrite, value: CellValue),
+            _ rival: VersionStore.Origin?,
+            beats loser: (origin: VersionStore.Origin, write: CellWrite, value: CellValue),
             kept: (write: CellWrite, value: CellValue), takesRemote: Bool
         ) throws -> Resolution? {
             guard let rival else { return nil }
@@ -132,7 +133,8 @@ extension TransactionApplier {
             return Resolution(takesRemote: takesRemote, isConflict: false)
         }
         if seen.hiddenRivalOfLocal != nil {
-            return try settle(seen.hiddenRivalOfLocal, beats: local, kept: (remote.write, remote.value), takesRemote: true)
+            return try settle(
+                seen.hiddenRivalOfLocal, beats: local, kept: (remote.write, remote.value), takesRemote: true)
         }
         return try settle(seen.hiddenRivalOfRemote, beats: remote, kept: (local.write, local.value), takesRemote: false)
     }
@@ -193,7 +195,8 @@ extension TransactionApplier {
     }
 
     /// The owner level a logged change of a row gave `column` (0 when none is named).
-    private func loggedLevel(of origin: VersionStore.Origin, table: String, pk: String, column: String) throws -> Int64 {
+    private func loggedLevel(of origin: VersionStore.Origin, table: String, pk: String, column: String) throws -> Int64
+    {
         let text = try db.first(
             "SELECT lvls FROM _liaison_change WHERE sidx = ? AND seq = ? AND tbl = ? AND pk = ? ORDER BY n DESC LIMIT 1",
             [.integer(origin.site), .integer(origin.seq), .text(table), .text(pk)]

@@ -77,9 +77,12 @@ enum ColumnBirth {
         guard try db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_column_birth'", [], { _ in true }) != nil
         else { return [:] }
         var births: [String: [String: Int64]] = [:]
-        for (table, column, ord) in try db.query("SELECT tbl, col, ord FROM _liaison_column_birth", [], {
-            ($0.text(0), $0.text(1), $0.int64(2))
-        }) {
+        for (table, column, ord) in try db.query(
+            "SELECT tbl, col, ord FROM _liaison_column_birth", [],
+            {
+                ($0.text(0), $0.text(1), $0.int64(2))
+            })
+        {
             births[table, default: [:]][column] = ord
         }
         return births

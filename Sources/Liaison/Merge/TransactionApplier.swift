@@ -33,6 +33,10 @@ final class TransactionApplier {
 
     /// Scopes this batch may write (the sender's write grant here); `nil` for any.
     var writableScopes: Set<String>?
+    /// Set by an operator's release: a transaction behind a chain base is applied anyway.
+    var admitsBehindCheckpoint = false
+    /// Runs of origins' chains compaction removed here (`ChainBase`), read once per batch.
+    var removedRuns: [Int64: [ChainBase]]?
     /// Keys the batch presented that are not trusted here (see `TransactionApplier+Identity.swift`).
     var presentedKeys: [String: SiteKeyRecord] = [:]
     /// The peer the batch came from, for alarms.

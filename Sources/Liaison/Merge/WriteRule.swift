@@ -40,8 +40,9 @@ struct WriteRule {
     /// The row's scope here; for a row not held, the scope of its last logged change (`nil` when
     /// this replica never logged a change of it).
     func scopeHere(table: TableInfo, id: String) throws -> String? {
-        if table.isKnown, let scope = try db.first(
-            "SELECT scope FROM \(table.quotedName) WHERE id = ?", [.text(id)], { $0.text(0) })
+        if table.isKnown,
+            let scope = try db.first(
+                "SELECT scope FROM \(table.quotedName) WHERE id = ?", [.text(id)], { $0.text(0) })
         {
             return scope
         }

@@ -231,6 +231,8 @@ final class BatchApplication {
                 guard blocker(of: entry.record) == nil else { continue }
                 let record = entry.record
                 let grant = override ? nil : try currentGrant(of: entry)
+                applier.admitsBehindCheckpoint = override
+                defer { applier.admitsBehindCheckpoint = false }
                 let outcome = try attempt(record, writable: grant, source: entry.source, retrying: true) { applier in
                     guard try applier.check(record) else { return try applier.applyLate(record) > 0 }
                     try applier.apply(record) { record.changes }

@@ -117,7 +117,8 @@ enum SchemaEvolution {
                 throw LiaisonError(.invalidInput, "an add_natural_key change without columns")
             }
             for name in key where !table.allColumns.contains(where: { $0.name == name }) {
-                throw LiaisonError(.unknownColumn, "no column '\(change.table).\(name)' here yet; the change waits for it")
+                throw LiaisonError(
+                    .unknownColumn, "no column '\(change.table).\(name)' here yet; the change waits for it")
             }
             if table.naturalKey == key { return false }
             guard table.naturalKey.isEmpty else {
@@ -217,9 +218,12 @@ enum SchemaEvolution {
         }.map { entry in
             var table = entry.element
             if let old = previous.tables.first(where: { $0.name == table.name }) {
-                let position = Dictionary(old.columns.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+                let position = Dictionary(
+                    old.columns.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
                 table.columns = table.columns.enumerated().sorted {
-                    (position[$0.element.name] ?? Int.max, $0.offset) < (position[$1.element.name] ?? Int.max, $1.offset)
+                    (position[$0.element.name] ?? Int.max, $0.offset) < (
+                        position[$1.element.name] ?? Int.max, $1.offset
+                    )
                 }.map(\.element)
             }
             return table

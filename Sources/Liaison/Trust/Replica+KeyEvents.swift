@@ -52,7 +52,8 @@ extension Replica {
                 try db.run("UPDATE _liaison_meta SET value = ? WHERE key = 'public_key'", [.text(fresh.publicKey)])
                 if let compromisedSince {
                     let revocation = try Self.revocation(
-                        of: oldPublic, since: compromisedSince, by: siteID, signedWith: try SiteKey.privateKey(fresh.privateKey),
+                        of: oldPublic, since: compromisedSince, by: siteID,
+                        signedWith: try SiteKey.privateKey(fresh.privateKey),
                         siteID: siteID)
                     try TrustStore(db: db).admit(revocation, of: siteID, via: "operator")
                 }
@@ -71,7 +72,8 @@ extension Replica {
     public func replaceLostKey() throws -> (identity: Identity, fromSeq: Int64) {
         let next: Int64 = try withConnection { db in
             try transaction(db) {
-                let old = try db.first("SELECT public_key FROM _liaison_site WHERE sidx = 1", [], { $0.text(0) }) ?? publicKey
+                let old =
+                    try db.first("SELECT public_key FROM _liaison_site WHERE sidx = 1", [], { $0.text(0) }) ?? publicKey
                 let next = (try db.first("SELECT seq FROM _liaison_site WHERE sidx = 1", [], { $0.int64(0) }) ?? 0) + 1
                 let fresh = SiteKey.generate()
                 try db.run(
@@ -105,21 +107,31 @@ extension Replica {
                         [.text(site.rawValue)], { ($0.text(0), $0.text(1)) })
                 else {
                     throw LiaisonError(
-                        .invalidInput, "no trusted key for \(site) here: trust it first ('liaison trust DB \(site) --key K --site-id ID')")
+                        .invalidInput,
+                        "no trusted key for \(site) here: trust it first ('liaison trust DB \(site) --key K --site-id ID')"
+                    )
                 }
                 guard siteID != self.siteID else {
-                    throw LiaisonError(.invalidInput, "nobody vouches for themselves: use 'liaison identity DB --rotate'")
+                    throw LiaisonError(
+                        .invalidInput, "nobody vouches for themselves: use 'liaison identity DB --rotate'")
                 }
                 guard current != key else { throw LiaisonError(.invalidInput, "\(site) has that key already here") }
-                let applied = try db.first("SELECT seq FROM _liaison_site WHERE site_id = ?", [.text(siteID)], { $0.int64(0) }) ?? 0
-                let lastKey = try db.first("SELECT max(from_seq) FROM _liaison_key WHERE site_id = ?", [.text(siteID)], { $0.isNull(0) ? 0 : $0.int64(0) }) ?? 0
+                let applied =
+                    try db.first("SELECT seq FROM _liaison_site WHERE site_id = ?", [.text(siteID)], { $0.int64(0) })
+                    ?? 0
+                let lastKey =
+                    try db.first(
+                        "SELECT max(from_seq) FROM _liaison_key WHERE site_id = ?", [.text(siteID)],
+                        { $0.isNull(0) ? 0 : $0.int64(0) }) ?? 0
                 guard fromSeq > max(applied, lastKey) else {
                     throw LiaisonError(
                         .invalidInput,
                         "\(site)#\(max(applied, lastKey)) is applied here or keyed already: the new key can sign from "
-                            + "\(max(applied, lastKey) + 1) on; ask \(site)'s operator which sequence number its new key starts at")
+                            + "\(max(applied, lastKey) + 1) on; ask \(site)'s operator which sequence number its new key starts at"
+                    )
                 }
-                var rotation = KeyRotation(fromSeq: fromSeq, key: key, previous: current, signature: "", introducer: self.siteID)
+                var rotation = KeyRotation(
+                    fromSeq: fromSeq, key: key, previous: current, signature: "", introducer: self.siteID)
                 rotation.signature = try currentSigningKey(db).signature(
                     for: TrustStore.vouchedRotationBytes(rotation, introducer: self.siteID, siteID: siteID)
                 ).base64EncodedString()

@@ -128,7 +128,8 @@ struct TrustStore {
             } else {
                 // A revoked key's word is worth nothing: its thief could rotate to a key of its own.
                 guard try !isRevoked(siteID, key: current),
-                    Self.isSigned(Self.rotationBytes(rotation, siteID: siteID), by: current, signature: rotation.signature)
+                    Self.isSigned(
+                        Self.rotationBytes(rotation, siteID: siteID), by: current, signature: rotation.signature)
                 else { return nil }
             }
             try db.run(
@@ -162,7 +163,8 @@ struct TrustStore {
         guard let current = try trustedKey(of: siteID), current != key, try isRevoked(siteID, key: current),
             (try? checkBinding(siteID: siteID, code: code, via: "operator")) != nil
         else { return false }
-        let applied = try db.first("SELECT seq FROM _liaison_site WHERE site_id = ?", [.text(siteID)], { $0.int64(0) }) ?? 0
+        let applied =
+            try db.first("SELECT seq FROM _liaison_site WHERE site_id = ?", [.text(siteID)], { $0.int64(0) }) ?? 0
         try db.run(
             "INSERT OR REPLACE INTO _liaison_key(site_id, from_seq, key) VALUES (?, ?, ?)",
             [.text(siteID), .integer(applied + 1), .text(key)])

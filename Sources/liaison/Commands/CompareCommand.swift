@@ -32,7 +32,8 @@ struct CompareCommand: AsyncParsableCommand {
             }
             guard let siteID = record.siteID else {
                 throw LiaisonError(
-                    .invalidInput, "'\(peer)' has not answered yet: run 'liaison sync \(replica.database) --peer \(peer)' first")
+                    .invalidInput,
+                    "'\(peer)' has not answered yet: run 'liaison sync \(replica.database) --peer \(peer)' first")
             }
             if rehash { try opened.rehashDigests() }
             let client = try PeerClient(url: record.url, token: record.token, from: opened.siteID, to: siteID)
@@ -61,9 +62,11 @@ enum ComparisonText {
             + "\(comparison.bytesSent) bytes sent, \(comparison.bytesReceived) received"
         switch comparison.result {
         case "in_step":
-            return "compared with \(comparison.peer) at \(comparison.at): in step (\(comparison.scopes) tables and scopes, \(comparison.rows) rows; \(cost))"
+            return
+                "compared with \(comparison.peer) at \(comparison.at): in step (\(comparison.scopes) tables and scopes, \(comparison.rows) rows; \(cost))"
         case "differ":
-            return "ALARM compared with \(comparison.peer) at \(comparison.at): NOT in step: \(comparison.message) (\(cost))"
+            return
+                "ALARM compared with \(comparison.peer) at \(comparison.at): NOT in step: \(comparison.message) (\(cost))"
         default:
             return "compared with \(comparison.peer) at \(comparison.at): not comparable: \(comparison.message)"
         }

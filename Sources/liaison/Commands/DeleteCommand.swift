@@ -5,7 +5,8 @@ struct DeleteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "delete",
         abstract: "Delete one row offline.",
-        discussion: "A row other rows refer to is not deleted unless --cascade (delete them too) or --orphan (keep them).")
+        discussion:
+            "A row other rows refer to is not deleted unless --cascade (delete them too) or --orphan (keep them).")
 
     @OptionGroup var replica: ReplicaArgument
     @Argument(help: "The synced table.") var table: String

@@ -4,7 +4,8 @@ import Liaison
 struct GrantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grant",
-        abstract: "Set the sharing scopes a peer may read from and write into this replica, or let it change the schema.")
+        abstract:
+            "Set the sharing scopes a peer may read from and write into this replica, or let it change the schema.")
 
     @OptionGroup var replica: ReplicaArgument
     @Argument(help: "The peer's name (with --schema also a site code).") var peer: String

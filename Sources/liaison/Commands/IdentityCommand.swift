@@ -49,7 +49,8 @@ struct IdentityCommand: AsyncParsableCommand {
                 print(
                     "new key from \(identity.site)#\(fromSeq) on. Peers trust it once your introducer runs "
                         + "'liaison trust DB \(identity.site) --key \(identity.publicKey) --from-seq \(fromSeq)' "
-                        + "(or each operator confirms it with 'liaison trust DB \(identity.site) --key K --site-id \(identity.siteID)')")
+                        + "(or each operator confirms it with 'liaison trust DB \(identity.site) --key K --site-id \(identity.siteID)')"
+                )
             }
             print("site        \(identity.site)")
             print("site id     \(identity.siteID)")

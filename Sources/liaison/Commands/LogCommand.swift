@@ -17,7 +17,8 @@ struct LogCommand: AsyncParsableCommand {
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if let since, LogFilter.start(since, now: Date()) == nil {
-            throw ValidationError("--since takes a duration such as \(DurationText.examples), or a date such as 2026-11-30")
+            throw ValidationError(
+                "--since takes a duration such as \(DurationText.examples), or a date such as 2026-11-30")
         }
     }
 

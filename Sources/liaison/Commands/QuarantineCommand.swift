@@ -20,7 +20,9 @@ struct QuarantineCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
-        if action != .list, id == nil { throw ValidationError("'quarantine \(action.rawValue)' needs an ID such as NL-NCTV#12") }
+        if action != .list, id == nil {
+            throw ValidationError("'quarantine \(action.rawValue)' needs an ID such as NL-NCTV#12")
+        }
         if action == .list, id != nil { throw ValidationError("'quarantine list' takes no ID") }
     }
 
@@ -39,7 +41,9 @@ struct QuarantineCommand: AsyncParsableCommand {
             case .show:
                 let item = try opened.quarantined(id!)
                 if json { return try CLI.printJSON(item) }
-                print(TerminalText.field("\(item.held.id) by \(item.author), held since \(item.heldAt) (\(item.attempts) attempts)"))
+                print(
+                    TerminalText.field(
+                        "\(item.held.id) by \(item.author), held since \(item.heldAt) (\(item.attempts) attempts)"))
                 print(TerminalText.field("from: \(item.source.isEmpty ? "a local apply" : item.source)"))
                 print(TerminalText.field("reason: \(item.held.error): \(item.held.message)"))
                 for change in item.changes {

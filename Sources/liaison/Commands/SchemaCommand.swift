@@ -6,7 +6,8 @@ struct SchemaCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schema",
         abstract: "Show the synced schema, or change it: the change syncs, signed, to every peer.",
-        subcommands: [Show.self, AddColumn.self, AddChoice.self, AddTable.self, AddNaturalKey.self], defaultSubcommand: Show.self)
+        subcommands: [Show.self, AddColumn.self, AddChoice.self, AddTable.self, AddNaturalKey.self],
+        defaultSubcommand: Show.self)
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -21,7 +22,9 @@ struct SchemaCommand: AsyncParsableCommand {
                 print("schema \(report.name) major \(report.major) (hash \(report.hash))")
                 for table in report.tables {
                     var line = "\(table.name)  policy \(table.policy.rawValue)"
-                    if !table.naturalKey.isEmpty { line += "  natural key (\(table.naturalKey.joined(separator: ", ")))" }
+                    if !table.naturalKey.isEmpty {
+                        line += "  natural key (\(table.naturalKey.joined(separator: ", ")))"
+                    }
                     if let parent = table.parentColumn { line += "  parent \(parent)" }
                     print(TerminalText.field(line))
                     for column in table.allColumns {
@@ -31,12 +34,15 @@ struct SchemaCommand: AsyncParsableCommand {
                         print(TerminalText.lines(text))
                     }
                 }
-                if !report.granted.isEmpty { print("may change the schema here: \(report.granted.joined(separator: ", "))") }
+                if !report.granted.isEmpty {
+                    print("may change the schema here: \(report.granted.joined(separator: ", "))")
+                }
                 for change in report.changes {
                     let state = change.pending.map { "pending: \($0)" } ?? "applied"
                     print(
                         TerminalText.field(
-                            "\(change.time)  \(change.site)  \(change.author)  \(change.kind) \(change.target)  \(state)"))
+                            "\(change.time)  \(change.site)  \(change.author)  \(change.kind) \(change.target)  \(state)"
+                        ))
                 }
                 for kept in report.notShown {
                     print(TerminalText.field("not shown (kept, relayed): \(kept.transaction): \(kept.reason)"))
@@ -57,21 +63,18 @@ struct SchemaCommand: AsyncParsableCommand {
         var defaultValue: String?
         @OptionGroup var author: AuthorOption
 
-        func validate() throws {
-            let parsed = try usage { try ColumnType.parse(type) }
-            if case .reference = parsed {
-                throw ValidationError("add a reference column with the table ('schema add-table … --parent')")
-            }
-            if let defaultValue { _ = try usage { try parsed.parseDefault(defaultValue) } }
+        func validate() throws { _ = try usage { try definition() } }
+
+        /// The column, read by the words the console's form uses too (`SchemaChangeWords`).
+        func definition() throws -> ColumnDefinition {
+            try SchemaChangeWords.column(name: column, type: type, defaultValue: defaultValue)
         }
 
         func run() async throws {
             try await CLI.run {
-                let parsed = try ColumnType.parse(type)
-                let value = try defaultValue.map { try parsed.parseDefault($0) }
-                try CLI.open(replica.database).addColumn(
-                    ColumnDefinition(column, parsed, defaultValue: value), to: table, author: author.resolved)
-                print("added column \(table).\(column) (\(parsed.label))")
+                let definition = try definition()
+                try CLI.open(replica.database).addColumn(definition, to: table, author: author.resolved)
+                print("added column \(table).\(column) (\(definition.type.label))")
             }
         }
     }
@@ -105,31 +108,11 @@ struct SchemaCommand: AsyncParsableCommand {
         var parent: String?
         @OptionGroup var author: AuthorOption
 
-        func validate() throws {
-            _ = try definition()
-        }
+        func validate() throws { _ = try usage { try definition() } }
 
+        /// The table, read by the words the console's form uses too (`SchemaChangeWords`).
         func definition() throws -> TableDefinition {
-            guard let policy = ConflictPolicy(rawValue: policy) else {
-                throw ValidationError("unknown policy '\(policy)'; use lww or owner-wins")
-            }
-            guard !columns.isEmpty || parent != nil else {
-                throw ValidationError("give the table's columns with --column NAME:TYPE")
-            }
-            var list: [ColumnDefinition] = []
-            var parentColumn: String?
-            if let parent {
-                parentColumn = "\(parent)_id"
-                list.append(ColumnDefinition("\(parent)_id", .reference(parent), required: true))
-            }
-            for spec in columns {
-                let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
-                guard parts.count == 2, !parts[0].isEmpty else {
-                    throw ValidationError("--column takes NAME:TYPE, e.g. --column name:text; got '\(spec)'")
-                }
-                list.append(ColumnDefinition(parts[0], try usage { try ColumnType.parse(parts[1]) }))
-            }
-            return TableDefinition(table, policy: policy, parentColumn: parentColumn, columns: list)
+            try SchemaChangeWords.table(name: table, columns: columns, policy: policy, parent: parent)
         }
 
         func run() async throws {
@@ -152,7 +135,9 @@ extension SchemaCommand {
         @OptionGroup var author: AuthorOption
 
         func validate() throws {
-            guard !columns.isEmpty else { throw ValidationError("name the key's columns: schema add-natural-key DB TABLE COLUMN…") }
+            guard !columns.isEmpty else {
+                throw ValidationError("name the key's columns: schema add-natural-key DB TABLE COLUMN…")
+            }
         }
 
         func run() async throws {

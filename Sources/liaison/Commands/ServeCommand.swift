@@ -17,6 +17,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The port (0 picks a free one).") var port: Int
     @Option(help: "Also sync with every peer this often (e.g. 30s, 5m).") var syncEvery: String?
+    @Flag(
+        help:
+            "Keep a long-poll open to each peer and pull as soon as it has news (full rounds every --sync-every, default 30s)."
+    )
+    var live = false
     @Option(help: "The largest request body accepted, in bytes.") var maxBody = 16 << 20
     @Option(help: "The most changes in one pull page.") var pageChanges = 5_000
     @Option(help: "Also serve the web console on 127.0.0.1 at this port (0 picks one).") var consolePort: Int?
@@ -38,7 +43,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let consolePort, !(0...65535).contains(consolePort) {
             throw ValidationError("--console-port must be 0 to 65535")
         }
-        for (name, value) in [("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout)]
+        for (name, value) in [
+            ("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout),
+        ]
         where parseInterval(value) == nil {
             throw ValidationError("\(name) takes a duration such as \(DurationText.examples)")
         }
@@ -76,7 +83,10 @@ struct ServeCommand: AsyncParsableCommand {
                     try ConsoleService.make(
                         replica: opened, host: "127.0.0.1", port: consolePort, author: author.resolved, logger: logger))
             }
-            if let syncEvery, let interval = parseInterval(syncEvery) {
+            if live {
+                services.append(
+                    Self.liveSync(opened, interval: syncEvery.flatMap(parseInterval) ?? .seconds(30), logger: logger))
+            } else if let syncEvery, let interval = parseInterval(syncEvery) {
                 var periodic = PeriodicSync(
                     driver: SyncDriver(replica: opened, logger: logger), peerNames: [], interval: interval)
                 periodic.onRound = { report in
@@ -97,6 +107,24 @@ struct ServeCommand: AsyncParsableCommand {
             try await group.run()
             Output.line("liaison \(opened.siteCode) stopped")
         }
+    }
+}
+
+extension ServeCommand {
+    /// `--live`: a long-poll to each peer, full rounds every `interval`, a line per round and per wake-up.
+    static func liveSync(_ replica: Replica, interval: Duration, logger: Logger) -> LiveSync {
+        var live = LiveSync(driver: SyncDriver(replica: replica, logger: logger), peerNames: [], interval: interval)
+        live.onRound = { report in
+            Output.line(
+                "\(Date().formatted(.iso8601)) "
+                    + (report.error.map { "sync \(report.peer): failed: \(TerminalText.field($0))" }
+                        ?? "sync \(report.peer): pulled \(report.pulledChanges), pushed \(report.pushedChanges) changes")
+            )
+        }
+        live.onWake = { report in
+            Output.line("\(Date().formatted(.iso8601)) live \(report.peer): pulled \(report.pulledChanges) changes")
+        }
+        return live
     }
 }
 

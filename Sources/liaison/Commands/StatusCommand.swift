@@ -39,7 +39,9 @@ struct StatusCommand: AsyncParsableCommand {
                 )
             }
             print("open conflicts: \(status.openConflicts)")
-            print("held here: \(status.quarantined.count)\(status.quarantined.isEmpty ? "" : " (liaison quarantine DB list)")")
+            print(
+                "held here: \(status.quarantined.count)\(status.quarantined.isEmpty ? "" : " (liaison quarantine DB list)")"
+            )
             for held in status.quarantined.prefix(10) { print("  " + TerminalText.describe(held)) }
             for (peer, held) in status.heldByPeers.sorted(by: { $0.key < $1.key }) where !held.isEmpty {
                 print(TerminalText.field("held by peer \(peer): \(held.count)"))
@@ -60,7 +62,8 @@ struct StatusCommand: AsyncParsableCommand {
             for peer in status.health ?? [] {
                 let lacks =
                     (peer.peerLacks.map { "it lacks \($0), we lack \(peer.weLack ?? 0)" } ?? "no vector seen yet")
-                    + (peer.heldHere + peer.heldThere > 0 ? ", held here \(peer.heldHere), there \(peer.heldThere)" : "")
+                    + (peer.heldHere + peer.heldThere > 0
+                        ? ", held here \(peer.heldHere), there \(peer.heldThere)" : "")
                     + refusals(peer.refused)
                 print(
                     "peer \(peer.peer) \(TerminalText.field(peer.url)) \(peer.state): \(lacks); last out \(peer.lastOutbound.map { "\($0.at) \(TerminalText.field($0.result))" } ?? "never"), last in \(peer.lastInbound.map { "\($0.at) \(TerminalText.field($0.result))" } ?? "never")"

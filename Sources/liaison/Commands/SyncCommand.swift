@@ -23,7 +23,9 @@ struct SyncCommand: AsyncParsableCommand {
             throw ValidationError("--every takes a duration such as \(DurationText.examples)")
         }
         guard pageChanges >= 1 else { throw ValidationError("--page-changes must be at least 1") }
-        if parseInterval(maxClockOffset) == nil { throw ValidationError("--max-clock-offset takes a duration such as 30s, 5m or 24h") }
+        if parseInterval(maxClockOffset) == nil {
+            throw ValidationError("--max-clock-offset takes a duration such as 30s, 5m or 24h")
+        }
     }
 
     func run() async throws {
@@ -100,7 +102,9 @@ struct SyncCommand: AsyncParsableCommand {
     func held(_ report: SyncReport) -> String {
         var lines = ""
         for item in report.heldHere { lines += "\n  held here: " + TerminalText.describe(item) }
-        for item in report.heldThere { lines += "\n  held by \(TerminalText.field(report.peer)): " + TerminalText.describe(item) }
+        for item in report.heldThere {
+            lines += "\n  held by \(TerminalText.field(report.peer)): " + TerminalText.describe(item)
+        }
         return lines
     }
 }

@@ -80,7 +80,8 @@ struct TrustCommand: AsyncParsableCommand {
             }
             if revoke, let since, let time = Self.parse(since) {
                 try replica.revokeKey(of: code, since: time)
-                print("revoked \(code)'s key since \(since): its transactions from then on are held for review here, and at "
+                print(
+                    "revoked \(code)'s key since \(since): its transactions from then on are held for review here, and at "
                         + "replicas that mark this one introducer")
             }
             if clearAlarms { print("cleared \(try replica.clearAlarms(site: code)) alarms about \(code)") }
