@@ -155,7 +155,8 @@ extension TransactionApplier {
                 throw LiaisonError(
                     .invalidTransaction, "transaction \(name) has a change at an invalid position \(position)")
             }
-            let form = try signedForm(of: change, name: name)
+            let computed = currentForms.flatMap { $0.indices.contains(count - 1) ? $0[count - 1] : nil }
+            let form = try signedForm(of: change, name: name, computed: computed)
             if let expected = header.digests?[position], expected != form.digest {
                 throw LiaisonError(
                     .invalidTransaction,
@@ -211,11 +212,16 @@ extension TransactionApplier {
         var digest: String
     }
 
-    func signedForm(of change: ChangeRecord, name: String) throws -> SignedForm {
+    /// `computed`: the form `BatchForms` computed for this very change with the same tables.
+    func signedForm(of change: ChangeRecord, name: String, computed: BatchForms.Form? = nil) throws -> SignedForm {
         guard let scope = change.scope, Scope.isValid(scope) else {
             throw LiaisonError(.invalidTransaction, "a change of transaction \(name) has no valid scope")
         }
         let table = try replica.receivedTable(named: change.table)
+        if let computed, batchForms?.isValid == true {
+            return SignedForm(
+                table: table, scope: scope, values: computed.values, levels: computed.levels, digest: computed.digest)
+        }
         let (values, levels, digest) = try Self.signedForm(of: change, table: table, scope: scope)
         return SignedForm(table: table, scope: scope, values: values, levels: levels, digest: digest)
     }

@@ -31,6 +31,8 @@ extension TransactionApplier {
             """, [.text(header.origin), .integer(header.seq), .text(SchemaLog.table)]
         ) { _ in true }
         guard carries == true else { return }
+        // Forms computed with the tables before this change no longer hold (`BatchForms`).
+        batchForms?.invalidate()
         try replica.evolveSchema(db)
     }
 }

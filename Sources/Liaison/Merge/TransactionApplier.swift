@@ -55,6 +55,10 @@ final class TransactionApplier {
     /// Headers whose signatures were checked ahead of the apply (`verifyAhead`).
     var verified = VerifiedHeaders()
 
+    /// The signed forms of the batch's changes (`BatchForms`), and those of the record being applied.
+    var batchForms: BatchForms?
+    var currentForms: [BatchForms.Form]?
+
     /// The digest of the last transaction of each origin applied by this applier (the hash-chain
     /// link the next one must name). A rollback rebuilds the applier, so it never names one undone.
     var lastApplied: [Int64: (seq: Int64, digest: String)] = [:]

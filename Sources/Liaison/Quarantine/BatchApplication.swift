@@ -57,15 +57,19 @@ final class BatchApplication {
 
     /// Applies, stages or holds each record in order. `current` names the record being handled,
     /// so a caller can drop the staged pieces of one that was refused.
-    func run(_ records: [TransactionRecord], current: inout TransactionRecord?) throws {
+    func run(_ records: [TransactionRecord], current: inout TransactionRecord?, forms: BatchForms? = nil) throws {
         applier.writableScopes = writable
+        applier.batchForms = forms
         try applier.verifyAhead(records)
-        for record in records {
+        for (index, record) in records.enumerated() {
             current = record
             let outcome: Outcome
             if record.isComplete {
                 outcome = try attempt(record, writable: writable, source: source) { applier in
                     guard try applier.check(record) else { return try applier.applyLate(record) > 0 }
+                    // The forms computed for this very record (`nil` once the schema changed).
+                    applier.currentForms = forms?.forms(at: index)
+                    defer { applier.currentForms = nil }
                     try applier.apply(record) { record.changes }
                     return true
                 } whole: { record }
@@ -204,8 +208,10 @@ final class BatchApplication {
     /// signatures checked ahead stay checked.
     private func rebuildApplier() throws {
         let verified = applier.verified
+        let batchForms = applier.batchForms
         applier = try TransactionApplier(replica: replica, db: db)
         applier.verified = verified
+        applier.batchForms = batchForms
         applier.writableScopes = writable
         applier.presentedKeys = presentedKeys
         applier.source = source

@@ -14,7 +14,7 @@ enum ChainLinks {
     /// absent; the applier fills it from the change log once the transaction before is applied
     /// (`TransactionApplier.linked`), and the signature decides in both cases.
     static func restore(
-        _ records: [TransactionRecord], tables: [String: TableInfo],
+        _ records: [TransactionRecord], tables: [String: TableInfo], forms: BatchForms? = nil,
         stored: (_ origin: String, _ seq: Int64) throws -> String? = { _, _ in nil }
     ) -> [TransactionRecord] {
         guard records.contains(where: { $0.previous == nil && $0.seq > 1 }) else { return records }
@@ -26,7 +26,8 @@ enum ChainLinks {
                 if let before = lastWhole[record.origin], restored[before].seq == record.seq - 1 {
                     // Only a predecessor whose own link is known gives the right digest.
                     if restored[before].previous != nil || restored[before].seq == 1,
-                        let bytes = try? TransactionApplier.expectedSignedBytes(of: restored[before], tables: tables)
+                        let bytes = try? forms.map({ try $0.signedBytes(of: restored[before], at: before) })
+                            ?? TransactionApplier.expectedSignedBytes(of: restored[before], tables: tables)
                     {
                         restored[index].previous = SiteKey.sha256Hex(bytes)
                     }

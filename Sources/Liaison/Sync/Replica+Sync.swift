@@ -122,7 +122,9 @@ extension Replica {
             // this lock is taken is published here, never mistaken for a trace of the apply.
             _ = try publishValid(db)
             let untrusted = try admitKeys(keys ?? [:], db, via: source)
-            let records = ChainLinks.restore(records, tables: tables) { origin, seq in
+            // Each change's signed form, computed once for the three steps that need it.
+            let forms = BatchForms(records, tables: tables)
+            let records = ChainLinks.restore(records, tables: tables, forms: forms) { origin, seq in
                 try db.first(
                     "SELECT t.digest FROM _liaison_tx t JOIN _liaison_site s ON s.sidx = t.sidx WHERE s.site_id = ? AND t.seq = ?",
                     [.text(origin), .integer(seq)]
@@ -132,7 +134,7 @@ extension Replica {
                 replica: self, db: db, source: source, writable: writableScopes, presentedKeys: untrusted)
             // Merged remote writes are not captured (Capture/CaptureGuard.swift).
             defer { batch.applier.verified.cancel() }
-            try db.withCaptureOff { try batch.run(records, current: &current) }
+            try db.withCaptureOff { try batch.run(records, current: &current, forms: forms) }
             // With triggers off, the digests' triggers did not see the merge either: mark its rows.
             try DigestStore.markWritten(records, db)
             if let peerCursor {

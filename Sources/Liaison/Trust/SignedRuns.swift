@@ -199,7 +199,7 @@ extension TransactionApplier {
         var planned: [VerifiedHeaders.Planned] = []
         planned.reserveCapacity(complete.count)
         var digests: [String: [Int64: String]] = [:]
-        for var record in complete {
+        for (index, var record) in records.enumerated() where record.isComplete && record.origin != replica.siteID {
             let key =
                 (try? publicKey(of: record.origin, site: record.site, seq: record.seq, hlc: record.hlc))
                 ?? presentedKeys[record.origin].flatMap { try? SiteKey.publicKey($0.key) }
@@ -209,7 +209,10 @@ extension TransactionApplier {
                     digests[record.origin]?[record.seq - 1]
                     ?? ((try? knownDigest(origin: record.origin, seq: record.seq - 1)) ?? nil)
             }
-            guard let root = try? SignedRuns.root(of: record, tables: replica.tables) else { continue }
+            guard
+                let root = try? batchForms.map({ try $0.root(at: index) })
+                    ?? SignedRuns.root(of: record, tables: replica.tables)
+            else { continue }
             let bytes = Self.signedBytes(of: record, context: ChangeCodec.encodeContext(record.context), root: root)
             digests[record.origin, default: [:]][record.seq] = SiteKey.sha256Hex(bytes)
             planned.append(VerifiedHeaders.Planned(record: record, bytes: bytes, root: root, key: key))
