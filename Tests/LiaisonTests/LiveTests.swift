@@ -166,7 +166,8 @@ import Testing
                     try await Task.sleep(for: .milliseconds(30))
                 }
                 // Pauses of 100 ms, 200 ms, 400 ms…: attempt n begins after (2^(n-1) - 1) × 100 ms.
-                let elapsed = Double((ContinuousClock.now - started).components.seconds)
+                let elapsed =
+                    Double((ContinuousClock.now - started).components.seconds)
                     + Double((ContinuousClock.now - started).components.attoseconds) / 1e18
                 let bound = 2 + Int(log2(elapsed / 0.1 + 1))
                 #expect(attempts.value >= 2 && attempts.value <= bound, "\(attempts.value) attempts in \(elapsed) s")
