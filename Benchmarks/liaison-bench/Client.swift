@@ -4,12 +4,13 @@ import Liaison
 /// The syncing client in its own process, so its peak RSS is the client's alone (the bench process
 /// also writes replica A and dumps both replicas).
 enum Client {
-    /// `client clone URL PATH`: clones A into a new replica at PATH.
-    static func cloning(url: String, path: String) async throws -> [String: Double] {
+    /// `client clone URL PATH [TOKEN]`: clones A into a new replica at PATH.
+    static func cloning(url: String, path: String, token: String = Prepare.token) async throws -> [String: Double] {
         let counter = WireCounter()
         var result: [String: Double] = [:]
         result["seconds"] = try await measureAsync {
-            _ = try await clone(from: url, into: path, site: "BENCH-B", token: Prepare.token, counter: counter)
+            let site = token == Prepare.scopedToken ? "BENCH-C" : "BENCH-B"
+            _ = try await clone(from: url, into: path, site: site, token: token, counter: counter)
         }
         return result.merging(figures(counter)) { $1 }
     }

@@ -5,10 +5,14 @@ import Liaison
 /// the bench token for B. Runs in its own process so the timed processes start clean.
 enum Prepare {
     static let token = "bench-token-0123456789"
+    /// W7's second peer, granted the data set's one scope instead of `*`.
+    static let scopedToken = "bench-token-scoped-0123456789"
 
     static func run(path: String, rows: Int, batch: Int) throws {
         let replica = try Replica.create(at: path, site: SiteCode("BENCH-A")!, schema: Workload.schema)
         try replica.addPeer(name: "B", url: "http://127.0.0.1:1", token: token, read: ["*"], write: ["*"])
+        try replica.addPeer(
+            name: "C", url: "http://127.0.0.1:1", token: scopedToken, read: ["public"], write: ["public"])
         let sql =
             "INSERT INTO organisation(id, name, kind, country, updated_at, email, phone, address, city, postcode, notes, scope, owner) "
             + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'public', 'BENCH-A')"

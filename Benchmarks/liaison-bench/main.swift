@@ -24,8 +24,10 @@ do {
     case "client":
         figures =
             argument(2, "") == "clone"
-            ? try await Client.cloning(url: argument(3, ""), path: argument(4, "b.db"))
+            ? try await Client.cloning(url: argument(3, ""), path: argument(4, "b.db"), token: argument(5, Prepare.token))
             : try await Client.syncing(path: argument(3, "b.db"))
+    case "w7":
+        figures = try await W7.run(directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "10000"))!)
     case "local":
         figures = try Local.run(directory: argument(2, "."), updates: Int(argument(3, "10000"))!)
     case "trust":
@@ -39,7 +41,8 @@ do {
     default:
         FileHandle.standardError.write(
             Data(
-                "usage: liaison-bench w1|w2|w3|w5|w6|trust|local DIR [ROWS] | client clone URL PATH | client sync PATH\n"
+                "usage: liaison-bench w1|w2|w3|w5|w6|w7|trust|local DIR [ROWS] | client clone URL PATH | client sync PATH
+"
                     .utf8))
         exit(64)
     }

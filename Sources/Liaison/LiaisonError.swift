@@ -48,6 +48,10 @@ public struct LiaisonError: Error, Sendable, CustomStringConvertible {
         public static let invalidEdit = Code("invalid_edit")
         /// A sender has as much held in quarantine as it may; the batch was refused whole.
         public static let quarantineFull = Code("quarantine_full")
+        /// The requester lacks history this replica compacted away: it clones from a snapshot.
+        public static let compactedHistory = Code("compacted_history")
+        /// A transaction written without having seen a compacted prefix; held for an operator.
+        public static let behindCheckpoint = Code("behind_checkpoint")
     }
 
     public var code: Code

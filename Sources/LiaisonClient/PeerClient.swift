@@ -113,6 +113,7 @@ public struct PeerClient: Sendable {
                 case 401: .unauthorized
                 case 403: .forbiddenScope
                 case 409 where refusal?.error == "equivocation": .equivocation
+                case 409 where refusal?.error == "compacted_history": .compactedHistory
                 case 409: .identityConflict
                 case 422 where refusal?.error == "untrusted_key": .untrustedKey
                 default: .peer

@@ -33,6 +33,9 @@ public struct SyncDriver: Sendable {
     public var onExchange: (@Sendable (PeerClient.Exchange) -> Void)?
     /// The largest clock difference adopted from a peer, in ms (default 24 h).
     public var maxClockOffset = PeerClient.defaultMaxClockOffset
+    /// Whether pulls ask for the packed page form (docs/PROTOCOL.md, "The packed page"); a server
+    /// that does not know it answers in the plain form, which is read as well.
+    public var asksForPackedPages = true
 
     public init(replica: Replica, pageLimits: PageLimits = PageLimits(), logger: Logger = Logger(label: "liaison.sync"))
     {
@@ -112,11 +115,12 @@ public struct SyncDriver: Sendable {
             -> Task<PullResponse, any Error>
         {
             let vector = try await replica.perform { try $0.versionVector() }
+            let form = asksForPackedPages ? PackedPage.form : nil
             return Task {
                 try await client.pull(
                     PullRequest(
                         cursor: cursor, vector: vector, limit: limit, wanted: wanted.isEmpty ? nil : wanted,
-                        heads: heads, held: held))
+                        heads: heads, held: held, form: form))
             }
         }
         // The first request tells the peer what this replica holds of its traffic, and why.

@@ -65,7 +65,7 @@ extension SiteHead: FastWireCodable {
 }
 
 extension PullRequest: FastWireCodable {
-    static let fields = JSONFields(["cursor", "heads", "held", "limit", "protocolVersion", "vector", "wanted"])
+    static let fields = JSONFields(["cursor", "form", "heads", "held", "limit", "protocolVersion", "vector", "wanted"])
 
     package static let isFastWireComplete =
         WantedTransaction.isFastWireComplete && SiteHead.isFastWireComplete && HeldTransaction.isFastWireComplete
@@ -73,6 +73,7 @@ extension PullRequest: FastWireCodable {
 
     package static func read(from scanner: inout JSONScanner) throws -> PullRequest {
         var cursor: String?
+        var form: String?
         var heads: [String: SiteHead]?
         var held: [HeldTransaction]?
         var limit: Int?
@@ -82,18 +83,19 @@ extension PullRequest: FastWireCodable {
         try scanner.readFields(fields) { scanner, field in
             switch field {
             case 0: cursor = try scanner.readOptional { try $0.readString() }
-            case 1: heads = try scanner.readOptional { try [String: SiteHead].read(from: &$0) }
-            case 2: held = try scanner.readOptional { try [HeldTransaction].read(from: &$0) }
-            case 3: limit = try scanner.readOptional { try $0.readInt() }
-            case 4: protocolVersion = try scanner.readInt()
-            case 5: vector = try VersionVector.read(from: &scanner)
+            case 1: form = try scanner.readOptional { try $0.readString() }
+            case 2: heads = try scanner.readOptional { try [String: SiteHead].read(from: &$0) }
+            case 3: held = try scanner.readOptional { try [HeldTransaction].read(from: &$0) }
+            case 4: limit = try scanner.readOptional { try $0.readInt() }
+            case 5: protocolVersion = try scanner.readInt()
+            case 6: vector = try VersionVector.read(from: &scanner)
             default: wanted = try scanner.readOptional { try [WantedTransaction].read(from: &$0) }
             }
         }
         guard let protocolVersion, let vector else { throw scanner.missing("a required key", in: Self.self) }
         return PullRequest(
             protocolVersion: protocolVersion, cursor: cursor, vector: vector, limit: limit, wanted: wanted,
-            heads: heads, held: held)
+            heads: heads, held: held, form: form)
     }
 
     package func write(to writer: inout JSONWriter) throws {
@@ -102,6 +104,10 @@ extension PullRequest: FastWireCodable {
         if let cursor {
             writer.key("\"cursor\":", first: &first)
             writer.string(cursor)
+        }
+        if let form {
+            writer.key("\"form\":", first: &first)
+            writer.string(form)
         }
         if let heads {
             writer.key("\"heads\":", first: &first)
@@ -129,6 +135,8 @@ extension PullRequest: FastWireCodable {
 
 extension PullResponse: FastWireCodable {
     static let fields = JSONFields(["cursor", "hasMore", "held", "keys", "protocolVersion", "transactions"])
+    /// The keys a reader takes: the stored properties, and `packed`, the packed form of `transactions`.
+    static let readFields = JSONFields(fields.names + ["packed"])
 
     package static let isFastWireComplete =
         TransactionRecord.isFastWireComplete && SiteKeyRecord.isFastWireComplete && HeldTransaction.isFastWireComplete
@@ -141,16 +149,20 @@ extension PullResponse: FastWireCodable {
         var keys: [String: SiteKeyRecord]?
         var protocolVersion: Int?
         var transactions: [TransactionRecord]?
-        try scanner.readFields(fields) { scanner, field in
+        var packed: [TransactionRecord]?
+        try scanner.readFields(readFields) { scanner, field in
             switch field {
             case 0: cursor = try scanner.readString()
             case 1: hasMore = try scanner.readBool()
             case 2: held = try scanner.readOptional { try [HeldTransaction].read(from: &$0) }
             case 3: keys = try scanner.readOptional { try [String: SiteKeyRecord].read(from: &$0) }
             case 4: protocolVersion = try scanner.readInt()
-            default: transactions = try [TransactionRecord].read(from: &scanner)
+            case 5: transactions = try [TransactionRecord].read(from: &scanner)
+            default: packed = try PackedPage.read(from: &scanner)
             }
         }
+        // A reader that does not know `packed` takes `transactions` when both are there: so does this one.
+        if transactions == nil { transactions = packed }
         guard let cursor, let hasMore, let protocolVersion, let transactions else {
             throw scanner.missing("a required key", in: Self.self)
         }
@@ -159,7 +171,10 @@ extension PullResponse: FastWireCodable {
             held: held)
     }
 
-    package func write(to writer: inout JSONWriter) throws {
+    package func write(to writer: inout JSONWriter) throws { try write(to: &writer, packed: false) }
+
+    /// Writes the page, its transactions in the packed form (`PackedPage`) when `packed`.
+    package func write(to writer: inout JSONWriter, packed: Bool) throws {
         var first = true
         writer.byte(UInt8(ascii: "{"))
         writer.key("\"cursor\":", first: &first)
@@ -174,10 +189,16 @@ extension PullResponse: FastWireCodable {
             writer.key("\"keys\":", first: &first)
             try keys.write(to: &writer)
         }
+        if packed {
+            writer.key("\"packed\":", first: &first)
+            try PackedPage.write(transactions, to: &writer)
+        }
         writer.key("\"protocolVersion\":", first: &first)
         writer.integer(protocolVersion)
-        writer.key("\"transactions\":", first: &first)
-        try transactions.write(to: &writer)
+        if !packed {
+            writer.key("\"transactions\":", first: &first)
+            try transactions.write(to: &writer)
+        }
         writer.byte(UInt8(ascii: "}"))
     }
 }

@@ -30,6 +30,11 @@ package struct JSONWriter {
         bytes.append(byte)
     }
 
+    /// Appends bytes already written as JSON.
+    package mutating func append(_ json: UnsafeRawBufferPointer) {
+        bytes.append(contentsOf: json)
+    }
+
     package mutating func integer(_ value: Int64) {
         // 20 digits and a sign fit in 24 bytes.
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)

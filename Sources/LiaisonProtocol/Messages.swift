@@ -135,10 +135,16 @@ public struct PullRequest: Hashable, Sendable, Codable {
     /// of them, so the server can replace what it knew; absent: no news).
     public var held: [HeldTransaction]?
 
+    /// The form the requester reads the page's transactions in: `"packed"` (`PackedPage`), or
+    /// absent for the plain `transactions` array. A server that does not know it answers plain.
+    public var form: String?
+
     public init(
         protocolVersion: Int = liaisonProtocolVersion, cursor: String?, vector: VersionVector, limit: Int? = nil,
-        wanted: [WantedTransaction]? = nil, heads: [String: SiteHead]? = nil, held: [HeldTransaction]? = nil
+        wanted: [WantedTransaction]? = nil, heads: [String: SiteHead]? = nil, held: [HeldTransaction]? = nil,
+        form: String? = nil
     ) {
+        self.form = form
         self.heads = heads
         self.protocolVersion = protocolVersion
         self.cursor = cursor

@@ -41,9 +41,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .unauthorized: return .unauthorized
         case .forbiddenScope: return .forbidden
         case .notFound, .conflict: return .notFound
-        case .identityConflict, .equivocation: return .conflict
+        case .identityConflict, .equivocation, .compactedHistory: return .conflict
         case .unknownTable, .unknownColumn, .typeMismatch, .invalidTransaction, .clockDrift, .schemaMismatch,
-            .untrustedKey, .quarantineFull:
+            .untrustedKey, .quarantineFull, .behindCheckpoint:
             return .unprocessableContent
         case .busy: return .serviceUnavailable
         default: return .internalServerError

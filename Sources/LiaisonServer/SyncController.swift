@@ -17,6 +17,9 @@ struct SyncController {
         group.post("pull") { request, context in try await pull(request, context, peer: try authenticated(context)) }
         group.post("push") { request, context in try await push(request, context, peer: try authenticated(context)) }
         group.post("ack") { request, context in try await acknowledge(request, context, peer: try authenticated(context)) }
+        group.post("snapshot") { request, context in
+            try await snapshot(request, context, peer: try authenticated(context))
+        }
     }
 
     func status(_ request: Request, _ context: PeerRequestContext) async throws -> Response {
@@ -69,6 +72,8 @@ struct SyncController {
         try? await replica.perform { [holds] in
             try $0.recordRound(peer: peer.name, direction: .inbound, error: nil, peerVector: holds, merging: true)
         }
+        // The packed form when asked for (docs/PROTOCOL.md, "The packed page"); any other value reads as plain.
+        if body.form == PackedPage.form { return try json(PackedPullResponse(page), for: request, context) }
         return try json(page, for: request, context)
     }
 

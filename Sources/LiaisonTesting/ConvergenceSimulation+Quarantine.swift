@@ -66,6 +66,9 @@ extension ConvergenceSimulation {
             for held in try replica.quarantined() {
                 let id = "\(held.held.site)#\(held.held.seq)"
                 guard rogueSent.contains(id) else {
+                    let rows = try replicas.flatMap { try $0.log() }.filter { "\($0.site)#\($0.seq)" == id }
+                        .flatMap(\.changes).map(\.id)
+                    try printForDebugging(replicas: Array(replicas.indices), rows: Set(rows))
                     throw failure(
                         "replica \(index) still holds \(id) after the final sync: \(held.held.error) \(held.held.message)")
                 }

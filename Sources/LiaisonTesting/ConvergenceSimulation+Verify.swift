@@ -124,6 +124,9 @@ extension ConvergenceSimulation {
             if peer != index, conflicts != sets[peer] {
                 let mine = Set(conflicts.map { "\($0.key) \($0.value)" })
                 let theirs = Set(sets[peer].map { "\($0.key) \($0.value)" })
+                let rows = Set(mine.symmetricDifference(theirs).compactMap { $0.split(separator: " ").dropFirst(3).first }
+                    .map { String($0.split(separator: ".").first ?? "") })
+                try printForDebugging(replicas: [peer, index], rows: rows)
                 throw failure(
                     "replicas \(peer) and \(index) (same grant) hold different conflicts: only on \(peer): "
                         + "\(theirs.subtracting(mine).sorted()); only on \(index): \(mine.subtracting(theirs).sorted())")

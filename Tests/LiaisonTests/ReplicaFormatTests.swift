@@ -59,8 +59,8 @@ import Testing
             try copyFormatFourFixture(to: path)
             let old = try Replica.open(at: path)
             let (format, steps) = try old.storageFormat()
-            #expect(format == 5)
-            #expect(steps.last == "change log in a rowid table")
+            #expect(format == 6)
+            #expect(steps.contains("change log in a rowid table"))
             let table = try #require(try old.storedSQL(of: "_liaison_change"))
             #expect(!table.uppercased().contains("WITHOUT ROWID"))
             #expect(try old.storedSQL(of: "_liaison_change_row") != nil)
@@ -85,6 +85,61 @@ import Testing
             #expect(try ma.dump() == old.dump())
             #expect(try ma.verify().problems.isEmpty)
             // Opened again, nothing is migrated twice.
+            let again = try Replica.open(at: path)
+            #expect(try again.storageFormat().steps.count == steps.count)
+            #expect(try again.dump() == old.dump())
+        }
+    }
+
+    /// `Fixtures/replica-format5`: a replica made by the build before format 6 (sample data, a topic
+    /// set, edited and deleted, two more set), then a row edited by the `sqlite3` shell and not
+    /// yet published, with its key file.
+    func copyFormatFiveFixture(to path: String) throws {
+        let directory = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
+            .appendingPathComponent("replica-format5")
+        try FileManager.default.copyItem(at: directory.appendingPathComponent("format5.db"), to: URL(fileURLWithPath: path))
+        try FileManager.default.copyItem(
+            at: directory.appendingPathComponent("format5.db.keys"), to: URL(fileURLWithPath: path + ".keys"))
+    }
+
+    @Test func aFormatFiveFileKeepsItsValuesAndLaterChangesReadTheirsFromTheRow() async throws {
+        try await withReplicas { factory in
+            let path = factory.path("NL-OLD")
+            try copyFormatFiveFixture(to: path)
+            let old = try Replica.open(at: path)
+            let (format, steps) = try old.storageFormat()
+            #expect(format == 6)
+            #expect(steps.last == "values only while current")
+            #expect(try old.storedSQL(of: "_liaison_prior_topic") != nil)
+            // The shell's edit made before the upgrade is published after it, and every change
+            // logged before keeps its own values.
+            #expect(try old.row("topic", id: "t-edited")?["name"] == "Edited outside liaison before the upgrade")
+            let edited = try old.history("topic", id: "t-edited")
+            #expect(
+                edited.map { $0.values?["name"] } == [
+                    "Before the upgrade", "Edited before the upgrade, not yet published",
+                    "Edited outside liaison before the upgrade",
+                ])
+            #expect(try old.changeStorage("topic", id: "t-fixture5").allSatisfy { $0.stored != nil && $0.live == nil })
+            #expect(try old.history("topic", id: "t-fixture").map(\.op) == [.insert, .update, .delete])
+            #expect(try old.verify().problems.isEmpty)
+            // Changes made now keep no values while current, and take them when overwritten.
+            try old.write(author: "anne") { try $0.set("topic", id: "t-after", ["name": "Written in format 6"]) }
+            try old.write(author: "anne") { try $0.set("topic", id: "t-fixture5", ["name": "Renamed in format 6"]) }
+            _ = try old.log()
+            #expect(try old.changeStorage("topic", id: "t-after").map(\.stored) == [nil])
+            try old.write(author: "anne") { try $0.set("topic", id: "t-after", ["name": "Renamed again"]) }
+            #expect(try old.history("topic", id: "t-after").map { $0.values?["name"] } == ["Written in format 6", "Renamed again"])
+            let ma = try factory.make("MA-DGST")
+            try await withServer(old) { url in
+                let peer = try pair(ma, with: old, url: url)
+                try await SyncDriver(replica: ma).sync(with: peer)
+            }
+            #expect(try ma.row("topic", id: "t-fixture5")?["name"] == "Renamed in format 6")
+            #expect(try ma.history("topic", id: "t-after").map { $0.values?["name"] } == ["Written in format 6", "Renamed again"])
+            #expect(try ma.dump() == old.dump())
+            #expect(try ma.verify().problems.isEmpty)
+            #expect(try old.verify().problems.isEmpty)
             let again = try Replica.open(at: path)
             #expect(try again.storageFormat().steps.count == steps.count)
             #expect(try again.dump() == old.dump())

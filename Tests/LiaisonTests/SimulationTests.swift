@@ -4,32 +4,33 @@ import LiaisonTesting
 import Testing
 
 @Suite struct SimulationTests {
-    /// Seeds to run: `LIAISON_SEED` replays one (or a comma-separated list); `LIAISON_SOAK=1`
-    /// runs 1,000; otherwise 200.
-    static var seeds: [UInt64] {
-        let environment = ProcessInfo.processInfo.environment
-        if let listed = environment["LIAISON_SEED"] {
-            let seeds = listed.split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
-            if !seeds.isEmpty { return seeds }
+    /// Seeds to run: `LIAISON_SEED` replays one, or a comma-separated list of seeds and ranges
+    /// (`376,562,700-799`); `LIAISON_SOAK=1` runs 1,000; otherwise 200.
+    static var seeds: [UInt64] { listedSeeds ?? Array(1...UInt64(soak ? 1_000 : 200)) }
+
+    /// Seeds of the run with schema changes: as `seeds`, but 30 without `LIAISON_SOAK=1`.
+    static var schemaSeeds: [UInt64] { listedSeeds ?? Array(1...UInt64(soak ? 1_000 : 30)) }
+
+    static var soak: Bool { ProcessInfo.processInfo.environment["LIAISON_SOAK"] == "1" }
+
+    /// The seeds `LIAISON_SEED` lists, if any.
+    static var listedSeeds: [UInt64]? {
+        guard let listed = ProcessInfo.processInfo.environment["LIAISON_SEED"] else { return nil }
+        let seeds = listed.split(separator: ",").flatMap { item -> [UInt64] in
+            let bounds = item.split(separator: "-").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+            if bounds.count == 2, bounds[0] <= bounds[1] { return Array(bounds[0]...bounds[1]) }
+            return bounds.count == 1 ? bounds : []
         }
-        let count = environment["LIAISON_SOAK"] == "1" ? 1_000 : 200
-        return (1...UInt64(count)).map { $0 }
+        return seeds.isEmpty ? nil : seeds
     }
 
-    /// Seeds of the run with schema changes: `LIAISON_SEED` replays one; `LIAISON_SOAK=1` runs 1,000; otherwise 30.
-    static var schemaSeeds: [UInt64] {
-        let environment = ProcessInfo.processInfo.environment
-        if let seed = environment["LIAISON_SEED"].flatMap(UInt64.init) { return [seed] }
-        return (1...UInt64(environment["LIAISON_SOAK"] == "1" ? 1_000 : 30)).map { $0 }
-    }
-
-    @Test(.timeLimit(.minutes(30))) func randomizedReplicasConverge() async throws {
+    @Test(.timeLimit(.minutes(120))) func randomizedReplicasConverge() async throws {
         try await Self.runAndReport(seeds: Self.seeds, schemaChanges: false)
     }
 
     /// The same run, with sites adding columns, choices and tables, and replicas that learn them
     /// late and relay what they do not know yet (`ConvergenceSimulation+Schema.swift`).
-    @Test(.timeLimit(.minutes(30))) func randomizedReplicasConvergeThroughSchemaChanges() async throws {
+    @Test(.timeLimit(.minutes(120))) func randomizedReplicasConvergeThroughSchemaChanges() async throws {
         try await Self.runAndReport(seeds: Self.schemaSeeds, schemaChanges: true)
     }
 

@@ -4,8 +4,27 @@ import Foundation
 /// writer's own SQLite transaction, whoever the writer is (the library, the CLI, the `sqlite3` shell).
 ///
 /// The hot path writes only the row id and a bit mask of the changed columns; the values are read
-/// when the transaction is published, so an edit costs little more than plain SQLite.
+/// when the transaction is published, so an edit costs little more than plain SQLite. An update or
+/// deletion also keeps the row as it was before its first write since the last publish
+/// (`priorTable`): published changes whose cells were all still current keep no values of their
+/// own (`ChangeValues`), and that copy is where they are read from until publishing stores them.
 enum CaptureTriggers {
+    /// The table keeping, per row, the values it had when the last publish ran, for rows written
+    /// since: same columns as `table`, no types (values are copied as they are).
+    static func priorTable(_ table: String) -> String { "_liaison_prior_" + table }
+
+    /// Creates `table`'s prior-values table when missing.
+    static func priorTableSQL(for table: TableDefinition) -> String {
+        let columns = table.allColumns.dropFirst().map { quoted($0.name) }
+        return "CREATE TABLE IF NOT EXISTS \(quoted(priorTable(table.name)))(id TEXT PRIMARY KEY NOT NULL, "
+            + columns.joined(separator: ", ") + ") WITHOUT ROWID;\n"
+    }
+
+    /// Adds a column born by a schema change to `table`'s prior-values table.
+    static func priorColumnSQL(table: String, column: String) -> String {
+        "ALTER TABLE \(quoted(priorTable(table))) ADD COLUMN \(quoted(column))"
+    }
+
     /// Statements creating the table and its triggers. `index` is the table's 1-based number.
     static func createSQL(for table: TableDefinition, index: Int) -> String {
         let name = quoted(table.name)
@@ -43,16 +62,22 @@ enum CaptureTriggers {
             "((NEW.\(quoted($0.element.name)) IS NOT OLD.\(quoted($0.element.name))) << \($0.offset))"
         }
         let prefix = "_liaison_\(table.name)"
-        return """
+        // The row as it was, kept once per publish: `INSERT OR IGNORE` keeps the first copy.
+        let keepPrior =
+            "INSERT OR IGNORE INTO \(quoted(priorTable(table.name)))(\(columns.map { quoted($0.name) }.joined(separator: ", "))) "
+            + "VALUES (\(columns.map { "OLD." + quoted($0.name) }.joined(separator: ", ")));"
+        return priorTableSQL(for: table) + """
             CREATE TRIGGER \(quoted(prefix + "_insert")) AFTER INSERT ON \(name) BEGIN
                 INSERT INTO _liaison_journal(tbl, pk, mask) VALUES (\(index), NEW.id, -1);
             END;
             CREATE TRIGGER \(quoted(prefix + "_update")) AFTER UPDATE ON \(name)
             WHEN \(changed.joined(separator: " OR ")) BEGIN
                 INSERT INTO _liaison_journal(tbl, pk, mask) VALUES (\(index), NEW.id, \(mask.joined(separator: " | ")));
+                \(keepPrior)
             END;
             CREATE TRIGGER \(quoted(prefix + "_delete")) AFTER DELETE ON \(name) BEGIN
                 INSERT INTO _liaison_journal(tbl, pk, mask, scope) VALUES (\(index), OLD.id, 0, OLD.scope);
+                \(keepPrior)
             END;
             CREATE TRIGGER \(quoted(prefix + "_immutable_id")) BEFORE UPDATE OF id ON \(name)
             WHEN NEW.id IS NOT OLD.id BEGIN
@@ -60,6 +85,24 @@ enum CaptureTriggers {
             END;
 
             """
+    }
+
+    /// Rebuilds the capture triggers of every synced table of a file (and creates the prior-values
+    /// tables they write), from the schema the file records: format 6's step.
+    static func rebuildAll(_ db: Connection) throws {
+        guard let text = try db.first("SELECT value FROM _liaison_meta WHERE key = 'schema'", [], { $0.text(0) }) else {
+            return
+        }
+        let schema = try JSONDecoder().decode(SchemaDefinition.self, from: Data(text.utf8))
+        var tables = schema.tables.enumerated().map { ($0.element, $0.offset + 1) }
+        if try db.first("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [.text(SchemaLog.table)], { _ in true })
+            != nil
+        {
+            tables.append((SchemaLog.definition, SchemaLog.journalIndex))
+        }
+        for (table, index) in tables {
+            try db.execute(dropTriggersSQL(for: table) + "\n" + triggerSQL(for: table, index: index))
+        }
     }
 
     /// Drops the capture triggers of one table.

@@ -33,7 +33,7 @@ final class ChangeWriter {
         self.sites = try SiteDirectory(db: db)
         self.versions = VersionStore(db: db)
         self.insertChange = try db.prepare(
-            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls, scope, digest, bases) "
+            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, live, lvls, scope, digest, bases) "
                 + "VALUES (\(SiteIndex.local), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
     }
 
@@ -58,6 +58,10 @@ final class ChangeWriter {
         let allColumns: Int64 = (1 << Int64(columnCount)) - 2  // every column but id
         let scopeBit: Int64 = table.columnIndex["scope"].map { 1 << Int64($0) } ?? 0
         let pk = entries[0].pk
+        // Changes published before that still read their values from the row take them now, from
+        // the row as it was then (its prior copy): this run's writes overwrite it. A row whose
+        // oldest entry here is its insert had none (it did not exist).
+        if entries[entries.count - 1].mask != -1 { try ChangeValues.keep(db, table: table.name, pk: pk) }
         var claimed: Int64 = 0
         var latestIsDelete = false
         var insertSeq: Int64?
@@ -169,7 +173,8 @@ final class ChangeWriter {
             try insert.bind(table.name, at: 3)
             try insert.bind(pk, at: 4)
             try insert.bind(change.op.rawValue, at: 5)
-            if let values { try insert.bind(utf8: values, at: 6) }
+            // Every cell this change writes is current: its values stay in the row (`ChangeValues`).
+            if values != nil { try insert.bind(change.columns | change.carried, at: 6) }
             if let levelsText { try insert.bind(levelsText, at: 7) }
             try insert.bind(scope, at: 8)
             try insert.bind(utf8: digest, at: 9)

@@ -110,16 +110,22 @@ struct Publisher {
         }
         // Duplicates of rows written here are recorded here too, as where the rows arrive (once
         // the run's transactions are logged: a conflict names both sides' transactions).
-        try DuplicateCheck(replica: replica, db: db).refreshPublished(
-            rows: try db.query(
-                "SELECT DISTINCT tbl, pk FROM _liaison_journal WHERE tbl > 0", [], { ($0.int(0), $0.text(1)) }),
-            order: order)
+        if tablesByIndex.values.contains(where: { !$0.definition.naturalKey.isEmpty }) {
+            try DuplicateCheck(replica: replica, db: db).refreshPublished(
+                rows: try db.query(
+                    "SELECT DISTINCT tbl, pk FROM _liaison_journal WHERE tbl > 0", [], { ($0.int(0), $0.text(1)) }),
+                order: order)
+        }
         let last = markers[markers.count - 1]
         try db.run("UPDATE _liaison_site SET seq = ? WHERE sidx = \(SiteIndex.local)", [.integer(last.seq)])
         try db.run(
             "UPDATE _liaison_state SET next_ord = ?, last_hlc = max(last_hlc, ?)",
             [.integer(order), .integer(last.hlc)])
         try db.run("DELETE FROM _liaison_journal")
+        // The rows' earlier values were copied into the changes that needed them (`ChangeValues`).
+        for table in tablesByIndex.values {
+            try db.run("DELETE FROM \(CaptureTriggers.quoted(CaptureTriggers.priorTable(table.name)))")
+        }
         replica.logger.debug(
             "published",
             metadata: [

@@ -4,18 +4,29 @@ import CSQLite
 /// (`TableInfo.selectRowSQL`), without building Swift values: the hot path of publishing.
 /// Output is byte-identical to `CanonicalJSON.object`.
 struct RowJSON {
+    private static let hexDigits = Array("0123456789abcdef".utf8)
     /// Column positions sorted by column name (id excluded), and each `"name":` prefix.
     let order: [(position: Int32, key: [UInt8])]
 
     /// `columns` in storage order, `id` first.
     init(columns: [ColumnDefinition]) {
-        order = columns.enumerated().dropFirst().sorted { $0.element.name < $1.element.name }.map {
-            (Int32($0.offset), Array((CanonicalJSON.string($0.element.name) + ":").utf8))
+        self.init(names: columns.map(\.name))
+    }
+
+    /// Column names in storage order, `id` first.
+    init(names: [String]) {
+        order = names.enumerated().dropFirst().sorted { $0.element < $1.element }.map {
+            (Int32($0.offset), Array((CanonicalJSON.string($0.element) + ":").utf8))
         }
     }
 
     /// The JSON object of the columns whose bit is set in `mask`.
     func encode(_ statement: Statement, mask: Int64) -> [UInt8] {
+        encode(handle: statement.handle, mask: mask)
+    }
+
+    /// The JSON object of the columns whose bit is set in `mask`, from a raw statement on a row.
+    func encode(handle: OpaquePointer, mask: Int64) -> [UInt8] {
         var out: [UInt8] = [UInt8(ascii: "{")]
         out.reserveCapacity(512)
         var first = true
@@ -23,14 +34,13 @@ struct RowJSON {
             if !first { out.append(UInt8(ascii: ",")) }
             first = false
             out.append(contentsOf: key)
-            append(statement, position, to: &out)
+            append(handle, position, to: &out)
         }
         out.append(UInt8(ascii: "}"))
         return out
     }
 
-    private func append(_ statement: Statement, _ position: Int32, to out: inout [UInt8]) {
-        let handle = statement.handle
+    private func append(_ handle: OpaquePointer, _ position: Int32, to out: inout [UInt8]) {
         switch sqlite3_column_type(handle, position) {
         case SQLITE_NULL:
             out.append(contentsOf: [110, 117, 108, 108])  // null
@@ -47,20 +57,24 @@ struct RowJSON {
                 return
             }
             out.append(UInt8(ascii: "\""))
+            // Runs of bytes that need no escape are copied whole (most text has none).
+            var start = 0
             for index in 0..<count {
                 let byte = bytes[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                if start < index { out.append(contentsOf: UnsafeBufferPointer(start: bytes + start, count: index - start)) }
+                start = index + 1
+                out.append(UInt8(ascii: "\\"))
                 switch byte {
-                case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
-                case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
-                case UInt8(ascii: "\n"): out.append(contentsOf: [92, 110])
-                case UInt8(ascii: "\r"): out.append(contentsOf: [92, 114])
-                case UInt8(ascii: "\t"): out.append(contentsOf: [92, 116])
-                case 0..<0x20:
-                    let hex = Array("0123456789abcdef".utf8)
-                    out.append(contentsOf: [92, 117, 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
-                default: out.append(byte)
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
+                case UInt8(ascii: "\n"): out.append(UInt8(ascii: "n"))
+                case UInt8(ascii: "\r"): out.append(UInt8(ascii: "r"))
+                case UInt8(ascii: "\t"): out.append(UInt8(ascii: "t"))
+                default:
+                    out.append(contentsOf: [117, 48, 48, Self.hexDigits[Int(byte >> 4)], Self.hexDigits[Int(byte & 15)]])
                 }
             }
+            if start < count { out.append(contentsOf: UnsafeBufferPointer(start: bytes + start, count: count - start)) }
             out.append(UInt8(ascii: "\""))
         }
     }

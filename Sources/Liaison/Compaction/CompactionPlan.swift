@@ -22,6 +22,12 @@ public struct CompactionPlan: Sendable, Codable, Hashable {
     /// Their size in the log (bytes of values).
     public var bytes: Int
     public var peers: [PeerHold]
+    /// Transactions `compact --apply --remove-transactions` would remove whole (headers and change
+    /// rows): wholly superseded, acknowledged, in runs (`RemovableRuns`).
+    public var transactions = 0
+    /// Counted peers that acknowledged transactions this replica lacks: none are removed whole
+    /// until it holds them.
+    public var transactionsHeldBackBy: [String] = []
 }
 
 /// Which logged values compaction may drop: changes of transactions every peer that counts has

@@ -10,6 +10,11 @@ public struct CompactionResult: Sendable, Codable, Hashable {
     public var fileBytesAfter: Int
     /// The signed checkpoint recording it (`nil` when there was nothing to drop).
     public var checkpoint: Int64?
+    /// Transactions removed whole (headers and change rows), with `removingTransactions`.
+    public var transactions: Int = 0
+    /// Counted peers whose acknowledgement names transactions this replica lacks: no transaction is
+    /// removed until it holds them (their earlier writes may not have seen it).
+    public var heldBackBy: [String] = []
 }
 
 extension Replica {
@@ -30,38 +35,100 @@ extension Replica {
             }
             holds.append(hold)
         }
-        return CompactionPlan(
+        var plan = CompactionPlan(
             floor: try describe(floor), changes: now.count, bytes: now.reduce(0) { $0 + $1.bytes }, peers: holds)
+        plan.transactionsHeldBackBy = try peersAheadOfThisReplica()
+        if plan.transactionsHeldBackBy.isEmpty {
+            let tables = self.tables
+            plan.transactions = try withConnection { db in
+                try transactionOfReads(db) {
+                    let sites = try SiteDirectory(db: db)
+                    let floor = try indexed(floor, sites)
+                    let list = try CompactionCandidates(db: db).list(floor: floor, excludingTables: ownerWinsTables)
+                    let dropping = Set(list.map { RemovableRuns.Position(site: $0.site, seq: $0.seq, n: $0.n) })
+                    return try RemovableRuns(db: db, tables: tables).runs(floor: floor, dropping: dropping).values
+                        .joined().reduce(0) { $0 + $1.count }
+                }
+            }
+        }
+        return plan
     }
 
     /// Drops the values of every change `compactionPlan()` names, records a signed checkpoint of
     /// them in the same SQLite transaction, then vacuums the file. `verify` still proves every
     /// signature and hash chain (the change digests stay) and checks the checkpoint.
-    public func compact() throws -> CompactionResult {
+    ///
+    /// With `removingTransactions`, every wholly superseded, acknowledged transaction (`RemovableRuns`)
+    /// also goes, header and change rows, in runs: the checkpoint signs the chain head where each
+    /// run ends (`ChainBase`), and the origin's next transaction links to it. Nothing goes while
+    /// a counted peer acknowledged transactions this replica lacks (`heldBackBy`).
+    public func compact(removingTransactions: Bool = false) throws -> CompactionResult {
         let floor = try compactionFloor()
         let before = Self.fileSize(path)
         let acks = try acknowledgements()
         let key = try requireSigningKey()
-        let done: (changes: Int, bytes: Int, id: Int64?) = try withConnection { db in
+        let ahead = removingTransactions ? try peersAheadOfThisReplica() : []
+        let tables = self.tables
+        let done: (changes: Int, bytes: Int, transactions: Int, id: Int64?) = try withConnection { db in
             try publishIfNeeded(db)
             return try transaction(db) {
                 try db.execute(CompactionCheckpoint.createSQL)
+                try db.execute(ChainBase.createSQL)
                 let sites = try SiteDirectory(db: db)
-                let list = try CompactionCandidates(db: db).list(
-                    floor: try indexed(floor, sites), excludingTables: ownerWinsTables)
-                guard !list.isEmpty else { return (0, 0, nil) }
-                var rows: [(id: String, seq: Int64, n: Int64, digest: String)] = []
-                for change in list {
-                    let digest =
-                        try db.first(
-                            "SELECT digest FROM _liaison_change WHERE sidx = ? AND seq = ? AND n = ?",
-                            [.integer(change.site), .integer(change.seq), .integer(change.n)]
-                        ) { $0.text(0) } ?? ""
-                    rows.append((sites.site(change.site).id, change.seq, change.n, digest))
+                let indexedFloor = try indexed(floor, sites)
+                let list = try CompactionCandidates(db: db).list(floor: indexedFloor, excludingTables: ownerWinsTables)
+                let dropping = Set(list.map { RemovableRuns.Position(site: $0.site, seq: $0.seq, n: $0.n) })
+                let newBases =
+                    removingTransactions && ahead.isEmpty
+                    ? try RemovableRuns(db: db, tables: tables).runs(floor: indexedFloor, dropping: dropping) : [:]
+                guard !list.isEmpty || !newBases.isEmpty else { return (0, 0, 0, nil) }
+                func removed(_ site: Int64, _ seq: Int64) -> Bool {
+                    newBases[site]?.contains { $0.contains(seq) } ?? false
+                }
+                func digest(_ site: Int64, _ seq: Int64, _ n: Int64) throws -> String {
+                    try db.first(
+                        "SELECT digest FROM _liaison_change WHERE sidx = ? AND seq = ? AND n = ?",
+                        [.integer(site), .integer(seq), .integer(n)]
+                    ) { $0.text(0) } ?? ""
+                }
+                // The values marked dropped once this pass is done: this pass's, and when transactions
+                // goes, every earlier checkpoint's still above it (folded into this checkpoint).
+                var marked: [(id: String, seq: Int64, n: Int64, digest: String)] = []
+                for change in list where !removed(change.site, change.seq) {
+                    marked.append(
+                        (
+                            sites.site(change.site).id, change.seq, change.n,
+                            try digest(change.site, change.seq, change.n)
+                        ))
+                }
+                if !newBases.isEmpty {
+                    for (site, seq, n, text) in try db.query(
+                        """
+                        SELECT k.sidx, k.seq, k.n, coalesce(c.digest, '') FROM _liaison_compacted k
+                        LEFT JOIN _liaison_change c ON c.sidx = k.sidx AND c.seq = k.seq AND c.n = k.n
+                        """, [], { ($0.int64(0), $0.int64(1), $0.int64(2), $0.text(3)) })
+                    where !removed(site, seq) {
+                        marked.append((sites.site(site).id, seq, n, text))
+                    }
+                }
+                var bases: [(site: String, first: Int64, through: Int64, head: String)] = []
+                var gaps: [(site: Int64, run: ClosedRange<Int64>)] = []
+                for (site, runs) in newBases.sorted(by: { $0.key < $1.key }) {
+                    for run in runs {
+                        guard let head = try ChainBase.digest(db, site: site, seq: run.upperBound) else {
+                            throw LiaisonError(
+                                .storage,
+                                "the change log lacks \(sites.site(site).code)#\(run.upperBound) it would remove")
+                        }
+                        bases.append((sites.site(site).id, run.lowerBound, run.upperBound, head))
+                        gaps.append((site, run))
+                    }
                 }
                 let checkpoint = CompactionCheckpoint(
-                    site: siteID, at: Self.acknowledgementTime(), floor: floor, changes: list.count,
-                    digest: CompactionCheckpoint.digest(of: rows), heads: try CompactionCheckpoint.heads(db, floor: floor))
+                    site: siteID, at: Self.acknowledgementTime(), floor: floor, changes: marked.count,
+                    digest: CompactionCheckpoint.digest(of: marked),
+                    heads: try CompactionCheckpoint.heads(db, floor: floor),
+                    bases: bases)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
                 let bytes = list.reduce(0) { $0 + $1.bytes }
@@ -69,7 +136,7 @@ extension Replica {
                     "INSERT INTO _liaison_checkpoint(at, floor, changes, bytes, digest, acks, signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [
                         .text(checkpoint.at), .text(String(decoding: try encoder.encode(floor), as: UTF8.self)),
-                        .integer(Int64(list.count)), .integer(Int64(bytes)), .text(checkpoint.digest),
+                        .integer(Int64(marked.count)), .integer(Int64(bytes)), .text(checkpoint.digest),
                         .text(String(decoding: try encoder.encode(acks), as: UTF8.self)),
                         .text(try TransactionDigest.sign(checkpoint.signedBytes, with: key)),
                     ])
@@ -79,6 +146,14 @@ extension Replica {
                         "INSERT INTO _liaison_checkpoint_head(checkpoint, site, through, head, headers) VALUES (?, ?, ?, ?, ?)",
                         [.integer(id), .text(head.site), .integer(head.through), .text(head.head), .text(head.headers)])
                 }
+                if !newBases.isEmpty {
+                    try db.run(
+                        """
+                        INSERT OR IGNORE INTO _liaison_checkpoint_folded(checkpoint, folded_into)
+                        SELECT id, ? FROM _liaison_checkpoint WHERE id <> ?
+                        """, [.integer(id), .integer(id)])
+                    try db.run("UPDATE _liaison_compacted SET checkpoint = ?", [.integer(id)])
+                }
                 for change in list {
                     let position: [CellValue] = [.integer(change.site), .integer(change.seq), .integer(change.n)]
                     try db.run(
@@ -86,7 +161,27 @@ extension Replica {
                         position + [.integer(id)])
                     try db.run("UPDATE _liaison_change SET vals = NULL WHERE sidx = ? AND seq = ? AND n = ?", position)
                 }
-                return (list.count, bytes, id)
+                var transactions = 0
+                for (gap, signed) in zip(gaps, bases) {
+                    let range: [CellValue] = [
+                        .integer(gap.site), .integer(gap.run.lowerBound), .integer(gap.run.upperBound),
+                    ]
+                    transactions += gap.run.count
+                    for table in ["_liaison_compacted", "_liaison_change", "_liaison_withheld", "_liaison_tx"] {
+                        try db.run("DELETE FROM \(table) WHERE sidx = ? AND seq BETWEEN ? AND ?", range)
+                    }
+                    try db.run(
+                        "INSERT INTO _liaison_chain_gap(sidx, first, through, head, checkpoint) VALUES (?, ?, ?, ?, ?)",
+                        range + [.text(signed.head), .integer(id)])
+                    try db.run(
+                        "INSERT INTO _liaison_checkpoint_gap(checkpoint, site, first, through, head) VALUES (?, ?, ?, ?, ?)",
+                        [
+                            .integer(id), .text(signed.site), .integer(gap.run.lowerBound),
+                            .integer(gap.run.upperBound),
+                            .text(signed.head),
+                        ])
+                }
+                return (list.count, bytes, transactions, id)
             }
         }
         if done.id != nil {
@@ -97,7 +192,7 @@ extension Replica {
         }
         return CompactionResult(
             changes: done.changes, bytes: done.bytes, fileBytesBefore: before, fileBytesAfter: Self.fileSize(path),
-            checkpoint: done.id)
+            checkpoint: done.id, transactions: done.transactions, heldBackBy: ahead)
     }
 
     /// The vector every registered peer not marked stale has acknowledged (a peer without an

@@ -8,6 +8,8 @@ final class Connection {
     let handle: OpaquePointer
     let path: String
     private var cache: [String: Statement] = [:]
+    /// Serves `liaison_vals` (`ChangeValues`); its statements are finalized before the handle closes.
+    private var liveValues: LiveValueReader?
 
     /// How a file is opened.
     enum Mode {
@@ -44,6 +46,7 @@ final class Connection {
         sqlite3_busy_timeout(db, 5_000)
         sqlite3_extended_result_codes(db, 1)
         SearchFolding.register(on: db)
+        liveValues = ChangeValues.register(on: db)
     }
 
     /// Whether SQLite opened the file read-only (it does when the file or its file system is write-protected).
@@ -51,6 +54,7 @@ final class Connection {
 
     deinit {
         cache.removeAll()
+        liveValues?.close()
         sqlite3_close_v2(handle)
     }
 

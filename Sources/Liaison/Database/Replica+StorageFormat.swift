@@ -18,3 +18,21 @@ extension Replica {
         }
     }
 }
+
+extension Replica {
+    /// How each logged change of one row keeps its values, in log order: the values stored in the
+    /// log (`nil` when none), and the mask of columns read from the row while they are current
+    /// (`nil` when none). For tests of `ChangeValues`.
+    package func changeStorage(_ table: String, id: String) throws -> [(
+        op: String, stored: String?, live: Int64?
+    )] {
+        try withConnection { db in
+            try db.query(
+                """
+                SELECT c.op, c.vals, c.live FROM _liaison_change c JOIN _liaison_tx t ON t.sidx = c.sidx AND t.seq = c.seq
+                WHERE c.tbl = ? AND c.pk = ? ORDER BY t.ord, c.n
+                """, [.text(table), .text(id)]
+            ) { ($0.text(0), $0.optionalText(1), $0.isNull(2) ? nil : $0.int64(2)) }
+        }
+    }
+}

@@ -11,7 +11,9 @@ extension TransactionApplier {
     }
 
     func appliedSeq(_ index: Int64) throws -> Int64 {
-        try db.first("SELECT seq FROM _liaison_site WHERE sidx = ?", [.integer(index)]) { $0.int64(0) } ?? 0
+        let applied =
+            try db.first("SELECT seq FROM _liaison_site WHERE sidx = ?", [.integer(index)]) { $0.int64(0) } ?? 0
+        return try steppedOverRemovedRuns(index, applied)
     }
 
     /// Checks that `header` may be applied now: new, next in its origin's sequence, its causal
@@ -41,14 +43,22 @@ extension TransactionApplier {
                 "transaction \(header.site)#\(header.seq) arrived before \(header.site)#\(applied + 1); "
                     + "sync with a peer that has the missing transactions")
         }
-        let vector = try sites.versionVector()
-        for (site, seq) in header.context.entries where site != header.origin && vector[site] < seq {
+        // Only the sites the context names are looked up (most one-row transactions name none);
+        // a run that compaction removed at the source counts as applied (`ChainBase`).
+        for (site, seq) in header.context.entries where site != header.origin && seq > 0 {
+            let siteIndex = sites.existingIndex(of: site)
+            let logged =
+                try siteIndex.map(appliedSeq)
+                ?? db.first("SELECT seq FROM _liaison_site WHERE site_id = ?", [.text(site)]) { $0.int64(0) } ?? 0
+            let have = try siteIndex.map { try steppedOverRemovedRuns($0, logged) } ?? logged
+            guard have < seq else { continue }
             throw LiaisonError(
                 .invalidTransaction,
                 "transaction \(header.site)#\(header.seq) depends on \(seq) transactions of site \(site), "
-                    + "this replica has \(vector[site])")
+                    + "this replica has \(have)")
         }
         try replica.clock.check(remote: header.hlc, from: header.site)
+        try checkAboveChainBases(header)
         return true
     }
 
@@ -90,9 +100,7 @@ extension TransactionApplier {
         var current = seq
         while current >= 1, held.count <= QuarantineLimits().maxTransactions {
             if let index = sites.existingIndex(of: origin),
-                let logged = try db.first(
-                    "SELECT digest FROM _liaison_tx WHERE sidx = ? AND seq = ?", [.integer(index), .integer(current)],
-                    { $0.text(0) })
+                let logged = try ChainBase.digest(db, site: index, seq: current)
             {
                 digest = logged
                 break
@@ -177,10 +185,11 @@ extension TransactionApplier {
                 cause: SecurityFinding.forgery)
         }
         if header.seq > 1 {
-            let expected = try db.first(
-                "SELECT digest FROM _liaison_tx WHERE sidx = ? AND seq = ?",
-                [.integer(index), .integer(header.seq - 1)]
-            ) { $0.text(0) }
+            // The digest of the transaction this batch applied just before, else from the log, or
+            // the chain base where a compacted prefix ends (`ChainBase`).
+            let expected =
+                try lastApplied[index].flatMap { $0.seq == header.seq - 1 ? $0.digest : nil }
+                ?? ChainBase.digest(db, site: index, seq: header.seq - 1)
             guard let expected, expected == header.previous else {
                 throw LiaisonError(
                     .invalidTransaction,

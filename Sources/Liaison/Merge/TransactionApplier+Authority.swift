@@ -66,7 +66,7 @@ extension TransactionApplier {
     /// Whether the transaction `origin` wrote `column` of the row (its change is logged here).
     private func wroteCell(_ origin: VersionStore.Origin, table: String, pk: String, column: String) throws -> Bool {
         let values = try db.query(
-            "SELECT vals FROM _liaison_change WHERE sidx = ? AND seq = ? AND tbl = ? AND pk = ? AND vals IS NOT NULL",
+            "SELECT \(ChangeValues.sql()) FROM _liaison_change WHERE sidx = ? AND seq = ? AND tbl = ? AND pk = ? AND \(ChangeValues.present())",
             [.integer(origin.site), .integer(origin.seq), .text(table), .text(pk)]
         ) { $0.text(0) }
         return try values.contains { try ChangeCodec.decodeValues($0)?[column] != nil }
@@ -88,6 +88,7 @@ extension TransactionApplier {
 
     /// Refuses a change that sets the `owner` of a row held here unless its origin owns the row
     /// (a change made without having seen the owner's version is a concurrent creation: merged),
+    /// a re-creation of a row not held here that names another owner than the row had,
     /// and, in an `owner-wins` table, a change claiming an owner level above what this replica
     /// computes: the highest level among the cell's logged writes its origin had seen, plus one
     /// when its origin owns the row.
@@ -111,12 +112,24 @@ extension TransactionApplier {
                 "transaction \(name) changes the owner of a row it does not own; only the owner hands a row over. "
                     + "Nothing of the batch was applied")
         }
+        // A re-creation of a row not held here (deleted, or moved out of reach) keeps the owner the
+        // row had (`RowOwner`): one naming another owner, from a writer that had seen that owner's
+        // version and is not that owner, would take the row over by deleting and re-creating it.
+        if row == nil, change.op == .insert, case .text(let set)? = change.values?["owner"],
+            let remembered = try RowOwner.remembered(db, table: table.name, pk: change.id),
+            set != remembered.owner, remembered.owner != write.code, write.hasSeen(try cellWrite(remembered.version))
+        {
+            throw LiaisonError(
+                .forbiddenScope,
+                "transaction \(name) re-creates a row owned by \(remembered.owner) under another owner; a re-created row "
+                    + "keeps its owner, and only the owner hands a row over. Nothing of the batch was applied")
+        }
         guard table.definition.policy == .ownerWins, let levels = change.levels, !levels.isEmpty else { return }
         var seenLevels: [String: Int64] = [:]
         var loggedOwner: String?
         for (site, seq, op, values, logged) in try db.query(
             """
-            SELECT s.site_id, c.seq, c.op, c.vals, c.lvls FROM _liaison_change c JOIN _liaison_site s ON s.sidx = c.sidx
+            SELECT s.site_id, c.seq, c.op, \(ChangeValues.sql("c")), c.lvls FROM _liaison_change c JOIN _liaison_site s ON s.sidx = c.sidx
             JOIN _liaison_tx t ON t.sidx = c.sidx AND t.seq = c.seq WHERE c.tbl = ? AND c.pk = ? ORDER BY t.ord
             """, [.text(table.name), .text(change.id)],
             { ($0.text(0), $0.int64(1), $0.text(2), $0.optionalText(3), $0.optionalText(4)) })

@@ -50,7 +50,7 @@ extension TransactionApplier {
     {
         guard let position = table.columnIndex[column] else { return nil }
         let rows = try db.query(
-            "SELECT vals, bases FROM _liaison_change WHERE sidx = ? AND seq = ? AND tbl = ? AND pk = ? AND vals IS NOT NULL",
+            "SELECT \(ChangeValues.sql()), bases FROM _liaison_change WHERE sidx = ? AND seq = ? AND tbl = ? AND pk = ? AND \(ChangeValues.present())",
             [.integer(origin.site), .integer(origin.seq), .text(table.name), .text(pk)]
         ) { ($0.text(0), $0.optionalText(1)) }
         for (values, bases) in rows {

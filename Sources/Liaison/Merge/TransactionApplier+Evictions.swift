@@ -59,6 +59,7 @@ extension TransactionApplier {
                 }
             }
             if held {
+                try ChangeValues.keep(db, table: table.name, pk: outline.id)
                 try db.run("DELETE FROM \(table.quotedName) WHERE id = ?", [.text(outline.id)])
                 try checkDuplicates(table: table, pk: outline.id)
             }
@@ -147,7 +148,7 @@ extension TransactionApplier {
         var owner: String?
         for (site, seq, values, levels) in try db.query(
             """
-            SELECT s.site_id, c.seq, c.vals, c.lvls FROM _liaison_change c JOIN _liaison_site s ON s.sidx = c.sidx
+            SELECT s.site_id, c.seq, \(ChangeValues.sql("c")), c.lvls FROM _liaison_change c JOIN _liaison_site s ON s.sidx = c.sidx
             JOIN _liaison_tx t ON t.sidx = c.sidx AND t.seq = c.seq
             WHERE c.tbl = ? AND c.pk = ? AND c.op <> 'delete' ORDER BY t.ord
             """, [.text(table.name), .text(pk)],

@@ -149,6 +149,7 @@ extension TransactionApplier {
         }
         let unseen = try writesUnseen(by: write, table: table, pk: pk, deletion: origin)
         if unseen.isEmpty {
+            try ChangeValues.keep(db, table: table.name, pk: pk)
             try db.run("DELETE FROM \(table.quotedName) WHERE id = ?", [.text(pk)])
             try versions.set(
                 table: table.name, pk: pk, column: VersionStore.deletion, site: origin.site, seq: origin.seq)
@@ -189,7 +190,7 @@ extension TransactionApplier {
         by deleter: CellWrite, table: TableInfo, pk: String, deletion: VersionStore.Origin? = nil
     ) throws -> [(VersionStore.Origin, CellWrite)] {
         let logged = try db.query(
-            "SELECT sidx, seq, vals, bases FROM _liaison_change WHERE tbl = ? AND pk = ? AND op <> 'delete'",
+            "SELECT sidx, seq, \(ChangeValues.sql()), bases FROM _liaison_change WHERE tbl = ? AND pk = ? AND op <> 'delete'",
             [.text(table.name), .text(pk)]
         ) { (VersionStore.Origin(site: $0.int64(0), seq: $0.int64(1)), $0.optionalText(2), $0.optionalText(3)) }
         let bases = try deletion.flatMap { try loggedBases(of: $0, table: table.name, pk: pk) }
@@ -246,6 +247,7 @@ extension TransactionApplier {
         } else if !taken.isEmpty {
             let names = taken.keys.sorted()
             let assignments = names.map { "\(CaptureTriggers.quoted($0)) = ?" }.joined(separator: ", ")
+            try ChangeValues.keep(db, table: table.name, pk: pk)
             try db.run(
                 "UPDATE \(table.quotedName) SET \(assignments) WHERE id = ?", names.map { taken[$0]! } + [.text(pk)])
         }
@@ -274,7 +276,7 @@ extension TransactionApplier {
         var logged: [VersionStore.Origin: [String: CellValue]] = [:]
         var carriedValues: [VersionStore.Origin: [String: CellValue]] = [:]
         for (site, seq, vals, bases) in try db.query(
-            "SELECT sidx, seq, vals, bases FROM _liaison_change WHERE tbl = ? AND pk = ? AND vals IS NOT NULL",
+            "SELECT sidx, seq, \(ChangeValues.sql()), bases FROM _liaison_change WHERE tbl = ? AND pk = ? AND \(ChangeValues.present())",
             [.text(table.name), .text(pk)], { ($0.int64(0), $0.int64(1), $0.text(2), $0.optionalText(3)) })
         {
             let values = try ChangeCodec.decodeValues(vals) ?? [:]

@@ -22,7 +22,7 @@ extension Replica {
         let names = targets.keys.sorted()
         let logged = try db.query(
             """
-            SELECT c.sidx, c.seq, c.tbl, c.pk, c.op, c.vals, c.lvls, c.scope, c.bases FROM _liaison_change c
+            SELECT c.sidx, c.seq, c.tbl, c.pk, c.op, \(ChangeValues.sql("c")), c.lvls, c.scope, c.bases FROM _liaison_change c
             JOIN _liaison_tx t ON t.sidx = c.sidx AND t.seq = c.seq
             WHERE c.tbl IN (\(Array(repeating: "?", count: names.count).joined(separator: ", "))) ORDER BY t.ord, c.n
             """, names.map { .text($0) }
@@ -135,6 +135,7 @@ extension Replica {
             }
             let definition = table.columns[position]
             guard (try? Validation.check(value, for: definition, in: table, db: nil)) != nil else { continue }
+            try ChangeValues.keep(db, table: table.name, pk: pk)
             try db.run(
                 "UPDATE \(table.quotedName) SET \(CaptureTriggers.quoted(column)) = ? WHERE id = ?",
                 [Validation.normalized(value, for: definition), .text(pk)])

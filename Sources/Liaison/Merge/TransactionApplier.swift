@@ -33,6 +33,10 @@ final class TransactionApplier {
 
     /// Scopes this batch may write (the sender's write grant here); `nil` for any.
     var writableScopes: Set<String>?
+    /// Set by an operator's release: a transaction behind a chain base is applied anyway.
+    var admitsBehindCheckpoint = false
+    /// Runs of origins' chains compaction removed here (`ChainBase`), read once per batch.
+    var removedRuns: [Int64: [ChainBase]]?
     /// Keys the batch presented that are not trusted here (see `TransactionApplier+Identity.swift`).
     var presentedKeys: [String: SiteKeyRecord] = [:]
     /// The peer the batch came from, for alarms.
@@ -50,6 +54,10 @@ final class TransactionApplier {
 
     /// Headers whose signatures were checked ahead of the apply (`verifyAhead`).
     var verified = VerifiedHeaders()
+
+    /// The digest of the last transaction of each origin applied by this applier (the hash-chain
+    /// link the next one must name). A rollback rebuilds the applier, so it never names one undone.
+    var lastApplied: [Int64: (seq: Int64, digest: String)] = [:]
 
     /// Applies a transaction already checked with `check`; `changes` gives its changes in order
     /// (called twice: once to check the signature, then to apply).
@@ -77,6 +85,7 @@ final class TransactionApplier {
         }
         try checkDeclared(scopes, name: name)
         try recordWithheld(header, index: index, received: admitted.received)
+        let digest = SiteKey.sha256Hex(admitted.signedBytes)
         try db.run(
             """
             INSERT INTO _liaison_tx(sidx, seq, hlc, author, context, resolves, ord, changes, previous, root, signature, digest)
@@ -87,8 +96,9 @@ final class TransactionApplier {
                 .text(admitted.context),
                 header.resolves.map { .text(ConflictStore.encodeIDs($0)) } ?? .null, .integer(nextOrder),
                 .integer(Int64(header.total)), admitted.previous.map { .text($0) } ?? .null, .text(admitted.root),
-                .text(header.signature ?? ""), .text(SiteKey.sha256Hex(admitted.signedBytes)),
+                .text(header.signature ?? ""), .text(digest),
             ])
+        lastApplied[index] = (header.seq, digest)
         if let resolves = header.resolves { try honour(resolves, by: origin, write: write) }
         try db.run("UPDATE _liaison_site SET seq = ? WHERE sidx = ?", [.integer(header.seq), .integer(index)])
         lastHLC = max(lastHLC, header.hlc)

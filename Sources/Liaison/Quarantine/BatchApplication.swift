@@ -128,8 +128,9 @@ final class BatchApplication {
             // Outlines also ride on a transaction applied before, sent again when a later change
             // brings the row they concern (`PageBuilder.companions`); each is checked against the
             // signed digest kept for its withheld position.
-            let appliedBefore = try applier.hasApplied(origin: header.origin, seq: header.seq)
-            if let outlines = header.evictions, header.isLastPiece, applied || appliedBefore {
+            if let outlines = header.evictions, header.isLastPiece,
+                try applied || applier.hasApplied(origin: header.origin, seq: header.seq)
+            {
                 try applier.evict(outlines, of: header)
             }
             try db.execute("RELEASE liaison_transaction")
@@ -224,6 +225,8 @@ final class BatchApplication {
                 guard blocker(of: entry.record) == nil else { continue }
                 let record = entry.record
                 let grant = override ? nil : try currentGrant(of: entry)
+                applier.admitsBehindCheckpoint = override
+                defer { applier.admitsBehindCheckpoint = false }
                 let outcome = try attempt(record, writable: grant, source: entry.source, retrying: true) { applier in
                     guard try applier.check(record) else { return try applier.applyLate(record) > 0 }
                     try applier.apply(record) { record.changes }

@@ -11,6 +11,7 @@ enum Quarantine {
     /// The error codes that hold a transaction (add `.untrustedKey` when keys wait for trust).
     static let holdableCodes: Set<LiaisonError.Code> = [
         .forbiddenScope, .typeMismatch, .unknownColumn, .unknownTable, .schemaMismatch, .clockDrift, .untrustedKey,
+        .behindCheckpoint,
     ]
 
     /// The error code of a transaction held only because an earlier one it depends on is held.

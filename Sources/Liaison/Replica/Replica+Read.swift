@@ -65,7 +65,7 @@ extension Replica {
             return try headers.reversed().map { order, sidx, seq, hlc, author, context, resolves in
                 let site = sites.site(sidx)
                 let changes = try db.query(
-                    "SELECT tbl, pk, op, vals, lvls, scope, bases FROM _liaison_change WHERE sidx = ? AND seq = ? ORDER BY n",
+                    "SELECT tbl, pk, op, \(ChangeValues.sql()), lvls, scope, bases FROM _liaison_change WHERE sidx = ? AND seq = ? ORDER BY n",
                     [.integer(sidx), .integer(seq)]
                 ) {
                     ChangeRecord(

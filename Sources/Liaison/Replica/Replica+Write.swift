@@ -35,7 +35,8 @@ public struct Editor {
     /// Inserts the row, or updates the given columns of an existing one.
     ///
     /// A new row gets its parent's scope (else `public`) and `owner` this replica's site code unless
-    /// given. A scope must be built in or declared (`declareScope`); only a row's owner changes `owner`.
+    /// given; a re-created row keeps the owner it had (`ownerOfNewRow`). A scope must be built in or
+    /// declared (`declareScope`); only a row's owner changes `owner`.
     public func set(_ tableName: String, id: String, _ values: [String: CellValue]) throws {
         let table = try replica.table(named: tableName)
         try SchemaLog.refuseDirectEdit(of: table, by: self)
@@ -73,7 +74,7 @@ public struct Editor {
                 "UPDATE \(table.quotedName) SET \(assignments) WHERE id = ?", names.map { values[$0]! } + [.text(id)])
         } else {
             if values["scope"] == nil { values["scope"] = try parentScope(of: table, values) ?? "public" }
-            if values["owner"] == nil { values["owner"] = .text(replica.siteCode.rawValue) }
+            values["owner"] = try ownerOfNewRow(table, id: id, given: values["owner"])
             let missing = table.definition.columns.filter { $0.isRequired && (values[$0.name] ?? .null) == .null }
             if !missing.isEmpty {
                 throw LiaisonError(

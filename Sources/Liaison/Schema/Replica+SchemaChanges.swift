@@ -182,6 +182,7 @@ extension Replica {
                 try db.execute(
                     "ALTER TABLE \(CaptureTriggers.quoted(table.name)) ADD COLUMN \(CaptureTriggers.quoted(column.name)) "
                         + column.type.sqlType + CaptureTriggers.defaultClause(column))
+                try db.execute(CaptureTriggers.priorColumnSQL(table: table.name, column: column.name))
             }
             if !added.isEmpty {
                 newColumns[table.name] = added.map(\.name)

@@ -43,5 +43,12 @@ extension ReplicaMigrator {
                 CREATE INDEX _liaison_change_row ON _liaison_change(tbl, pk);
                 """)
         },
+        Step(format: 6, name: "values only while current") { db in
+            // A local change whose cells all still hold its values keeps none of its own (`live`,
+            // `ChangeValues`); the triggers keep a row's earlier values until publishing copies
+            // them (DECISIONS, "Values only while current"). Changes logged before keep theirs.
+            try db.execute("ALTER TABLE _liaison_change ADD COLUMN live INTEGER")
+            try CaptureTriggers.rebuildAll(db)
+        },
     ])
 }

@@ -8,9 +8,11 @@ extension PageBuilder {
         var outlines: [ChangeOutline] = []
         if let readable, !readable.contains("*") { outlines = try ownOutlines(header, isLocal: isLocal, readable) }
         guard !isLocal, try Self.hasOutlineTable(db) else { return outlines }
-        // Forwarded to every requester, whatever it may read: one that may read the change but
-        // was sent only its digest (by a relay lacking the scope) forwards the outline in turn,
-        // and asks for the change itself.
+        // Forwarded only to a requester that may not read the change either: one that may read it
+        // would drop a row it is about to receive whole (and edit it in between as a new row,
+        // simulation seeds 376, 562); it asks for the change itself, and a replica downstream
+        // that may not read it gets the outline with its `wanted` answer (`wantedOutlines`).
+        guard !Scope.allows(readable, "*") else { return outlines }
         let held = Set(outlines.map(\.index))
         for outline in try db.query(
             "SELECT n, tbl, pk, op, scope, body FROM _liaison_outline WHERE sidx = ? AND seq = ? ORDER BY n",
@@ -20,7 +22,7 @@ extension PageBuilder {
                     index: $0.int(0) - 1, table: $0.text(1), id: $0.text(2),
                     op: ChangeRecord.Operation(rawValue: $0.text(3)) ?? .update, scope: $0.text(4), body: $0.text(5))
             })
-        where !held.contains(outline.index) {
+        where !held.contains(outline.index) && !Scope.allows(readable, outline.scope) {
             guard try wasReadable(table: outline.table, id: outline.id, before: header.order) else { continue }
             outlines.append(outline)
         }
@@ -32,7 +34,7 @@ extension PageBuilder {
     {
         var outlines: [ChangeOutline] = []
         let rows = try db.query(
-            "SELECT n, tbl, pk, op, vals, lvls, scope, bases FROM _liaison_change WHERE sidx = ? AND seq = ? ORDER BY n",
+            "SELECT n, tbl, pk, op, \(ChangeValues.sql()), lvls, scope, bases FROM _liaison_change WHERE sidx = ? AND seq = ? ORDER BY n",
             [.integer(header.site), .integer(header.seq)]
         ) {
             (
@@ -72,10 +74,10 @@ extension PageBuilder {
         for change in record.changes where change.op == .insert || change.values?["scope"] != nil {
             let rows = try db.query(
                 """
-                SELECT c.sidx, c.seq, c.n, c.op, c.vals, c.lvls, c.scope, c.bases, t.ord FROM _liaison_change c
+                SELECT c.sidx, c.seq, c.n, c.op, \(ChangeValues.sql("c")), c.lvls, c.scope, c.bases, t.ord FROM _liaison_change c
                 JOIN _liaison_tx t ON t.sidx = c.sidx AND t.seq = c.seq
                 WHERE c.tbl = ? AND c.pk = ? AND c.scope NOT IN (\(marks)) AND t.ord <> ?
-                    AND (c.op <> 'update' OR c.vals LIKE '%"scope":%')
+                    AND (c.op <> 'update' OR \(ChangeValues.sql("c")) LIKE '%"scope":%')
                 """, [.text(change.table), .text(change.id)] + scopes.map { .text($0) } + [.integer(header.order)]
             ) {
                 (
@@ -128,7 +130,7 @@ extension PageBuilder {
         let marks = Array(repeating: "?", count: scopes.count).joined(separator: ", ")
         let isLocal = header.site == 1
         let rows = try db.query(
-            "SELECT n, tbl, pk, op, vals, lvls, scope, bases FROM _liaison_change WHERE sidx = ? AND seq = ? ORDER BY n",
+            "SELECT n, tbl, pk, op, \(ChangeValues.sql()), lvls, scope, bases FROM _liaison_change WHERE sidx = ? AND seq = ? ORDER BY n",
             [.integer(header.site), .integer(header.seq)]
         ) {
             (

@@ -13,6 +13,9 @@ final class PageBuilder {
     /// Scopes the requester may read; `nil` for all.
     let readable: Set<String>?
 
+    /// Set when a snapshot reads the whole log: it carries the removed runs itself (`ChainBase`).
+    var servesSnapshot = false
+
     /// Whether this replica has compacted values (they travel as digests only, like withheld ones).
     private lazy var hasCompacted = (try? CompactionCheckpoint.hasTables(db)) ?? false
 
@@ -50,6 +53,7 @@ final class PageBuilder {
     func page(after cursor: SyncCursor, excluding vector: VersionVector, wanted: [WantedTransaction] = []) throws
         -> PullResponse
     {
+        if !servesSnapshot { try ChainBase.refuseBehind(db, vector: vector) }
         let sites = try SiteDirectory(db: db)
         var records: [TransactionRecord] = []
         var changeCount = 0
@@ -145,7 +149,7 @@ final class PageBuilder {
         var withheld = false
         let scan = max(room, 1) * 4
         let rows = try db.query(
-            "SELECT n, tbl, pk, op, vals, lvls, scope, bases FROM _liaison_change WHERE sidx = ? AND seq = ? AND n > ? ORDER BY n LIMIT ?",
+            "SELECT n, tbl, pk, op, \(ChangeValues.sql()), lvls, scope, bases FROM _liaison_change WHERE sidx = ? AND seq = ? AND n > ? ORDER BY n LIMIT ?",
             [.integer(header.site), .integer(header.seq), .integer(last), .integer(Int64(scan))]
         ) {
             (

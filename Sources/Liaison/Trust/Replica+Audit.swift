@@ -24,6 +24,9 @@ public struct VerificationReport: Sendable, Codable, Hashable {
     public var changes: Int
     public var withheld: Int
     public var problems: [String]
+    /// Transactions compaction removed whole (or the snapshot this replica started from did):
+    /// not checked one by one, their chain heads signed by a checkpoint or the snapshot's source.
+    public var removed = 0
 
     public var isIntact: Bool { problems.isEmpty }
 }
@@ -37,7 +40,7 @@ extension Replica {
             let sites = try SiteDirectory(db: db)
             let rows = try db.query(
                 """
-                SELECT c.sidx, c.seq, c.op, c.vals, c.scope, t.hlc, t.author FROM _liaison_change c
+                SELECT c.sidx, c.seq, c.op, \(ChangeValues.sql("c")), c.scope, t.hlc, t.author FROM _liaison_change c
                 JOIN _liaison_tx t ON t.sidx = c.sidx AND t.seq = c.seq
                 WHERE c.tbl = ? AND c.pk = ? ORDER BY t.ord, c.n
                 """, [.text(tableName), .text(id)]
@@ -88,19 +91,28 @@ struct AuditCheck {
         var report = VerificationReport(transactions: 0, changes: 0, withheld: 0, problems: [])
         let sites = try SiteDirectory(db: db)
         let origins = try db.query("SELECT sidx, seq FROM _liaison_site ORDER BY sidx") { ($0.int64(0), $0.int64(1)) }
+        // Runs compaction removed are gone: the chain goes on after each from the head a checkpoint signed.
+        let bases = try ChainBase.all(db)
         for (site, applied) in origins {
             let code = sites.site(site).code
             let seqs = try db.query("SELECT seq FROM _liaison_tx WHERE sidx = ? ORDER BY seq", [.integer(site)]) {
                 $0.int64(0)
             }
-            if seqs != Array(stride(from: Int64(1), through: applied, by: 1)) {
-                let missing = Set(1...max(applied, 1)).subtracting(seqs).sorted()
+            let gaps = bases[site] ?? []
+            report.removed += gaps.reduce(0) { $0 + Int($1.through - $1.first + 1) }
+            var expected = Set(1...max(applied, 1))
+            if applied == 0 { expected = [] }
+            for gap in gaps { expected.subtract(gap.first...gap.through) }
+            if seqs != expected.sorted() {
+                let missing = expected.subtracting(seqs).sorted()
                 report.problems.append(
                     "\(code): the log lacks transactions \(missing.prefix(10).map(String.init).joined(separator: ", ")) of 1...\(applied)"
-                )
+                        + (gaps.isEmpty ? "" : " (besides those compaction removed)"))
             }
+            let gapHeads = Dictionary(gaps.map { ($0.through, $0.head) }, uniquingKeysWith: { first, _ in first })
             var previous: String?? = .none
             for seq in seqs {
+                if let head = gapHeads[seq - 1] { previous = .some(head) }
                 let origin = VersionStore.Origin(site: site, seq: seq)
                 report.problems += try check(origin, previous: previous, checkChain: true)
                 previous = .some(
@@ -142,7 +154,7 @@ struct AuditCheck {
         var digests: [Int: String] = [:]
         let isLocal = origin.site == 1
         let rows = try db.query(
-            "SELECT n, tbl, pk, op, vals, lvls, scope, digest, bases FROM _liaison_change WHERE sidx = ? AND seq = ? ORDER BY n",
+            "SELECT n, tbl, pk, op, \(ChangeValues.sql()), lvls, scope, digest, bases FROM _liaison_change WHERE sidx = ? AND seq = ? ORDER BY n",
             key
         ) {
             (

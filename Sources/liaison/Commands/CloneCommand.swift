@@ -67,7 +67,17 @@ struct CloneCommand: AsyncParsableCommand {
                 try replica.trust(site: sourceCode, siteID: status.siteID, key: trustedKey)
                 if introducer { try replica.setIntroducer(site: sourceCode, true) }
                 let peer = try replica.peers().first { $0.name == peerName }!
-                let report = try await SyncDriver(replica: replica).sync(with: peer)
+                let report: SyncReport
+                do {
+                    report = try await SyncDriver(replica: replica).sync(with: peer)
+                } catch let error as LiaisonError where error.code == .compactedHistory {
+                    // The source compacted its log: start from its signed snapshot, then sync on.
+                    let installed = try replica.installSnapshot(try await client.snapshot(), from: peerName)
+                    print(
+                        "\(status.site) compacted its history: started from its signed snapshot (\(installed.transactions) "
+                            + "transactions, \(installed.gaps) removed runs, \(installed.rows) rows checked against the log)")
+                    report = try await SyncDriver(replica: replica).sync(with: peer)
+                }
                 print(
                     "cloned \(report.pulledTransactions) transactions (\(report.pulledChanges) changes) from \(status.site) into \(database); peer '\(peerName)' registered"
                 )

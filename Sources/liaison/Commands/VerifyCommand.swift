@@ -16,6 +16,8 @@ struct VerifyCommand: AsyncParsableCommand {
             } else {
                 print(
                     "checked \(report.transactions) transactions, \(report.changes) changes (\(report.withheld) withheld)"
+                        + (report.removed > 0
+                            ? "; \(report.removed) transactions removed by compaction, their chain heads signed" : "")
                 )
                 for problem in report.problems { print("PROBLEM \(problem)") }
                 print(
