@@ -41,8 +41,7 @@ do {
     default:
         FileHandle.standardError.write(
             Data(
-                "usage: liaison-bench w1|w2|w3|w5|w6|w7|trust|local DIR [ROWS] | client clone URL PATH | client sync PATH
-"
+                "usage: liaison-bench w1|w2|w3|w5|w6|w7|trust|local DIR [ROWS] | client clone URL PATH | client sync PATH\n"
                     .utf8))
         exit(64)
     }
