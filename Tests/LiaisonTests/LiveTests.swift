@@ -93,7 +93,10 @@ import Testing
                             let took = try await Self.time(within: .seconds(10)) {
                                 try c.row("topic", id: "topic-hop")?["name"] == .text("Two hops")
                             }
-                            let elapsed = try #require(took, "the edit never reached C")
+                            let atB = try b.row("topic", id: "topic-hop") != nil
+                            let heldAtC = try c.status().quarantined.count
+                            let elapsed = try #require(
+                                took, "the edit never reached C (at B: \(atB), held at C: \(heldAtC))")
                             #expect(elapsed < .seconds(5), "two hops took \(elapsed) (full rounds are a minute apart)")
                             #expect(try c.verify().isIntact)
                         }
@@ -137,6 +140,31 @@ import Testing
                 #expect(news && took < .seconds(2), "woken: \(news) after \(took)")
                 try await driver.pullNow(from: peer)
                 #expect(try ma.row("topic", id: "topic-pub") != nil && ma.row("topic", id: "topic-eu") == nil)
+            }
+        }
+    }
+
+    /// MA's own edit, pushed to NL while MA waits on NL, does not wake MA (its vector has it).
+    @Test func aPeerIsNotWokenByItsOwnEditComingBack() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV")
+            let ma = try factory.make("MA-DGST")
+            try await withServer(nl) { url in
+                _ = try pair(ma, with: nl, url: url)
+                let driver = SyncDriver(replica: ma)
+                try await driver.sync(with: try #require(ma.peers().first))
+                try ma.write(author: "amal") { try $0.set("topic", id: "topic-ma", ["name": "From MA"]) }
+                let peer = try #require(ma.peers().first)
+                let waiting = Task {
+                    let started = ContinuousClock.now
+                    let news = try await driver.waitForNews(from: peer, wait: .milliseconds(1_500))
+                    return (news, ContinuousClock.now - started)
+                }
+                try await Task.sleep(for: .milliseconds(300))
+                try await driver.sync(with: peer)
+                #expect(try nl.row("topic", id: "topic-ma") != nil, "the push did not land")
+                let (woken, waited) = try await waiting.value
+                #expect(!woken && waited >= .milliseconds(1_400), "woken: \(woken) after \(waited)")
             }
         }
     }
