@@ -21,7 +21,7 @@ import Testing
     @Test func aWriteThatCannotCommitOnAFullDiskFailsClearlyAndLosesNothing() async throws {
         try await withTally(Self.suite, tests: Self.tests) { tally in
             try await withFaultCLI { outer in
-                let ran = try await FaultMount.withTmpfs(under: outer.directory, kilobytes: 1_024) { mount in
+                let ran = try await FaultMount.withTmpfs(under: outer.directory, kilobytes: 2_048) { mount in
                     let cli = FaultCLI(binary: outer.binary, directory: mount)
                     _ = try await cli.output(["init", "r.db", "--site", "NL-NCTV", "--sample"])
                     _ = try await cli.output(["set", "r.db", "topic", "topic-before", "name=Before the disk filled"])
