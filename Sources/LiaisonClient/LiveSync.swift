@@ -36,7 +36,10 @@ public struct LiveSync: Service {
                 var running: Set<String> = []
                 while !Task.isCancelled {
                     // New peers get a task; a removed peer's task ends by itself.
-                    let names = (try? await driver.replica.perform { try $0.peers().map(\.name) }) ?? []
+                    guard let names = try? await driver.replica.perform({ try $0.peers().map(\.name) }) else {
+                        try? await Task.sleep(for: .seconds(1))
+                        continue
+                    }
                     for name in names where !running.contains(name) && (peerNames.isEmpty || peerNames.contains(name)) {
                         running.insert(name)
                         tasks.addTask { await follow(name) }

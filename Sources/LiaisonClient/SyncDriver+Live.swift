@@ -13,7 +13,8 @@ extension SyncDriver {
     /// - Throws: `LiaisonError` when the peer's site id is not known yet (sync once first), or the
     ///   exchange fails (unreachable, refused, an answer without the peer's signature).
     public func waitForNews(from peer: PeerRecord, wait: Duration) async throws -> Bool {
-        let client = try liveClient(for: peer)
+        // A peer that never answers costs the wait and a little more, not the exchange timeout.
+        let client = try liveClient(for: peer, timeout: wait.seconds + 10)
         let vector = try await replica.perform { try $0.versionVector() }
         let milliseconds =
             Int(wait.components.seconds) * 1_000 + Int(wait.components.attoseconds / 1_000_000_000_000_000)
@@ -35,12 +36,13 @@ extension SyncDriver {
         return report
     }
 
-    private func liveClient(for peer: PeerRecord) throws -> PeerClient {
+    private func liveClient(for peer: PeerRecord, timeout: TimeInterval = 300) throws -> PeerClient {
         guard let siteID = peer.siteID else {
             throw LiaisonError(
                 .invalidInput, "the site id of peer \(peer.name) is not known yet: sync with it once first")
         }
-        var client = try PeerClient(url: peer.url, token: peer.token, from: replica.siteID, to: siteID)
+        var client = try PeerClient(
+            url: peer.url, token: peer.token, from: replica.siteID, to: siteID, timeout: timeout)
         client.onExchange = onExchange
         client.schema = SchemaStamp(replica.schema)
         client.maxClockOffset = maxClockOffset

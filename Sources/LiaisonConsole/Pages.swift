@@ -101,7 +101,8 @@ enum Show {
         }
         return [
             "compareText": text,
-            "compareClass": comparison.result == "in_step" ? "ok" : comparison.result == "differ" ? "failing" : "behind",
+            "compareClass": comparison.result == "in_step"
+                ? "ok" : comparison.result == "differ" ? "failing" : "behind",
         ]
     }
 

@@ -17,7 +17,8 @@ struct LiveController {
     let sync: SyncController
 
     func register(on group: RouterGroup<PeerRequestContext>) {
-        group.post("live") { request, context in try await live(request, context, peer: try sync.authenticated(context))
+        group.post("live") { request, context in
+            try await live(request, context, peer: try sync.authenticated(context))
         }
     }
 

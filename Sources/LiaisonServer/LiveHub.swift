@@ -31,6 +31,7 @@ final class LiveHub: @unchecked Sendable {
     private var nextID: UInt64 = 0
     private var generationValue: UInt64 = 0
     private var poller: Task<Void, Never>?
+    private var probe: ChangeProbe?
 
     /// The longest wait granted, whatever the request asks.
     static let maxWait: Duration = .seconds(25)
@@ -56,7 +57,17 @@ final class LiveHub: @unchecked Sendable {
             nextID += 1
             watches[nextID] = Watch(peer: peer)
             byPeer[peer] = nextID
-            if poller == nil { poller = startPolling() }
+            // The probe is made before the wait's first check and kept: a commit after that check
+            // is seen by the next poll, even when the polling task starts only later.
+            if probe == nil {
+                do {
+                    probe = try replica.changeProbe()
+                } catch {
+                    // Waits then end at their deadlines only (the peers' rounds go on).
+                    logger.warning("live: cannot watch the replica file", metadata: ["error": "\(error)"])
+                }
+            }
+            if poller == nil, let probe { poller = startPolling(probe) }
             return Ticket(id: nextID)
         }
     }
@@ -111,18 +122,10 @@ final class LiveHub: @unchecked Sendable {
         watches[id]?.continuation = nil
     }
 
-    private func startPolling() -> Task<Void, Never> {
+    private func startPolling(_ probe: ChangeProbe) -> Task<Void, Never> {
         let replica = replica
         let interval = pollInterval
-        let logger = logger
         return Task { [weak self] in
-            let probe: ChangeProbe
-            do {
-                probe = try replica.changeProbe()
-            } catch {
-                logger.warning("live: cannot watch the replica file", metadata: ["error": "\(error)"])
-                return
-            }
             while !Task.isCancelled {
                 if (try? probe.changed()) == true {
                     // Local edits are published here, so a wait that checks sees them signed.

@@ -34,7 +34,8 @@ public final class QuarantineQuota: @unchecked Sendable {
         let limits = self.limits
         let (count, held) = try store.usage(of: source)
         let who = source.isEmpty ? "this sender" : "peer \(source)"
-        let next = "; nothing of this batch was applied and what is held stays. Its operator sees why with "
+        let next =
+            "; nothing of this batch was applied and what is held stays. Its operator sees why with "
             + "'liaison quarantine DB list' and releases or drops what is held; the sender then syncs again"
         if count + 1 > limits.maxTransactions {
             throw LiaisonError(

@@ -93,7 +93,9 @@ enum SchemaNames {
         let scalars = Array(name.unicodeScalars)
         let valid =
             !scalars.isEmpty && scalars.count <= 48 && ("a"..."z").contains(Character(scalars[0]))
-            && scalars.allSatisfy { ("a"..."z").contains(Character($0)) || ("0"..."9").contains(Character($0)) || $0 == "_" }
+            && scalars.allSatisfy {
+                ("a"..."z").contains(Character($0)) || ("0"..."9").contains(Character($0)) || $0 == "_"
+            }
         guard valid, name != SchemaLog.table, !name.hasPrefix("sqlite_") else {
             throw LiaisonError(
                 .invalidInput,

@@ -70,7 +70,8 @@ enum SchemaLog {
             if origin != owner || !id.hasSuffix("@" + owner) || row.int64(4) != 0 {
                 entry.refusal = "not made whole by its origin \(owner); ignored"
             } else if !rights.contains(owner) {
-                entry.refusal = "\(owner) may not change the schema here; grant it with 'liaison grant DB PEER --schema'"
+                entry.refusal =
+                    "\(owner) may not change the schema here; grant it with 'liaison grant DB PEER --schema'"
             }
             return entry
         }

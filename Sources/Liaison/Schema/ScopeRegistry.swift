@@ -109,7 +109,9 @@ extension Replica {
     /// The built-in and declared scopes.
     public func knownScopes() throws -> [KnownScope] {
         try withConnection { db in
-            try ScopeRegistry(db: db, tables: tables).known().map { KnownScope(name: $0.name, description: $0.description) }
+            try ScopeRegistry(db: db, tables: tables).known().map {
+                KnownScope(name: $0.name, description: $0.description)
+            }
         }
     }
 

@@ -56,7 +56,8 @@ extension Replica {
                         .revocation,
                         "\(code)'s key \(SiteKey.fingerprint(revocation.key)) is revoked since \(since) by "
                             + (revocation.by == siteID ? "\(code) itself" : "introducer \(revocation.by)")
-                            + ": its transactions from then on are held for review; 'liaison verify' lists any applied before"),
+                            + ": its transactions from then on are held for review; 'liaison verify' lists any applied before"
+                    ),
                     siteID: siteID, code: code, via: source))
         }
     }

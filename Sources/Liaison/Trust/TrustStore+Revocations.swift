@@ -115,7 +115,10 @@ extension TrustStore {
         try db.query(
             "SELECT key, since, by_site, signer, signature FROM _liaison_revocation WHERE site_id = ? ORDER BY key, by_site",
             [.text(siteID)]
-        ) { KeyRevocation(key: $0.text(0), since: $0.int64(1), by: $0.text(2), signer: $0.text(3), signature: $0.text(4)) }
+        ) {
+            KeyRevocation(
+                key: $0.text(0), since: $0.int64(1), by: $0.text(2), signer: $0.text(3), signature: $0.text(4))
+        }
     }
 
     /// Sites with revocations held here (at most `limit`), which every page carries on.
