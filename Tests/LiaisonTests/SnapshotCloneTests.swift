@@ -63,6 +63,19 @@ import Testing
                 #expect(try be.dump() == nl.dump())
                 #expect(try nl.row("topic", id: "topic-be")?["name"] == .text("From BE"))
                 #expect(try be.verify().isIntact && nl.verify().isIntact)
+                // A newcomer that does not trust TR's key would hold TR's writes: refused whole.
+                let lone = try factory.make("LU-CTIE")
+                try nl.addPeer(name: "LU-CTIE", url: "http://127.0.0.1:1", token: "token-LU", read: ["*"], write: ["*"])
+                try lone.addPeer(
+                    name: "NL-NCTV", url: url, token: "token-LU", siteID: nl.siteID, read: ["*"], write: ["*"],
+                    publicKey: nl.publicKey)
+                do {
+                    _ = try lone.installSnapshot(snapshot, from: "NL-NCTV")
+                    Issue.record("a snapshot with writes of an untrusted agency was installed")
+                } catch {
+                    #expect("\(error)".contains("would be held here (untrusted_key)"), "\(error)")
+                }
+                #expect(try lone.versionVector().entries.isEmpty)
                 // A snapshot starts only a new replica.
                 #expect(throws: LiaisonError.self) { try be.installSnapshot(snapshot, from: peer.name) }
             }

@@ -8,8 +8,8 @@ import Testing
 /// Compaction that removes wholly superseded, acknowledged transactions (headers and change
 /// rows) in runs, under a checkpoint signing the chain head where each run ends.
 @Suite(.timeLimit(.minutes(3))) struct TransactionRemovalTests {
-    /// `LIAISON_PREFIX_ROUNDS` rewrites of each long row (60 by default).
-    static var rounds: Int { Int(ProcessInfo.processInfo.environment["LIAISON_PREFIX_ROUNDS"] ?? "") ?? 60 }
+    /// `LIAISON_REMOVAL_ROUNDS` rewrites of each long row (60 by default).
+    static var rounds: Int { Int(ProcessInfo.processInfo.environment["LIAISON_REMOVAL_ROUNDS"] ?? "") ?? 60 }
 
     static func writeHistory(_ nl: Replica, rounds: Int, rows: Int = 15, tag: String = "long") throws {
         let padding = String(repeating: "counter-narrative working notes ", count: 12)

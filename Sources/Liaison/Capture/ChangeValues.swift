@@ -38,6 +38,32 @@ enum ChangeValues {
         while try statement.step() {}
     }
 
+    /// Copies the values of live changes from the rows' copies kept since the last publish
+    /// (`CaptureTriggers.priorTable`), in one pass in write order, then empties that table: the
+    /// first copy of a row gives its changes their values, later copies find none left live.
+    static func keepPrior(_ db: Connection, table: TableInfo) throws {
+        let prior = try db.prepare(
+            "SELECT * FROM \(CaptureTriggers.quoted(CaptureTriggers.priorTable(table.name))) ORDER BY rowid")
+        let names = (0..<prior.columnCount).map { prior.columnName($0) }
+        let json = RowJSON(names: names)
+        let update = try db.cached("UPDATE _liaison_change SET vals = ?, live = NULL WHERE rowid = ?")
+        var any = false
+        while try prior.step() {
+            any = true
+            let live = try db.query(
+                "SELECT rowid, live FROM _liaison_change WHERE tbl = ? AND pk = ? AND live IS NOT NULL",
+                [.text(table.name), .text(prior.text(0))]
+            ) { ($0.int64(0), $0.int64(1)) }
+            for (rowid, mask) in live {
+                update.reset()
+                try update.bind(utf8: json.encode(prior, mask: mask), at: 1)
+                try update.bind(rowid, at: 2)
+                try update.step()
+            }
+        }
+        if any { try db.run("DELETE FROM \(CaptureTriggers.quoted(CaptureTriggers.priorTable(table.name)))") }
+    }
+
     /// Registers `liaison_vals` on a connection; the returned reader must be closed before it.
     static func register(on handle: OpaquePointer) -> LiveValueReader {
         let reader = LiveValueReader(handle: handle)
@@ -131,7 +157,10 @@ final class LiveValueReader {
             return statement
         }
         guard let row = prepare("SELECT * FROM \(CaptureTriggers.quoted(table)) WHERE id = ?1") else { return nil }
-        let prior = prepare("SELECT * FROM \(CaptureTriggers.quoted(CaptureTriggers.priorTable(table))) WHERE id = ?1")
+        // A scan: the table is empty but between a local write and the next publish, which
+        // reads it in one pass (`keepPrior`).
+        let prior = prepare(
+            "SELECT * FROM \(CaptureTriggers.quoted(CaptureTriggers.priorTable(table))) WHERE id = ?1 ORDER BY rowid LIMIT 1")
         let source = Source(row: row, prior: prior)
         sources[table] = source
         return source

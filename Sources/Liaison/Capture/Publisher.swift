@@ -51,6 +51,9 @@ struct Publisher {
         }
 
         let tablesByIndex = Dictionary(uniqueKeysWithValues: replica.tables.values.map { ($0.index, $0) })
+        // Changes published before whose cells local writes overwrote since take their values
+        // from the rows' copies first (`ChangeValues`).
+        for table in tablesByIndex.values { try ChangeValues.keepPrior(db, table: table) }
         let writer = try ChangeWriter(replica: replica, db: db)
         let entries = try db.prepare(
             "SELECT id, tbl, pk, mask, scope FROM _liaison_journal WHERE tbl > 0 ORDER BY tbl, pk, id DESC")

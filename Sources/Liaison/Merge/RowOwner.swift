@@ -18,7 +18,7 @@ enum RowOwner {
             return nil
         }
         let values = try db.query(
-            "SELECT vals FROM _liaison_change WHERE sidx = ? AND seq = ? AND tbl = ? AND pk = ? AND vals IS NOT NULL "
+            "SELECT \(ChangeValues.sql()) FROM _liaison_change WHERE sidx = ? AND seq = ? AND tbl = ? AND pk = ? AND \(ChangeValues.present()) "
                 + "ORDER BY n DESC",
             [.integer(version.site), .integer(version.seq), .text(table), .text(pk)]
         ) { $0.text(0) }

@@ -21,6 +21,10 @@ final class BatchApplication {
     /// How many transactions are held (those held for late changes of applied ones included).
     private var heldCount: Int
     var result = ApplyResult(applied: 0, skipped: 0, staged: 0, vector: VersionVector())
+    /// Set while a snapshot installs: its source vouches for writes behind the runs it removed.
+    var admitsBehindCheckpoint = false {
+        didSet { applier.admitsBehindCheckpoint = admitsBehindCheckpoint }
+    }
 
     /// What happened to one transaction.
     enum Outcome { case applied, skipped, held }
@@ -205,6 +209,7 @@ final class BatchApplication {
         applier.writableScopes = writable
         applier.presentedKeys = presentedKeys
         applier.source = source
+        applier.admitsBehindCheckpoint = admitsBehindCheckpoint
     }
 
     /// Tries every held transaction again, in arrival order, until a pass applies nothing.
@@ -225,8 +230,8 @@ final class BatchApplication {
                 guard blocker(of: entry.record) == nil else { continue }
                 let record = entry.record
                 let grant = override ? nil : try currentGrant(of: entry)
-                applier.admitsBehindCheckpoint = override
-                defer { applier.admitsBehindCheckpoint = false }
+                applier.admitsBehindCheckpoint = override || admitsBehindCheckpoint
+                defer { applier.admitsBehindCheckpoint = admitsBehindCheckpoint }
                 let outcome = try attempt(record, writable: grant, source: entry.source, retrying: true) { applier in
                     guard try applier.check(record) else { return try applier.applyLate(record) > 0 }
                     try applier.apply(record) { record.changes }

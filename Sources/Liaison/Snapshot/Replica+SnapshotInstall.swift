@@ -119,7 +119,7 @@ extension Replica {
                 let records = ChainLinks.restore(body.transactions, tables: tables)
                 // A run the source removed counts as applied once the log reaches it; writes that
                 // had not seen it were admitted by the source, which vouches for them.
-                batch.applier.admitsBehindCheckpoint = true
+                batch.admitsBehindCheckpoint = true
                 do {
                     try db.withCaptureOff { try batch.run(records, current: &current) }
                 } catch let error as LiaisonError {
@@ -128,7 +128,11 @@ extension Replica {
                 try Self.stepOverGaps(db)
                 try DigestStore.markWritten(body.transactions, db)
                 if batch.result.held > 0 {
-                    throw refuse("\(batch.result.held) of its transactions were held here (see the peer's write grant)")
+                    let codes = Set(try QuarantineStore(db: db).held(from: peer.name).map(\.error)).sorted()
+                    throw refuse(
+                        "\(batch.result.held) of its transactions would be held here (\(codes.joined(separator: ", "))): "
+                            + "trust the keys of the agencies it relays ('liaison trust', or clone with --introducer) "
+                            + "and give the peer the write grant of its data")
                 }
                 let unfinished =
                     try db.first(
