@@ -45,7 +45,8 @@ final class PlainSQLite {
     /// to), from SQLite's `dbstat` table; empty when the library lacks it.
     func bytesByTable() -> [String: Double] {
         var statement: OpaquePointer?
-        let sql = "SELECT coalesce(m.tbl_name, d.name), sum(d.pgsize) FROM dbstat d "
+        let sql =
+            "SELECT coalesce(m.tbl_name, d.name), sum(d.pgsize) FROM dbstat d "
             + "LEFT JOIN sqlite_master m ON m.name = d.name GROUP BY 1"
         guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK else { return [:] }
         defer { sqlite3_finalize(statement) }

@@ -32,7 +32,8 @@ enum W7 {
         result["w7b_star_seconds"] = try Client.run(["sync", star])["seconds"]
         result["w7b_scoped_seconds"] = try Client.run(["sync", scoped])["seconds"]
         let dump = try a.dump()
-        result["w7_equal"] = try dump == Replica.open(at: star).dump() && dump == Replica.open(at: scoped).dump() ? 1 : 0
+        result["w7_equal"] =
+            try dump == Replica.open(at: star).dump() && dump == Replica.open(at: scoped).dump() ? 1 : 0
         return result
     }
 }

@@ -24,7 +24,8 @@ do {
     case "client":
         figures =
             argument(2, "") == "clone"
-            ? try await Client.cloning(url: argument(3, ""), path: argument(4, "b.db"), token: argument(5, Prepare.token))
+            ? try await Client.cloning(
+                url: argument(3, ""), path: argument(4, "b.db"), token: argument(5, Prepare.token))
             : try await Client.syncing(path: argument(3, "b.db"))
     case "w7":
         figures = try await W7.run(directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "10000"))!)

@@ -31,7 +31,8 @@ public struct DigestComparer: Sendable {
             comparison.roundTrips = rounds
             (comparison.bytesSent, comparison.bytesReceived) = counter.totals
             try await replica.perform { [comparison] in try $0.recordComparison(comparison) }
-            logger.debug("digests compared", metadata: ["sync.peer": "\(peer.name)", "compare.result": "\(comparison.result)"])
+            logger.debug(
+                "digests compared", metadata: ["sync.peer": "\(peer.name)", "compare.result": "\(comparison.result)"])
             return comparison
         }
         let (theyLack, weLack) = Self.gap(ours: vector, theirs: summary.vector)
@@ -88,8 +89,11 @@ public struct DigestComparer: Sendable {
             result.result = "in_step"
             result.message = "in step after reconciliation (the rows changed while comparing)"
         } else {
-            result.message = "\(differences.count) row(s) differ: "
-                + differences.prefix(5).map { "\($0.table) \($0.id) (\($0.kind.replacingOccurrences(of: "_", with: " ")))" }
+            result.message =
+                "\(differences.count) row(s) differ: "
+                + differences.prefix(5).map {
+                    "\($0.table) \($0.id) (\($0.kind.replacingOccurrences(of: "_", with: " ")))"
+                }
                 .joined(separator: ", ")
         }
         return try await finish(result)

@@ -59,7 +59,8 @@ public struct PeerClient: Sendable {
     /// - Throws: `LiaisonError` `.invalidInput` for a URL that is not http(s) or an empty `from`.
     public init(url: String, token: String, from: String, to: String = "", timeout: TimeInterval = 300) throws {
         guard !from.isEmpty else {
-            throw LiaisonError(.invalidInput, "a peer client needs this replica's site id: every request names its sender")
+            throw LiaisonError(
+                .invalidInput, "a peer client needs this replica's site id: every request names its sender")
         }
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
             throw LiaisonError(.invalidInput, "invalid peer URL '\(url)': expected http://HOST:PORT")
@@ -80,13 +81,16 @@ public struct PeerClient: Sendable {
     public func push(_ request: PushRequest) async throws -> PushResponse { try await send("push", body: request) }
 
     /// One step of a digest comparison (`POST /v1/digest`).
-    public func digest(_ request: DigestRequest) async throws -> DigestResponse { try await send("digest", body: request) }
+    public func digest(_ request: DigestRequest) async throws -> DigestResponse {
+        try await send("digest", body: request)
+    }
 
     func send<Body: Encodable, Answer: Decodable>(_ path: String, body: Body?) async throws -> Answer {
         guard !to.isEmpty || path == "status" else {
             throw LiaisonError(
                 .invalidInput,
-                "the site id of \(baseURL.absoluteString) is not known yet: ask its status first (requests are signed for it)")
+                "the site id of \(baseURL.absoluteString) is not known yet: ask its status first (requests are signed for it)"
+            )
         }
         let url = baseURL.appendingPathComponent("v1").appendingPathComponent(path)
         let payload = try body.map { try WireJSON.encode($0) }
@@ -166,7 +170,8 @@ public struct PeerClient: Sendable {
                 !theirs.isCompatible(with: schema)
             {
                 throw SchemaMajor.refusal(
-                    peer: baseURL.absoluteString, theirs: (theirs.name, theirs.major), ours: (schema.name, schema.major))
+                    peer: baseURL.absoluteString, theirs: (theirs.name, theirs.major), ours: (schema.name, schema.major)
+                )
             }
             let isSigned = AnswerSignature.isValid(
                 response.headers.first(name: AnswerSignature.header), token: token, status: status,

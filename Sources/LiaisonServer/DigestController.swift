@@ -32,7 +32,8 @@ struct DigestController {
         guard body.protocolVersion == liaisonProtocolVersion else {
             throw LiaisonError(
                 .malformedRequest,
-                "protocol version \(body.protocolVersion) is not supported; this server speaks \(liaisonProtocolVersion)")
+                "protocol version \(body.protocolVersion) is not supported; this server speaks \(liaisonProtocolVersion)"
+            )
         }
         let ranges = body.ranges ?? []
         guard ranges.count <= Self.maxRanges, ranges.reduce(0, { $0 + ($1.items?.count ?? 0) }) <= Self.maxItems else {

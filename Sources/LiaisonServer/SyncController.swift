@@ -16,7 +16,9 @@ struct SyncController {
         group.get("schema") { request, context in try json(replica.schema, for: request, context) }
         group.post("pull") { request, context in try await pull(request, context, peer: try authenticated(context)) }
         group.post("push") { request, context in try await push(request, context, peer: try authenticated(context)) }
-        group.post("ack") { request, context in try await acknowledge(request, context, peer: try authenticated(context)) }
+        group.post("ack") { request, context in
+            try await acknowledge(request, context, peer: try authenticated(context))
+        }
         group.post("snapshot") { request, context in
             try await snapshot(request, context, peer: try authenticated(context))
         }
@@ -137,8 +139,7 @@ struct SyncController {
     }
 
     /// The answer as JSON (gzip when the client accepts it), with its HMAC over the uncompressed body.
-    func json<T: Encodable>(_ value: T, for request: Request, _ context: PeerRequestContext) throws -> Response
-    {
+    func json<T: Encodable>(_ value: T, for request: Request, _ context: PeerRequestContext) throws -> Response {
         let data = try WireJSON.encode(value)
         var headers: HTTPFields = [.contentType: "application/json"]
         headers[.vary] = "Accept-Encoding"
@@ -187,7 +188,8 @@ extension SyncController {
         }
         let ours = SchemaStamp(replica.schema)
         guard theirs.isCompatible(with: ours) else {
-            throw SchemaMajor.refusal(peer: peer.name, theirs: (theirs.name, theirs.major), ours: (ours.name, ours.major))
+            throw SchemaMajor.refusal(
+                peer: peer.name, theirs: (theirs.name, theirs.major), ours: (ours.name, ours.major))
         }
     }
 }

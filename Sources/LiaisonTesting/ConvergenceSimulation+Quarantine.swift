@@ -70,7 +70,8 @@ extension ConvergenceSimulation {
                         .flatMap(\.changes).map(\.id)
                     try printForDebugging(replicas: Array(replicas.indices), rows: Set(rows))
                     throw failure(
-                        "replica \(index) still holds \(id) after the final sync: \(held.held.error) \(held.held.message)")
+                        "replica \(index) still holds \(id) after the final sync: \(held.held.error) \(held.held.message)"
+                    )
                 }
                 try replica.dropQuarantined(id)
             }

@@ -25,7 +25,8 @@ public struct SimulationSchemaPlan {
     public internal(set) var opaqueRelayed = 0
     /// Tables and topic columns any schema change of the run may add.
     static let columns = [
-        ColumnDefinition("note_a"), ColumnDefinition("level", .integer, defaultValue: 1), ColumnDefinition("held_on", .date),
+        ColumnDefinition("note_a"), ColumnDefinition("level", .integer, defaultValue: 1),
+        ColumnDefinition("held_on", .date),
     ]
     static let ungrantedColumn = ColumnDefinition("note_x")
     static let choices = ["in_review", "suspended"]
@@ -164,13 +165,15 @@ extension ConvergenceSimulation {
                         let body = "org-\(n)"
                         guard grant == nil, try editor.row("organisation", id: body) != nil else { return }
                         try editor.set(
-                            "officer", id: "officer-\(n)", ["organisation_id": .text(body), "name": .text("Officer \(stamp)")])
+                            "officer", id: "officer-\(n)",
+                            ["organisation_id": .text(body), "name": .text("Officer \(stamp)")])
                     } else {
                         let id = grant == nil ? "meeting-\(n)" : "meeting-p\(index)-\(n)"
                         var values: [String: CellValue] = ["title": .text("Meeting \(stamp)")]
                         if try editor.row("meeting", id: id) == nil {
-                            values["scope"] = .text((grant.map { $0.sorted() } ?? Self.scopes).randomElement(
-                                using: &schemaPlan.random)!)
+                            values["scope"] = .text(
+                                (grant.map { $0.sorted() } ?? Self.scopes).randomElement(
+                                    using: &schemaPlan.random)!)
                         }
                         try editor.set("meeting", id: id, values)
                     }
@@ -227,7 +230,9 @@ extension ConvergenceSimulation {
                 for change in entry.changes where isAdded(change) && change.values != nil {
                     let key = "\(entry.origin)#\(entry.seq)|\(change.table)|\(change.id)"
                     guard signed[key] == change.values else {
-                        throw failure("replica \(index) keeps \(key) as \(change.values ?? [:]), replica 0 as \(signed[key] ?? [:])")
+                        throw failure(
+                            "replica \(index) keeps \(key) as \(change.values ?? [:]), replica 0 as \(signed[key] ?? [:])"
+                        )
                     }
                 }
             }

@@ -81,7 +81,8 @@ extension ConvergenceSimulation {
                 let defaults = Dictionary(uniqueKeysWithValues: definition.columns.map { ($0.name, $0.defaultValue) })
                 for row in try replica.rows(table) {
                     let id = row["id"]?.displayText ?? ""
-                    for (column, value) in row where column != "id" && value != .null && value != defaults[column] ?? nil {
+                    for (column, value) in row
+                    where column != "id" && value != .null && value != defaults[column] ?? nil {
                         guard logged["\(table)/\(id)/\(column)"]?.contains(value) == true else {
                             throw SimulationFailure(
                                 seed: seed,

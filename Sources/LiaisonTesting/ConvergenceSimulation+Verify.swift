@@ -39,7 +39,9 @@ extension ConvergenceSimulation {
         var bases: [String: [String: String]] = [:]
         for entry in log {
             for change in entry.changes {
-                if let named = change.bases { bases["\(entry.origin)#\(entry.seq)|\(change.table)|\(change.id)"] = named }
+                if let named = change.bases {
+                    bases["\(entry.origin)#\(entry.seq)|\(change.table)|\(change.id)"] = named
+                }
             }
         }
         try verifyConflictSets(log: log, bases: bases, writes: writes)
@@ -51,7 +53,10 @@ extension ConvergenceSimulation {
                 let column = conflict.column ?? ""
                 let cell = (table: conflict.table, id: conflict.rowID, column: column)
                 let (winnerKey, loserKey) =
-                    ("\(conflict.winner.siteID)#\(conflict.winner.seq)", "\(conflict.loser.siteID)#\(conflict.loser.seq)")
+                    (
+                        "\(conflict.winner.siteID)#\(conflict.winner.seq)",
+                        "\(conflict.loser.siteID)#\(conflict.loser.seq)"
+                    )
                 // A move writes only the cells it changed: a cell it carried is no side of a conflict.
                 for side in [winnerKey, loserKey]
                 where bases["\(side)|\(cell.table)|\(cell.id)"]?[column]?.hasPrefix("=") == true {
@@ -114,7 +119,10 @@ extension ConvergenceSimulation {
         let sets = try replicas.map { replica in
             Dictionary(
                 try replica.conflicts(includeResolved: true).filter { !isSuperseded($0) }.map {
-                    ($0.id, "\($0.kind) \($0.table) \($0.rowID).\($0.column ?? "-") loser \($0.loser.site)#\($0.loser.seq) \($0.state)")
+                    (
+                        $0.id,
+                        "\($0.kind) \($0.table) \($0.rowID).\($0.column ?? "-") loser \($0.loser.site)#\($0.loser.seq) \($0.state)"
+                    )
                 },
                 uniquingKeysWith: { first, _ in first })
         }
@@ -124,12 +132,14 @@ extension ConvergenceSimulation {
             if peer != index, conflicts != sets[peer] {
                 let mine = Set(conflicts.map { "\($0.key) \($0.value)" })
                 let theirs = Set(sets[peer].map { "\($0.key) \($0.value)" })
-                let rows = Set(mine.symmetricDifference(theirs).compactMap { $0.split(separator: " ").dropFirst(3).first }
-                    .map { String($0.split(separator: ".").first ?? "") })
+                let rows = Set(
+                    mine.symmetricDifference(theirs).compactMap { $0.split(separator: " ").dropFirst(3).first }
+                        .map { String($0.split(separator: ".").first ?? "") })
                 try printForDebugging(replicas: [peer, index], rows: rows)
                 throw failure(
                     "replicas \(peer) and \(index) (same grant) hold different conflicts: only on \(peer): "
-                        + "\(theirs.subtracting(mine).sorted()); only on \(index): \(mine.subtracting(theirs).sorted())")
+                        + "\(theirs.subtracting(mine).sorted()); only on \(index): \(mine.subtracting(theirs).sorted())"
+                )
             }
             for (id, summary) in conflicts where sets[full][id] != summary {
                 throw failure(

@@ -73,7 +73,8 @@ public final class ConvergenceSimulation {
         }
         rogue = try Replica.create(
             at: directory.appendingPathComponent("sim-rogue.db").path, site: SiteCode("XX-ROGUE")!,
-            siteID: "00000000-0000-4000-8000-999999999999", clock: HybridClock(maximumDrift: .seconds(300)) { time.now })
+            siteID: "00000000-0000-4000-8000-999999999999", clock: HybridClock(maximumDrift: .seconds(300)) { time.now }
+        )
         try replicas[0].write(author: "seed") { editor in
             for index in 0..<3 {
                 try editor.set("organisation", id: "org-\(index)", ["name": .text("Body \(index)"), "kind": "forum"])
@@ -169,7 +170,10 @@ public final class ConvergenceSimulation {
                     let id = "topic-\(Int.random(in: 0..<5, using: &random))"
                     try editor.set(
                         "topic", id: id,
-                        ["name": .text("Same \(id)"), "description": .text("from \(index)"), "scope": .text(pick(Self.scopes))])
+                        [
+                            "name": .text("Same \(id)"), "description": .text("from \(index)"),
+                            "scope": .text(pick(Self.scopes)),
+                        ])
                 }
             }
         } catch let error as LiaisonError where error.code == .typeMismatch || error.code == .invalidInput {
@@ -305,7 +309,8 @@ public struct SimulationFailure: Error, CustomStringConvertible {
 
     public var description: String {
         "seed \(seed): \(message)\nreplay with LIAISON_SEED=\(seed) swift test --filter Simulation\nlast steps: "
-            + trace.suffix(Int(ProcessInfo.processInfo.environment["LIAISON_SIM_TRACE"] ?? "") ?? 12).joined(separator: "; ")
+            + trace.suffix(Int(ProcessInfo.processInfo.environment["LIAISON_SIM_TRACE"] ?? "") ?? 12).joined(
+                separator: "; ")
     }
 }
 

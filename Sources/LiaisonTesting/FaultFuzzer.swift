@@ -133,7 +133,8 @@ public struct FaultFuzzer {
             "Liaison key=, ts=, nonce=, sig=", "Liaison " + String(repeating: "key=x,", count: 2_000),
             "Liaison key=\(String(repeating: "k", count: 65)), ts=1, nonce=n, sig=s",
             signed(token: token).replacingOccurrences(of: "sig=", with: "sig=A"),
-            unbound(), path == "/v1/status" ? unbound() : signed(token: token, to: ""), signed(token: token, to: "another-site"),
+            unbound(), path == "/v1/status" ? unbound() : signed(token: token, to: ""),
+            signed(token: token, to: "another-site"),
             signed(token: token, from: serverSiteID), signed(token: token, from: "bad\u{1b}[31msite"),
             signed(token: token).replacingOccurrences(of: "body=", with: "body=0"),
         ])

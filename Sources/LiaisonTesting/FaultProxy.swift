@@ -151,7 +151,6 @@ public final class FaultProxy: @unchecked Sendable {
         }
     }
 
-
     private func serve(client: Int32, action: FaultAction) {
         FaultSocket.setTimeouts(client, seconds: plan.idleTimeoutSeconds)
         if action == .reset {

@@ -62,8 +62,9 @@ import Testing
                     let answer = try await SignedHTTP.push(
                         nlURL, token: "token-MA-DGST-NL-NCTV", altered, keys: page.keys)
                     #expect(answer.status == 422, "\(answer.text)")
-                    #expect(try WireJSON.decode(ErrorResponse.self, from: Data(answer.text.utf8)).error
-                        == "invalid_transaction")
+                    #expect(
+                        try WireJSON.decode(ErrorResponse.self, from: Data(answer.text.utf8)).error
+                            == "invalid_transaction")
                     #expect(try nl.dump() == before)
                     #expect(try nl.conflicts().contains { $0.id == conflict })
                     #expect(try nl.quarantined().isEmpty)

@@ -57,7 +57,9 @@ import Testing
                 #expect(second.status == 200, "\(second.text)")
                 #expect(try nl.conflicts().contains { $0.id == conflict })
                 let ignored = try nl.ignoredResolutions()
-                #expect(ignored.map(\.site) == ["MA-DGST", "XX-HOSTILE"] || ignored.map(\.site) == ["XX-HOSTILE", "MA-DGST"])
+                #expect(
+                    ignored.map(\.site) == ["MA-DGST", "XX-HOSTILE"]
+                        || ignored.map(\.site) == ["XX-HOSTILE", "MA-DGST"])
                 #expect(ignored.contains { $0.site == "XX-HOSTILE" && $0.reason == "had not seen both sides" })
                 #expect(ignored.contains { $0.site == "MA-DGST" && $0.reason == "outside its sender's grant" })
                 // TR, which may write gctf and saw both sides, closes it.

@@ -51,11 +51,13 @@ import Testing
             let status = try await cli("status", "nl.db")
             let line = try #require(
                 status.stdout.split(separator: "\n").first { $0.hasPrefix("acknowledgement TR-TNP: ") }, "\(status)")
-            #expect(line.contains("acknowledged NL-NCTV=") && line.contains(" by bundle; holds nothing back"), "\(line)")
+            #expect(
+                line.contains("acknowledged NL-NCTV=") && line.contains(" by bundle; holds nothing back"), "\(line)")
             let statusJSON = try JSONDecoder().decode(
                 ReplicaStatus.self, from: Data(try await cli("status", "nl.db", "--json").stdout.utf8))
             let ack = try #require(statusJSON.acknowledgements.first { $0.peer == "TR-TNP" })
-            #expect(ack.via == "bundle" && ack.acknowledgedAt != nil && !ack.holdsBackCompaction && ack.unacknowledged == 0)
+            #expect(
+                ack.via == "bundle" && ack.acknowledgedAt != nil && !ack.holdsBackCompaction && ack.unacknowledged == 0)
             try await cli.expectSuccess("set", "nl.db", "topic", "topic-cli", "name=Sealed", "--author", "anna")
             let next = try await cli("bundle", "create", "nl.db", "--for", "TR-TNP", "--out", "next.bundle")
             #expect(next.stdout.hasPrefix("wrote next.bundle for TR-TNP: 1 transactions, 1 changes, "), "\(next)")

@@ -166,7 +166,8 @@ import Testing
             try await cli.expectSuccess("init", "nl.db", "--site", "NL-NCTV", "--sample")
             try await cli.expectSuccess("set", "nl.db", "topic", "topic-solo", "name=Solo")
             // A row others refer to is refused, naming them.
-            try await cli.expectRefused("delete", "nl.db", "topic", "topic-cve", mentioning: "referred to by", "agenda_item")
+            try await cli.expectRefused(
+                "delete", "nl.db", "topic", "topic-cve", mentioning: "referred to by", "agenda_item")
             let deleted = try await cli("delete", "nl.db", "topic", "topic-solo", "--author", "alice")
             #expect(deleted == CommandResult(stdout: "deleted topic topic-solo\n"))
             let entry = try #require(try await cli.log("nl.db").last)

@@ -119,7 +119,8 @@ import Testing
             #expect(
                 shell.changes == [
                     ChangeRecord(
-                        table: "organisation", id: "org-nl", op: .update, values: ["name": "Koninkrijk der Nederlanden"],
+                        table: "organisation", id: "org-nl", op: .update,
+                        values: ["name": "Koninkrijk der Nederlanden"],
                         scope: "public")
                 ])
             #expect(log[2].author == "alice")
@@ -136,7 +137,10 @@ import Testing
             let log = try replica.log()
             #expect(log.count == 3)
             #expect(log[1].changes.isEmpty)
-            #expect(log[2].changes == [ChangeRecord(table: "topic", id: "topic-ftf", op: .delete, values: nil, scope: "public")])
+            #expect(
+                log[2].changes == [
+                    ChangeRecord(table: "topic", id: "topic-ftf", op: .delete, values: nil, scope: "public")
+                ])
             #expect(try replica.row("topic", id: "topic-ftf") == nil)
         }
     }

@@ -6,13 +6,14 @@ import Testing
 /// Publishing computes change digests over bytes (`ChangeDigest`); they must equal the digests
 /// every receiver and `liaison verify` compute from the canonical texts (`TransactionDigest`).
 @Suite struct ChangeDigestTests {
-    @Test(arguments: [
-        (#"{"name":"Plain"}"#, nil, nil),
-        (#"{"name":"Quote \" and \\ and \n","notes":null}"#, #"{"name":2}"#, nil),
-        (nil, nil, #"{"name":"7f9c:3"}"#),
-        (#"{"a":1,"b":2.5}"#, #"{"a":1}"#, #"{"a":"x:1","b":"y:2"}"#),
-        (nil, nil, nil),
-    ] as [(String?, String?, String?)])
+    @Test(
+        arguments: [
+            (#"{"name":"Plain"}"#, nil, nil),
+            (#"{"name":"Quote \" and \\ and \n","notes":null}"#, #"{"name":2}"#, nil),
+            (nil, nil, #"{"name":"7f9c:3"}"#),
+            (#"{"a":1,"b":2.5}"#, #"{"a":1}"#, #"{"a":"x:1","b":"y:2"}"#),
+            (nil, nil, nil),
+        ] as [(String?, String?, String?)])
     func byteDigestEqualsTheCanonicalOne(values: String?, levels: String?, bases: String?) {
         for (table, id, op, scope) in [
             ("organisation", "5e8c-uuid", "insert", "public"), ("topic", "id \"quoted\"\t", "delete", "eu"),
@@ -27,7 +28,9 @@ import Testing
     }
 
     @Test func rootOfByteDigestsEqualsTheCanonicalRoot() {
-        let digests = (0..<5).map { TransactionDigest.change(table: "t", id: "r\($0)", op: "insert", scope: "public", values: "{}", levels: nil) }
+        let digests = (0..<5).map {
+            TransactionDigest.change(table: "t", id: "r\($0)", op: "insert", scope: "public", values: "{}", levels: nil)
+        }
         #expect(ChangeDigest.root(digests.map { Array($0.utf8) }) == TransactionDigest.root(digests))
         #expect(ChangeDigest.root([]) == TransactionDigest.root([]))
     }

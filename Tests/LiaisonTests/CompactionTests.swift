@@ -95,9 +95,13 @@ import Testing
             #expect(try nl.verify().isIntact)
             // The checkpoint signs each origin's chain head and a digest over its headers: a head
             // moved, or a transaction removed below the checkpoint, is found and named.
-            try nl.write(author: "mallory") { try $0.execute("UPDATE _liaison_checkpoint_head SET through = through - 1") }
+            try nl.write(author: "mallory") {
+                try $0.execute("UPDATE _liaison_checkpoint_head SET through = through - 1")
+            }
             #expect(try nl.verify().problems.contains { $0.contains("is not signed by this replica's key") })
-            try nl.write(author: "mallory") { try $0.execute("UPDATE _liaison_checkpoint_head SET through = through + 1") }
+            try nl.write(author: "mallory") {
+                try $0.execute("UPDATE _liaison_checkpoint_head SET through = through + 1")
+            }
             #expect(try nl.verify().isIntact)
             try nl.write(author: "mallory") {
                 try $0.execute(

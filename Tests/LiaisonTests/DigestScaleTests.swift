@@ -22,7 +22,10 @@ import Testing
                     for index in batch..<min(count, batch + 5_000) {
                         try editor.execute(
                             "INSERT INTO topic(id, scope, name, description) VALUES (?, 'public', ?, ?)",
-                            [.text(String(format: "topic-%06d", index)), .text("Topic \(index)"), .text("row \(index)")])
+                            [
+                                .text(String(format: "topic-%06d", index)), .text("Topic \(index)"),
+                                .text("row \(index)"),
+                            ])
                     }
                 }
             }
@@ -64,7 +67,8 @@ import Testing
                 let begun = clock.now
                 let result = try await DigestComparer(replica: ma).compare(with: peer, client: client, full: true)
                 let took = clock.now - begun
-                #expect(result.differences == [RowDifference(kind: "differs", table: "topic", scope: "public", id: victim)])
+                #expect(
+                    result.differences == [RowDifference(kind: "differs", table: "topic", scope: "public", id: victim)])
                 #expect(result.roundTrips <= 6, "\(result)")
                 print(
                     "digest scale: \(count) rows; setup \(setup); first hashing of every row \(firstBuild); "

@@ -91,7 +91,8 @@ import Testing
                 for range in [
                     DigestRange(table: "action", scope: "eu", count: 0, fingerprint: ""),
                     DigestRange(table: "action", scope: "eu", items: []),
-                    DigestRange(table: "action", scope: "no-such-scope", lower: "a", upper: "b", count: 1, fingerprint: "x"),
+                    DigestRange(
+                        table: "action", scope: "no-such-scope", lower: "a", upper: "b", count: 1, fingerprint: "x"),
                     DigestRange(table: "action", scope: "eu", count: 0, fingerprint: "", node: ""),
                     DigestRange(table: "action", scope: "eu", items: [], node: "3f"),
                 ] {
@@ -108,7 +109,9 @@ import Testing
                         try await client.digest(
                             DigestRequest(
                                 vector: try ma.versionVector(),
-                                ranges: [DigestRange(table: "topic", scope: "public", count: 0, fingerprint: "", node: node)]))
+                                ranges: [
+                                    DigestRange(table: "topic", scope: "public", count: 0, fingerprint: "", node: node)
+                                ]))
                     }
                     #expect(refused?.message.contains("not a digest tree node") == true, "\(refused?.message ?? "")")
                 }
@@ -142,7 +145,9 @@ import Testing
                 try nl.write(author: "anne") {
                     try $0.set("action", id: "act-roadmap-early-detection", ["status": "done"])
                 }
-                try nl.write(author: "anne") { try $0.set("action", id: "act-roadmap-early-detection", ["scope": "public"]) }
+                try nl.write(author: "anne") {
+                    try $0.set("action", id: "act-roadmap-early-detection", ["scope": "public"])
+                }
                 try await SyncDriver(replica: ma).sync(with: peer)
                 #expect(try ma.row("action", id: "act-roadmap-early-detection")?["status"] == "done")
                 let client = try PeerClient(url: url, token: peer.token, from: ma.siteID, to: nl.siteID)
@@ -186,14 +191,17 @@ import Testing
             let nl = try factory.make("NL-NCTV", sample: true)
             let ma = try factory.make("MA-DGST")
             try nl.write(author: "seed") { editor in
-                for index in 0..<100 { try editor.set("topic", id: "topic-bulk-\(index)", ["name": .text("Bulk \(index)")]) }
+                for index in 0..<100 {
+                    try editor.set("topic", id: "topic-bulk-\(index)", ["name": .text("Bulk \(index)")])
+                }
             }
             try await withServer(nl) { url in
                 let peer = try pair(ma, with: nl, url: url)
                 try await SyncDriver(replica: ma).sync(with: peer)
                 let client = try PeerClient(url: url, token: peer.token, from: ma.siteID, to: nl.siteID)
                 let vector = try ma.versionVector()
-                let rows = try #require(try nl.scopeDigests().first { $0.table == "topic" && $0.scope == "public" }).count
+                let rows = try #require(try nl.scopeDigests().first { $0.table == "topic" && $0.scope == "public" })
+                    .count
                 let copies = Replica.digestMaxRowsRead / rows + 1
                 #expect(copies <= 4_096)
                 for range in [
@@ -210,7 +218,8 @@ import Testing
                     DigestRequest(
                         vector: vector,
                         ranges: Array(
-                            repeating: DigestRange(table: "topic", scope: "public", count: 0, fingerprint: "x", node: ""),
+                            repeating: DigestRange(
+                                table: "topic", scope: "public", count: 0, fingerprint: "x", node: ""),
                             count: 256)))
                 #expect(cheap.ranges?.count == 256 * 16)
             }
@@ -236,7 +245,8 @@ import Testing
             #expect(try nl.scopeDigests() == expected)
             #expect(try nl.digestTreeNodes().count > expected.count)
             let left = try await FaultTools.run(
-                FaultTools.sqlite3, [nl.path, "SELECT count(*) FROM sqlite_master WHERE name LIKE '_liaison_%_digest'"],
+                FaultTools.sqlite3,
+                [nl.path, "SELECT count(*) FROM sqlite_master WHERE name LIKE '_liaison_%_digest'"],
                 in: URL(fileURLWithPath: nl.path).deletingLastPathComponent())
             #expect(left.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(left)")
         }
@@ -248,13 +258,15 @@ import Testing
             let ma = try Replica.create(at: cli.url("ma.db").path, site: SiteCode("MA-DGST")!)
             try await withServer(ma) { url in
                 _ = try pair(nl, with: ma, url: url)
-                try await cli.expectRefused("compare", "nl.db", "--peer", "MA-DGST", mentioning: "liaison sync nl.db --peer MA-DGST")
+                try await cli.expectRefused(
+                    "compare", "nl.db", "--peer", "MA-DGST", mentioning: "liaison sync nl.db --peer MA-DGST")
                 try await cli.expectRefused("compare", "nl.db", "--peer", "MA-DGTS", mentioning: "no peer 'MA-DGTS'")
                 #expect(try await cli("sync", "nl.db", "--peer", "MA-DGST").status == 0)
                 let same = try await cli("compare", "nl.db", "--peer", "MA-DGST")
                 #expect(same.status == 0 && same.stdout.contains(": in step ("), "\(same)")
                 try await Self.alterBehindTheEnginesBack(
-                    ma, "UPDATE topic SET name = 'x' WHERE id = '\(Self.topic)'; "
+                    ma,
+                    "UPDATE topic SET name = 'x' WHERE id = '\(Self.topic)'; "
                         + "INSERT INTO topic(id, scope, name) VALUES ('topic-\u{1B}[31mred', 'public', 'Ghost')")
                 let differ = try await cli("compare", "nl.db", "--peer", "MA-DGST")
                 #expect(differ.status == 1 && differ.stdout.hasPrefix("ALARM compared with MA-DGST"), "\(differ)")

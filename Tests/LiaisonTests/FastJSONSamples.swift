@@ -137,7 +137,8 @@ struct WireSamples {
                         origin: s.text(), seq: s.integer(),
                         missing: s.maybe { t in (0..<t.int(0...3)).map { _ in t.int(0...9_999) } })
                 }
-            }, form: maybe { s in
+            },
+            form: maybe { s in
                 let text = s.text()
                 return s.pick(["packed", text])
             })

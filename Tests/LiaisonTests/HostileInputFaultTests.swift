@@ -216,7 +216,9 @@ import Testing
                         }
                     }
                     try? FileManager.default.removeItem(at: url)
-                    for suffix in ["-wal", "-shm", ".keys"] { try? FileManager.default.removeItem(atPath: url.path + suffix) }
+                    for suffix in ["-wal", "-shm", ".keys"] {
+                        try? FileManager.default.removeItem(atPath: url.path + suffix)
+                    }
                 }
                 #expect(failures.isEmpty, "\(failures.prefix(30).joined(separator: "\n"))")
             }

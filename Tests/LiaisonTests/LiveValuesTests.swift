@@ -11,7 +11,9 @@ import Testing
     @Test func aPublishedInsertKeepsNoValuesUntilALaterLocalWriteSupersedesIt() async throws {
         try await withReplicas { factory in
             let nl = try factory.make("NL-NCTV")
-            try nl.write(author: "anne") { try $0.set("topic", id: "t-live", ["name": "First", "description": "Kept"]) }
+            try nl.write(author: "anne") {
+                try $0.set("topic", id: "t-live", ["name": "First", "description": "Kept"])
+            }
             _ = try nl.log()
             let fresh = try nl.changeStorage("topic", id: "t-live")
             #expect(fresh.count == 1)
@@ -37,14 +39,16 @@ import Testing
 
             // A deletion keeps every value before the row goes.
             try nl.write(author: "anne") { try $0.delete("topic", id: "t-live") }
-            #expect(try nl.history("topic", id: "t-live").map { $0.values?["name"] } == ["First", "Third", "Fourth", nil])
+            #expect(
+                try nl.history("topic", id: "t-live").map { $0.values?["name"] } == ["First", "Third", "Fourth", nil])
             #expect(try nl.changeStorage("topic", id: "t-live").allSatisfy { $0.live == nil })
             #expect(try nl.verify().problems.isEmpty)
 
             // A replica that receives it all later checks every signature against those values.
             let ma = try factory.make("MA-DGST")
             try transfer(from: nl, to: ma)
-            #expect(try ma.history("topic", id: "t-live").map { $0.values?["name"] } == ["First", "Third", "Fourth", nil])
+            #expect(
+                try ma.history("topic", id: "t-live").map { $0.values?["name"] } == ["First", "Third", "Fourth", nil])
             #expect(try ma.verify().problems.isEmpty)
             #expect(try ma.dump() == nl.dump())
         }
@@ -80,7 +84,8 @@ import Testing
             _ = try nl.log()
             try await runSQLite(
                 nl.path,
-                "INSERT OR REPLACE INTO topic(id, name, scope, owner) VALUES ('t-upsert', 'Replaced', 'public', 'NL-NCTV');")
+                "INSERT OR REPLACE INTO topic(id, name, scope, owner) VALUES ('t-upsert', 'Replaced', 'public', 'NL-NCTV');"
+            )
             let history = try nl.history("topic", id: "t-upsert")
             #expect(history.first?.values?["name"] == "Signed first")
             #expect(history.first?.values?["description"] == "Kept")
@@ -112,7 +117,10 @@ import Testing
             try transfer(from: ma, to: nl)
             #expect(try nl.row("topic", id: "t-merged")?["name"] == "MA renamed it")
             #expect(try nl.row("topic", id: "t-gone") == nil)
-            #expect(try nl.history("topic", id: "t-merged").map { $0.values?["name"] } == ["NL wrote this", "MA renamed it"])
+            #expect(
+                try nl.history("topic", id: "t-merged").map { $0.values?["name"] } == [
+                    "NL wrote this", "MA renamed it",
+                ])
             #expect(try nl.history("topic", id: "t-gone").first?.values?["name"] == "NL made this")
             #expect(try nl.changeStorage("topic", id: "t-merged").allSatisfy { $0.live == nil })
             #expect(try nl.verify().problems.isEmpty)
@@ -129,7 +137,9 @@ import Testing
     @Test func aMoveAndItsCarriedCellsReadFromTheRowThenAreKept() async throws {
         try await withReplicas { factory in
             let nl = try factory.make("NL-NCTV")
-            try nl.write(author: "anne") { try $0.set("topic", id: "t-move", ["name": "Moving", "description": "Carried"]) }
+            try nl.write(author: "anne") {
+                try $0.set("topic", id: "t-move", ["name": "Moving", "description": "Carried"])
+            }
             try nl.write(author: "anne") { try $0.set("topic", id: "t-move", ["scope": "eu"]) }
             _ = try nl.log()
             #expect(try nl.changeStorage("topic", id: "t-move").allSatisfy { $0.stored == nil && $0.live != nil })
@@ -137,7 +147,10 @@ import Testing
             #expect(moved.values?["scope"] == "eu")
             #expect(moved.values?["description"] == "Carried")
             try nl.write(author: "anne") { try $0.set("topic", id: "t-move", ["description": "Changed after"]) }
-            #expect(try nl.history("topic", id: "t-move").map { $0.values?["description"] } == ["Carried", "Carried", "Changed after"])
+            #expect(
+                try nl.history("topic", id: "t-move").map { $0.values?["description"] } == [
+                    "Carried", "Carried", "Changed after",
+                ])
             #expect(try nl.verify().problems.isEmpty)
         }
     }

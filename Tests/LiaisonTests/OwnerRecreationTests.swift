@@ -16,7 +16,9 @@ import Testing
         try await withReplicas { factory in
             let nl = try factory.make("NL-NCTV")
             let tr = try factory.make("TR-TNP")
-            try nl.write(author: "anne") { try $0.set("topic", id: "topic-r", ["name": "First", "description": "NL text"]) }
+            try nl.write(author: "anne") {
+                try $0.set("topic", id: "topic-r", ["name": "First", "description": "NL text"])
+            }
             try await withServer(nl) { url in
                 let peer = try pair(tr, with: nl, url: url)
                 try await SyncDriver(replica: tr).sync(with: peer)
@@ -26,7 +28,9 @@ import Testing
                 // Locally, a re-creation cannot name another owner either.
                 try tr.write(author: "emre") { try $0.delete("topic", id: "topic-r") }
                 #expect(throws: LiaisonError.self) {
-                    try tr.write(author: "emre") { try $0.set("topic", id: "topic-r", ["name": "Mine", "owner": "TR-TNP"]) }
+                    try tr.write(author: "emre") {
+                        try $0.set("topic", id: "topic-r", ["name": "Mine", "owner": "TR-TNP"])
+                    }
                 }
                 try tr.write(author: "emre") { try $0.set("topic", id: "topic-r", ["name": "Again"]) }
                 // Concurrently, NL edits the row: its edit beats TR's deletion, so the row survives at NL.
@@ -41,7 +45,8 @@ import Testing
                     #expect(row["owner"] == "NL-NCTV" && row["name"] == "Again")
                 }
                 #expect(try nl.dump() == tr.dump())
-                #expect(try nl.conflicts(includeResolved: true).map(\.id) == tr.conflicts(includeResolved: true).map(\.id))
+                #expect(
+                    try nl.conflicts(includeResolved: true).map(\.id) == tr.conflicts(includeResolved: true).map(\.id))
             }
         }
     }
@@ -93,7 +98,9 @@ import Testing
             let ma = try factory.make("MA-DGST")
             let tr = try factory.make("TR-TNP")
             let be = try factory.make("BE-OCAM")
-            try nl.write(author: "anne") { try $0.set("topic", id: "topic-e", ["name": "Moving", "description": "old"]) }
+            try nl.write(author: "anne") {
+                try $0.set("topic", id: "topic-e", ["name": "Moving", "description": "old"])
+            }
             try await withServer(nl) { nlURL in
                 let maAtNL = try pair(ma, with: nl, url: nlURL)
                 try nl.grant(peer: "MA-DGST", read: ["public"], write: ["public"])
@@ -108,7 +115,8 @@ import Testing
                     let trAtMA = try pair(tr, with: ma, url: maURL)
                     try await SyncDriver(replica: tr).sync(with: trAtMA)
                 }
-                #expect(try tr.row("topic", id: "topic-e")?["scope"] == "public", "TR may read eu: it waits for the move")
+                #expect(
+                    try tr.row("topic", id: "topic-e")?["scope"] == "public", "TR may read eu: it waits for the move")
                 #expect(try !tr.wantedTransactions().isEmpty)
                 try tr.write(author: "emre") { try $0.set("topic", id: "topic-e", ["description": "TR text"]) }
                 // BE, public only, gets TR's edit; then the move reaches TR, and BE with its answer.

@@ -30,7 +30,8 @@ import Testing
                 if samples.chance(30) {
                     page.transactions[record].proof = [
                         ChainHeader(
-                            seq: 5, hlc: HybridTimestamp(rawValue: 9), author: samples.text(), context: samples.vector(),
+                            seq: 5, hlc: HybridTimestamp(rawValue: 9), author: samples.text(),
+                            context: samples.vector(),
                             total: 1, root: samples.text(), signature: samples.maybe { $0.text() })
                     ]
                 }

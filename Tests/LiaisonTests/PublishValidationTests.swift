@@ -53,7 +53,9 @@ import Testing
             let problem = try #require(try nl.unpublishedEdit())
             #expect(problem.message.contains("topic 'topic-ftf'") && problem.message.contains("cannot be NULL"))
             guard case .text(let name) = original else { throw LiaisonError(.storage, "no name") }
-            try await runSQLite(path, "UPDATE topic SET name = '\(name.replacingOccurrences(of: "'", with: "''"))' WHERE id = 'topic-ftf';")
+            try await runSQLite(
+                path,
+                "UPDATE topic SET name = '\(name.replacingOccurrences(of: "'", with: "''"))' WHERE id = 'topic-ftf';")
             #expect(try nl.unpublishedEdit() == nil)
             #expect(try nl.row("topic", id: "topic-ftf")?["name"] == original)
             let shell = try #require(try nl.log().last)

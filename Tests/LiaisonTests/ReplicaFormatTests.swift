@@ -11,7 +11,8 @@ import Testing
     func copyFormatOneFixture(to path: String) throws {
         let directory = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
             .appendingPathComponent("replica-format1")
-        try FileManager.default.copyItem(at: directory.appendingPathComponent("format1.db"), to: URL(fileURLWithPath: path))
+        try FileManager.default.copyItem(
+            at: directory.appendingPathComponent("format1.db"), to: URL(fileURLWithPath: path))
         try FileManager.default.copyItem(
             at: directory.appendingPathComponent("format1.db.keys"), to: URL(fileURLWithPath: path + ".keys"))
     }
@@ -48,7 +49,8 @@ import Testing
     func copyFormatFourFixture(to path: String) throws {
         let directory = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
             .appendingPathComponent("replica-format4")
-        try FileManager.default.copyItem(at: directory.appendingPathComponent("format4.db"), to: URL(fileURLWithPath: path))
+        try FileManager.default.copyItem(
+            at: directory.appendingPathComponent("format4.db"), to: URL(fileURLWithPath: path))
         try FileManager.default.copyItem(
             at: directory.appendingPathComponent("format4.db.keys"), to: URL(fileURLWithPath: path + ".keys"))
     }
@@ -97,7 +99,8 @@ import Testing
     func copyFormatFiveFixture(to path: String) throws {
         let directory = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
             .appendingPathComponent("replica-format5")
-        try FileManager.default.copyItem(at: directory.appendingPathComponent("format5.db"), to: URL(fileURLWithPath: path))
+        try FileManager.default.copyItem(
+            at: directory.appendingPathComponent("format5.db"), to: URL(fileURLWithPath: path))
         try FileManager.default.copyItem(
             at: directory.appendingPathComponent("format5.db.keys"), to: URL(fileURLWithPath: path + ".keys"))
     }
@@ -129,14 +132,20 @@ import Testing
             _ = try old.log()
             #expect(try old.changeStorage("topic", id: "t-after").map(\.stored) == [nil])
             try old.write(author: "anne") { try $0.set("topic", id: "t-after", ["name": "Renamed again"]) }
-            #expect(try old.history("topic", id: "t-after").map { $0.values?["name"] } == ["Written in format 6", "Renamed again"])
+            #expect(
+                try old.history("topic", id: "t-after").map { $0.values?["name"] } == [
+                    "Written in format 6", "Renamed again",
+                ])
             let ma = try factory.make("MA-DGST")
             try await withServer(old) { url in
                 let peer = try pair(ma, with: old, url: url)
                 try await SyncDriver(replica: ma).sync(with: peer)
             }
             #expect(try ma.row("topic", id: "t-fixture5")?["name"] == "Renamed in format 6")
-            #expect(try ma.history("topic", id: "t-after").map { $0.values?["name"] } == ["Written in format 6", "Renamed again"])
+            #expect(
+                try ma.history("topic", id: "t-after").map { $0.values?["name"] } == [
+                    "Written in format 6", "Renamed again",
+                ])
             #expect(try ma.dump() == old.dump())
             #expect(try ma.verify().problems.isEmpty)
             #expect(try old.verify().problems.isEmpty)

@@ -32,7 +32,8 @@ import Testing
         try replicas[0].write(author: "seed") { editor in
             for index in 0..<3 {
                 try editor.set("topic", id: "topic-\(index)", ["name": .text("Topic \(index)")])
-                try editor.set("agreement", id: "agr-\(index)", ["title": .text("Agreement \(index)"), "kind": "roadmap"])
+                try editor.set(
+                    "agreement", id: "agr-\(index)", ["title": .text("Agreement \(index)"), "kind": "roadmap"])
             }
         }
         for replica in replicas.dropFirst() { try transfer(from: replicas[0], to: replica) }
@@ -42,7 +43,8 @@ import Testing
         }
         var trace: [String] = []
         func fail(_ message: String) -> any Error {
-            LiaisonError(.storage, "seed \(seed): \(message); replay with LIAISON_SEED=\(seed); last: \(trace.suffix(10))")
+            LiaisonError(
+                .storage, "seed \(seed): \(message); replay with LIAISON_SEED=\(seed); last: \(trace.suffix(10))")
         }
         for step in 0..<120 {
             let roll = Int.random(in: 0..<100, using: &random)
@@ -63,7 +65,8 @@ import Testing
                     default:
                         let name = tables.randomElement(using: &random)!
                         try replica.addTable(
-                            TableDefinition(name, columns: [ColumnDefinition("title", required: true)]), author: "admin")
+                            TableDefinition(name, columns: [ColumnDefinition("title", required: true)]), author: "admin"
+                        )
                         trace.append("\(index) +table \(name)")
                     }
                 } catch let error as LiaisonError where error.code == .invalidInput {

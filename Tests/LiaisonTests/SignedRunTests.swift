@@ -32,11 +32,15 @@ import Testing
             // A page cut inside the run: its last record carries the headers up to seq 64.
             let cut = try nl.changes(after: .start, excluding: VersionVector(), limits: PageLimits(maxChanges: 12))
             let tail = try #require(cut.transactions.last)
-            #expect(cut.transactions.map(\.seq) == Array(1...12), "\(cut.transactions.map(\.seq)) \(cut.transactions.map(\.changes.count))")
+            #expect(
+                cut.transactions.map(\.seq) == Array(1...12),
+                "\(cut.transactions.map(\.seq)) \(cut.transactions.map(\.changes.count))")
             #expect(tail.signature == nil)
             let proof = try #require(tail.proof)
             #expect(proof.first?.seq == tail.seq + 1, "\(tail.seq) \(proof.map(\.seq))")
-            #expect(proof.last?.seq == 64 && proof.last?.signature != nil, "\(proof.map { "\($0.seq):\($0.signature != nil)" })")
+            #expect(
+                proof.last?.seq == 64 && proof.last?.signature != nil,
+                "\(proof.map { "\($0.seq):\($0.signature != nil)" })")
             #expect(proof.dropLast().allSatisfy { $0.signature == nil })
 
             let ma = try factory.make("MA-DGST")
@@ -213,7 +217,10 @@ import Testing
             try await runSQLite(path, "UPDATE _liaison_tx SET author = 'mallory' WHERE sidx = 1 AND seq = 5;")
             let edited = try nl.verify()
             #expect(edited.problems.contains { $0.contains("#5: its header was edited") })
-            #expect(edited.problems.contains { $0.contains("#4: no signed transaction") || $0.contains("#4: the signature of its run") })
+            #expect(
+                edited.problems.contains {
+                    $0.contains("#4: no signed transaction") || $0.contains("#4: the signature of its run")
+                })
             // A signature cut from the run's head leaves the whole run unproved.
             try await runSQLite(path, "UPDATE _liaison_tx SET author = 'anne' WHERE sidx = 1 AND seq = 5;")
             #expect(try nl.verify().isIntact)

@@ -36,13 +36,16 @@ import Testing
 
     static func runAndReport(seeds: [UInt64], schemaChanges: Bool) async throws {
         let started = ContinuousClock.now
-        let (failures, figures) = try await offCooperativePool { try Self.runSeeds(seeds, schemaChanges: schemaChanges) }
+        let (failures, figures) = try await offCooperativePool {
+            try Self.runSeeds(seeds, schemaChanges: schemaChanges)
+        }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n\n"))")
         // The figures a soak run reports (docs/DECISIONS.md).
         print(
             "simulation\(schemaChanges ? " with schema changes" : ""): \(seeds.count) seeds in \(ContinuousClock.now - started), \(figures.conflicts) conflicts, "
                 + "held \(figures.held.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")), "
-                + "\(figures.schemaChanges) schema changes, \(figures.opaqueRelayed) transactions relayed by a replica lacking their column or table")
+                + "\(figures.schemaChanges) schema changes, \(figures.opaqueRelayed) transactions relayed by a replica lacking their column or table"
+        )
     }
 
     static func runSeeds(_ seeds: [UInt64], schemaChanges: Bool) throws -> (

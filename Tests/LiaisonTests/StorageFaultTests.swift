@@ -130,7 +130,11 @@ import Testing
                 _ = try await cli.output(["set", db, "topic", "topic-before", "name=Before"])
                 _ = try await cli.output(["status", db])
                 let before = try await cli.dump(db)
-                let unprivileged = try FaultUnprivileged(owning: [folder.path] + [db, db + ".keys", db + "-wal", db + "-shm"].filter { FileManager.default.fileExists(atPath: $0) })
+                let unprivileged = try FaultUnprivileged(
+                    owning: [folder.path]
+                        + [db, db + ".keys", db + "-wal", db + "-shm"].filter {
+                            FileManager.default.fileExists(atPath: $0)
+                        })
                 try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: db)
                 let refused = try await unprivileged.run(cli, ["set", db, "topic", "topic-after", "name=After"])
                 tally.faults += 1

@@ -105,7 +105,8 @@ enum CaptureTriggers {
         }
         let schema = try JSONDecoder().decode(SchemaDefinition.self, from: Data(text.utf8))
         var tables = schema.tables.enumerated().map { ($0.element, $0.offset + 1) }
-        if try db.first("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [.text(SchemaLog.table)], { _ in true })
+        if try db.first(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [.text(SchemaLog.table)], { _ in true })
             != nil
         {
             tables.append((SchemaLog.definition, SchemaLog.journalIndex))

@@ -141,7 +141,8 @@ final class LiveValueReader {
             return
         }
         sqlite3_result_error(
-            context, "liaison: the values of a change to \(table) are lost (neither the row nor its prior copy is here)",
+            context,
+            "liaison: the values of a change to \(table) are lost (neither the row nor its prior copy is here)",
             -1)
     }
 
@@ -160,7 +161,8 @@ final class LiveValueReader {
         // A scan: the table is empty but between a local write and the next publish, which
         // reads it in one pass (`keepPrior`).
         let prior = prepare(
-            "SELECT * FROM \(CaptureTriggers.quoted(CaptureTriggers.priorTable(table))) WHERE id = ?1 ORDER BY rowid LIMIT 1")
+            "SELECT * FROM \(CaptureTriggers.quoted(CaptureTriggers.priorTable(table))) WHERE id = ?1 ORDER BY rowid LIMIT 1"
+        )
         let source = Source(row: row, prior: prior)
         sources[table] = source
         return source

@@ -159,7 +159,9 @@ final class ChangeWriter {
             if change.op == .update { bases.merge(carriedBases[change.seq] ?? [:]) { written, _ in written } }
             if change.op == .delete, let deleted, deleted.deletion == nil {
                 for column in table.columns.dropFirst() {
-                    if let origin = deleted.version(of: column.name) { bases[column.name] = CellBases.text(origin, sites) }
+                    if let origin = deleted.version(of: column.name) {
+                        bases[column.name] = CellBases.text(origin, sites)
+                    }
                 }
             }
             let basesText = CellBases.encode(bases.isEmpty ? nil : bases)

@@ -62,7 +62,9 @@ struct RowJSON {
             for index in 0..<count {
                 let byte = bytes[index]
                 guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                if start < index { out.append(contentsOf: UnsafeBufferPointer(start: bytes + start, count: index - start)) }
+                if start < index {
+                    out.append(contentsOf: UnsafeBufferPointer(start: bytes + start, count: index - start))
+                }
                 start = index + 1
                 out.append(UInt8(ascii: "\\"))
                 switch byte {
@@ -71,7 +73,9 @@ struct RowJSON {
                 case UInt8(ascii: "\r"): out.append(UInt8(ascii: "r"))
                 case UInt8(ascii: "\t"): out.append(UInt8(ascii: "t"))
                 default:
-                    out.append(contentsOf: [117, 48, 48, Self.hexDigits[Int(byte >> 4)], Self.hexDigits[Int(byte & 15)]])
+                    out.append(contentsOf: [
+                        117, 48, 48, Self.hexDigits[Int(byte >> 4)], Self.hexDigits[Int(byte & 15)],
+                    ])
                 }
             }
             if start < count { out.append(contentsOf: UnsafeBufferPointer(start: bytes + start, count: count - start)) }

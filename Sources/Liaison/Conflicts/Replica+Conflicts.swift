@@ -35,7 +35,8 @@ extension Replica {
             func side(_ base: Int32) -> Conflict.Side {
                 let site = sites.site(s.int64(base))
                 return Conflict.Side(
-                    site: site.code, siteID: site.id, fingerprint: sites.fingerprint(s.int64(base)), seq: s.int64(base + 1), author: s.text(base + 3),
+                    site: site.code, siteID: site.id, fingerprint: sites.fingerprint(s.int64(base)),
+                    seq: s.int64(base + 1), author: s.text(base + 3),
                     hlc: HybridTimestamp(rawValue: s.int64(base + 4)),
                     value: ConflictStore.decodeValue(s.optionalText(base + 2)))
             }

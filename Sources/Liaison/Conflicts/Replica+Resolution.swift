@@ -93,7 +93,8 @@ extension Replica {
             // lists the id too, but leaves the conflict open); a local one has no seq stored.
             guard
                 let (state, resolvedSite, resolvedSeq) = try db.first(
-                    "SELECT state, resolved_sidx, resolved_seq FROM _liaison_conflict WHERE id = ?", [.text(conflictID)],
+                    "SELECT state, resolved_sidx, resolved_seq FROM _liaison_conflict WHERE id = ?",
+                    [.text(conflictID)],
                     { ($0.text(0), $0.isNull(1) ? nil : $0.int64(1), $0.isNull(2) ? nil : $0.int64(2)) }),
                 state == "resolved"
             else { return nil }

@@ -86,7 +86,8 @@ struct DigestStore {
     /// Creates what is missing and hashes every row of a table not hashed yet (the first use, or a
     /// table added since).
     func install() throws {
-        if try db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_scope_digest'", [], { _ in true }) ?? false {
+        if try db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_scope_digest'", [], { _ in true }) ?? false
+        {
             // Digests kept before the tree: hash again under the tree.
             try db.execute(
                 "DROP TABLE IF EXISTS _liaison_row_digest; DROP TABLE IF EXISTS _liaison_scope_digest; "
@@ -137,7 +138,9 @@ struct DigestStore {
             let idBytes = Array(id.utf8)
             var cells: [String: (String, Int64)] = [:]
             // Versions of deleted rows sort between live ids: skip them.
-            while pending, Array(versions.text(0).utf8).lexicographicallyPrecedes(idBytes) { pending = try versions.step() }
+            while pending, Array(versions.text(0).utf8).lexicographicallyPrecedes(idBytes) {
+                pending = try versions.step()
+            }
             while pending, versions.text(0) == id {
                 cells[versions.text(1)] = (sites[versions.int64(2)] ?? "?", versions.int64(3))
                 pending = try versions.step()
@@ -211,9 +214,15 @@ struct DigestStore {
     /// Every stored node, `table/scope/node` to `count:fingerprint`.
     func nodes() throws -> [String: String] {
         var nodes: [String: String] = [:]
-        for (key, value) in try db.query("SELECT tbl, scope, node, sum, count FROM _liaison_digest_node", [], {
-            ("\($0.text(0))/\($0.text(1))/\($0.text(2))", "\($0.int(4)):\(DigestSum(hex: $0.text(3), count: $0.int(4))?.fingerprint ?? "?")")
-        }) {
+        for (key, value) in try db.query(
+            "SELECT tbl, scope, node, sum, count FROM _liaison_digest_node", [],
+            {
+                (
+                    "\($0.text(0))/\($0.text(1))/\($0.text(2))",
+                    "\($0.int(4)):\(DigestSum(hex: $0.text(3), count: $0.int(4))?.fingerprint ?? "?")"
+                )
+            })
+        {
             nodes[key] = value
         }
         return nodes

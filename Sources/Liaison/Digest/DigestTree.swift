@@ -22,7 +22,8 @@ enum DigestTree {
 
     /// Whether `node` is a node name: at most `keyDigits` lower-case hex digits.
     static func isNode(_ node: String) -> Bool {
-        node.utf8.count <= keyDigits && node.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+        node.utf8.count <= keyDigits
+            && node.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 
     /// The 16 children of `node`.
@@ -78,8 +79,11 @@ struct NodeSums {
         let leaves = sums.filter { $0.key.node.utf8.count == DigestTree.storedDepth }
         for (leaf, sum) in leaves {
             for depth in 0..<DigestTree.storedDepth {
-                sums[Key(table: leaf.table, scope: leaf.scope, node: String(leaf.node.prefix(depth))), default: DigestSum()]
-                    .add(sum)
+                sums[
+                    Key(table: leaf.table, scope: leaf.scope, node: String(leaf.node.prefix(depth))),
+                    default: DigestSum()
+                ]
+                .add(sum)
             }
         }
     }

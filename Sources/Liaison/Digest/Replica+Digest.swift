@@ -134,7 +134,8 @@ extension Replica {
                 }
                 let mine = try Self.items(of: range, store)
                 try count(mine.count)
-                reply += try Self.describe(range, mine: mine, store: store, asItems: mine.count <= Self.digestItemThreshold)
+                reply += try Self.describe(
+                    range, mine: mine, store: store, asItems: mine.count <= Self.digestItemThreshold)
             }
             return (reply, differences)
         }
@@ -208,7 +209,8 @@ extension Replica {
         var found: [RowDifference] = []
         for item in mine {
             switch other.removeValue(forKey: item.id) {
-            case nil: found.append(RowDifference(kind: "only_here", table: range.table, scope: range.scope, id: item.id))
+            case nil:
+                found.append(RowDifference(kind: "only_here", table: range.table, scope: range.scope, id: item.id))
             case let hash? where hash != RowDigest.wireHash(item.hash):
                 found.append(RowDifference(kind: "differs", table: range.table, scope: range.scope, id: item.id))
             default: break

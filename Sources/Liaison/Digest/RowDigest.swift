@@ -142,7 +142,11 @@ struct DigestSum: Equatable {
     /// The 32-byte sum in hex (stored between refreshes).
     var hex: String {
         var bytes: [UInt8] = []
-        for limb in limbs { for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: limb >> UInt64(shift))) } }
+        for limb in limbs {
+            for shift in stride(from: 0, to: 64, by: 8) {
+                bytes.append(UInt8(truncatingIfNeeded: limb >> UInt64(shift)))
+            }
+        }
         return RowDigest.hex(bytes)
     }
 

@@ -45,7 +45,8 @@ extension TransactionApplier {
                     "transaction \(sites.site(origin.site).code)#\(origin.seq) resolves a conflict on a row outside "
                         + "the scopes its sender may write here; it is held until a peer that may sends it")
             } else {
-                try recordIgnored(id, by: origin, reason: sawBoth ? "outside its sender's grant" : "had not seen both sides")
+                try recordIgnored(
+                    id, by: origin, reason: sawBoth ? "outside its sender's grant" : "had not seen both sides")
             }
         }
         try conflicts.resolve(honoured, by: origin)

@@ -44,7 +44,8 @@ extension TransactionApplier {
                     // lost there, as it loses where the row is read, with the same `delete`
                     // conflict (simulation seed 514: recorded only where the move was read), and
                     // the references it orphaned are whole.
-                    let kept = (try writesUnseen(by: deleter, table: table, pk: outline.id, deletion: deletion)
+                    let kept =
+                        (try writesUnseen(by: deleter, table: table, pk: outline.id, deletion: deletion)
                         + [(origin, write)]).max { MergeRule.wins($1.1, over: $0.1, policy: .lww) }!
                     if !write.hasSeen(deleter) {
                         try record(

@@ -68,7 +68,8 @@ extension TransactionApplier {
             if carried.contains(name) {
                 let level = change.levels?[name] ?? 0
                 if let version = try carriedVersion(
-                    of: name, value: value, base: change.bases?[name], level: level, row: row, versions: rowVersions, table: table,
+                    of: name, value: value, base: change.bases?[name], level: level, row: row, versions: rowVersions,
+                    table: table,
                     pk: change.id, mover: origin)
                 {
                     taken[name] = value
@@ -135,7 +136,9 @@ extension TransactionApplier {
             // A row not held here (moved out of reach, or never whole): a write the deletion had
             // not seen keeps it where it is read, with a `delete` conflict; here too, whichever
             // of the deletion and the move's outline arrived first (simulation seeds 9, 99, 164).
-            if known.isKnown, let kept = try rowWritesUnseen(by: write, deletion: origin, table: table, pk: pk, known: known) {
+            if known.isKnown,
+                let kept = try rowWritesUnseen(by: write, deletion: origin, table: table, pk: pk, known: known)
+            {
                 try record(
                     .init(
                         kind: .delete, table: table.name, pk: pk, column: nil, policy: table.definition.policy,

@@ -45,8 +45,7 @@ extension TransactionApplier {
 
     /// Records an `orphan` conflict for each live row whose reference to a just deleted row the
     /// deletion had not seen.
-    func checkReferrers(of table: TableInfo, pk: String, deletion: VersionStore.Origin, write: CellWrite) throws
-    {
+    func checkReferrers(of table: TableInfo, pk: String, deletion: VersionStore.Origin, write: CellWrite) throws {
         for referrer in replica.tables.values.sorted(by: { $0.index < $1.index }) {
             for column in referrer.columns where column.type == .reference(table.name) {
                 let ids = try db.query(

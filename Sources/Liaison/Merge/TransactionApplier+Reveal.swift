@@ -72,7 +72,8 @@ extension Replica {
                 site TEXT NOT NULL, seq INTEGER NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (site, seq)) WITHOUT ROWID
             """)
         // The message an arrival gives ends with what happens to the batch; here the batch is long applied.
-        let cut = reason.range(of: ". Nothing of the batch was applied").map { String(reason[..<$0.lowerBound]) } ?? reason
+        let cut =
+            reason.range(of: ". Nothing of the batch was applied").map { String(reason[..<$0.lowerBound]) } ?? reason
         try db.run(
             "INSERT OR REPLACE INTO _liaison_unshown(site, seq, reason) VALUES (?, ?, ?)",
             [.text(write.code), .integer(write.seq), .text(cut)])

@@ -73,7 +73,9 @@ final class VerifiedHeaders: @unchecked Sendable {
             let name = "\(entry.record.origin)#\(entry.record.seq)"
             if let other = byOrigin[entry.record.origin]?[entry.record.seq] {
                 // Two different copies of one transaction in a batch: neither covers nor is covered.
-                if other.bytes != entry.bytes || other.record.signature != entry.record.signature { ambiguous.insert(name) }
+                if other.bytes != entry.bytes || other.record.signature != entry.record.signature {
+                    ambiguous.insert(name)
+                }
                 continue
             }
             byOrigin[entry.record.origin, default: [:]][entry.record.seq] = entry

@@ -61,7 +61,8 @@ struct VersionStore {
     func set(table: String, pk: String, column: String, site: Int64, seq: Int64, level: Int64 = 0) throws {
         let statement = try db.cached(
             "INSERT INTO _liaison_version(tbl, pk, col, sidx, seq, lvl) VALUES (?, ?, ?, ?, ?, ?) "
-                + "ON CONFLICT(tbl, pk, col) DO UPDATE SET sidx = excluded.sidx, seq = excluded.seq, lvl = excluded.lvl")
+                + "ON CONFLICT(tbl, pk, col) DO UPDATE SET sidx = excluded.sidx, seq = excluded.seq, lvl = excluded.lvl"
+        )
         try statement.bind(table, at: 1)
         try statement.bind(pk, at: 2)
         try statement.bind(column, at: 3)

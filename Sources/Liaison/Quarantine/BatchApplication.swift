@@ -72,7 +72,9 @@ final class BatchApplication {
                     defer { applier.currentForms = nil }
                     try applier.apply(record) { record.changes }
                     return true
-                } whole: { record }
+                } whole: {
+                    record
+                }
             } else {
                 outcome = try addPiece(record)
             }
@@ -242,7 +244,9 @@ final class BatchApplication {
                     guard try applier.check(record) else { return try applier.applyLate(record) > 0 }
                     try applier.apply(record) { record.changes }
                     return true
-                } whole: { record }
+                } whole: {
+                    record
+                }
                 if outcome != .held {
                     released += 1
                     progress = true

@@ -36,7 +36,8 @@ extension Editor {
             throw LiaisonError(
                 .invalidInput,
                 "\(tableName) '\(id)' is referred to by \(found.count) row\(found.count == 1 ? "" : "s"): \(shown)"
-                    + "\(found.count > 10 ? ", …" : ""); delete with --cascade to delete them too, or --orphan to keep them")
+                    + "\(found.count > 10 ? ", …" : ""); delete with --cascade to delete them too, or --orphan to keep them"
+            )
         case .refuse:
             break
         case .cascade:

@@ -75,11 +75,13 @@ extension Replica {
             guard case .choice(let values) = column.type else {
                 throw LiaisonError(
                     .invalidInput,
-                    "column '\(change.table).\(name)' is \(column.type.label), not a choice; only choices take new values")
+                    "column '\(change.table).\(name)' is \(column.type.label), not a choice; only choices take new values"
+                )
             }
             if let value = change.value, values.contains(value) {
                 throw LiaisonError(
-                    .invalidInput, "'\(value)' is a choice of '\(change.table).\(name)' already: \(values.joined(separator: ", "))")
+                    .invalidInput,
+                    "'\(value)' is a choice of '\(change.table).\(name)' already: \(values.joined(separator: ", "))")
             }
         }
         if change.kind == .addNaturalKey {
@@ -106,7 +108,8 @@ extension Replica {
             // A peer that synced names its site; else the name must be a site code.
             if let siteID = try db.first(
                 "SELECT site_id FROM _liaison_peer WHERE name = ?", [.text(peer)], { $0.optionalText(0) }) ?? nil,
-                let code = try db.first("SELECT code FROM _liaison_site WHERE site_id = ?", [.text(siteID)], { $0.text(0) })
+                let code = try db.first(
+                    "SELECT code FROM _liaison_site WHERE site_id = ?", [.text(siteID)], { $0.text(0) })
             {
                 return code
             }
@@ -213,7 +216,9 @@ extension Replica {
         schemaState.replace(outcome.schema, cookie: try SchemaState.cookie(db))
         logger.debug(
             "schema changed",
-            metadata: ["db.tables": "\(newTables)", "db.columns": "\(newColumns)", "db.applied": "\(outcome.applied.count)"])
+            metadata: [
+                "db.tables": "\(newTables)", "db.columns": "\(newColumns)", "db.applied": "\(outcome.applied.count)",
+            ])
         try reveal(db, tables: newTables, columns: newColumns)
     }
 }

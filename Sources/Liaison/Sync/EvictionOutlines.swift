@@ -90,7 +90,8 @@ extension PageBuilder {
                 if outlines[order] == nil {
                     guard
                         let found = try db.first(
-                            "SELECT \(Self.headerColumns) FROM _liaison_tx WHERE ord = ?", [.integer(order)], readHeader)
+                            "SELECT \(Self.headerColumns) FROM _liaison_tx WHERE ord = ?", [.integer(order)], readHeader
+                        )
                     else { continue }
                     outlines[order] = (found, [])
                 }

@@ -83,7 +83,8 @@ enum SignedRuns {
         ) {
             ChainHeader(
                 seq: $0.int64(0), hlc: HybridTimestamp(rawValue: $0.int64(1)), author: $0.text(2),
-                context: try ChangeCodec.decodeContext($0.text(3)), resolves: ConflictStore.decodeIDs($0.optionalText(4)),
+                context: try ChangeCodec.decodeContext($0.text(3)),
+                resolves: ConflictStore.decodeIDs($0.optionalText(4)),
                 total: $0.int(5), root: $0.text(6), signature: $0.text(7).isEmpty ? nil : $0.text(7))
         }
         var proof: [ChainHeader] = []
@@ -126,7 +127,9 @@ enum SignedRuns {
                     "SELECT t.seq, t.signature FROM _liaison_tx t JOIN _liaison_site s ON s.sidx = t.sidx AND s.seq = t.seq WHERE s.sidx = ?",
                     [.integer(sidx)], { ($0.int64(0), $0.text(1)) })
             else { continue }
-            let hasTable = try created || (db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_seal'") { _ in true } ?? false)
+            let hasTable =
+                try created
+                || (db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_seal'") { _ in true } ?? false)
             if signature.isEmpty, try seal(db, sidx: sidx, seq: seq) == nil {
                 guard let proof = proofs(origin, seq) else { continue }
                 if !created {
@@ -156,7 +159,8 @@ extension TransactionApplier {
     /// headers up to one signed by `key`, the key valid at both ends (a run never spans a key change).
     func isProvenByItsProof(_ record: TransactionRecord, bytes: Data, key: Curve25519.Signing.PublicKey) -> Bool {
         guard let proof = record.proof,
-            let head = SignedRuns.head(of: proof, after: bytes, seq: record.seq, origin: record.origin, site: record.site)
+            let head = SignedRuns.head(
+                of: proof, after: bytes, seq: record.seq, origin: record.origin, site: record.site)
         else { return false }
         let headKey =
             (try? publicKey(of: record.origin, site: record.site, seq: head.seq, hlc: head.hlc))

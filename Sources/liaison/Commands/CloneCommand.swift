@@ -75,14 +75,17 @@ struct CloneCommand: AsyncParsableCommand {
                     let installed = try replica.installSnapshot(try await client.snapshot(), from: peerName)
                     print(
                         "\(status.site) compacted its history: started from its signed snapshot (\(installed.transactions) "
-                            + "transactions, \(installed.gaps) removed runs, \(installed.rows) rows checked against the log)")
+                            + "transactions, \(installed.gaps) removed runs, \(installed.rows) rows checked against the log)"
+                    )
                     report = try await SyncDriver(replica: replica).sync(with: peer)
                 }
                 print(
                     "cloned \(report.pulledTransactions) transactions (\(report.pulledChanges) changes) from \(status.site) into \(database); peer '\(peerName)' registered"
                 )
             } catch let error as LiaisonError where error.code == .forbiddenScope {
-                for suffix in ["", "-wal", "-shm", ".keys"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+                for suffix in ["", "-wal", "-shm", ".keys"] {
+                    try? FileManager.default.removeItem(atPath: database + suffix)
+                }
                 throw LiaisonError(
                     .forbiddenScope,
                     error.message
