@@ -12,21 +12,23 @@ import Testing
     static let rows = 15
     static let updates = 60
 
-    /// A long history at NL: `rows` topics, each rewritten `updates` times with a long text.
-    static func writeLongHistory(_ nl: Replica) throws {
+    /// A long history at NL: `rows` topics `topic-TAG-N`, each rewritten `rounds` times with a long
+    /// text, published one by one as separate commands would (unpublished edits of one cell are
+    /// published with the cell's value at publish time).
+    static func writeLongHistory(
+        _ nl: Replica, rounds: Int = updates, rows: Int = rows, tag: String = "long"
+    ) throws {
         let padding = String(repeating: "counter-narrative working notes ", count: 12)
         for row in 0..<rows {
             try nl.write(author: "anna") {
-                try $0.set("topic", id: "topic-long-\(row)", ["name": .text("Long \(row)")])
+                try $0.set("topic", id: "topic-\(tag)-\(row)", ["name": .text("Long \(row)")])
             }
         }
-        for round in 0..<updates {
+        for round in 0..<rounds {
             for row in 0..<rows {
                 try nl.write(author: "anna") {
-                    try $0.set("topic", id: "topic-long-\(row)", ["description": .text("\(round) \(padding)")])
+                    try $0.set("topic", id: "topic-\(tag)-\(row)", ["description": .text("\(round) \(padding)")])
                 }
-                // Published one by one, as separate commands would (unpublished edits of one cell
-                // are published with the cell's value at publish time).
                 _ = try nl.versionVector()
             }
         }

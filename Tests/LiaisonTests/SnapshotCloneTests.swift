@@ -12,7 +12,7 @@ import Testing
     /// superseded transactions removed.
     static func compact(_ nl: Replica, acknowledgedBy tr: Replica, url: String) async throws {
         let trPeer = try pair(tr, with: nl, url: url)
-        try TransactionRemovalTests.writeHistory(nl, rounds: 8)
+        try CompactionTests.writeLongHistory(nl, rounds: 8)
         try tr.write(author: "mehmet") { try $0.set("topic", id: "topic-tr", ["name": "From TR"]) }
         try await SyncDriver(replica: tr).sync(with: trPeer)
         try await SyncDriver(replica: tr).sync(with: trPeer)

@@ -11,27 +11,10 @@ import Testing
     /// `LIAISON_REMOVAL_ROUNDS` rewrites of each long row (60 by default).
     static var rounds: Int { Int(ProcessInfo.processInfo.environment["LIAISON_REMOVAL_ROUNDS"] ?? "") ?? 60 }
 
-    static func writeHistory(_ nl: Replica, rounds: Int, rows: Int = 15, tag: String = "long") throws {
-        let padding = String(repeating: "counter-narrative working notes ", count: 12)
-        for row in 0..<rows {
-            try nl.write(author: "anna") {
-                try $0.set("topic", id: "topic-\(tag)-\(row)", ["name": .text("Long \(row)")])
-            }
-        }
-        for round in 0..<rounds {
-            for row in 0..<rows {
-                try nl.write(author: "anna") {
-                    try $0.set("topic", id: "topic-\(tag)-\(row)", ["description": .text("\(round) \(padding)")])
-                }
-                _ = try nl.versionVector()
-            }
-        }
-    }
-
     @Test func removingSupersededTransactionsReclaimsSpaceAndVerifyStillPasses() async throws {
         try await withReplicas { factory in
             let (nl, tr) = try BundleTests.airGapped(factory)
-            try Self.writeHistory(nl, rounds: Self.rounds)
+            try CompactionTests.writeLongHistory(nl, rounds: Self.rounds)
             _ = try tr.importBundle(try nl.makeBundle(for: "TR-TNP").data)
             _ = try nl.importBundle(try tr.makeAcknowledgementBundle(for: "NL-NCTV").data)
             let dump = try nl.dump()
@@ -100,10 +83,10 @@ import Testing
             try await withServer(nl) { url in
                 let trPeer = try pair(tr, with: nl, url: url)
                 let maPeer = try pair(ma, with: nl, url: url)
-                try Self.writeHistory(nl, rounds: 20)
+                try CompactionTests.writeLongHistory(nl, rounds: 20)
                 try await SyncDriver(replica: tr).sync(with: trPeer)
                 // Later rewrites TR receives by a bundle and never acknowledges.
-                try Self.writeHistory(nl, rounds: 3, tag: "late")
+                try CompactionTests.writeLongHistory(nl, rounds: 3, tag: "late")
                 try transfer(from: nl, to: tr)
                 #expect(try nl.acknowledgements()["TR-TIB"]?.vector != nl.versionVector())
                 // MA wrote offline, without having seen anything of NL.
