@@ -106,7 +106,7 @@ extension TransactionApplier {
         if let owner, let set = change.values?["owner"], !CellBases.isCarried(change.bases?["owner"]),
             set != .text(owner), owner != write.code,
             let version = try versions.load(table: table.name, pk: change.id).version(of: "owner"),
-            write.hasSeen(try cellWrite(version))
+            try sawCell(change, write: write, column: "owner", version: version, table: table.name)
         {
             throw LiaisonError(
                 .forbiddenScope,
@@ -118,7 +118,8 @@ extension TransactionApplier {
         // version and is not that owner, would take the row over by deleting and re-creating it.
         if row == nil, change.op == .insert, case .text(let set)? = change.values?["owner"],
             let remembered = try RowOwner.remembered(db, table: table.name, pk: change.id),
-            set != remembered.owner, remembered.owner != write.code, write.hasSeen(try cellWrite(remembered.version))
+            set != remembered.owner, remembered.owner != write.code,
+            try sawCell(change, write: write, column: "owner", version: remembered.version, table: table.name)
         {
             throw LiaisonError(
                 .forbiddenScope,
