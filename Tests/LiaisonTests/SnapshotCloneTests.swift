@@ -57,6 +57,9 @@ import Testing
                 let installed = try await client.cloneSnapshot(into: be, from: peer.name)
                 #expect(installed.gaps == manifest.gaps.count && installed.rows > 15 && installed.pages > 2, "\(installed)")
                 #expect(try be.dump() == nl.dump())
+                #expect(
+                    try be.compactionSummary().transactionsRemovedBySnapshot
+                        == manifest.gaps.reduce(0) { $0 + $1.through - $1.first + 1 })
                 let report = try be.verify()
                 #expect(report.isIntact, "\(report.problems)")
                 // Then it syncs normally, both ways.
