@@ -32,7 +32,8 @@ enum SnapshotClone {
             client.onExchange = { counter.record($0) }
             let replica = try Replica.create(
                 at: path, site: SiteCode("BENCH-B")!, schema: try await client.schema(), siteID: ownID)
-            try replica.addPeer(name: "A", url: url, token: Prepare.token, siteID: status.siteID, read: ["*"], write: ["*"])
+            try replica.addPeer(
+                name: "A", url: url, token: Prepare.token, siteID: status.siteID, read: ["*"], write: ["*"])
             try replica.trust(site: SiteCode(status.site)!, siteID: status.siteID, key: status.publicKey ?? "")
             report = try await client.cloneSnapshot(into: replica, from: "A")
         }

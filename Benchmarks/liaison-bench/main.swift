@@ -22,7 +22,8 @@ do {
     case "w3":
         figures = try await W3.run(directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "100000"))!)
     case "w8":
-        figures = try await SnapshotClone.run(directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "100000"))!)
+        figures = try await SnapshotClone.run(
+            directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "100000"))!)
     case "client" where argument(2, "") == "snapshot":
         figures = try await SnapshotClone.cloning(url: argument(3, ""), path: argument(4, "b.db"))
     case "client":

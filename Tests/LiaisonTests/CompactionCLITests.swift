@@ -31,7 +31,9 @@ import Testing
 
             let before = try await cli("status", "nl.db")
             #expect(before.stdout.contains("compaction: never run here"), "\(before)")
-            #expect(before.stdout.contains("compaction floor: ") && before.stdout.contains("no peer holds it back"), "\(before)")
+            #expect(
+                before.stdout.contains("compaction floor: ") && before.stdout.contains("no peer holds it back"),
+                "\(before)")
             let plan = try await cli("compact", "nl.db", "--plan")
             #expect(plan.stdout.contains("removable whole (--remove-transactions): 5 transactions"), "\(plan)")
             #expect(plan.stdout.contains("compaction: never run here"), "\(plan)")

@@ -11,7 +11,8 @@ import Testing
 @Suite(.timeLimit(.minutes(3))) struct RemovedEquivocationTests {
     /// NL with TR's history compacted away in runs, a fork of TR that signed other versions, and
     /// TR's removed run (the longest).
-    static func forked(_ factory: ReplicaFactory) throws -> (nl: Replica, tr: Replica, fork: Replica, run: SnapshotGap) {
+    static func forked(_ factory: ReplicaFactory) throws -> (nl: Replica, tr: Replica, fork: Replica, run: SnapshotGap)
+    {
         let nl = try factory.make("NL-NCTV", sample: true)
         let tr = try factory.make("TR-TIB")
         for suffix in ["", "-wal", ".keys"] where FileManager.default.fileExists(atPath: tr.path + suffix) {
@@ -25,7 +26,9 @@ import Testing
         let result = try nl.compact(removingTransactions: true)
         #expect(result.transactions > 6, "\(result)")
         let run = try #require(
-            try nl.snapshotManifest().gaps.filter { $0.origin == tr.siteID }.max { $0.through - $0.first < $1.through - $1.first })
+            try nl.snapshotManifest().gaps.filter { $0.origin == tr.siteID }.max {
+                $0.through - $0.first < $1.through - $1.first
+            })
         #expect(run.first > 1 && run.through > run.first, "\(run)")
         return (nl, tr, fork, run)
     }
@@ -55,7 +58,9 @@ import Testing
                 let answer = try await SignedHTTP.push(url, token: token, other.transactions, keys: other.keys)
                 #expect(answer.status == 409, "\(answer)")
                 let refusal = try JSONDecoder().decode(ErrorResponse.self, from: Data(answer.text.utf8))
-                #expect(refusal.error == "equivocation" && refusal.message.contains("applied here \(run.head)"), "\(refusal)")
+                #expect(
+                    refusal.error == "equivocation" && refusal.message.contains("applied here \(run.head)"),
+                    "\(refusal)")
                 #expect(try nl.alarms().contains { $0.kind == .equivocation && $0.site == "TR-TIB" })
                 #expect(try await Self.securityEvents(nl)["equivocation", default: 0] > 0)
                 #expect(try nl.verify().problems.contains { $0.contains("TR-TIB equivocated") })

@@ -55,7 +55,8 @@ import Testing
                 let manifest = try await client.snapshotManifest()
                 #expect(!manifest.gaps.isEmpty)
                 let installed = try await client.cloneSnapshot(into: be, from: peer.name)
-                #expect(installed.gaps == manifest.gaps.count && installed.rows > 15 && installed.pages > 2, "\(installed)")
+                #expect(
+                    installed.gaps == manifest.gaps.count && installed.rows > 15 && installed.pages > 2, "\(installed)")
                 #expect(try be.dump() == nl.dump())
                 #expect(
                     try be.compactionSummary().transactionsRemovedBySnapshot
@@ -81,7 +82,8 @@ import Testing
                     _ = try await loneClient.cloneSnapshot(into: lone, from: "NL-NCTV")
                     Issue.record("a snapshot with writes of an untrusted agency was installed")
                 } catch {
-                    #expect("\(error)".contains("would be held here (") && "\(error)".contains("untrusted_key"), "\(error)")
+                    #expect(
+                        "\(error)".contains("would be held here (") && "\(error)".contains("untrusted_key"), "\(error)")
                 }
                 #expect(try lone.versionVector().entries.isEmpty)
                 // A snapshot starts only a new replica.

@@ -13,7 +13,8 @@ import Testing
 @Suite(.timeLimit(.minutes(3))) struct SnapshotPagingTests {
     /// Refused with `words`, and nothing installed.
     static func expectRefused(
-        _ be: Replica, _ words: String, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void
+        _ be: Replica, _ words: String, sourceLocation: SourceLocation = #_sourceLocation,
+        _ body: () async throws -> Void
     ) async {
         do {
             try await body()
@@ -105,7 +106,9 @@ import Testing
                 let third = try SnapshotInstallation(replica: be, manifest: other, from: peer.name)
                 var altered = one
                 altered.body += " "
-                await Self.expectRefused(be, "a page is not signed by NL-NCTV's trusted key") { try third.apply(altered) }
+                await Self.expectRefused(be, "a page is not signed by NL-NCTV's trusted key") {
+                    try third.apply(altered)
+                }
                 // The source compacted again since the manifest (a run removed behind the engine's
                 // back stands for it): the next page is refused with compacted_history, and a clone
                 // asks for a new snapshot.
@@ -122,7 +125,8 @@ import Testing
                     #expect(error.code == .compactedHistory, "\(error)")
                 }
                 fourth.cancel()
-                try await DigestTests.alterBehindTheEnginesBack(nl, "DELETE FROM _liaison_chain_gap WHERE through = 999999")
+                try await DigestTests.alterBehindTheEnginesBack(
+                    nl, "DELETE FROM _liaison_chain_gap WHERE through = 999999")
                 // After all that, the honest snapshot installs.
                 _ = try await client.cloneSnapshot(into: be, from: peer.name)
                 #expect(try be.verify().isIntact && be.dump() == nl.dump())
@@ -143,14 +147,16 @@ import Testing
                 let (be, peer, client) = try SnapshotCloneTests.newcomer(factory, nl, tr, url: url)
                 let copyPath = nl.path + "-copy"
                 let folder = URL(fileURLWithPath: nl.path).deletingLastPathComponent()
-                let outcome = try await FaultTools.run(FaultTools.sqlite3, [nl.path, "VACUUM INTO '\(copyPath)'"], in: folder)
+                let outcome = try await FaultTools.run(
+                    FaultTools.sqlite3, [nl.path, "VACUUM INTO '\(copyPath)'"], in: folder)
                 #expect(outcome.status == 0, "\(outcome)")
                 try FileManager.default.copyItem(atPath: nl.path + ".keys", toPath: copyPath + ".keys")
                 let copy = try Replica.open(at: copyPath)
                 try await DigestTests.alterBehindTheEnginesBack(
                     copy, "UPDATE topic SET name = 'Spliced' WHERE id = 'topic-long-2'")
                 try await withServer(copy, configuration: SnapshotCloneTests.smallPages) { copyURL in
-                    let other = try PeerClient(url: copyURL, token: "token-BE-OCAM-NL-NCTV", from: be.siteID, to: nl.siteID)
+                    let other = try PeerClient(
+                        url: copyURL, token: "token-BE-OCAM-NL-NCTV", from: be.siteID, to: nl.siteID)
                     let installation = try SnapshotInstallation(
                         replica: be, manifest: try await client.snapshotManifest(), from: peer.name)
                     await Self.expectRefused(be, "differ from the rows it signed") {

@@ -72,12 +72,18 @@ extension Replica {
                     "SELECT checkpoint = 0, coalesce(sum(through - first + 1), 0) FROM _liaison_chain_gap GROUP BY checkpoint = 0",
                     [], { ($0.int(0) == 1, $0.int64(1)) })
                 {
-                    if checkpoint { summary.transactionsRemovedBySnapshot = count } else { summary.transactionsRemoved = count }
+                    if checkpoint {
+                        summary.transactionsRemovedBySnapshot = count
+                    } else {
+                        summary.transactionsRemoved = count
+                    }
                 }
             }
             if try exists("_liaison_compaction_run") {
                 summary.fileBytesReclaimed =
-                    try db.first("SELECT coalesce(sum(max(0, file_before - file_after)), 0) FROM _liaison_compaction_run") {
+                    try db.first(
+                        "SELECT coalesce(sum(max(0, file_before - file_after)), 0) FROM _liaison_compaction_run"
+                    ) {
                         $0.int64(0)
                     } ?? 0
             }

@@ -190,7 +190,8 @@ extension Replica {
                 try db.execute("VACUUM")
                 try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 try CompactionRuns.record(
-                    db, checkpoint: id, before: beforeWithLog, after: Self.fileSize(path) + Self.fileSize(path + "-wal"),
+                    db, checkpoint: id, before: beforeWithLog,
+                    after: Self.fileSize(path) + Self.fileSize(path + "-wal"),
                     transactions: done.transactions)
             }
         }

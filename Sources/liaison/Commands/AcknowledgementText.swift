@@ -36,7 +36,8 @@ enum CompactionText {
             "compaction floor: \(summary.floor); "
                 + (summary.floorHeldBackBy.isEmpty
                     ? "no peer holds it back"
-                    : "held back by \(summary.floorHeldBackBy.joined(separator: ", ")) (not acknowledged what this replica holds)"))
+                    : "held back by \(summary.floorHeldBackBy.joined(separator: ", ")) (not acknowledged what this replica holds)")
+        )
         if !summary.aheadOfThisReplica.isEmpty {
             lines.append(
                 "compaction: nothing removed whole until this replica holds what \(summary.aheadOfThisReplica.joined(separator: ", ")) acknowledged"
