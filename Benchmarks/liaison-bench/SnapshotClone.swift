@@ -2,18 +2,19 @@ import Foundation
 import Liaison
 import LiaisonClient
 
-/// W8, clone by snapshot: W2a's replica A (ROWS inserts in one transaction) served by `liaison
+/// W8, clone by snapshot: W2a's replica A (ROWS inserts in one transaction, or in transactions of
+/// BATCH rows) served by `liaison
 /// serve`, cloned by a client in its own process through the paged snapshot (`POST /v1/snapshot`,
 /// then `/v1/snapshot-page` until the last), so both peak RSS figures are each process's own.
 enum SnapshotClone {
-    static func run(directory: String, liaison: String, rows: Int) async throws -> [String: Double] {
+    static func run(directory: String, liaison: String, rows: Int, batch: Int) async throws -> [String: Double] {
         let pathA = directory + "/a.db"
         let pathB = directory + "/b.db"
-        try Prepare.child(["prepare", pathA, String(rows), String(rows)])
+        try Prepare.child(["prepare", pathA, String(rows), String(batch)])
         let server = try ServerProcess(liaison: liaison, database: pathA)
         defer { server.stop() }
         let clone = try Client.run(["snapshot", server.url, pathB])
-        var result: [String: Double] = ["rows": Double(rows)]
+        var result: [String: Double] = ["rows": Double(rows), "batch": Double(batch)]
         for (key, value) in clone { result["w8_" + key] = value }
         result["w8_server_rss"] = Double(server.peakRSS)
         result["w8_equal"] = try Replica.open(at: pathA).dump() == Replica.open(at: pathB).dump() ? 1 : 0

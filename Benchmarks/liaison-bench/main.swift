@@ -23,7 +23,8 @@ do {
         figures = try await W3.run(directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "100000"))!)
     case "w8":
         figures = try await SnapshotClone.run(
-            directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "100000"))!)
+            directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "100000"))!,
+            batch: Int(argument(4, argument(3, "100000")))!)
     case "client" where argument(2, "") == "snapshot":
         figures = try await SnapshotClone.cloning(url: argument(3, ""), path: argument(4, "b.db"))
     case "client":
@@ -47,7 +48,7 @@ do {
     default:
         FileHandle.standardError.write(
             Data(
-                "usage: liaison-bench w1|w2|w3|w5|w6|w7|w8|trust|local DIR [ROWS] | client clone|snapshot URL PATH | client sync PATH\n"
+                "usage: liaison-bench w1|w2|w3|w5|w6|w7|trust|local DIR [ROWS] | w8 DIR [ROWS [BATCH]] | client clone|snapshot URL PATH | client sync PATH\n"
                     .utf8))
         exit(64)
     }

@@ -44,8 +44,11 @@ import Testing
                     try simulation.run(steps: steps)
                     try simulation.verify()
                     runs.append((simulation, nil))
+                } catch let failure as SimulationFailure {
+                    runs.append((simulation, "\(failure)"))
                 } catch {
-                    runs.append((simulation, "\(error)"))
+                    runs.append(
+                        (simulation, "\(error)\nlast steps: \(simulation.trace.suffix(16).joined(separator: "; "))"))
                 }
             }
             let (control, compacted) = (runs[0], runs[1])
