@@ -10,6 +10,8 @@ final class Connection {
     private var cache: [String: Statement] = [:]
     /// Serves `liaison_vals` (`ChangeValues`); its statements are finalized before the handle closes.
     private var liveValues: LiveValueReader?
+    /// Serves the functions publishing uses for plain inserts (`ChangeWriter+PlainInserts`).
+    let publishFunctions: PublishFunctions
 
     /// How a file is opened.
     enum Mode {
@@ -47,6 +49,7 @@ final class Connection {
         sqlite3_extended_result_codes(db, 1)
         SearchFolding.register(on: db)
         liveValues = ChangeValues.register(on: db)
+        publishFunctions = PublishFunctions.register(on: db)
     }
 
     /// Whether SQLite opened the file read-only (it does when the file or its file system is write-protected).
