@@ -7,13 +7,13 @@ import Foundation
 /// one read of its current values, one change insert and its version writes, and nothing more.
 final class ChangeWriter {
     private let replica: Replica
-    private let db: Connection
+    let db: Connection
     private let sites: SiteDirectory
     private let versions: VersionStore
     private let insertChange: Statement
     private var rowStatements: [Int: Statement] = [:]
     /// Each transaction's change digests made in this run, with their positions (`n`).
-    private var digests: [Int64: [(n: Int64, hex: [UInt8])]] = [:]
+    var digests: [Int64: [(n: Int64, hex: [UInt8])]] = [:]
     /// The sequence number that last wrote each column of the row being published (0: none).
     private var written: [Int64] = []
 
