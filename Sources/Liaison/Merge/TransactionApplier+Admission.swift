@@ -11,9 +11,7 @@ extension TransactionApplier {
     }
 
     func appliedSeq(_ index: Int64) throws -> Int64 {
-        let applied =
-            try db.first("SELECT seq FROM _liaison_site WHERE sidx = ?", [.integer(index)]) { $0.int64(0) } ?? 0
-        return try steppedOverRemovedRuns(index, applied)
+        try steppedOverRemovedRuns(index, admission.appliedSeq(db, index))
     }
 
     /// Checks that `header` may be applied now: new, next in its origin's sequence, its causal

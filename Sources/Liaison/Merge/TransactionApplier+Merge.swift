@@ -13,8 +13,10 @@ extension TransactionApplier {
         // A table not known here yet: the change stays in the log, relayed as signed, and is
         // merged when a schema change adds the table (`Replica.reveal`).
         guard table.isKnown else { return }
-        let known = try versions.load(table: table.name, pk: change.id)
-        let current = try replica.readRow(db, table: table, id: change.id)
+        let known = try rowVersions(table, change.id)
+        let current = try heldRow(table, change.id)
+        // What this merge writes is read afresh by the next change.
+        defer { rowMemo = nil }
         if change.op == .delete {
             try mergeDeletion(table: table, pk: change.id, known: known, row: current, origin: origin, write: write)
             return

@@ -63,6 +63,14 @@ final class TransactionApplier {
     /// link the next one must name). A rollback rebuilds the applier, so it never names one undone.
     var lastApplied: [Int64: (seq: Int64, digest: String)] = [:]
 
+    /// Trust and site answers read once per batch (`AdmissionCache`).
+    let admission = AdmissionCache()
+    /// The row of the change being applied (`TransactionApplier+RowMemo.swift`).
+    var rowMemo: RowMemo?
+    /// Whether a withheld change is held here, read once per transaction (`holdsWithheld`).
+    var withheldAny: Bool?
+    var cachesWithheld = false
+
     /// Applies a transaction already checked with `check`; `changes` gives its changes in order
     /// (called twice: once to check the signature, then to apply).
     ///
@@ -72,7 +80,12 @@ final class TransactionApplier {
         let admitted = try admit(header, changes: changes)
         let (index, origin, write, name) = (admitted.index, admitted.origin, admitted.write, admitted.name)
         resolving = Set(header.resolves ?? [])
-        defer { resolving = [] }
+        (withheldAny, cachesWithheld) = (nil, true)
+        defer {
+            resolving = []
+            rowMemo = nil
+            (withheldAny, cachesWithheld) = (nil, false)
+        }
         // Pass 2: the write rule, then each change is logged and merged.
         var count = 0
         var scopes: Set<String> = []
@@ -80,6 +93,8 @@ final class TransactionApplier {
             let position = change.index ?? count
             count += 1
             let form = try admitted.forms[position] ?? signedForm(of: change, name: name)
+            // Armed for this change: its checks and its merge read the row once (`RowMemo`).
+            rowMemo = RowMemo(table: form.table.name, pk: change.id)
             scopes.insert(form.scope)
             try writeRule.check(change, table: form.table, declared: form.scope, name: name)
             try checkOwnership(change, table: form.table, write: write, name: name)
@@ -87,6 +102,7 @@ final class TransactionApplier {
             try log(change, form, of: origin, position: position)
             try merge(change, from: origin, write: write)
         }
+        (withheldAny, cachesWithheld, rowMemo) = (nil, false, nil)
         try checkDeclared(scopes, name: name)
         try recordWithheld(header, index: index, received: admitted.received)
         let digest = SiteKey.sha256Hex(admitted.signedBytes)
@@ -105,6 +121,7 @@ final class TransactionApplier {
         lastApplied[index] = (header.seq, digest)
         if let resolves = header.resolves { try honour(resolves, by: origin, write: write) }
         try db.run("UPDATE _liaison_site SET seq = ? WHERE sidx = ?", [.integer(header.seq), .integer(index)])
+        admission.rememberApplied(index, seq: header.seq)
         lastHLC = max(lastHLC, header.hlc)
         nextOrder += 1
         try db.run(
