@@ -92,15 +92,24 @@ final class TransactionApplier {
         for change in try changes() {
             let position = change.index ?? count
             count += 1
-            let form = try admitted.forms[position] ?? signedForm(of: change, name: name)
+            let form =
+                try admitted.forms[position]
+                ?? admittedForm(of: change, name: name, digest: admitted.received[position])
             // Armed for this change: its checks and its merge read the row once (`RowMemo`).
             rowMemo = RowMemo(table: form.table.name, pk: change.id)
             scopes.insert(form.scope)
             try writeRule.check(change, table: form.table, declared: form.scope, name: name)
             try checkOwnership(change, table: form.table, write: write, name: name)
             try checkSchemaChange(change, write: write, name: name)
-            try log(change, form, of: origin, position: position)
-            try merge(change, from: origin, write: write)
+            if let mask = try freshInsertMask(change, table: form.table) {
+                // A row new here: merged first, then logged without its values when the row holds
+                // exactly them (`live`, as publishing logs local changes).
+                let asSent = try merge(change, from: origin, write: write)
+                try log(change, form, of: origin, position: position, live: asSent ? mask : nil)
+            } else {
+                try log(change, form, of: origin, position: position)
+                try merge(change, from: origin, write: write)
+            }
         }
         (withheldAny, cachesWithheld, rowMemo) = (nil, false, nil)
         try checkDeclared(scopes, name: name)
@@ -129,16 +138,23 @@ final class TransactionApplier {
         if scopes.contains(SchemaLog.scope) { try evolveSchemaAfter(header) }
     }
 
-    /// Appends one received change to the change log.
-    func log(_ change: ChangeRecord, _ form: SignedForm, of origin: VersionStore.Origin, position: Int) throws {
-        try db.run(
-            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls, scope, digest, bases) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                .integer(origin.site), .integer(origin.seq), .integer(Int64(position + 1)), .text(change.table),
-                .text(change.id), .text(change.op.rawValue), form.values.map { .text($0) } ?? .null,
-                form.levels.map { .text($0) } ?? .null, .text(form.scope), .text(form.digest),
-                CellBases.encode(change.bases).map { .text($0) } ?? .null,
-            ])
+    /// Appends one received change to the change log: with its canonical values, or, with `live`,
+    /// the bit mask of the columns of the row that hold them (`ChangeValues`).
+    func log(
+        _ change: ChangeRecord, _ form: SignedForm, of origin: VersionStore.Origin, position: Int, live: Int64? = nil
+    ) throws {
+        let values: CellValue =
+            if live != nil { .null } else { form.canonicalValues(of: change).map { .text($0) } ?? .null }
+        let statement = try db.cached(
+            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, live, lvls, scope, digest, bases) "
+                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        try statement.bind([
+            .integer(origin.site), .integer(origin.seq), .integer(Int64(position + 1)), .text(change.table),
+            .text(change.id), .text(change.op.rawValue), values, live.map { .integer($0) } ?? .null,
+            form.levels.map { .text($0) } ?? .null, .text(form.scope), .text(form.digest),
+            CellBases.encode(change.bases).map { .text($0) } ?? .null,
+        ])
+        while try statement.step() {}
     }
 
     /// Discards what the capture triggers recorded while remote changes were written.
