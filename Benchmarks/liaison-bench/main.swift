@@ -21,6 +21,12 @@ do {
             batch: Int(argument(3, "100000"))!, updates: 10_000)
     case "w3":
         figures = try await W3.run(directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "100000"))!)
+    case "w8":
+        figures = try await SnapshotClone.run(
+            directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "100000"))!,
+            batch: Int(argument(4, argument(3, "100000")))!)
+    case "client" where argument(2, "") == "snapshot":
+        figures = try await SnapshotClone.cloning(url: argument(3, ""), path: argument(4, "b.db"))
     case "client":
         figures =
             argument(2, "") == "clone"
@@ -40,7 +46,7 @@ do {
     default:
         FileHandle.standardError.write(
             Data(
-                "usage: liaison-bench w1|w2|w3|w5|w6|w7|trust|local DIR [ROWS] | client clone URL PATH | client sync PATH\n"
+                "usage: liaison-bench w1|w2|w3|w5|w6|w7|trust|local DIR [ROWS] | w8 DIR [ROWS [BATCH]] | client clone|snapshot URL PATH | client sync PATH\n"
                     .utf8))
         exit(64)
     }

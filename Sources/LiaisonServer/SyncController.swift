@@ -22,6 +22,9 @@ struct SyncController {
         group.post("snapshot") { request, context in
             try await snapshot(request, context, peer: try authenticated(context))
         }
+        group.post("snapshot-page") { request, context in
+            try await snapshotPage(request, context, peer: try authenticated(context))
+        }
     }
 
     func status(_ request: Request, _ context: PeerRequestContext) async throws -> Response {
