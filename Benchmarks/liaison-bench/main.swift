@@ -42,9 +42,7 @@ do {
     case "w6":
         figures = try await W6.run(directory: argument(2, "."), liaison: liaison, edits: Int(argument(3, "1000"))!)
     case "w5":
-        figures = try await W2.run(
-            directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "1000000"))!, batch: 10_000, updates: 0
-        )
+        figures = try await W5.run(directory: argument(2, "."), liaison: liaison, largest: Int(argument(3, "1000000"))!)
     default:
         FileHandle.standardError.write(
             Data(

@@ -35,7 +35,8 @@ struct SyncController {
             StatusResponse(
                 siteID: replica.siteID, site: replica.siteCode.rawValue, schema: replica.schema.name,
                 schemaVersion: replica.schema.version, vector: vector, publicKey: identity.publicKey, heads: heads,
-                rotations: rotations.isEmpty ? nil : rotations, schemaHash: replica.schema.hash),
+                rotations: rotations.isEmpty ? nil : rotations, schemaHash: replica.schema.hash,
+                forms: [PackedPage.form]),
             for: request, context)
     }
 

@@ -7,7 +7,7 @@ extension TransactionApplier {
     /// another site id, or the id is known under another code), or whose origin is held after an
     /// equivocation.
     func checkIdentity(_ header: TransactionRecord) throws {
-        try TrustStore(db: db).checkBinding(siteID: header.origin, code: header.site, via: source)
+        try admission.checkBinding(TrustStore(db: db), siteID: header.origin, code: header.site, via: source)
         if heldOrigins == nil { heldOrigins = try TrustStore(db: db).heldOrigins() }
         if heldOrigins?.contains(header.origin) == true {
             throw LiaisonError(
@@ -26,7 +26,7 @@ extension TransactionApplier {
     func publicKey(of siteID: String, site: String, seq: Int64? = nil, hlc: HybridTimestamp? = nil) throws
         -> Curve25519.Signing.PublicKey
     {
-        if let seq, let signer = try TrustStore(db: db).key(of: siteID, at: seq) {
+        if let seq, let signer = try admission.key(TrustStore(db: db), of: siteID, at: seq) {
             if let revoked = signer.revokedSince, let hlc, hlc.milliseconds >= revoked {
                 throw LiaisonError(
                     .untrustedKey,
@@ -34,9 +34,9 @@ extension TransactionApplier {
                         + "\(HybridTimestamp(milliseconds: revoked)); it was not applied. Review it with \(site)'s operator"
                 )
             }
-            return try SiteKey.publicKey(signer.key)
+            return try admission.publicKey(signer.key)
         }
-        guard let key = try TrustStore(db: db).trustedKey(of: siteID) else {
+        guard let key = try admission.trustedKey(TrustStore(db: db), of: siteID) else {
             let presented = presentedKeys[siteID]?.key
             throw LiaisonError(
                 .untrustedKey,
@@ -47,7 +47,7 @@ extension TransactionApplier {
                     + "'liaison trust DB RELAY --introducer') and sync again",
                 cause: TrustNotice(kind: .candidate(key: presented), siteID: siteID, code: site, via: source))
         }
-        return try SiteKey.publicKey(key)
+        return try admission.publicKey(key)
     }
 
     /// Compares a transaction applied before with the copy that arrived again: the same header
