@@ -32,7 +32,11 @@ import Testing
     /// One seed: `nil` when it passed, else why.
     static func run(_ seed: UInt64, tally: SimulationCompactionTally) throws -> (failure: String?, controlFailed: Bool)
     {
-        try withTemporaryDirectorySync { directory in
+        try withTemporaryDirectorySync { temporary in
+            // `LIAISON_SIM_KEEP=DIR` keeps each seed's replicas there, to look into.
+            let keep = ProcessInfo.processInfo.environment["LIAISON_SIM_KEEP"].map { URL(fileURLWithPath: $0) }
+            let directory = keep?.appendingPathComponent("compaction-seed-\(seed)") ?? temporary
+            try? FileManager.default.removeItem(at: directory)
             var runs: [(simulation: ConvergenceSimulation, verified: String?)] = []
             for compacting in [false, true] {
                 let folder = directory.appendingPathComponent(compacting ? "compacting" : "control")
