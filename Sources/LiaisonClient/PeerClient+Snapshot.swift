@@ -23,11 +23,12 @@ extension PeerClient {
     {
         var restarts = 0
         while true {
-            let installation = try SnapshotInstallation(
-                replica: replica, manifest: try await snapshotManifest(), from: peerName)
+            let manifest = try await retrying(attempts) { try await snapshotManifest() }
+            let installation = try SnapshotInstallation(replica: replica, manifest: manifest, from: peerName)
             do {
                 while !installation.isComplete {
-                    try installation.apply(try await page(installation.next, attempts: attempts))
+                    let request = installation.next
+                    try installation.apply(try await retrying(attempts) { try await snapshotPage(request) })
                 }
                 return try installation.finish()
             } catch let error as LiaisonError where error.code == .compactedHistory && restarts < 2 {
@@ -40,13 +41,13 @@ extension PeerClient {
         }
     }
 
-    /// One page, asked for again after a network fault (the server keeps no state: any page can be
-    /// asked for again).
-    private func page(_ request: SnapshotPageRequest, attempts: Int) async throws -> SnapshotPage {
+    /// `body`, tried again after a network fault (`.peer`: the server keeps no snapshot state, so
+    /// the manifest or any page can be asked for again), at most `attempts` times in all.
+    private func retrying<T>(_ attempts: Int, _ body: () async throws -> T) async throws -> T {
         var attempt = 1
         while true {
             do {
-                return try await snapshotPage(request)
+                return try await body()
             } catch let error as LiaisonError where error.code == .peer && attempt < attempts {
                 try await Task.sleep(for: .milliseconds(200 << attempt))
                 attempt += 1

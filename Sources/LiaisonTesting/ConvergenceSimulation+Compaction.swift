@@ -35,7 +35,10 @@ extension ConvergenceSimulation {
     ///
     /// With `compacting` false, everything happens but the compaction itself: a control run whose
     /// steps, syncs and acknowledgements are the same, to compare with (`SimulationCompactionTally`).
-    public func compactAtRandom(percent: Int, tally: SimulationCompactionTally, compacting: Bool = true) throws {
+    /// With `removing` false, compactions drop values only (`compact` without `removingTransactions`).
+    public func compactAtRandom(
+        percent: Int, tally: SimulationCompactionTally, compacting: Bool = true, removing: Bool = true
+    ) throws {
         for (index, replica) in replicas.enumerated() {
             for (other, peer) in replicas.enumerated() where other != index {
                 try replica.addPeer(
@@ -56,12 +59,12 @@ extension ConvergenceSimulation {
                 for other in replicas.indices where other != index { _ = try settle(from: other, to: index) }
                 for other in replicas.indices where other != index { _ = try settle(from: index, to: other) }
             }
-            try compact(index, refreshing: fresh, tally: tally, compacting: compacting)
+            try compact(index, refreshing: fresh, tally: tally, compacting: compacting, removing: removing)
         }
     }
 
     private func compact(
-        _ index: Int, refreshing fresh: [Bool], tally: SimulationCompactionTally, compacting: Bool
+        _ index: Int, refreshing fresh: [Bool], tally: SimulationCompactionTally, compacting: Bool, removing: Bool
     ) throws {
         let replica = replicas[index]
         let peers = try replica.peers()
@@ -78,7 +81,7 @@ extension ConvergenceSimulation {
             trace.append("no compaction at \(index) (control run)")
             return
         }
-        let result = try replica.compact(removingTransactions: true)
+        let result = try replica.compact(removingTransactions: removing)
         tally.add(result)
         trace.append(
             "compact at \(index): \(result.transactions) transactions removed, \(result.changes) values dropped"

@@ -32,14 +32,20 @@ import Testing
     /// One seed: `nil` when it passed, else why.
     static func run(_ seed: UInt64, tally: SimulationCompactionTally) throws -> (failure: String?, controlFailed: Bool)
     {
-        try withTemporaryDirectorySync { directory in
+        try withTemporaryDirectorySync { temporary in
+            // `LIAISON_SIM_KEEP=DIR` keeps each seed's replicas there, to look into.
+            let keep = ProcessInfo.processInfo.environment["LIAISON_SIM_KEEP"].map { URL(fileURLWithPath: $0) }
+            let directory = keep?.appendingPathComponent("compaction-seed-\(seed)") ?? temporary
+            try? FileManager.default.removeItem(at: directory)
             var runs: [(simulation: ConvergenceSimulation, verified: String?)] = []
             for compacting in [false, true] {
                 let folder = directory.appendingPathComponent(compacting ? "compacting" : "control")
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                 let simulation = try ConvergenceSimulation(seed: seed, replicaCount: 5, directory: folder)
+                // `LIAISON_COMPACT_VALUES=1`: compactions drop values only, no transaction removed.
                 try simulation.compactAtRandom(
-                    percent: 4, tally: compacting ? tally : SimulationCompactionTally(), compacting: compacting)
+                    percent: 4, tally: compacting ? tally : SimulationCompactionTally(), compacting: compacting,
+                    removing: ProcessInfo.processInfo.environment["LIAISON_COMPACT_VALUES"] != "1")
                 do {
                     try simulation.run(steps: steps)
                     try simulation.verify()
@@ -93,7 +99,7 @@ import Testing
         }
         let figures = tally.figures
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n\n"))")
-        #expect(figures.compactions > 0 && figures.transactions > 0, "\(figures)")
+        #expect(figures.compactions > 0, "\(figures)")
         print(
             "simulation with compaction: \(seeds.count) seeds, \(seeds.count - failures.count - controlFailures) passed, "
                 + "\(failures.count) failed, \(controlFailures) fail without compaction too, in "

@@ -134,6 +134,29 @@ import Testing
         }
     }
 
+    /// A connection cut in the middle of the snapshot: the page is asked for again from the same
+    /// cursor, and the clone completes.
+    @Test func aPageLostOnTheWayIsAskedForAgain() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", sample: true)
+            let tr = try factory.make("TR-TIB")
+            try await withServer(nl, configuration: SnapshotCloneTests.smallPages) { url in
+                try await SnapshotCloneTests.compact(nl, acknowledgedBy: tr, url: url)
+                let port = try #require(URL(string: url)?.port)
+                let proxy = try FaultProxy(
+                    upstreamPort: port,
+                    plan: FaultPlan(seed: 7, faultRate: 0, script: [.cutResponse(after: 6_000)], idleTimeoutSeconds: 5))
+                defer { proxy.stop() }
+                let (be, peer, _) = try SnapshotCloneTests.newcomer(factory, nl, tr, url: url)
+                let client = try PeerClient(url: proxy.url, token: peer.token, from: be.siteID, to: nl.siteID)
+                let installed = try await client.cloneSnapshot(into: be, from: peer.name)
+                #expect(proxy.faultsInjected == 1 && proxy.connections > 1, "\(proxy.faultKinds)")
+                #expect(installed.pages > 2, "\(installed)")
+                #expect(try be.verify().isIntact && be.dump() == nl.dump())
+            }
+        }
+    }
+
     /// A hostile source splices its pages from two snapshots: every page but the last from NL, the
     /// last from a copy of NL (same key, same tokens) whose operator altered a row. Each page is
     /// signed as NL and names the snapshot asked for; the rows the last page signs are not those
