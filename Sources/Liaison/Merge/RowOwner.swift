@@ -11,10 +11,11 @@ enum RowOwner {
     /// The owner `table`/`pk` had when it was last held, and the transaction that wrote it; `nil`
     /// when the row has no history here (a first creation), or the change that wrote the owner is
     /// held only as a digest (a scope this replica may not read).
-    static func remembered(_ db: Connection, table: String, pk: String) throws -> (
-        owner: String, version: VersionStore.Origin
-    )? {
-        guard let version = try VersionStore(db: db).load(table: table, pk: pk).version(of: "owner") else {
+    /// `known`: the row's versions, when the caller has them already.
+    static func remembered(
+        _ db: Connection, table: String, pk: String, known: VersionStore.RowVersions? = nil
+    ) throws -> (owner: String, version: VersionStore.Origin)? {
+        guard let version = try (known ?? VersionStore(db: db).load(table: table, pk: pk)).version(of: "owner") else {
             return nil
         }
         let values = try db.query(

@@ -11,9 +11,7 @@ extension TransactionApplier {
     }
 
     func appliedSeq(_ index: Int64) throws -> Int64 {
-        let applied =
-            try db.first("SELECT seq FROM _liaison_site WHERE sidx = ?", [.integer(index)]) { $0.int64(0) } ?? 0
-        return try steppedOverRemovedRuns(index, applied)
+        try steppedOverRemovedRuns(index, admission.appliedSeq(db, index))
     }
 
     /// Checks that `header` may be applied now: new, next in its origin's sequence, its causal
@@ -210,6 +208,25 @@ extension TransactionApplier {
         var values: String?
         var levels: String?
         var digest: String
+        /// `false` when `values` was not computed (`admittedForm`): `canonicalValues` computes it.
+        var hasValues = true
+
+        /// The change's canonical values, as its origin signed them.
+        func canonicalValues(of change: ChangeRecord) -> String? {
+            hasValues ? values : TransactionApplier.canonicalValues(of: change, table: table)
+        }
+    }
+
+    /// The form of a change whose digest pass 1 (`admit`) computed from these very bytes: its
+    /// values are encoded again only if they are logged (`log`), never hashed again.
+    func admittedForm(of change: ChangeRecord, name: String, digest: String?) throws -> SignedForm {
+        guard let digest else { return try signedForm(of: change, name: name) }
+        guard let scope = change.scope, Scope.isValid(scope) else {
+            throw LiaisonError(.invalidTransaction, "a change of transaction \(name) has no valid scope")
+        }
+        let table = try replica.receivedTable(named: change.table)
+        let levels: String? = if case .text(let text) = ChangeCodec.encodeLevels(change.levels) { text } else { nil }
+        return SignedForm(table: table, scope: scope, values: nil, levels: levels, digest: digest, hasValues: false)
     }
 
     /// `computed`: the form `BatchForms` computed for this very change with the same tables.
@@ -230,7 +247,17 @@ extension TransactionApplier {
     static func signedForm(of change: ChangeRecord, table: TableInfo, scope: String) throws
         -> (values: String?, levels: String?, digest: String)
     {
-        let values = try change.values.map { received in
+        let values = canonicalValues(of: change, table: table)
+        let levels: String? = if case .text(let text) = ChangeCodec.encodeLevels(change.levels) { text } else { nil }
+        let digest = TransactionDigest.change(
+            table: change.table, id: change.id, op: change.op.rawValue, scope: scope, values: values, levels: levels,
+            bases: CellBases.encode(change.bases))
+        return (values, levels, digest)
+    }
+
+    /// A change's values, normalized for `table` and canonically encoded (`nil`: none).
+    static func canonicalValues(of change: ChangeRecord, table: TableInfo) -> String? {
+        change.values.map { received in
             var normalized: [String: CellValue] = [:]
             for (name, value) in received {
                 // A column this replica does not know yet is kept as it came (opaque data).
@@ -242,11 +269,6 @@ extension TransactionApplier {
             }
             return CanonicalJSON.object(normalized)
         }
-        let levels: String? = if case .text(let text) = ChangeCodec.encodeLevels(change.levels) { text } else { nil }
-        let digest = TransactionDigest.change(
-            table: change.table, id: change.id, op: change.op.rawValue, scope: scope, values: values, levels: levels,
-            bases: CellBases.encode(change.bases))
-        return (values, levels, digest)
     }
 
     /// The bytes a transaction's signature covers.

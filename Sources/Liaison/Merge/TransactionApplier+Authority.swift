@@ -99,14 +99,14 @@ extension TransactionApplier {
         // A replica that holds some changes only as digests cannot know every owner write or
         // level (they may be in scopes it may not read): it leaves these checks to the replicas
         // that hold the whole row's history.
-        guard try db.first("SELECT 1 FROM _liaison_withheld LIMIT 1", [], { _ in true }) == nil else { return }
-        let row = try replica.readRow(db, table: table, id: change.id)
+        guard try !holdsWithheld() else { return }
+        let row = try heldRow(table, change.id)
         let owner: String? = if case .text(let text)? = row?["owner"], !text.isEmpty { text } else { nil }
         // A move carries `owner` unchanged (`CellBases.carriedMark`): not a write of it.
         if let owner, let set = change.values?["owner"], !CellBases.isCarried(change.bases?["owner"]),
             set != .text(owner), owner != write.code,
-            let version = try versions.load(table: table.name, pk: change.id).version(of: "owner"),
-            write.hasSeen(try cellWrite(version))
+            let version = try rowVersions(table, change.id).version(of: "owner"),
+            try sawCell(change, write: write, column: "owner", version: version, table: table.name)
         {
             throw LiaisonError(
                 .forbiddenScope,
@@ -117,8 +117,10 @@ extension TransactionApplier {
         // row had (`RowOwner`): one naming another owner, from a writer that had seen that owner's
         // version and is not that owner, would take the row over by deleting and re-creating it.
         if row == nil, change.op == .insert, case .text(let set)? = change.values?["owner"],
-            let remembered = try RowOwner.remembered(db, table: table.name, pk: change.id),
-            set != remembered.owner, remembered.owner != write.code, write.hasSeen(try cellWrite(remembered.version))
+            let remembered = try RowOwner.remembered(
+                db, table: table.name, pk: change.id, known: rowVersions(table, change.id)),
+            set != remembered.owner, remembered.owner != write.code,
+            try sawCell(change, write: write, column: "owner", version: remembered.version, table: table.name)
         {
             throw LiaisonError(
                 .forbiddenScope,

@@ -63,6 +63,14 @@ final class TransactionApplier {
     /// link the next one must name). A rollback rebuilds the applier, so it never names one undone.
     var lastApplied: [Int64: (seq: Int64, digest: String)] = [:]
 
+    /// Trust and site answers read once per batch (`AdmissionCache`).
+    let admission = AdmissionCache()
+    /// The row of the change being applied (`TransactionApplier+RowMemo.swift`).
+    var rowMemo: RowMemo?
+    /// Whether a withheld change is held here, read once per transaction (`holdsWithheld`).
+    var withheldAny: Bool?
+    var cachesWithheld = false
+
     /// Applies a transaction already checked with `check`; `changes` gives its changes in order
     /// (called twice: once to check the signature, then to apply).
     ///
@@ -72,21 +80,38 @@ final class TransactionApplier {
         let admitted = try admit(header, changes: changes)
         let (index, origin, write, name) = (admitted.index, admitted.origin, admitted.write, admitted.name)
         resolving = Set(header.resolves ?? [])
-        defer { resolving = [] }
+        (withheldAny, cachesWithheld) = (nil, true)
+        defer {
+            resolving = []
+            rowMemo = nil
+            (withheldAny, cachesWithheld) = (nil, false)
+        }
         // Pass 2: the write rule, then each change is logged and merged.
         var count = 0
         var scopes: Set<String> = []
         for change in try changes() {
             let position = change.index ?? count
             count += 1
-            let form = try admitted.forms[position] ?? signedForm(of: change, name: name)
+            let form =
+                try admitted.forms[position]
+                ?? admittedForm(of: change, name: name, digest: admitted.received[position])
+            // Armed for this change: its checks and its merge read the row once (`RowMemo`).
+            rowMemo = RowMemo(table: form.table.name, pk: change.id)
             scopes.insert(form.scope)
             try writeRule.check(change, table: form.table, declared: form.scope, name: name)
             try checkOwnership(change, table: form.table, write: write, name: name)
             try checkSchemaChange(change, write: write, name: name)
-            try log(change, form, of: origin, position: position)
-            try merge(change, from: origin, write: write)
+            if let mask = try freshInsertMask(change, table: form.table) {
+                // A row new here: merged first, then logged without its values when the row holds
+                // exactly them (`live`, as publishing logs local changes).
+                let asSent = try merge(change, from: origin, write: write)
+                try log(change, form, of: origin, position: position, live: asSent ? mask : nil)
+            } else {
+                try log(change, form, of: origin, position: position)
+                try merge(change, from: origin, write: write)
+            }
         }
+        (withheldAny, cachesWithheld, rowMemo) = (nil, false, nil)
         try checkDeclared(scopes, name: name)
         try recordWithheld(header, index: index, received: admitted.received)
         let digest = SiteKey.sha256Hex(admitted.signedBytes)
@@ -105,6 +130,7 @@ final class TransactionApplier {
         lastApplied[index] = (header.seq, digest)
         if let resolves = header.resolves { try honour(resolves, by: origin, write: write) }
         try db.run("UPDATE _liaison_site SET seq = ? WHERE sidx = ?", [.integer(header.seq), .integer(index)])
+        admission.rememberApplied(index, seq: header.seq)
         lastHLC = max(lastHLC, header.hlc)
         nextOrder += 1
         try db.run(
@@ -112,16 +138,23 @@ final class TransactionApplier {
         if scopes.contains(SchemaLog.scope) { try evolveSchemaAfter(header) }
     }
 
-    /// Appends one received change to the change log.
-    func log(_ change: ChangeRecord, _ form: SignedForm, of origin: VersionStore.Origin, position: Int) throws {
-        try db.run(
-            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls, scope, digest, bases) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                .integer(origin.site), .integer(origin.seq), .integer(Int64(position + 1)), .text(change.table),
-                .text(change.id), .text(change.op.rawValue), form.values.map { .text($0) } ?? .null,
-                form.levels.map { .text($0) } ?? .null, .text(form.scope), .text(form.digest),
-                CellBases.encode(change.bases).map { .text($0) } ?? .null,
-            ])
+    /// Appends one received change to the change log: with its canonical values, or, with `live`,
+    /// the bit mask of the columns of the row that hold them (`ChangeValues`).
+    func log(
+        _ change: ChangeRecord, _ form: SignedForm, of origin: VersionStore.Origin, position: Int, live: Int64? = nil
+    ) throws {
+        let values: CellValue =
+            if live != nil { .null } else { form.canonicalValues(of: change).map { .text($0) } ?? .null }
+        let statement = try db.cached(
+            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, live, lvls, scope, digest, bases) "
+                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        try statement.bind([
+            .integer(origin.site), .integer(origin.seq), .integer(Int64(position + 1)), .text(change.table),
+            .text(change.id), .text(change.op.rawValue), values, live.map { .integer($0) } ?? .null,
+            form.levels.map { .text($0) } ?? .null, .text(form.scope), .text(form.digest),
+            CellBases.encode(change.bases).map { .text($0) } ?? .null,
+        ])
+        while try statement.step() {}
     }
 
     /// Discards what the capture triggers recorded while remote changes were written.
