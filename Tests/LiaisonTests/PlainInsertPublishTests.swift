@@ -52,7 +52,8 @@ import Testing
             #expect(log.map(\.changes.count).sorted() == [1, count])
             for index in 0..<count {
                 let stored = try nl.changeStorage("item", id: "i-\(index)")
-                #expect(stored.count == 1 && stored[0].op == "insert" && stored[0].stored == nil && stored[0].live != nil)
+                #expect(
+                    stored.count == 1 && stored[0].op == "insert" && stored[0].stored == nil && stored[0].live != nil)
             }
             #expect(try nl.verify().problems.isEmpty)
             let ma = try factory.make("MA-DGST", schema: Self.schema)
@@ -155,7 +156,8 @@ import Testing
             }
             try await runSQLite(
                 nl.path,
-                "INSERT OR IGNORE INTO item(id, label, scope, owner) VALUES ('by-row', 'ignored', 'public', 'NL-NCTV');")
+                "INSERT OR IGNORE INTO item(id, label, scope, owner) VALUES ('by-row', 'ignored', 'public', 'NL-NCTV');"
+            )
             _ = try nl.log()
             let bulk = try nl.changeLogEntries("item", id: "bulk")
             let byRow = try nl.changeLogEntries("item", id: "by-row")

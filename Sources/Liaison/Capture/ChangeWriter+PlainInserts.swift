@@ -47,7 +47,8 @@ extension ChangeWriter {
         for table in tables.sorted(by: { $0.index < $1.index }) where Self.publishesInBulk(table) {
             guard
                 try db.first(
-                    "SELECT 1 FROM _liaison_journal WHERE tbl = ? AND mask = -1 LIMIT 1", [.integer(Int64(table.index))],
+                    "SELECT 1 FROM _liaison_journal WHERE tbl = ? AND mask = -1 LIMIT 1",
+                    [.integer(Int64(table.index))],
                     { _ in true }) != nil
             else { continue }
             if done.isEmpty {
@@ -151,7 +152,8 @@ final class PublishFunctions {
         sqlite3_result_int64(context, seq)
     }
 
-    fileprivate func insert(_ context: OpaquePointer, _ count: Int32, _ arguments: UnsafeMutablePointer<OpaquePointer?>) {
+    fileprivate func insert(_ context: OpaquePointer, _ count: Int32, _ arguments: UnsafeMutablePointer<OpaquePointer?>)
+    {
         let n = sqlite3_value_int64(arguments[0])
         guard let run, count == run.arguments, let seq = sequence(run, of: n),
             let pk = sqlite3_value_text(arguments[1]), let scope = sqlite3_value_text(arguments[2])

@@ -62,7 +62,8 @@ struct Publisher {
         for table in tablesByIndex.values { try ChangeValues.keepPrior(db, table: table) }
         let entries = try db.prepare(
             "SELECT id, tbl, pk, mask, scope FROM _liaison_journal j WHERE tbl > 0"
-                + inBulk.map { " AND NOT (\(ChangeWriter.plainInsertSQL($0)))" }.joined() + " ORDER BY tbl, pk, id DESC")
+                + inBulk.map { " AND NOT (\(ChangeWriter.plainInsertSQL($0)))" }.joined() + " ORDER BY tbl, pk, id DESC"
+        )
         var group: [ChangeWriter.Entry] = []
         func flush() throws {
             guard let first = group.first, let table = tablesByIndex[first.table] else { return }

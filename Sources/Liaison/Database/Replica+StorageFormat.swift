@@ -38,7 +38,8 @@ extension Replica {
 
     /// The operation, bases and digest of each logged change of one row, in log order. For tests
     /// of publishing (`ChangeWriter+PlainInserts` against the row-by-row path).
-    package func changeLogEntries(_ table: String, id: String) throws -> [(op: String, bases: String?, digest: String)] {
+    package func changeLogEntries(_ table: String, id: String) throws -> [(op: String, bases: String?, digest: String)]
+    {
         try withConnection { db in
             try db.query(
                 """
