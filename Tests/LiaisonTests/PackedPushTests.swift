@@ -107,7 +107,8 @@ import Testing
                     SignedHTTP.request(
                         url, path: "/v1/push", token: token,
                         body: Data(
-                            #"{"packed":{"shapes":[[7]],"strings":["a"],"transactions":[]},"protocolVersion":1}"#.utf8)))
+                            #"{"packed":{"shapes":[[7]],"strings":["a"],"transactions":[]},"protocolVersion":1}"#.utf8))
+                )
                 #expect(broken.status == 400 && broken.text.contains("malformed_request"), "\(broken.text)")
                 #expect(try nl.dump() == before)
 
