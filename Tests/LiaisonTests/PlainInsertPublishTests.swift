@@ -52,7 +52,8 @@ import Testing
             #expect(log.map(\.changes.count).sorted() == [1, count])
             for index in 0..<count {
                 let stored = try nl.changeStorage("item", id: "i-\(index)")
-                #expect(stored.count == 1 && stored[0].op == "insert" && stored[0].stored == nil && stored[0].live != nil)
+                #expect(
+                    stored.count == 1 && stored[0].op == "insert" && stored[0].stored == nil && stored[0].live != nil)
             }
             #expect(try nl.verify().problems.isEmpty)
             let ma = try factory.make("MA-DGST", schema: Self.schema)
@@ -134,6 +135,44 @@ import Testing
             #expect(try ma.row("item", id: "row-8")?["count"] == .integer(8))
             #expect(try nl.conflicts().isEmpty)
             #expect(try nl.verify().problems.isEmpty && ma.verify().problems.isEmpty)
+        }
+    }
+
+    /// A row published in bulk and one published row by row (a shell's `INSERT OR IGNORE` over it
+    /// left a copy of it) get the same bases; a row created again names what it replaced.
+    @Test func bulkAndRowByRowInsertsNameTheSameBases() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV", schema: Self.schema)
+            try nl.write(author: "anne") {
+                try $0.set("item", id: "again", ["label": "first life"])
+            }
+            _ = try nl.log()
+            try nl.write(author: "anne") { try $0.delete("item", id: "again") }
+            _ = try nl.log()
+            try nl.write(author: "anne") {
+                try $0.set("item", id: "bulk", ["label": "same"])
+                try $0.set("item", id: "by-row", ["label": "same"])
+                try $0.set("item", id: "again", ["label": "second life"])
+            }
+            try await runSQLite(
+                nl.path,
+                "INSERT OR IGNORE INTO item(id, label, scope, owner) VALUES ('by-row', 'ignored', 'public', 'NL-NCTV');"
+            )
+            _ = try nl.log()
+            let bulk = try nl.changeLogEntries("item", id: "bulk")
+            let byRow = try nl.changeLogEntries("item", id: "by-row")
+            try #require(bulk.count == 1 && byRow.count == 1)
+            #expect(bulk[0].op == "insert" && byRow[0].op == "insert")
+            #expect(bulk[0].bases != nil)
+            #expect(bulk[0].bases == byRow[0].bases)
+            let again = try nl.changeLogEntries("item", id: "again")
+            #expect(again.map(\.op) == ["insert", "delete", "insert"])
+            #expect(again.last?.bases != bulk[0].bases)
+            #expect(try nl.verify().problems.isEmpty)
+            let ma = try factory.make("MA-DGST", schema: Self.schema)
+            try transfer(from: nl, to: ma)
+            #expect(try ma.dump() == nl.dump())
+            #expect(try ma.verify().problems.isEmpty)
         }
     }
 }

@@ -13,57 +13,83 @@ package enum ChangeDigest {
     private static let bodyOpen = Array("{\"body\":\"".utf8)
 
     /// The lower-case hex digest of a change, as UTF-8 bytes.
+    ///
+    /// Each of the two texts hashed is built whole in one buffer and hashed in one call: a
+    /// `SHA256.update` per part cost more than the hashing itself (publishing runs this per change).
     package static func hex(
         table: String, id: String, op: String, scope: String, values: [UInt8]?, levels: String?, bases: String?
     ) -> [UInt8] {
-        var body = SHA256()
+        var body: [UInt8] = []
+        body.reserveCapacity((values?.count ?? 0) + (levels?.utf8.count ?? 0) + (bases?.utf8.count ?? 0) + 40)
         var separator = false
-        func part(_ key: StaticString, _ text: some Sequence<UInt8>) {
-            body.update(data: separator ? Array(",\"".utf8) : Array("{\"".utf8))
-            key.withUTF8Buffer { body.update(bufferPointer: UnsafeRawBufferPointer($0)) }
-            body.update(data: Array("\":".utf8))
-            body.update(data: Array(text))
+        if let bases {
+            body.append(contentsOf: separator ? basesAfter : basesFirst)
+            body.append(contentsOf: bases.utf8)
             separator = true
         }
-        if let bases { part("bases", bases.utf8) }
-        if let levels { part("levels", levels.utf8) }
+        if let levels {
+            body.append(contentsOf: separator ? levelsAfter : levelsFirst)
+            body.append(contentsOf: levels.utf8)
+            separator = true
+        }
         if let values {
-            body.update(data: separator ? valuesAfter : valuesFirst)
-            values.withUnsafeBytes { body.update(bufferPointer: $0) }
+            body.append(contentsOf: separator ? valuesAfter : valuesFirst)
+            body.append(contentsOf: values)
             separator = true
         }
-        body.update(data: separator ? close : empty)
-        var outer = SHA256()
-        outer.update(data: bodyOpen)
-        outer.update(data: hex(body.finalize()))
-        var tail = "\",\"id\":"
-        CanonicalJSON.appendString(id, to: &tail)
-        tail += ",\"op\":"
-        CanonicalJSON.appendString(op, to: &tail)
-        tail += ",\"scope\":"
-        CanonicalJSON.appendString(scope, to: &tail)
-        tail += ",\"table\":"
-        CanonicalJSON.appendString(table, to: &tail)
-        tail += "}"
-        var tailBytes = tail
-        tailBytes.withUTF8 { outer.update(bufferPointer: UnsafeRawBufferPointer($0)) }
-        return hex(outer.finalize())
+        body.append(contentsOf: separator ? close : empty)
+        var outer: [UInt8] = bodyOpen
+        outer.reserveCapacity(bodyOpen.count + 64 + id.utf8.count + scope.utf8.count + table.utf8.count + 48)
+        appendHex(SHA256.hash(data: body), to: &outer)
+        outer.append(contentsOf: idKey)
+        appendString(id, to: &outer)
+        outer.append(contentsOf: opKey)
+        appendString(op, to: &outer)
+        outer.append(contentsOf: scopeKey)
+        appendString(scope, to: &outer)
+        outer.append(contentsOf: tableKey)
+        appendString(table, to: &outer)
+        outer.append(contentsOf: close)
+        var result: [UInt8] = []
+        result.reserveCapacity(64)
+        appendHex(SHA256.hash(data: outer), to: &result)
+        return result
     }
 
-    private static func hex(_ digest: some Sequence<UInt8>) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in digest {
-            out.append(hexDigits[Int(byte >> 4)])
-            out.append(hexDigits[Int(byte & 15)])
+    private static let basesFirst = Array("{\"bases\":".utf8)
+    private static let basesAfter = Array(",\"bases\":".utf8)
+    private static let levelsFirst = Array("{\"levels\":".utf8)
+    private static let levelsAfter = Array(",\"levels\":".utf8)
+    private static let idKey = Array("\",\"id\":".utf8)
+    private static let opKey = Array(",\"op\":".utf8)
+    private static let scopeKey = Array(",\"scope\":".utf8)
+    private static let tableKey = Array(",\"table\":".utf8)
+
+    /// A JSON string as `CanonicalJSON.appendString` writes it, as bytes.
+    private static func appendString(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        // No pointer only for no bytes, which `appendText` writes as `""` too.
+        text.withUTF8 { RowJSON.appendText($0.baseAddress, $0.count, to: &out) }
+    }
+
+    private static func appendHex(_ digest: SHA256.Digest, to out: inout [UInt8]) {
+        digest.withUnsafeBytes { bytes in
+            for byte in bytes {
+                out.append(hexDigits[Int(byte >> 4)])
+                out.append(hexDigits[Int(byte & 15)])
+            }
         }
-        return out
     }
 
     /// The root of a transaction's change digests (hex bytes, in order): as `TransactionDigest.root`.
+    /// The digests are joined first and hashed in one call (a transaction may hold 100,000).
     package static func root(_ digests: [[UInt8]]) -> String {
-        var hasher = SHA256()
-        for digest in digests { digest.withUnsafeBytes { hasher.update(bufferPointer: $0) } }
-        return String(decoding: hex(hasher.finalize()), as: UTF8.self)
+        var joined: [UInt8] = []
+        joined.reserveCapacity(digests.reduce(0) { $0 + $1.count })
+        for digest in digests { joined.append(contentsOf: digest) }
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        appendHex(SHA256.hash(data: joined), to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 }

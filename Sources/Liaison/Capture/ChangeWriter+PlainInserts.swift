@@ -5,8 +5,8 @@ import Foundation
 /// common case of a batch of new rows) is published by four statements per table instead of four
 /// per row. Its change, digest and insert version are exactly what the row-by-row path
 /// (`ChangeWriter.publish`) writes for such a row: the change writes every column, keeps its
-/// values in the row (`live`), names no levels and the bases of a first creation (`{"#":""}`: a
-/// row with versions here goes the row-by-row path); the version is the row's insert.
+/// values in the row (`live`), names the bases of a first creation and no levels; the version is
+/// the row's insert.
 ///
 /// Why: the row-by-row path read each new row through the id index in id order, which on a
 /// 100,000-row table missed SQLite's page cache on nearly every row, and ran four statements a row;
@@ -14,9 +14,11 @@ import Foundation
 /// plain inserts in bulk").
 ///
 /// Every other row goes through the row-by-row path: one with an update or deletion in the run,
-/// or with a copy of its earlier values (`CaptureTriggers.priorTable`: an `INSERT OR REPLACE` over
-/// it). Tables of the `owner-wins` policy (their levels depend on earlier versions) and the schema's
-/// own change table keep the row-by-row path whole.
+/// with a copy of its earlier values (`CaptureTriggers.priorTable`: an `INSERT OR REPLACE` over
+/// it), or with versions here already (a row created again, or held as a digest: its insert names
+/// what it replaced). A first creation names that it replaced nothing, as the row-by-row path
+/// writes it (`CellBases.insertBases`). Tables of the `owner-wins` policy (their levels depend on
+/// earlier versions) and the schema's own change table keep the row-by-row path whole.
 extension ChangeWriter {
     /// The temporary table of rows the row-by-row path publishes in this run, per table number.
     static let slowRowsTable = "temp._liaison_publish_slow"
@@ -68,19 +70,16 @@ extension ChangeWriter {
             "INSERT OR IGNORE INTO \(Self.slowRowsTable)(tbl, pk) SELECT \(table.index), pk FROM _liaison_journal "
                 + "WHERE tbl = \(table.index) AND mask IS NOT -1 AND pk IS NOT NULL "
                 + "UNION SELECT \(table.index), id FROM \(prior) WHERE id IS NOT NULL")
-        // A row with versions here (a re-creation) names what it replaced: the row-by-row path.
-        if try db.first("SELECT 1 FROM _liaison_version WHERE tbl = ? LIMIT 1", [.text(table.name)], { _ in true })
-            != nil
-        {
-            try db.run(
-                "INSERT OR IGNORE INTO \(Self.slowRowsTable)(tbl, pk) SELECT DISTINCT \(table.index), v.pk FROM _liaison_version v "
-                    + "JOIN _liaison_journal j ON j.pk = v.pk AND j.tbl = \(table.index) AND j.mask = -1 WHERE v.tbl = ?",
-                [.text(table.name)])
-        }
+        try db.run(
+            "INSERT OR IGNORE INTO \(Self.slowRowsTable)(tbl, pk) SELECT \(table.index), j.pk FROM _liaison_journal j "
+                + "WHERE j.tbl = \(table.index) AND j.mask = -1 AND EXISTS (SELECT 1 FROM _liaison_version v "
+                + "WHERE v.tbl = ? AND v.pk = j.pk)", [.text(table.name)])
+        // What the row-by-row path names for an insert over no earlier version.
+        let bases = CellBases.encode(CellBases.insertBases(replacing: VersionStore.RowVersions(), columns: [], sites))
         let functions = db.publishFunctions
         functions.open(
             PublishFunctions.Run(
-                markers: markers, table: table.name, json: table.rowJSON,
+                markers: markers, table: table.name, json: table.rowJSON, bases: bases,
                 mask: (1 << Int64(table.columns.count)) - 2, arguments: Int32(3 + table.columns.count)))
         defer { functions.close() }
         let scope = "coalesce(CAST(t.\(table.quotedColumns[1]) AS TEXT), '')"
@@ -91,20 +90,13 @@ extension ChangeWriter {
                 + "SELECT \(SiteIndex.local), liaison_publish_seq(j.id), j.id, ?, j.pk, 'insert', ?, NULL, \(scope), "
                 + "liaison_publish_insert(j.id, j.pk, \(scope), "
                 + table.quotedColumns.map { "t." + $0 }.joined(separator: ", ")
-                + ") , '\(CellBases.firstCreation)' FROM _liaison_journal j JOIN \(table.quotedName) t ON t.id = j.pk WHERE \(plain) ORDER BY j.id",
-            [.text(table.name), .integer((1 << Int64(table.columns.count)) - 2)])
+                + "), ? FROM _liaison_journal j JOIN \(table.quotedName) t ON t.id = j.pk WHERE \(plain) ORDER BY j.id",
+            [.text(table.name), .integer((1 << Int64(table.columns.count)) - 2), bases.map { .text($0) } ?? .null])
         for change in functions.collected {
             digests[change.seq, default: []].append((change.n, change.digest))
             counted(change.n)
         }
-        // A re-created row drops the versions of its earlier life, as `VersionStore.removeAll`.
-        if try db.first("SELECT 1 FROM _liaison_version WHERE tbl = ? LIMIT 1", [.text(table.name)], { _ in true })
-            != nil
-        {
-            try db.run(
-                "DELETE FROM _liaison_version WHERE tbl = ? AND pk IN (SELECT j.pk FROM _liaison_journal j WHERE \(plain))",
-                [.text(table.name)])
-        }
+        // No version of these rows was here (those go row by row): the insert's is the first.
         try db.run(
             "INSERT INTO _liaison_version(tbl, pk, col, sidx, seq, lvl) SELECT ?, j.pk, '\(VersionStore.rowInsert)', \(SiteIndex.local), "
                 + "liaison_publish_seq(j.id), 0 FROM _liaison_journal j WHERE \(plain) ORDER BY j.pk",
@@ -122,6 +114,7 @@ final class PublishFunctions {
         var markers: [(id: Int64, seq: Int64)]
         var table: String
         var json: RowJSON
+        var bases: String?
         var mask: Int64
         var arguments: Int32
     }
@@ -171,7 +164,7 @@ final class PublishFunctions {
         let values = run.json.encode(values: arguments + 3, mask: run.mask)
         let digest = ChangeDigest.hex(
             table: run.table, id: String(cString: pk), op: ChangeRecord.Operation.insert.rawValue,
-            scope: String(cString: scope), values: values, levels: nil, bases: CellBases.firstCreation)
+            scope: String(cString: scope), values: values, levels: nil, bases: run.bases)
         collected.append((seq, n, digest))
         digest.withUnsafeBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {

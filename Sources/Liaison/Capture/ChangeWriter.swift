@@ -8,7 +8,7 @@ import Foundation
 final class ChangeWriter {
     private let replica: Replica
     let db: Connection
-    private let sites: SiteDirectory
+    let sites: SiteDirectory
     private let versions: VersionStore
     private let insertChange: Statement
     private var rowStatements: [Int: Statement] = [:]

@@ -54,15 +54,20 @@ struct Publisher {
         let writer = try ChangeWriter(replica: replica, db: db)
         // Rows whose only entry is their insert first, in bulk, while the rows' copies still tell
         // which were replaced (`ChangeWriter+PlainInserts`).
+        var changedInBulk = 0
         let inBulk = try writer.publishPlainInserts(
             of: Array(tablesByIndex.values), markers: markers.map { ($0.id, $0.seq) },
-            counted: { markers[owner(of: $0)].changes += 1 })
+            counted: {
+                markers[owner(of: $0)].changes += 1
+                changedInBulk += 1
+            })
         // Changes published before whose cells local writes overwrote since take their values
         // from the rows' copies first (`ChangeValues`).
         for table in tablesByIndex.values { try ChangeValues.keepPrior(db, table: table) }
         let entries = try db.prepare(
             "SELECT id, tbl, pk, mask, scope FROM _liaison_journal j WHERE tbl > 0"
-                + inBulk.map { " AND NOT (\(ChangeWriter.plainInsertSQL($0)))" }.joined() + " ORDER BY tbl, pk, id DESC")
+                + inBulk.map { " AND NOT (\(ChangeWriter.plainInsertSQL($0)))" }.joined() + " ORDER BY tbl, pk, id DESC"
+        )
         var group: [ChangeWriter.Entry] = []
         func flush() throws {
             guard let first = group.first, let table = tablesByIndex[first.table] else { return }
@@ -71,7 +76,13 @@ struct Publisher {
                 counted: { markers[owner(of: $0)].changes += 1 })
             group.removeAll(keepingCapacity: true)
         }
-        while try entries.step() {
+        // Each change made in bulk is one journal row: when they are all, there is nothing left.
+        var rowByRow = true
+        if !inBulk.isEmpty {
+            let rows = try db.first("SELECT count(*) FROM _liaison_journal WHERE tbl > 0") { $0.int(0) } ?? 0
+            rowByRow = rows > changedInBulk
+        }
+        while rowByRow, try entries.step() {
             let entry = ChangeWriter.Entry(
                 id: entries.int64(0), table: entries.int(1), pk: entries.text(2), mask: entries.int64(3),
                 scope: entries.optionalText(4))

@@ -81,7 +81,7 @@ struct RowJSON {
     }
 
     /// A JSON string of `count` UTF-8 bytes (`""` when SQLite gives no pointer).
-    private static func appendText(_ bytes: UnsafePointer<UInt8>?, _ count: Int, to out: inout [UInt8]) {
+    static func appendText(_ bytes: UnsafePointer<UInt8>?, _ count: Int, to out: inout [UInt8]) {
         guard let bytes else {
             out.append(contentsOf: [34, 34])
             return

@@ -35,4 +35,19 @@ extension Replica {
             ) { ($0.text(0), $0.optionalText(1), $0.isNull(2) ? nil : $0.int64(2)) }
         }
     }
+
+    /// The operation, bases and digest of each logged change of one row, in log order. For tests
+    /// of publishing (`ChangeWriter+PlainInserts` against the row-by-row path).
+    package func changeLogEntries(_ table: String, id: String) throws -> [(op: String, bases: String?, digest: String)]
+    {
+        try withConnection { db in
+            try db.query(
+                """
+                SELECT c.op, c.bases, c.digest FROM _liaison_change c
+                JOIN _liaison_tx t ON t.sidx = c.sidx AND t.seq = c.seq
+                WHERE c.tbl = ? AND c.pk = ? ORDER BY t.ord, c.n
+                """, [.text(table), .text(id)]
+            ) { ($0.text(0), $0.optionalText(1), $0.text(2)) }
+        }
+    }
 }
