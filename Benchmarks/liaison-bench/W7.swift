@@ -21,6 +21,7 @@ enum W7 {
         result["w7a_star_seconds"] = try Client.run(["clone", server.url, star, Prepare.token])["seconds"]
         result["w7a_scoped_seconds"] = try Client.run(["clone", server.url, scoped, Prepare.scopedToken])["seconds"]
         let a = try Replica.open(at: pathA)
+        let cloned = try a.versionVector()
         var random = Workload.Generator(seed: 42)
         let ids = (0..<rows).map { Workload.row($0, &random)[0] }
         for (index, id) in ids.enumerated() {
@@ -32,6 +33,7 @@ enum W7 {
         result["w7b_star_seconds"] = try Client.run(["sync", star])["seconds"]
         result["w7b_scoped_seconds"] = try Client.run(["sync", scoped])["seconds"]
         let dump = try a.dump()
+        result.merge(try W7Pages.run(a, after: cloned)) { $1 }
         result["w7_equal"] =
             try dump == Replica.open(at: star).dump() && dump == Replica.open(at: scoped).dump() ? 1 : 0
         return result

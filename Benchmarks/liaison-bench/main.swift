@@ -21,6 +21,12 @@ do {
             batch: Int(argument(3, "100000"))!, updates: 10_000)
     case "w3":
         figures = try await W3.run(directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "100000"))!)
+    case "w8":
+        figures = try await SnapshotClone.run(
+            directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "100000"))!,
+            batch: Int(argument(4, argument(3, "100000")))!)
+    case "client" where argument(2, "") == "snapshot":
+        figures = try await SnapshotClone.cloning(url: argument(3, ""), path: argument(4, "b.db"))
     case "client":
         figures =
             argument(2, "") == "clone"
@@ -36,13 +42,11 @@ do {
     case "w6":
         figures = try await W6.run(directory: argument(2, "."), liaison: liaison, edits: Int(argument(3, "1000"))!)
     case "w5":
-        figures = try await W2.run(
-            directory: argument(2, "."), liaison: liaison, rows: Int(argument(3, "1000000"))!, batch: 10_000, updates: 0
-        )
+        figures = try await W5.run(directory: argument(2, "."), liaison: liaison, largest: Int(argument(3, "1000000"))!)
     default:
         FileHandle.standardError.write(
             Data(
-                "usage: liaison-bench w1|w2|w3|w5|w6|w7|trust|local DIR [ROWS] | client clone URL PATH | client sync PATH\n"
+                "usage: liaison-bench w1|w2|w3|w5|w6|w7|trust|local DIR [ROWS] | w8 DIR [ROWS [BATCH]] | client clone|snapshot URL PATH | client sync PATH\n"
                     .utf8))
         exit(64)
     }

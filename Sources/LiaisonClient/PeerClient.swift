@@ -78,7 +78,11 @@ public struct PeerClient: Sendable {
 
     public func pull(_ request: PullRequest) async throws -> PullResponse { try await send("pull", body: request) }
 
-    public func push(_ request: PushRequest) async throws -> PushResponse { try await send("push", body: request) }
+    /// Pushes `request`; `packed` writes its transactions in the packed form, which only a server
+    /// whose status lists `"packed"` in `forms` reads.
+    public func push(_ request: PushRequest, packed: Bool = false) async throws -> PushResponse {
+        packed ? try await send("push", body: PackedPushRequest(request)) : try await send("push", body: request)
+    }
 
     /// One step of a digest comparison (`POST /v1/digest`).
     public func digest(_ request: DigestRequest) async throws -> DigestResponse {

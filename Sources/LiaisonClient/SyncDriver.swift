@@ -36,6 +36,9 @@ public struct SyncDriver: Sendable {
     /// Whether pulls ask for the packed page form (docs/PROTOCOL.md, "The packed page"); a server
     /// that does not know it answers in the plain form, which is read as well.
     public var asksForPackedPages = true
+    /// Whether pushes are sent in the packed form to a server whose status says it reads it
+    /// (`forms`); to any other server they go plain.
+    public var sendsPackedPushes = true
 
     public init(replica: Replica, pageLimits: PageLimits = PageLimits(), logger: Logger = Logger(label: "liaison.sync"))
     {
@@ -77,7 +80,8 @@ public struct SyncDriver: Sendable {
             // Held transactions get another chance each round (a grant or key may have changed).
             try await replica.perform { try $0.retryQuarantine() }
             try await pull(from: client, peer: peer, report: &report)
-            let peerVector = try await push(to: client, peer: peer, report: &report)
+            let packs = sendsPackedPushes && status.forms?.contains(PackedPage.form) == true
+            let peerVector = try await push(to: client, peer: peer, packed: packs, report: &report)
             await exchangeAcknowledgements(with: client, peer: peer)
             report.heldHere = try await replica.perform { try $0.held(from: peer.name) }
             report.seconds = (ContinuousClock.now - started).seconds
@@ -162,7 +166,9 @@ public struct SyncDriver: Sendable {
     }
 
     /// Pushes what the peer lacks; returns the peer's vector after the last answer.
-    private func push(to client: PeerClient, peer: PeerRecord, report: inout SyncReport) async throws -> VersionVector {
+    private func push(to client: PeerClient, peer: PeerRecord, packed: Bool, report: inout SyncReport) async throws
+        -> VersionVector
+    {
         var vector = try await client.status().vector
         var cursor = try SyncCursor(
             parsing: try await replica.perform { replica in
@@ -180,7 +186,8 @@ public struct SyncDriver: Sendable {
             let carriesRevocations = page.keys?.values.contains { $0.revocations != nil } == true
             if !page.transactions.isEmpty || (carriesRevocations && !keyEventsSent) {
                 keyEventsSent = true
-                let answer = try await client.push(PushRequest(transactions: page.transactions, keys: page.keys))
+                let answer = try await client.push(
+                    PushRequest(transactions: page.transactions, keys: page.keys), packed: packed)
                 vector = answer.vector
                 report.heldThere = answer.held ?? []
                 try await replica.perform { [held = report.heldThere] in

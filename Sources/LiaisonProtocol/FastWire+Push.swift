@@ -4,6 +4,8 @@ import Foundation
 
 extension PushRequest: FastWireCodable {
     static let fields = JSONFields(["keys", "protocolVersion", "transactions"])
+    /// The keys a reader takes: the stored properties, and `packed`, the packed form of `transactions`.
+    static let readFields = JSONFields(fields.names + ["packed"])
 
     package static let isFastWireComplete =
         TransactionRecord.isFastWireComplete && SiteKeyRecord.isFastWireComplete
@@ -13,28 +15,41 @@ extension PushRequest: FastWireCodable {
         var keys: [String: SiteKeyRecord]?
         var protocolVersion: Int?
         var transactions: [TransactionRecord]?
-        try scanner.readFields(fields) { scanner, field in
+        var packed: [TransactionRecord]?
+        try scanner.readFields(readFields) { scanner, field in
             switch field {
             case 0: keys = try scanner.readOptional { try [String: SiteKeyRecord].read(from: &$0) }
             case 1: protocolVersion = try scanner.readInt()
-            default: transactions = try [TransactionRecord].read(from: &scanner)
+            case 2: transactions = try [TransactionRecord].read(from: &scanner)
+            default: packed = try PackedPage.read(from: &scanner)
             }
         }
+        // As for a pull page: `transactions` wins when both are there.
+        if transactions == nil { transactions = packed }
         guard let protocolVersion, let transactions else { throw scanner.missing("a required key", in: Self.self) }
         return PushRequest(protocolVersion: protocolVersion, transactions: transactions, keys: keys)
     }
 
-    package func write(to writer: inout JSONWriter) throws {
+    package func write(to writer: inout JSONWriter) throws { try write(to: &writer, packed: false) }
+
+    /// Writes the request, its transactions in the packed form (`PackedPage`) when `packed`.
+    package func write(to writer: inout JSONWriter, packed: Bool) throws {
         var first = true
         writer.byte(UInt8(ascii: "{"))
         if let keys {
             writer.key("\"keys\":", first: &first)
             try keys.write(to: &writer)
         }
+        if packed {
+            writer.key("\"packed\":", first: &first)
+            try PackedPage.write(transactions, to: &writer)
+        }
         writer.key("\"protocolVersion\":", first: &first)
         writer.integer(protocolVersion)
-        writer.key("\"transactions\":", first: &first)
-        try transactions.write(to: &writer)
+        if !packed {
+            writer.key("\"transactions\":", first: &first)
+            try transactions.write(to: &writer)
+        }
         writer.byte(UInt8(ascii: "}"))
     }
 }

@@ -19,12 +19,16 @@ public struct StatusResponse: Hashable, Sendable, Codable {
     public var rotations: [KeyRotation]?
     /// A short hash of the server's schema as schema changes left it (`schemaVersion` is its major).
     public var schemaHash: String?
+    /// The transaction forms the server reads in a push besides the plain one (`["packed"]`:
+    /// docs/PROTOCOL.md, "The packed page"); absent from servers that read only the plain form.
+    public var forms: [String]?
 
     public init(
         protocolVersion: Int = liaisonProtocolVersion, siteID: String, site: String, schema: String, schemaVersion: Int,
         vector: VersionVector, publicKey: String? = nil, heads: [String: SiteHead]? = nil,
-        rotations: [KeyRotation]? = nil, schemaHash: String? = nil
+        rotations: [KeyRotation]? = nil, schemaHash: String? = nil, forms: [String]? = nil
     ) {
+        self.forms = forms
         self.schemaHash = schemaHash
         self.rotations = rotations
         self.publicKey = publicKey

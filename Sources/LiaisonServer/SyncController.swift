@@ -22,6 +22,9 @@ struct SyncController {
         group.post("snapshot") { request, context in
             try await snapshot(request, context, peer: try authenticated(context))
         }
+        group.post("snapshot-page") { request, context in
+            try await snapshotPage(request, context, peer: try authenticated(context))
+        }
     }
 
     func status(_ request: Request, _ context: PeerRequestContext) async throws -> Response {
@@ -32,7 +35,8 @@ struct SyncController {
             StatusResponse(
                 siteID: replica.siteID, site: replica.siteCode.rawValue, schema: replica.schema.name,
                 schemaVersion: replica.schema.version, vector: vector, publicKey: identity.publicKey, heads: heads,
-                rotations: rotations.isEmpty ? nil : rotations, schemaHash: replica.schema.hash),
+                rotations: rotations.isEmpty ? nil : rotations, schemaHash: replica.schema.hash,
+                forms: [PackedPage.form]),
             for: request, context)
     }
 

@@ -161,15 +161,20 @@ extension ConvergenceSimulation {
         // A change without bases is judged by its context alone; one with bases by its chain,
         // where a step without a base for the column proves nothing (as `CellBases` decides).
         guard let named = bases["\(later)|\(cell.table)|\(cell.id)"] else { return true }
+        var stepBases = named
         var base = named[cell.column]
         for _ in 0..<64 {
-            // A step without a base for the column (an insert) is judged by its context, as the engine does.
-            guard let text = base.map({ $0.hasPrefix("=") ? String($0.dropFirst()) : $0 }) else { return true }
+            // A step without a base for the column is judged by its context, as the engine does,
+            // unless it names what it replaced (`#`: an insert): then it held no version of the cell.
+            guard let text = base.map({ $0.hasPrefix("=") ? String($0.dropFirst()) : $0 }) else {
+                return stepBases["#"] == nil
+            }
             guard let colon = text.lastIndex(of: ":") else { return false }
             let step = String(text[..<colon]) + "#" + String(text[text.index(after: colon)...])
             if step == earlier { return true }
             guard let stepWrite = writes[step], stepWrite.hasSeen(earlierWrite) else { return false }
-            base = bases["\(step)|\(cell.table)|\(cell.id)"]?[cell.column]
+            stepBases = bases["\(step)|\(cell.table)|\(cell.id)"] ?? [:]
+            base = stepBases[cell.column]
         }
         return false
     }

@@ -45,6 +45,8 @@ public final class ConvergenceSimulation {
     public internal(set) var refusals: [String] = []
     /// Schema changes, replicas granting late (`ConvergenceSimulation+Schema.swift`).
     public internal(set) var schemaPlan = SimulationSchemaPlan()
+    /// Runs after every random step (compaction: `ConvergenceSimulation+Compaction.swift`).
+    var afterStep: (() throws -> Void)?
     /// `schemaChanges`: sites also change the schema (`ConvergenceSimulation+Schema.swift`).
     public init(seed: UInt64, replicaCount: Int = 5, directory: URL, schemaChanges: Bool = false) throws {
         self.seed = seed
@@ -109,6 +111,7 @@ public final class ConvergenceSimulation {
             case 52..<92: try syncPair()
             default: try resend()
             }
+            try afterStep?()
         }
         if distrustsKey { try trustLate() }
         try learnSchemaLate()

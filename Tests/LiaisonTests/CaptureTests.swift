@@ -116,12 +116,14 @@ import Testing
             #expect(log.count == 3)
             let shell = log[1]
             #expect(shell.author == "external:sqlite")
+            // Published in one run with the sample's insert of the row: like that insert, it names
+            // what it replaced (`#`), and no base for `name` (the row had no version before the run).
             #expect(
                 shell.changes == [
                     ChangeRecord(
                         table: "organisation", id: "org-nl", op: .update,
                         values: ["name": "Koninkrijk der Nederlanden"],
-                        scope: "public")
+                        scope: "public", bases: ["#": ""])
                 ])
             #expect(log[2].author == "alice")
             #expect(log[2].changes.map(\.id) == ["topic-lib"])

@@ -29,13 +29,24 @@ import Testing
             try await cli.expectSuccess("bundle", "import", "tr.db", "nl-tr.bundle", "--ack-out", "tr-nl.ack")
             try await cli.expectSuccess("bundle", "import", "nl.db", "tr-nl.ack")
 
+            let before = try await cli("status", "nl.db")
+            #expect(before.stdout.contains("compaction: never run here"), "\(before)")
+            #expect(
+                before.stdout.contains("compaction floor: ") && before.stdout.contains("no peer holds it back"),
+                "\(before)")
             let plan = try await cli("compact", "nl.db", "--plan")
             #expect(plan.stdout.contains("removable whole (--remove-transactions): 5 transactions"), "\(plan)")
+            #expect(plan.stdout.contains("compaction: never run here"), "\(plan)")
             try await cli.expectRefused(
                 "compact", "nl.db", "--plan", "--remove-transactions",
                 mentioning: "--remove-transactions goes with --apply")
             let applied = try await cli("compact", "nl.db", "--apply", "--remove-transactions")
             #expect(applied.status == 0 && applied.stdout.contains("and removed 5 transactions whole"), "\(applied)")
+            let after = try await cli("status", "nl.db")
+            #expect(
+                after.stdout.contains("compaction: last checkpoint 1 at ")
+                    && after.stdout.contains("(1 in all); removed 5 transactions whole, dropped "),
+                "\(after)")
             let verified = try await cli("verify", "nl.db")
             #expect(
                 verified.status == 0
@@ -55,6 +66,11 @@ import Testing
             #expect(cloned.stdout.contains("compacted its history: started from its signed snapshot"), "\(cloned)")
             _ = try await server.stop()
             try await cli.expectSuccess("verify", "be.db")
+            let cloneStatus = try await cli("status", "be.db")
+            #expect(
+                cloneStatus.stdout.contains(
+                    "compaction: 5 transactions removed by the source of the snapshot this replica was cloned from"),
+                "\(cloneStatus)")
             #expect(try await cli("dump", "be.db").stdout == cli("dump", "nl.db").stdout)
         }
     }

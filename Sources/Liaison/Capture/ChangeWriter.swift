@@ -7,13 +7,13 @@ import Foundation
 /// one read of its current values, one change insert and its version writes, and nothing more.
 final class ChangeWriter {
     private let replica: Replica
-    private let db: Connection
+    let db: Connection
     private let sites: SiteDirectory
     private let versions: VersionStore
     private let insertChange: Statement
     private var rowStatements: [Int: Statement] = [:]
     /// Each transaction's change digests made in this run, with their positions (`n`).
-    private var digests: [Int64: [(n: Int64, hex: [UInt8])]] = [:]
+    var digests: [Int64: [(n: Int64, hex: [UInt8])]] = [:]
     /// The sequence number that last wrote each column of the row being published (0: none).
     private var written: [Int64] = []
 
@@ -113,6 +113,9 @@ final class ChangeWriter {
         // base): what this replica had actually seen of that cell.
         let needsBases = hasRow && insertSeq == nil && changes.contains { $0.op == .update }
         let before = needsBases ? try versions.load(table: table.name, pk: pk) : nil
+        // An insert names what it replaced here: a creation over a row this replica held only as a
+        // digest is then concurrent with that row's creation wherever it is merged (issue 12).
+        let replaced = hasRow && insertSeq != nil ? try versions.load(table: table.name, pk: pk) : nil
         // A deletion names the version of every cell it removed: a receiver lets it win only over
         // writes whose values its writer had held (issue 12), not over writes it had as digests.
         let deleted = changes.contains { $0.op == .delete } ? try versions.load(table: table.name, pk: pk) : nil
@@ -122,7 +125,7 @@ final class ChangeWriter {
         // A carried cell keeps its level, as it keeps its version.
         var carriedLevels: [Int: Int64] = [:]
         if table.definition.policy == .ownerWins, hasRow, let ownerPosition = table.columnIndex["owner"] {
-            let known = try before ?? versions.load(table: table.name, pk: pk)
+            let known = try before ?? replaced ?? versions.load(table: table.name, pk: pk)
             let step: Int64 = row.text(Int32(ownerPosition)) == replica.siteCode.rawValue ? 1 : 0
             for index in 1..<columnCount where written[index] != 0 {
                 levels[index] = known.level(of: table.columns[index].name) + step
@@ -150,13 +153,20 @@ final class ChangeWriter {
             let levelsText: String? =
                 changeLevels.isEmpty ? nil : CanonicalJSON.object(changeLevels.mapValues { .integer($0) })
             var bases: [String: String] = [:]
-            if change.op == .update, let before {
+            // Each column is written by one change of this run, which replaced its version from
+            // before the run. An update over an insert of this run names what it replaced, as the insert does.
+            if change.op == .update, let source = before ?? replaced {
                 for index in 1..<columnCount where change.columns & (1 << Int64(index)) != 0 {
                     let name = table.columns[index].name
-                    if let origin = before.version(of: name) { bases[name] = CellBases.text(origin, sites) }
+                    if let origin = source.version(of: name) { bases[name] = CellBases.text(origin, sites) }
                 }
+                if before == nil { bases[CellBases.insertMark] = "" }
             }
             if change.op == .update { bases.merge(carriedBases[change.seq] ?? [:]) { written, _ in written } }
+            if change.op == .insert, let replaced {
+                let columns = (1..<columnCount).filter { change.columns & (1 << Int64($0)) != 0 }
+                bases = CellBases.insertBases(replacing: replaced, columns: columns.map { table.columns[$0].name }, sites)
+            }
             if change.op == .delete, let deleted, deleted.deletion == nil {
                 for column in table.columns.dropFirst() {
                     if let origin = deleted.version(of: column.name) {
@@ -191,7 +201,7 @@ final class ChangeWriter {
             return
         }
         if let insertSeq {
-            try versions.removeAll(table: table.name, pk: pk)
+            if replaced?.isKnown != false { try versions.removeAll(table: table.name, pk: pk) }
             try versions.set(
                 table: table.name, pk: pk, column: VersionStore.rowInsert, site: SiteIndex.local, seq: insertSeq)
         } else {

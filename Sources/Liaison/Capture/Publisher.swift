@@ -51,12 +51,18 @@ struct Publisher {
         }
 
         let tablesByIndex = Dictionary(uniqueKeysWithValues: replica.tables.values.map { ($0.index, $0) })
+        let writer = try ChangeWriter(replica: replica, db: db)
+        // Rows whose only entry is their insert first, in bulk, while the rows' copies still tell
+        // which were replaced (`ChangeWriter+PlainInserts`).
+        let inBulk = try writer.publishPlainInserts(
+            of: Array(tablesByIndex.values), markers: markers.map { ($0.id, $0.seq) },
+            counted: { markers[owner(of: $0)].changes += 1 })
         // Changes published before whose cells local writes overwrote since take their values
         // from the rows' copies first (`ChangeValues`).
         for table in tablesByIndex.values { try ChangeValues.keepPrior(db, table: table) }
-        let writer = try ChangeWriter(replica: replica, db: db)
         let entries = try db.prepare(
-            "SELECT id, tbl, pk, mask, scope FROM _liaison_journal WHERE tbl > 0 ORDER BY tbl, pk, id DESC")
+            "SELECT id, tbl, pk, mask, scope FROM _liaison_journal j WHERE tbl > 0"
+                + inBulk.map { " AND NOT (\(ChangeWriter.plainInsertSQL($0)))" }.joined() + " ORDER BY tbl, pk, id DESC")
         var group: [ChangeWriter.Entry] = []
         func flush() throws {
             guard let first = group.first, let table = tablesByIndex[first.table] else { return }
@@ -73,6 +79,7 @@ struct Publisher {
             group.append(entry)
         }
         try flush()
+        if !inBulk.isEmpty { try db.run("DELETE FROM \(ChangeWriter.slowRowsTable)") }
 
         let context = try replica.remoteContextJSON(db)
         var order = try db.first("SELECT next_ord FROM _liaison_state") { $0.int64(0) } ?? 1

@@ -135,3 +135,25 @@ extension TransactionApplier {
         return stepped
     }
 }
+
+extension TransactionApplier {
+    /// What a copy of transaction `seq` of site `index`, arriving again, must match here: the
+    /// digest of the applied header, or, where compaction removed it, the head of the run that
+    /// ends at `seq` (`digest`); for the first seq of a removed run, the digest of the transaction
+    /// before it, which its `previous` names (`previous`). Inside a run neither is known: a copy
+    /// there is not checked (its chain cannot reach the kept log, whose next link is the head).
+    func appliedForComparison(_ index: Int64, seq: Int64) throws -> (
+        digest: String?, previous: String?, removed: Bool
+    ) {
+        if let logged = try db.first(
+            "SELECT digest FROM _liaison_tx WHERE sidx = ? AND seq = ?", [.integer(index), .integer(seq)],
+            { $0.text(0) })
+        {
+            return (logged, nil, false)
+        }
+        guard let runs = try runsRemoved()[index] else { return (nil, nil, false) }
+        if let run = runs.first(where: { $0.through == seq }) { return (run.head, nil, true) }
+        guard seq > 1, runs.contains(where: { $0.first == seq }) else { return (nil, nil, true) }
+        return (nil, try ChainBase.digest(db, site: index, seq: seq - 1), true)
+    }
+}

@@ -28,6 +28,8 @@ public struct CompactionPlan: Sendable, Codable, Hashable {
     /// Counted peers that acknowledged transactions this replica lacks: none are removed whole
     /// until it holds them.
     public var transactionsHeldBackBy: [String] = []
+    /// What compaction has done so far (`compact --plan` fills it in).
+    public var summary: CompactionSummary?
 }
 
 /// Which logged values compaction may drop: changes of transactions every peer that counts has

@@ -65,6 +65,7 @@ extension Replica {
     public func compact(removingTransactions: Bool = false) throws -> CompactionResult {
         let floor = try compactionFloor()
         let before = Self.fileSize(path)
+        let beforeWithLog = before + Self.fileSize(path + "-wal")
         let acks = try acknowledgements()
         let key = try requireSigningKey()
         let ahead = removingTransactions ? try peersAheadOfThisReplica() : []
@@ -184,10 +185,14 @@ extension Replica {
                 return (list.count, bytes, transactions, id)
             }
         }
-        if done.id != nil {
+        if let id = done.id {
             try withConnection { db in
                 try db.execute("VACUUM")
                 try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                try CompactionRuns.record(
+                    db, checkpoint: id, before: beforeWithLog,
+                    after: Self.fileSize(path) + Self.fileSize(path + "-wal"),
+                    transactions: done.transactions)
             }
         }
         return CompactionResult(

@@ -8,8 +8,12 @@ final class Connection {
     let handle: OpaquePointer
     let path: String
     private var cache: [String: Statement] = [:]
+    /// The same statements by the address of the SQL text last used to find them (`cached`).
+    private var byAddress: [UnsafeRawPointer: Statement] = [:]
     /// Serves `liaison_vals` (`ChangeValues`); its statements are finalized before the handle closes.
     private var liveValues: LiveValueReader?
+    /// Serves the functions publishing uses for plain inserts (`ChangeWriter+PlainInserts`).
+    let publishFunctions: PublishFunctions
 
     /// How a file is opened.
     enum Mode {
@@ -47,12 +51,14 @@ final class Connection {
         sqlite3_extended_result_codes(db, 1)
         SearchFolding.register(on: db)
         liveValues = ChangeValues.register(on: db)
+        publishFunctions = PublishFunctions.register(on: db)
     }
 
     /// Whether SQLite opened the file read-only (it does when the file or its file system is write-protected).
     var isReadOnly: Bool { sqlite3_db_readonly(handle, "main") == 1 }
 
     deinit {
+        byAddress.removeAll()
         cache.removeAll()
         liveValues?.close()
         sqlite3_close_v2(handle)
@@ -70,14 +76,32 @@ final class Connection {
     }
 
     /// A prepared statement, cached by its SQL text and reset for reuse.
+    ///
+    /// Most SQL texts are literals, whose bytes never move: those are found first by address (a
+    /// hash of one pointer), then confirmed equal (the same storage compares at once), before the
+    /// text itself is hashed; a one-row local write runs five statements.
     func cached(_ sql: String) throws -> Statement {
+        let address = sql.utf8.withContiguousStorageIfAvailable { UnsafeRawPointer($0.baseAddress) } ?? nil
+        if let address, let statement = byAddress[address], statement.sql == sql {
+            statement.reset()
+            return statement
+        }
         if let statement = cache[sql] {
+            remember(statement, at: address)
             statement.reset()
             return statement
         }
         let statement = try Statement(connection: self, sql: sql)
         cache[sql] = statement
+        remember(statement, at: address)
         return statement
+    }
+
+    /// Texts built at run time come at new addresses each time: the table is bounded.
+    private func remember(_ statement: Statement, at address: UnsafeRawPointer?) {
+        guard let address else { return }
+        if byAddress.count >= 256 { byAddress.removeAll(keepingCapacity: true) }
+        byAddress[address] = statement
     }
 
     /// A fresh prepared statement, finalized when released.

@@ -38,14 +38,20 @@ final class Statement {
         case .null: rc = sqlite3_bind_null(handle, index)
         case .integer(let v): rc = sqlite3_bind_int64(handle, index, v)
         case .real(let v): rc = sqlite3_bind_double(handle, index, v)
-        case .text(let v): rc = sqlite3_bind_text(handle, index, v, -1, sqliteTransient)
+        case .text(let v): rc = Self.bindText(handle, index, v)
         }
         if rc != SQLITE_OK { throw failure(rc) }
     }
 
     func bind(_ text: String, at index: Int32) throws {
-        let rc = sqlite3_bind_text(handle, index, text, -1, sqliteTransient)
+        let rc = Self.bindText(handle, index, text)
         if rc != SQLITE_OK { throw failure(rc) }
+    }
+
+    /// Binds text as a C string, as SQLite reads it (up to a NUL), without the temporary copy an
+    /// implicit `String` to pointer conversion makes: a native string lends its own bytes.
+    private static func bindText(_ handle: OpaquePointer, _ index: Int32, _ text: String) -> Int32 {
+        text.withCString { sqlite3_bind_text(handle, index, $0, -1, sqliteTransient) }
     }
 
     func bind(_ value: Int64, at index: Int32) throws {

@@ -55,6 +55,28 @@ enum CellBases {
         let rest = String(base.dropFirst(carriedMark.count))
         return rest.isEmpty ? nil : rest
     }
+
+    /// The key under which an insert names the deletion it replaced (`""`: none). Every insert
+    /// written since inserts name bases carries it, so a receiver tells such an insert (judged
+    /// per cell by its bases, like an update) from one written before (judged by its vector).
+    static let insertMark = VersionStore.deletion
+
+    /// The bases of an insert: for each written column, the version it replaced at its writer, and
+    /// under `insertMark` the deletion it replaced. A first creation names none of either (`{"#":""}`),
+    /// so it is concurrent with any creation of the id its writer held only as a digest.
+    static func insertBases(
+        replacing versions: VersionStore.RowVersions, columns: [String], _ sites: SiteDirectory
+    ) -> [String: String] {
+        var bases = [insertMark: versions.deletion.map { text($0, sites) } ?? ""]
+        for column in columns {
+            if let origin = versions.version(of: column) { bases[column] = text(origin, sites) }
+        }
+        return bases
+    }
+
+    /// Whether a change's bases are an insert's that names what it replaced: a column missing from
+    /// them had no version at the writer (it replaced nothing there).
+    static func namesReplaced(_ bases: [String: String]?) -> Bool { bases?[insertMark] != nil }
 }
 
 extension TransactionApplier {
@@ -157,10 +179,12 @@ extension TransactionApplier {
     /// read) had seen the target by its context, and its value could never be a conflict's side
     /// here: the walk ends proven. Without this, a replica lacking a scope recorded conflicts that
     /// replicas holding the whole history did not (the simulation's partial replicas, seeds 4, 6,
-    /// 12). A held step that names no base for the column (an insert: a re-creation, or a change
-    /// made before bases existed) is judged by its vector, as the same write is judged when it
-    /// arrives itself (the simulation's seed 58: a re-created row's later edit conflicted with a
-    /// change its insert had seen).
+    /// 12). A held step that names no base for the column (an insert written before inserts named
+    /// bases, or a change made before bases existed) is judged by its vector, as the same write is
+    /// judged when it arrives itself (the simulation's seed 58: a re-created row's later edit
+    /// conflicted with a change its insert had seen). An insert that names what it replaced
+    /// (`CellBases.namesReplaced`) and no base for the column had held no version of it: the walk
+    /// misses.
     ///
     /// `overLosers` (for deletions, given the table's policy): a step concurrent with the target
     /// that beats it by policy also ends the walk proven. The target lost that cell to the step
@@ -188,10 +212,24 @@ extension TransactionApplier {
             }
             guard stepWrite.hasSeen(targetWrite) else { return logged ? .misses : .hidden(step) }
             guard logged else { return .reaches }
-            guard let next = try loggedBases(of: step, table: table, pk: pk)?[column] else { return .reaches }
+            let stepBases = try loggedBases(of: step, table: table, pk: pk)
+            // An insert that names what it replaced and no base here held no version of the cell.
+            guard let next = stepBases?[column] else { return CellBases.namesReplaced(stepBases) ? .misses : .reaches }
             current = origin(named: next)
         }
         return .misses
+    }
+
+    /// Whether the writer of `change` had seen `version` of `column`: by its vector and, for a
+    /// change that names what it replaced (an insert since inserts name bases), through its base
+    /// chain. A creation over a row its writer held only as a digest had not seen its cells.
+    func sawCell(
+        _ change: ChangeRecord, write: CellWrite, column: String, version: VersionStore.Origin, table: String
+    ) throws -> Bool {
+        guard write.hasSeen(try cellWrite(version)) else { return false }
+        guard CellBases.namesReplaced(change.bases) else { return true }
+        let base = change.bases?[column].flatMap(origin(named:))
+        return try descent(base: base, from: version, table: table, pk: change.id, column: column) == .reaches
     }
 
     /// The owner level a logged change of a row gave `column` (0 when none is named).

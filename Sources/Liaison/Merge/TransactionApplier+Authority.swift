@@ -106,7 +106,7 @@ extension TransactionApplier {
         if let owner, let set = change.values?["owner"], !CellBases.isCarried(change.bases?["owner"]),
             set != .text(owner), owner != write.code,
             let version = try rowVersions(table, change.id).version(of: "owner"),
-            write.hasSeen(try cellWrite(version))
+            try sawCell(change, write: write, column: "owner", version: version, table: table.name)
         {
             throw LiaisonError(
                 .forbiddenScope,
@@ -119,7 +119,8 @@ extension TransactionApplier {
         if row == nil, change.op == .insert, case .text(let set)? = change.values?["owner"],
             let remembered = try RowOwner.remembered(
                 db, table: table.name, pk: change.id, known: rowVersions(table, change.id)),
-            set != remembered.owner, remembered.owner != write.code, write.hasSeen(try cellWrite(remembered.version))
+            set != remembered.owner, remembered.owner != write.code,
+            try sawCell(change, write: write, column: "owner", version: remembered.version, table: table.name)
         {
             throw LiaisonError(
                 .forbiddenScope,

@@ -36,7 +36,10 @@ extension TransactionApplier {
                 ])
             let held = try replica.readRow(db, table: table, id: outline.id) != nil
             let level = try outlineLevel(of: origin, table: table, pk: outline.id)
-            guard try isRealMove(outline, level: level, of: origin, table: table, held: held) else { continue }
+            guard try isRealMove(outline, level: level, of: origin, table: table, held: held) else {
+                if outline.op == .delete { try recordLostDeletion(outline, of: origin, table: table) }
+                continue
+            }
             if outline.op != .delete, let deletion = try versions.load(table: table.name, pk: outline.id).deletion {
                 let (deleter, write) = (try cellWrite(deletion), try cellWrite(origin))
                 if !deleter.hasSeen(write) {
@@ -136,6 +139,24 @@ extension TransactionApplier {
 }
 
 extension TransactionApplier {
+    /// Records the `delete` conflict of a deletion, known here from its outline only, that loses to
+    /// writes of the row held here it had not seen: where the deletion is read, or where its
+    /// outline arrived before those writes, the same conflict is recorded (schema soak seed 737: a
+    /// public-only replica that got the write first recorded none).
+    func recordLostDeletion(_ outline: ChangeOutline, of origin: VersionStore.Origin, table: TableInfo) throws {
+        guard try versions.load(table: table.name, pk: outline.id).isKnown else { return }
+        let deleter = try cellWrite(origin)
+        guard
+            let kept = try writesUnseen(by: deleter, table: table, pk: outline.id, deletion: origin)
+                .max(by: { MergeRule.wins($1.1, over: $0.1, policy: .lww) })
+        else { return }
+        try record(
+            .init(
+                kind: .delete, table: table.name, pk: outline.id, column: nil, policy: table.definition.policy,
+                winner: kept.0, winnerValue: nil, loser: origin, loserValue: nil),
+            loserWrite: deleter)
+    }
+
     /// The owner level of the `scope` cell a withheld move wrote, computed here as every receiver
     /// computes levels (issue 10): the highest level among the row's logged scope writes its
     /// origin had seen, plus one when its origin owns the row. An outline shows only a digest of

@@ -23,9 +23,11 @@ extension TransactionApplier {
         }
     }
 
-    /// Forgets the open `orphan` conflicts a deletion raised against references to a row that a
+    /// Forgets the `orphan` conflicts a deletion raised against references to a row that a
     /// concurrent write has just brought back: the references are whole again. Replicas that
-    /// received the write before the deletion never recorded them (the simulation's seed 9).
+    /// received the write before the deletion never recorded them (the simulation's seed 9). A
+    /// resolved one goes too (schema soak seed 571): it was closed before the deletion lost, and
+    /// replicas that never met the deletion alone hold none; what its resolution wrote stays.
     func dropOrphans(of deletion: VersionStore.Origin, table: TableInfo, pk: String) throws {
         let referrers = replica.tables.values.flatMap { referrer in
             referrer.columns.filter { $0.type == .reference(table.name) }.map { (referrer.name, $0.name) }
@@ -33,7 +35,7 @@ extension TransactionApplier {
         for (referrer, column) in referrers {
             try db.run(
                 """
-                DELETE FROM _liaison_conflict WHERE kind = 'orphan' AND state = 'open' AND tbl = ? AND col = ?
+                DELETE FROM _liaison_conflict WHERE kind = 'orphan' AND tbl = ? AND col = ?
                 AND loser_sidx = ? AND loser_seq = ? AND winner_value = ?
                 """,
                 [

@@ -19,6 +19,8 @@ extension TransactionApplier {
         guard let index = sites.existingIndex(of: header.origin) else { return 0 }
         withheldAny = nil
         let origin = VersionStore.Origin(site: index, seq: header.seq)
+        // A copy of a transaction compaction removed here: nothing of it is withheld any more.
+        if try appliedForComparison(index, seq: header.seq).removed { return 0 }
         let write = try cellWrite(origin)
         let name = "\(header.site)#\(header.seq)"
         var added = 0

@@ -126,6 +126,8 @@ public struct ReplicaStatus: Sendable, Codable, Hashable {
     public var comparisons: [PeerComparison] = []
     /// What each peer has acknowledged, and who holds compaction back.
     public var acknowledgements: [PeerAcknowledgementState] = []
+    /// What compaction has done here and who holds the next one back.
+    public var compaction: CompactionSummary? = nil
 }
 
 extension Replica {
@@ -136,6 +138,7 @@ extension Replica {
         status.untrustedKeys = (try? untrustedKeys()) ?? []
         status.comparisons = (try? comparisons()) ?? []
         status.acknowledgements = (try? acknowledgementStates()) ?? []
+        status.compaction = try? compactionSummary()
         return status
     }
 

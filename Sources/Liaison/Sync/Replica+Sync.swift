@@ -236,9 +236,27 @@ struct Staging {
         }
     }
 
+    /// Staged transactions up to this many bytes of changes are read once into memory and applied
+    /// as a received one is (each change decoded and its signed form computed once); larger ones
+    /// are read one row at a time, twice, so memory stays bounded whatever their size.
+    static let inMemoryBytes = 8 << 20
+
     /// Applies a whole staged transaction, already checked with `check`. The applier reads the
-    /// changes twice (signature, then apply), one row at a time each time.
+    /// changes twice (signature, then apply): from memory when they fit `inMemoryBytes`, else one
+    /// row at a time each time.
     func apply(_ header: TransactionRecord, applier: TransactionApplier) throws {
+        let size =
+            try db.first(
+                "SELECT coalesce(sum(length(change)), 0) FROM _liaison_staging WHERE source = ? AND origin = ? AND seq = ? AND n > 0",
+                key(header)
+            ) { $0.int(0) } ?? 0
+        if size <= Self.inMemoryBytes {
+            let read = try changes(of: header)
+            let changes = Array(read)
+            try read.rethrow()
+            try applier.apply(header) { changes }
+            return
+        }
         var reads: [StatementSequence<ChangeRecord>] = []
         try applier.apply(header) {
             let changes = try changes(of: header)

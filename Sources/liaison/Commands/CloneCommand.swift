@@ -72,10 +72,11 @@ struct CloneCommand: AsyncParsableCommand {
                     report = try await SyncDriver(replica: replica).sync(with: peer)
                 } catch let error as LiaisonError where error.code == .compactedHistory {
                     // The source compacted its log: start from its signed snapshot, then sync on.
-                    let installed = try replica.installSnapshot(try await client.snapshot(), from: peerName)
+                    let installed = try await client.cloneSnapshot(into: replica, from: peerName)
                     print(
                         "\(status.site) compacted its history: started from its signed snapshot (\(installed.transactions) "
-                            + "transactions, \(installed.gaps) removed runs, \(installed.rows) rows checked against the log)"
+                            + "transactions in \(installed.pages) pages, \(installed.gaps) removed runs, "
+                            + "\(installed.rows) rows checked against the log)"
                     )
                     report = try await SyncDriver(replica: replica).sync(with: peer)
                 }

@@ -46,8 +46,10 @@ struct CompactCommand: AsyncParsableCommand {
                 )
                 return
             }
-            let plan = try replica.compactionPlan()
+            var plan = try replica.compactionPlan()
+            plan.summary = try replica.compactionSummary()
             if json { return try CLI.printJSON(plan) }
+            for line in plan.summary.map(CompactionText.lines) ?? [] { print(TerminalText.field(line)) }
             print("every counted peer has acknowledged \(plan.floor)")
             print("reclaimable now: \(plan.changes) superseded values, \(plan.bytes) bytes")
             if plan.transactionsHeldBackBy.isEmpty {

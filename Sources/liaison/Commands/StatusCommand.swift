@@ -49,6 +49,7 @@ struct StatusCommand: AsyncParsableCommand {
             }
             for comparison in status.comparisons { print(TerminalText.field(ComparisonText.line(comparison))) }
             for ack in status.acknowledgements { print(TerminalText.field(AcknowledgementText.line(ack))) }
+            for line in status.compaction.map(CompactionText.lines) ?? [] { print(TerminalText.field(line)) }
             print(
                 "policies: "
                     + status.policies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))

@@ -1,0 +1,104 @@
+import Foundation
+import Liaison
+import LiaisonTesting
+import Testing
+
+/// The randomized simulation with compaction at random steps, gated by acknowledgements as in real
+/// use (`ConvergenceSimulation.compactAtRandom`): replicas remove superseded transactions whole
+/// while the others keep editing, relaying and syncing. Each seed runs twice, with compaction and
+/// without it (a control run whose steps, syncs and acknowledgements are the same): compaction must
+/// change nothing any replica shows (rows, conflicts, version vectors), every replica's log must
+/// still verify, and `verify()` must hold wherever it holds in the control run (a seed that fails
+/// without compaction is a fault of the simulation's own, counted apart). 3 seeds by default;
+/// `LIAISON_SOAK=1` runs 200; `LIAISON_SEED` picks seeds as for `SimulationTests`.
+@Suite struct CompactionSimulationTests {
+    static var seeds: [UInt64] {
+        SimulationTests.listedSeeds ?? Array(1...UInt64(SimulationTests.soak ? 200 : 3))
+    }
+
+    /// Longer runs than `SimulationTests` (60 steps), so histories are long enough to compact.
+    static let steps = 150
+
+    /// What a replica shows: rows, conflicts and version vector.
+    static func shown(_ replica: Replica) throws -> String {
+        let conflicts = try replica.conflicts(includeResolved: true).map {
+            "\($0.id) \($0.kind) \($0.table) \($0.rowID) \($0.column ?? "-") \($0.winner.siteID)#\($0.winner.seq) \($0.loser.siteID)#\($0.loser.seq) \($0.state)"
+        }.sorted()
+        return try replica.dump() + "\n" + conflicts.joined(separator: "\n") + "\n"
+            + replica.versionVector().entries.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                separator: ",")
+    }
+
+    /// One seed: `nil` when it passed, else why.
+    static func run(_ seed: UInt64, tally: SimulationCompactionTally) throws -> (failure: String?, controlFailed: Bool)
+    {
+        try withTemporaryDirectorySync { directory in
+            var runs: [(simulation: ConvergenceSimulation, verified: String?)] = []
+            for compacting in [false, true] {
+                let folder = directory.appendingPathComponent(compacting ? "compacting" : "control")
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                let simulation = try ConvergenceSimulation(seed: seed, replicaCount: 5, directory: folder)
+                try simulation.compactAtRandom(
+                    percent: 4, tally: compacting ? tally : SimulationCompactionTally(), compacting: compacting)
+                do {
+                    try simulation.run(steps: steps)
+                    try simulation.verify()
+                    runs.append((simulation, nil))
+                } catch let failure as SimulationFailure {
+                    runs.append((simulation, "\(failure)"))
+                } catch {
+                    runs.append(
+                        (simulation, "\(error)\nlast steps: \(simulation.trace.suffix(16).joined(separator: "; "))"))
+                }
+            }
+            let (control, compacted) = (runs[0], runs[1])
+            if control.verified != nil { return (nil, true) }
+            if let failed = compacted.verified { return ("seed \(seed), compacting: \(failed)", false) }
+            for index in control.simulation.replicas.indices {
+                let report = try compacted.simulation.replicas[index].verify()
+                guard report.isIntact else {
+                    return (
+                        "seed \(seed): replica \(index) does not verify after compacting: \(report.problems)", false
+                    )
+                }
+                let (before, after) = (
+                    try shown(control.simulation.replicas[index]), try shown(compacted.simulation.replicas[index])
+                )
+                guard before == after else {
+                    let first = zip(before.split(separator: "\n"), after.split(separator: "\n")).first { $0 != $1 }
+                    return (
+                        "seed \(seed): replica \(index) shows other rows or conflicts when it compacts:\n  "
+                            + "\(first?.0 ?? "(end)")\n  \(first?.1 ?? "(end)")", false
+                    )
+                }
+            }
+            return (nil, false)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(120))) func compactingChangesNothingAReplicaShows() async throws {
+        let started = ContinuousClock.now
+        let tally = SimulationCompactionTally()
+        let seeds = Self.seeds
+        let (failures, controlFailures) = try await offCooperativePool { () -> ([String], Int) in
+            var failures: [String] = []
+            var controlFailures = 0
+            for seed in seeds {
+                let outcome = try Self.run(seed, tally: tally)
+                if let failure = outcome.failure { failures.append(failure) }
+                if outcome.controlFailed { controlFailures += 1 }
+                if failures.count >= 3, ProcessInfo.processInfo.environment["LIAISON_SIM_ALL"] != "1" { break }
+            }
+            return (failures, controlFailures)
+        }
+        let figures = tally.figures
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n\n"))")
+        #expect(figures.compactions > 0 && figures.transactions > 0, "\(figures)")
+        print(
+            "simulation with compaction: \(seeds.count) seeds, \(seeds.count - failures.count - controlFailures) passed, "
+                + "\(failures.count) failed, \(controlFailures) fail without compaction too, in "
+                + "\(ContinuousClock.now - started); \(figures.compactions) compactions removed \(figures.transactions) "
+                + "transactions whole and dropped \(figures.values) values; \(figures.heldBack) removed nothing whole "
+                + "(a peer had acknowledged what the replica lacked)")
+    }
+}
