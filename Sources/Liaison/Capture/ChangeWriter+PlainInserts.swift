@@ -5,7 +5,8 @@ import Foundation
 /// common case of a batch of new rows) is published by four statements per table instead of four
 /// per row. Its change, digest and insert version are exactly what the row-by-row path
 /// (`ChangeWriter.publish`) writes for such a row: the change writes every column, keeps its
-/// values in the row (`live`), names no bases and no levels; the version is the row's insert.
+/// values in the row (`live`), names no levels and the bases of a first creation (`{"#":""}`: a
+/// row with versions here goes the row-by-row path); the version is the row's insert.
 ///
 /// Why: the row-by-row path read each new row through the id index in id order, which on a
 /// 100,000-row table missed SQLite's page cache on nearly every row, and ran four statements a row;
@@ -44,7 +45,8 @@ extension ChangeWriter {
         for table in tables.sorted(by: { $0.index < $1.index }) where Self.publishesInBulk(table) {
             guard
                 try db.first(
-                    "SELECT 1 FROM _liaison_journal WHERE tbl = ? AND mask = -1 LIMIT 1", [.integer(Int64(table.index))],
+                    "SELECT 1 FROM _liaison_journal WHERE tbl = ? AND mask = -1 LIMIT 1",
+                    [.integer(Int64(table.index))],
                     { _ in true }) != nil
             else { continue }
             if done.isEmpty {
@@ -66,6 +68,15 @@ extension ChangeWriter {
             "INSERT OR IGNORE INTO \(Self.slowRowsTable)(tbl, pk) SELECT \(table.index), pk FROM _liaison_journal "
                 + "WHERE tbl = \(table.index) AND mask IS NOT -1 AND pk IS NOT NULL "
                 + "UNION SELECT \(table.index), id FROM \(prior) WHERE id IS NOT NULL")
+        // A row with versions here (a re-creation) names what it replaced: the row-by-row path.
+        if try db.first("SELECT 1 FROM _liaison_version WHERE tbl = ? LIMIT 1", [.text(table.name)], { _ in true })
+            != nil
+        {
+            try db.run(
+                "INSERT OR IGNORE INTO \(Self.slowRowsTable)(tbl, pk) SELECT DISTINCT \(table.index), v.pk FROM _liaison_version v "
+                    + "JOIN _liaison_journal j ON j.pk = v.pk AND j.tbl = \(table.index) AND j.mask = -1 WHERE v.tbl = ?",
+                [.text(table.name)])
+        }
         let functions = db.publishFunctions
         functions.open(
             PublishFunctions.Run(
@@ -80,7 +91,7 @@ extension ChangeWriter {
                 + "SELECT \(SiteIndex.local), liaison_publish_seq(j.id), j.id, ?, j.pk, 'insert', ?, NULL, \(scope), "
                 + "liaison_publish_insert(j.id, j.pk, \(scope), "
                 + table.quotedColumns.map { "t." + $0 }.joined(separator: ", ")
-                + ") , NULL FROM _liaison_journal j JOIN \(table.quotedName) t ON t.id = j.pk WHERE \(plain) ORDER BY j.id",
+                + ") , '\(CellBases.firstCreation)' FROM _liaison_journal j JOIN \(table.quotedName) t ON t.id = j.pk WHERE \(plain) ORDER BY j.id",
             [.text(table.name), .integer((1 << Int64(table.columns.count)) - 2)])
         for change in functions.collected {
             digests[change.seq, default: []].append((change.n, change.digest))
@@ -148,7 +159,8 @@ final class PublishFunctions {
         sqlite3_result_int64(context, seq)
     }
 
-    fileprivate func insert(_ context: OpaquePointer, _ count: Int32, _ arguments: UnsafeMutablePointer<OpaquePointer?>) {
+    fileprivate func insert(_ context: OpaquePointer, _ count: Int32, _ arguments: UnsafeMutablePointer<OpaquePointer?>)
+    {
         let n = sqlite3_value_int64(arguments[0])
         guard let run, count == run.arguments, let seq = sequence(run, of: n),
             let pk = sqlite3_value_text(arguments[1]), let scope = sqlite3_value_text(arguments[2])
@@ -159,7 +171,7 @@ final class PublishFunctions {
         let values = run.json.encode(values: arguments + 3, mask: run.mask)
         let digest = ChangeDigest.hex(
             table: run.table, id: String(cString: pk), op: ChangeRecord.Operation.insert.rawValue,
-            scope: String(cString: scope), values: values, levels: nil, bases: nil)
+            scope: String(cString: scope), values: values, levels: nil, bases: CellBases.firstCreation)
         collected.append((seq, n, digest))
         digest.withUnsafeBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {

@@ -165,7 +165,8 @@ final class ChangeWriter {
             if change.op == .update { bases.merge(carriedBases[change.seq] ?? [:]) { written, _ in written } }
             if change.op == .insert, let replaced {
                 let columns = (1..<columnCount).filter { change.columns & (1 << Int64($0)) != 0 }
-                bases = CellBases.insertBases(replacing: replaced, columns: columns.map { table.columns[$0].name }, sites)
+                bases = CellBases.insertBases(
+                    replacing: replaced, columns: columns.map { table.columns[$0].name }, sites)
             }
             if change.op == .delete, let deleted, deleted.deletion == nil {
                 for column in table.columns.dropFirst() {
