@@ -140,7 +140,8 @@ final class TransactionApplier {
             "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls, scope, digest, bases) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 .integer(origin.site), .integer(origin.seq), .integer(Int64(position + 1)), .text(change.table),
-                .text(change.id), .text(change.op.rawValue), form.canonicalValues(of: change).map { .text($0) } ?? .null,
+                .text(change.id), .text(change.op.rawValue),
+                form.canonicalValues(of: change).map { .text($0) } ?? .null,
                 form.levels.map { .text($0) } ?? .null, .text(form.scope), .text(form.digest),
                 CellBases.encode(change.bases).map { .text($0) } ?? .null,
             ])
