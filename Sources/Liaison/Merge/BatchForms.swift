@@ -22,6 +22,7 @@ final class BatchForms {
     private let tables: [String: TableInfo]
     private var forms: [[Form]?]
     private var roots: [String?]
+    private var bytes: [Int: (previous: String?, bytes: Data)] = [:]
     /// `false` once the schema changed inside the batch.
     private(set) var isValid = true
 
@@ -81,9 +82,15 @@ final class BatchForms {
         return root
     }
 
-    /// The signed bytes of complete record `record` at `index` (its link as given).
+    /// The signed bytes of complete record `record` at `index` (its link as given), computed once
+    /// per record and link: restoring the next record's link and planning this one's check both
+    /// need them. `record` is the batch's record at `index`, its link restored or not; nothing
+    /// else of it differs, so the link and the position name the bytes.
     func signedBytes(of record: TransactionRecord, at index: Int) throws -> Data {
-        TransactionApplier.signedBytes(
+        if let known = bytes[index], known.previous == record.previous { return known.bytes }
+        let computed = TransactionApplier.signedBytes(
             of: record, context: ChangeCodec.encodeContext(record.context), root: try root(at: index))
+        bytes[index] = (record.previous, computed)
+        return computed
     }
 }

@@ -258,14 +258,14 @@ extension TransactionApplier {
     /// A change's values, normalized for `table` and canonically encoded (`nil`: none).
     static func canonicalValues(of change: ChangeRecord, table: TableInfo) -> String? {
         change.values.map { received in
-            var normalized: [String: CellValue] = [:]
+            // Only a whole number in a `real` column changes (`Validation.normalized`); every
+            // other value, and any of a column this replica does not know yet (opaque data), is
+            // kept as it came, so the dictionary is copied only when one does.
+            var normalized = received
             for (name, value) in received {
-                // A column this replica does not know yet is kept as it came (opaque data).
-                guard let position = table.columnIndex[name] else {
-                    normalized[name] = value
-                    continue
-                }
-                normalized[name] = Validation.normalized(value, for: table.columns[position])
+                guard case .integer = value, let position = table.columnIndex[name] else { continue }
+                let stored = Validation.normalized(value, for: table.columns[position])
+                if stored != value { normalized[name] = stored }
             }
             return CanonicalJSON.object(normalized)
         }

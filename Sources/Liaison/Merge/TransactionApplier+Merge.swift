@@ -3,10 +3,7 @@ import Foundation
 /// Merge: each received change against the row's cell versions, by the merge rule, recording a
 /// conflict where a write had not seen what it replaces.
 extension TransactionApplier {
-    /// Returns whether the row was new here and now holds exactly the change's values (each one
-    /// taken as sent), so the log may point at the row instead of keeping them (`log(live:)`).
-    @discardableResult
-    func merge(_ change: ChangeRecord, from origin: VersionStore.Origin, write: CellWrite) throws -> Bool {
+    func merge(_ change: ChangeRecord, from origin: VersionStore.Origin, write: CellWrite) throws {
         let table = try replica.receivedTable(named: change.table)
         do {
             try RowID.check(change.id)
@@ -15,14 +12,14 @@ extension TransactionApplier {
         }
         // A table not known here yet: the change stays in the log, relayed as signed, and is
         // merged when a schema change adds the table (`Replica.reveal`).
-        guard table.isKnown else { return false }
+        guard table.isKnown else { return }
         let known = try rowVersions(table, change.id)
         let current = try heldRow(table, change.id)
         // What this merge writes is read afresh by the next change.
         defer { rowMemo = nil }
         if change.op == .delete {
             try mergeDeletion(table: table, pk: change.id, known: known, row: current, origin: origin, write: write)
-            return false
+            return
         }
         guard let received = change.values else {
             throw LiaisonError(
@@ -47,7 +44,7 @@ extension TransactionApplier {
                     $0.0 == origin
                 })
             {
-                return false
+                return
             }
             if !write.hasSeen(deleter) || deleter.hasSeen(write) {
                 let kept = try writesUnseen(by: deleter, table: table, pk: change.id, deletion: deletion)
@@ -110,9 +107,10 @@ extension TransactionApplier {
             }
             if decision.takesRemote { taken[name] = value }
         }
-        let stored = try store(table: table, pk: change.id, existing: current, restored: row, taken: taken)
+        try store(table: table, pk: change.id, existing: current, restored: row, taken: taken)
         let wroteWholeRow = change.op == .insert && taken.count == table.columns.count - 1 && change.levels == nil
         if wroteWholeRow {
+            // A row without versions here has none to remove (the clone case: one statement less a row).
             if known.isKnown { try versions.removeAll(table: table.name, pk: change.id) }
             try versions.set(
                 table: table.name, pk: change.id, column: VersionStore.rowInsert, site: origin.site, seq: origin.seq)
@@ -130,7 +128,6 @@ extension TransactionApplier {
         if current == nil || table.definition.naturalKey.contains(where: { taken[$0] != nil }) {
             try checkDuplicates(table: table, pk: change.id)
         }
-        return stored && current == nil && row == nil && taken.count == received.count
     }
 
     func mergeDeletion(
@@ -232,12 +229,10 @@ extension TransactionApplier {
     }
 
     /// Writes the merged values: inserts the row when it is new or restored, else updates it.
-    /// Returns whether it wrote the row.
-    @discardableResult
     func store(
         table: TableInfo, pk: String, existing: [String: CellValue]?, restored: [String: CellValue]?,
         taken: [String: CellValue]
-    ) throws -> Bool {
+    ) throws {
         if existing == nil {
             var values = restored ?? [:]
             for (name, value) in taken { values[name] = value }
@@ -246,7 +241,7 @@ extension TransactionApplier {
             // unknown here stays unheld (its versions are kept) until a change brings it whole.
             guard case .text = values["scope"],
                 table.definition.columns.allSatisfy({ !$0.isRequired || (values[$0.name] ?? .null) != .null })
-            else { return false }
+            else { return }
             var written: [Int] = []
             var arguments: [CellValue] = []
             for (position, column) in table.columns.enumerated() {
@@ -255,16 +250,13 @@ extension TransactionApplier {
                 arguments.append(value)
             }
             try db.run(insertSQL(table, columns: written), arguments)
-            return true
         } else if !taken.isEmpty {
             let names = taken.keys.sorted()
             let assignments = names.map { "\(CaptureTriggers.quoted($0)) = ?" }.joined(separator: ", ")
             try ChangeValues.keep(db, table: table.name, pk: pk)
             try db.run(
                 "UPDATE \(table.quotedName) SET \(assignments) WHERE id = ?", names.map { taken[$0]! } + [.text(pk)])
-            return true
         }
-        return false
     }
 
     /// `INSERT INTO table(columns) VALUES (?, …)` for the columns at `positions`, built once per batch.

@@ -37,9 +37,9 @@ extension TransactionApplier {
         return known
     }
 
-    /// Whether any change is held here only as a withheld digest. Inside `apply` it is read once
-    /// per transaction (only `recordWithheld`, after the changes, and `applyLate`, outside
-    /// `apply`, change it).
+    /// Whether any change is held here only as a withheld digest. Inside `apply`'s changes it is
+    /// read once per batch: only `recordWithheld` (after the changes; `apply` then forgets the
+    /// answer) and `applyLate` (which forgets it too) change the table.
     func holdsWithheld() throws -> Bool {
         if cachesWithheld, let known = withheldAny { return known }
         let any = try db.first("SELECT 1 FROM _liaison_withheld LIMIT 1", [], { _ in true }) != nil

@@ -17,6 +17,7 @@ extension TransactionApplier {
     /// match the signed digest kept for its position. Returns how many were new.
     func applyLate(_ header: TransactionRecord) throws -> Int {
         guard let index = sites.existingIndex(of: header.origin) else { return 0 }
+        withheldAny = nil
         let origin = VersionStore.Origin(site: index, seq: header.seq)
         // A copy of a transaction compaction removed here: nothing of it is withheld any more.
         if try appliedForComparison(index, seq: header.seq).removed { return 0 }

@@ -67,7 +67,7 @@ final class TransactionApplier {
     let admission = AdmissionCache()
     /// The row of the change being applied (`TransactionApplier+RowMemo.swift`).
     var rowMemo: RowMemo?
-    /// Whether a withheld change is held here, read once per transaction (`holdsWithheld`).
+    /// Whether a withheld change is held here, read once per batch (`holdsWithheld`).
     var withheldAny: Bool?
     var cachesWithheld = false
 
@@ -80,15 +80,16 @@ final class TransactionApplier {
         let admitted = try admit(header, changes: changes)
         let (index, origin, write, name) = (admitted.index, admitted.origin, admitted.write, admitted.name)
         resolving = Set(header.resolves ?? [])
-        (withheldAny, cachesWithheld) = (nil, true)
+        cachesWithheld = true
         defer {
             resolving = []
             rowMemo = nil
-            (withheldAny, cachesWithheld) = (nil, false)
+            cachesWithheld = false
         }
         // Pass 2: the write rule, then each change is logged and merged.
         var count = 0
         var scopes: Set<String> = []
+        var carriesSchema = false
         for change in try changes() {
             let position = change.index ?? count
             count += 1
@@ -98,22 +99,17 @@ final class TransactionApplier {
             // Armed for this change: its checks and its merge read the row once (`RowMemo`).
             rowMemo = RowMemo(table: form.table.name, pk: change.id)
             scopes.insert(form.scope)
+            carriesSchema = carriesSchema || change.table == SchemaLog.table
             try writeRule.check(change, table: form.table, declared: form.scope, name: name)
             try checkOwnership(change, table: form.table, write: write, name: name)
             try checkSchemaChange(change, write: write, name: name)
-            if let mask = try freshInsertMask(change, table: form.table) {
-                // A row new here: merged first, then logged without its values when the row holds
-                // exactly them (`live`, as publishing logs local changes).
-                let asSent = try merge(change, from: origin, write: write)
-                try log(change, form, of: origin, position: position, live: asSent ? mask : nil)
-            } else {
-                try log(change, form, of: origin, position: position)
-                try merge(change, from: origin, write: write)
-            }
+            try log(change, form, of: origin, position: position)
+            try merge(change, from: origin, write: write)
         }
-        (withheldAny, cachesWithheld, rowMemo) = (nil, false, nil)
+        (cachesWithheld, rowMemo) = (false, nil)
         try checkDeclared(scopes, name: name)
         try recordWithheld(header, index: index, received: admitted.received)
+        if header.digests != nil { withheldAny = nil }
         let digest = SiteKey.sha256Hex(admitted.signedBytes)
         try db.run(
             """
@@ -135,26 +131,20 @@ final class TransactionApplier {
         nextOrder += 1
         try db.run(
             "UPDATE _liaison_state SET next_ord = ?, last_hlc = ?", [.integer(nextOrder), .integer(lastHLC.rawValue)])
-        if scopes.contains(SchemaLog.scope) { try evolveSchemaAfter(header) }
+        if carriesSchema { try evolveSchemaAfter(header) }
     }
 
-    /// Appends one received change to the change log: with its canonical values, or, with `live`,
-    /// the bit mask of the columns of the row that hold them (`ChangeValues`).
-    func log(
-        _ change: ChangeRecord, _ form: SignedForm, of origin: VersionStore.Origin, position: Int, live: Int64? = nil
-    ) throws {
-        let values: CellValue =
-            if live != nil { .null } else { form.canonicalValues(of: change).map { .text($0) } ?? .null }
-        let statement = try db.cached(
-            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, live, lvls, scope, digest, bases) "
-                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        try statement.bind([
-            .integer(origin.site), .integer(origin.seq), .integer(Int64(position + 1)), .text(change.table),
-            .text(change.id), .text(change.op.rawValue), values, live.map { .integer($0) } ?? .null,
-            form.levels.map { .text($0) } ?? .null, .text(form.scope), .text(form.digest),
-            CellBases.encode(change.bases).map { .text($0) } ?? .null,
-        ])
-        while try statement.step() {}
+    /// Appends one received change to the change log, with its canonical values.
+    func log(_ change: ChangeRecord, _ form: SignedForm, of origin: VersionStore.Origin, position: Int) throws {
+        try db.run(
+            "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, vals, lvls, scope, digest, bases) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                .integer(origin.site), .integer(origin.seq), .integer(Int64(position + 1)), .text(change.table),
+                .text(change.id), .text(change.op.rawValue),
+                form.canonicalValues(of: change).map { .text($0) } ?? .null,
+                form.levels.map { .text($0) } ?? .null, .text(form.scope), .text(form.digest),
+                CellBases.encode(change.bases).map { .text($0) } ?? .null,
+            ])
     }
 
     /// Discards what the capture triggers recorded while remote changes were written.

@@ -217,7 +217,9 @@ extension TransactionApplier {
                 let root = try? batchForms.map({ try $0.root(at: index) })
                     ?? SignedRuns.root(of: record, tables: replica.tables)
             else { continue }
-            let bytes = Self.signedBytes(of: record, context: ChangeCodec.encodeContext(record.context), root: root)
+            let bytes =
+                (try? batchForms.map { try $0.signedBytes(of: record, at: index) })
+                ?? Self.signedBytes(of: record, context: ChangeCodec.encodeContext(record.context), root: root)
             digests[record.origin, default: [:]][record.seq] = SiteKey.sha256Hex(bytes)
             planned.append(VerifiedHeaders.Planned(record: record, bytes: bytes, root: root, key: key))
         }
