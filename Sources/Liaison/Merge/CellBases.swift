@@ -74,9 +74,6 @@ enum CellBases {
         return bases
     }
 
-    /// The canonical bases of a first creation (an insert over no version here).
-    static let firstCreation = "{\"#\":\"\"}"
-
     /// Whether a change's bases are an insert's that names what it replaced: a column missing from
     /// them had no version at the writer (it replaced nothing there).
     static func namesReplaced(_ bases: [String: String]?) -> Bool { bases?[insertMark] != nil }
