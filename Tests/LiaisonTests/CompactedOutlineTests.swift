@@ -9,11 +9,11 @@ import Testing
 /// a move's: dropping them made the source send a body without values, and a partial peer refused
 /// the page (the compaction simulation's seed 18, values-only mode).
 @Suite(.timeLimit(.minutes(3))) struct CompactedOutlineTests {
-    /// NL creates a row in `eu`, which MA may not read (MA holds the insert as a digest), then moves
-    /// it to `public`, rewriting every cell the insert wrote. TR acknowledges everything, MA is
+    /// NL creates a row in `eu`, which MA may not read (MA holds the insert as a digest), deletes
+    /// it and creates it again in `public`, superseding every cell the first insert wrote. TR acknowledges everything, MA is
     /// marked stale, and NL compacts. MA's next bundle brings the row whole with the insert's
     /// outline; MA takes it, and ends with the row as NL shows it.
-    @Test func anInsertSupersededByAMoveKeepsTheOutlineAPartialPeerChecks() async throws {
+    @Test func anInsertSupersededWholeKeepsTheOutlineAPartialPeerChecks() async throws {
         try await withReplicas { factory in
             let (nl, tr) = try BundleTests.airGapped(factory)
             let ma = try factory.make("MA-DGST")
@@ -31,6 +31,10 @@ import Testing
             #expect(first.held == 0)
             #expect(try ma.row("topic", id: row) == nil)
 
+            // Deleted, then created again in `public`: the new insert supersedes every cell of the
+            // first one, its owner too.
+            #expect(try nl.write(author: "anna") { try $0.delete("topic", id: row) } == true)
+            _ = try nl.versionVector()
             try nl.write(author: "anna") {
                 try $0.set("topic", id: row, ["name": "Shared", "description": "for everyone", "scope": "public"])
             }
