@@ -68,7 +68,7 @@ struct Publisher {
         defer { db.readsJournalCopies = true }
         // A deletion's scope: its copy's (`v1`), or the column rows logged before format 7 used.
         let entries = try db.prepare(
-            "SELECT id, tbl, pk, mask, coalesce(scope, v1) FROM _liaison_journal j WHERE \(JournalCopy.isEntry())"
+            "SELECT id, tbl, pk, mask, coalesce(scope, v1), v1 IS NOT NULL FROM _liaison_journal j WHERE \(JournalCopy.isEntry())"
                 + inBulk.map { " AND NOT (\(ChangeWriter.plainInsertSQL($0)))" }.joined() + " ORDER BY tbl, pk, id DESC"
         )
         var group: [ChangeWriter.Entry] = []
@@ -89,7 +89,7 @@ struct Publisher {
         while rowByRow, try entries.step() {
             let entry = ChangeWriter.Entry(
                 id: entries.int64(0), table: entries.int(1), pk: entries.text(2), mask: entries.int64(3),
-                scope: entries.optionalText(4))
+                scope: entries.optionalText(4), hasCopy: entries.int64(5) != 0)
             if let first = group.first, first.table != entry.table || first.pk != entry.pk { try flush() }
             group.append(entry)
         }
