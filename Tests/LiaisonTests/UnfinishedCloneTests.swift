@@ -34,7 +34,8 @@ import Testing
             let again = try await cli.run(clone)
             #expect(again.status == 0, "\(again)")
             #expect(
-                again.stdout.contains("did not finish; a clone keeps nothing until it is complete, so this one starts over")
+                again.stdout.contains(
+                    "did not finish; a clone keeps nothing until it is complete, so this one starts over")
                     && again.stdout.contains("compacted its history: started from its signed snapshot"), "\(again)")
             #expect(try await cli("dump", "be.db").stdout == cli("dump", "nl.db").stdout)
             #expect(try Replica.open(at: cli.url("be.db").path).unfinishedClone() == nil)

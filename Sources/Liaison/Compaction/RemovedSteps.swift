@@ -56,7 +56,8 @@ struct RemovedStep {
     ) throws -> RemovedStep? {
         guard
             try db.first(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_liaison_removed_step'", [], { _ in true })
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_liaison_removed_step'", [], { _ in true }
+            )
                 ?? false,
             let (hlc, context, bases, levels) = try db.first(
                 "SELECT hlc, context, bases, lvls FROM _liaison_removed_step WHERE sidx = ? AND seq = ? AND tbl = ? AND pk = ?",
