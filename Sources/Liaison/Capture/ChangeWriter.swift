@@ -76,9 +76,11 @@ final class ChangeWriter {
         // `columns` are the cells a change writes, `carried` those a move sends unchanged.
         var changes: [(seq: Int64, n: Int64, op: ChangeRecord.Operation, columns: Int64, carried: Int64)] = []
         var deletedScope: String?
-        for (position, entry) in entries.enumerated() {
+        let createdInRun = Self.isCreatedInRun(entries)
+        for (position, original) in entries.enumerated() {
+            let entry = Self.publishedEntry(original, createdInRun: createdInRun, scopeBit: scopeBit)
             let seq = sequence(entry.id)
-            if entry.mask == 0 {
+            if original.mask == 0 {
                 if position == 0 { latestIsDelete = true }
                 deletedScope = entry.scope
                 changes.append((seq, entry.id, .delete, 0, 0))
