@@ -25,7 +25,8 @@ final class ChangeWriter {
         var mask: Int64
         /// The scope of a deleted row.
         var scope: String?
-        /// Whether the journal row keeps a copy of the row as it was (`JournalCopy`).
+        /// Whether the row had a copy of its earlier values, given to its live changes already
+        /// (`ChangeValues.keepPrior`).
         var hasCopy = false
     }
 
