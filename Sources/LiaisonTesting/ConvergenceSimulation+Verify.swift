@@ -142,6 +142,8 @@ extension ConvergenceSimulation {
                 )
             }
             for (id, summary) in conflicts where sets[full][id] != summary {
+                let row = summary.split(separator: " ").dropFirst(2).first?.split(separator: ".").first
+                try printForDebugging(replicas: [full, index], rows: Set(row.map { [String($0)] } ?? []))
                 throw failure(
                     "replica \(index) holds conflict \(id) (\(summary)), replica \(full) "
                         + (sets[full][id].map { "holds it as \($0)" } ?? "does not"))
