@@ -30,8 +30,7 @@ import Testing
     }
 
     /// One seed: `nil` when it passed, else why.
-    static func run(_ seed: UInt64, tally: SimulationCompactionTally) throws -> (failure: String?, control: String?)
-    {
+    static func run(_ seed: UInt64, tally: SimulationCompactionTally) throws -> (failure: String?, control: String?) {
         try withTemporaryDirectorySync { temporary in
             // `LIAISON_SIM_KEEP=DIR` keeps each seed's replicas there, to look into.
             let keep = ProcessInfo.processInfo.environment["LIAISON_SIM_KEEP"].map { URL(fileURLWithPath: $0) }

@@ -7,7 +7,7 @@ import Testing
 /// A second version of a transaction compaction removed is an equivocation, found against the
 /// chain heads the checkpoint signed: TR signs two histories (two copies of its replica with one
 /// key); NL holds one, removes its superseded runs, and a peer pushes the other version of a removed
-/// transaction over real HTTP. The honest copy passes quietly.
+/// transaction over real HTTP: at a run's last seq, its first, or inside it. The honest copy passes quietly.
 @Suite(.timeLimit(.minutes(3))) struct RemovedEquivocationTests {
     /// NL with TR's history compacted away in runs, a fork of TR that signed other versions, and
     /// TR's removed run (the longest).
@@ -68,8 +68,9 @@ import Testing
         }
     }
 
-    /// The first transaction of a removed run names the transaction before it, which NL still knows:
-    /// another version whose link differs is an equivocation too.
+    /// The first transaction of a removed run: another version of it is an equivocation too (found
+    /// by the header digest NL kept; a replica cloned from a snapshot, which has none, finds it by
+    /// its link, which differs from the digest of the transaction before it).
     @Test func anotherVersionOfARemovedRunsFirstTransactionRaisesTheAlarm() async throws {
         try await withReplicas { factory in
             let (nl, tr, fork, run) = try Self.forked(factory)
@@ -79,7 +80,30 @@ import Testing
                 let other = try Self.version(run.first, of: tr.siteID, at: fork)
                 let answer = try await SignedHTTP.push(
                     url, token: "token-MA-DGST-NL-NCTV", other.transactions, keys: other.keys)
-                #expect(answer.status == 409 && answer.text.contains("a removed version after"), "\(answer)")
+                #expect(answer.status == 409 && answer.text.contains("equivocation"), "\(answer)")
+                #expect(try nl.alarms().contains { $0.kind == .equivocation && $0.site == "TR-TIB" })
+            }
+        }
+    }
+
+    /// Inside a run, NL kept each removed transaction's header digest: another version of one
+    /// there is an equivocation too, and the honest copy passes quietly.
+    @Test func anotherVersionInsideARemovedRunRaisesTheAlarm() async throws {
+        try await withReplicas { factory in
+            let (nl, tr, fork, run) = try Self.forked(factory)
+            #expect(run.through - run.first >= 2, "\(run)")
+            let inside = run.first + 1
+            try await withServer(nl) { url in
+                let ma = try factory.make("MA-DGST")
+                _ = try pair(ma, with: nl, url: url)
+                let token = "token-MA-DGST-NL-NCTV"
+                let honest = try Self.version(inside, of: tr.siteID, at: tr)
+                let again = try await SignedHTTP.push(url, token: token, honest.transactions, keys: honest.keys)
+                #expect(again.status == 200, "\(again)")
+                #expect(try nl.alarms().isEmpty)
+                let other = try Self.version(inside, of: tr.siteID, at: fork)
+                let answer = try await SignedHTTP.push(url, token: token, other.transactions, keys: other.keys)
+                #expect(answer.status == 409 && answer.text.contains("equivocation"), "\(answer)")
                 #expect(try nl.alarms().contains { $0.kind == .equivocation && $0.site == "TR-TIB" })
             }
         }

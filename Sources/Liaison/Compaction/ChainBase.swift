@@ -140,8 +140,9 @@ extension TransactionApplier {
     /// What a copy of transaction `seq` of site `index`, arriving again, must match here: the
     /// digest of the applied header, or, where compaction removed it, the head of the run that
     /// ends at `seq` (`digest`); for the first seq of a removed run, the digest of the transaction
-    /// before it, which its `previous` names (`previous`). Inside a run neither is known: a copy
-    /// there is not checked (its chain cannot reach the kept log, whose next link is the head).
+    /// before it, which its `previous` names (`previous`). Inside a run, the header digest
+    /// compaction kept of it (`_liaison_removed_tx`); a replica cloned from a snapshot has none
+    /// there, and a copy inside a run is not checked (its chain cannot reach the kept log).
     func appliedForComparison(_ index: Int64, seq: Int64) throws -> (
         digest: String?, previous: String?, removed: Bool
     ) {
@@ -153,6 +154,7 @@ extension TransactionApplier {
         }
         guard let runs = try runsRemoved()[index] else { return (nil, nil, false) }
         if let run = runs.first(where: { $0.through == seq }) { return (run.head, nil, true) }
+        if let kept = try RemovedStep.removedDigest(db, site: index, seq: seq) { return (kept, nil, true) }
         guard seq > 1, runs.contains(where: { $0.first == seq }) else { return (nil, nil, true) }
         return (nil, try ChainBase.digest(db, site: index, seq: seq - 1), true)
     }

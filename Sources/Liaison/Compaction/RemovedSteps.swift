@@ -16,17 +16,29 @@ struct RemovedStep {
     var bases: [String: String]?
     var levels: [String: Int64]?
 
+    /// `_liaison_removed_tx` keeps each removed transaction's header digest, so that another
+    /// version of it signed by its origin is found as an equivocation anywhere in a removed run,
+    /// not only at its ends (`TransactionApplier.appliedForComparison`).
     static let createSQL = """
         CREATE TABLE IF NOT EXISTS _liaison_removed_step(
             sidx INTEGER NOT NULL, seq INTEGER NOT NULL, tbl TEXT NOT NULL, pk TEXT NOT NULL,
             hlc INTEGER NOT NULL, context TEXT NOT NULL, bases TEXT, lvls TEXT,
-            PRIMARY KEY (sidx, seq, tbl, pk)) WITHOUT ROWID
+            PRIMARY KEY (sidx, seq, tbl, pk)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS _liaison_removed_tx(
+            sidx INTEGER NOT NULL, seq INTEGER NOT NULL, digest TEXT NOT NULL,
+            PRIMARY KEY (sidx, seq)) WITHOUT ROWID
         """
 
     /// Keeps, before transactions `run` of site `site` go, what a walk reads of each of their
-    /// changes (the last change of a row in a transaction, as `loggedBases` reads it).
+    /// changes (the last change of a row in a transaction, as `loggedBases` reads it), and each
+    /// one's header digest.
     static func keep(_ db: Connection, site: Int64, run: ClosedRange<Int64>) throws {
         try db.execute(createSQL)
+        try db.run(
+            """
+            INSERT OR REPLACE INTO _liaison_removed_tx(sidx, seq, digest)
+            SELECT sidx, seq, digest FROM _liaison_tx WHERE sidx = ?1 AND seq BETWEEN ?2 AND ?3
+            """, [.integer(site), .integer(run.lowerBound), .integer(run.upperBound)])
         try db.run(
             """
             INSERT OR REPLACE INTO _liaison_removed_step(sidx, seq, tbl, pk, hlc, context, bases, lvls)
@@ -44,7 +56,8 @@ struct RemovedStep {
     ) throws -> RemovedStep? {
         guard
             try db.first(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_liaison_removed_step'", [], { _ in true })
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_liaison_removed_step'", [], { _ in true }
+            )
                 ?? false,
             let (hlc, context, bases, levels) = try db.first(
                 "SELECT hlc, context, bases, lvls FROM _liaison_removed_step WHERE sidx = ? AND seq = ? AND tbl = ? AND pk = ?",
@@ -75,5 +88,19 @@ extension TransactionApplier {
         }
         guard let removed = try RemovedStep.load(db, step, table: table, pk: pk, sites: sites) else { return nil }
         return ChainStep(write: removed.write, logged: true, removed: removed)
+    }
+}
+
+extension RemovedStep {
+    /// The header digest of removed transaction `seq` of site `index`, if compaction kept it.
+    static func removedDigest(_ db: Connection, site index: Int64, seq: Int64) throws -> String? {
+        guard
+            try db.first(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_liaison_removed_tx'", [], { _ in true })
+                ?? false
+        else { return nil }
+        return try db.first(
+            "SELECT digest FROM _liaison_removed_tx WHERE sidx = ? AND seq = ?", [.integer(index), .integer(seq)],
+            { $0.text(0) })
     }
 }

@@ -39,9 +39,7 @@ struct CloneCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CLI.run {
-            if FileManager.default.fileExists(atPath: database) {
-                throw LiaisonError(.invalidInput, "'\(database)' exists already; clone into a new file")
-            }
+            if FileManager.default.fileExists(atPath: database) { try startOverUnfinishedClone() }
             let token = try self.token.resolved()
             let ownID = UUID().uuidString.lowercased()
             var client = try PeerClient(url: url, token: token, from: ownID, to: siteId ?? "")
@@ -61,6 +59,7 @@ struct CloneCommand: AsyncParsableCommand {
             let replica = try Replica.create(at: database, site: SiteCode(site)!, schema: schema, siteID: ownID)
             let peerName = name ?? status.site
             do {
+                try replica.beginClone(from: url)
                 try replica.addPeer(
                     name: peerName, url: url, token: token, siteID: status.siteID, read: try Scope.parseGrant(read),
                     write: try Scope.parseGrant(write))
@@ -80,6 +79,7 @@ struct CloneCommand: AsyncParsableCommand {
                     )
                     report = try await SyncDriver(replica: replica).sync(with: peer)
                 }
+                try replica.finishClone()
                 print(
                     "cloned \(report.pulledTransactions) transactions (\(report.pulledChanges) changes) from \(status.site) into \(database); peer '\(peerName)' registered"
                 )
@@ -99,6 +99,25 @@ struct CloneCommand: AsyncParsableCommand {
                 throw error
             }
         }
+    }
+
+    /// Removes a replica left by a clone that did not finish and holds nothing (a snapshot clone
+    /// keeps nothing until it is complete), saying so; refuses any other existing file.
+    private func startOverUnfinishedClone() throws {
+        guard let unfinished = (try? Replica.open(at: database).unfinishedClone()) ?? nil else {
+            throw LiaisonError(.invalidInput, "'\(database)' exists already; clone into a new file")
+        }
+        guard unfinished.transactions == 0 else {
+            throw LiaisonError(
+                .invalidInput,
+                "'\(database)' is a clone from \(unfinished.source) that did not finish, and it holds "
+                    + "\(unfinished.transactions) transactions or writes; nothing was changed: "
+                    + "'liaison sync \(database)' goes on from where it stopped")
+        }
+        print(
+            "'\(database)': the clone from \(unfinished.source) started \(unfinished.started) did not finish; "
+                + "a clone keeps nothing until it is complete, so this one starts over")
+        for suffix in ["", "-wal", "-shm", ".keys"] { try? FileManager.default.removeItem(atPath: database + suffix) }
     }
 
     /// The source's key once the user vouched for it: given with --key (it must match), accepted
