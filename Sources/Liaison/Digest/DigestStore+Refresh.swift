@@ -84,8 +84,10 @@ extension DigestStore {
                 + "ON v.tbl = d.tbl AND v.pk = d.pk WHERE d.tbl = ? ORDER BY d.pk")
         try versions.bind(name, at: 1)
         var pending = try versions.step()
-        let old = try db.cached("SELECT hash FROM _liaison_digest_hash WHERE tbl = ? AND scope = ? AND key = ? AND pk = ?")
-        let delete = try db.cached("DELETE FROM _liaison_digest_hash WHERE tbl = ? AND scope = ? AND key = ? AND pk = ?")
+        let old = try db.cached(
+            "SELECT hash FROM _liaison_digest_hash WHERE tbl = ? AND scope = ? AND key = ? AND pk = ?")
+        let delete = try db.cached(
+            "DELETE FROM _liaison_digest_hash WHERE tbl = ? AND scope = ? AND key = ? AND pk = ?")
         let insert = try HashWriter(db, table: name)
         let scopeIndex = Int32(table.columnIndex["scope"] ?? 1) + 2
         while try rows.step() {

@@ -107,7 +107,8 @@ extension Replica {
                 }
                 // An id range (older clients) is read from the scope's rows in key order: it
                 // costs the whole scope, whatever its bounds.
-                let scopeRows = range.node == nil ? try store.stored(table: range.table, scope: range.scope, node: "").count : 0
+                let scopeRows =
+                    range.node == nil ? try store.stored(table: range.table, scope: range.scope, node: "").count : 0
                 if let theirs = range.items {
                     let mine = try Self.items(of: range, store)
                     try count(range.node == nil ? max(scopeRows, mine.count) : mine.count)

@@ -7,9 +7,12 @@ extension Replica {
     package func digestRowHashes() throws -> (stored: [String: String], reference: [String: String]) {
         try withDigests { store in
             var stored: [String: String] = [:]
-            for (table, id, hash) in try store.db.query("SELECT tbl, pk, hash FROM _liaison_digest_hash", [], {
-                ($0.text(0), $0.text(1), $0.blob(2))
-            }) {
+            for (table, id, hash) in try store.db.query(
+                "SELECT tbl, pk, hash FROM _liaison_digest_hash", [],
+                {
+                    ($0.text(0), $0.text(1), $0.blob(2))
+                })
+            {
                 stored["\(table)/\(id)"] = RowDigest.wireHash(hash)
             }
             let sites = try store.siteIDs()

@@ -81,7 +81,8 @@ struct RowHasher {
                 appendDecimal(sqlite3_column_int64(handle, column))
             case SQLITE_FLOAT:
                 buffer.append(UInt8(ascii: "r"))
-                Self.append(Array(String(sqlite3_column_double(handle, column).bitPattern, radix: 16).utf8), to: &buffer)
+                Self.append(
+                    Array(String(sqlite3_column_double(handle, column).bitPattern, radix: 16).utf8), to: &buffer)
             default:
                 buffer.append(UInt8(ascii: "t"))
                 appendText(handle, column)
