@@ -98,6 +98,12 @@ enum W1 {
             }
         }
         result["w1b_cpu_seconds"] = processCPUSeconds() - replicaCPU
+        // Publishing W1b's one-row update transactions (what W2b's server does before serving them).
+        var publishUpdatesCPU = 0.0
+        result["publish_updates_seconds"] = try measure {
+            publishUpdatesCPU = try measureCPU { _ = try replica.versionVector() }
+        }
+        result["publish_updates_cpu_seconds"] = publishUpdatesCPU
         result["w1b_p50_us"] = percentile(latencies, 0.5) * 1e6
         result["w1b_p99_us"] = percentile(latencies, 0.99) * 1e6
         result["w4b_p50_us"] = percentile(plainLatencies, 0.5) * 1e6

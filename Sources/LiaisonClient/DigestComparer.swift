@@ -24,6 +24,9 @@ public struct DigestComparer: Sendable {
         var client = client
         client.onExchange = { exchange in counter.add(sent: exchange.sent, received: exchange.receivedOnWire) }
         let vector = try await replica.perform { try $0.versionVector() }
+        // This side's digests are brought up to date while the peer computes its own.
+        let replica = replica
+        async let ownDigests = replica.perform { try $0.scopeDigests() }
         let summary = try await client.digest(DigestRequest(vector: vector))
         var rounds = 1
         func finish(_ comparison: PeerComparison) async throws -> PeerComparison {
@@ -46,7 +49,7 @@ public struct DigestComparer: Sendable {
         // The scopes both may read of each other: the peer's grant to us, and ours to it.
         let theirGrant = Set(summary.readable ?? [])
         let shared = { (scope: String) in Scope.allows(theirGrant, scope) && Scope.allows(peer.readScopes, scope) }
-        let mine = try await replica.perform { try $0.scopeDigests() }.filter { shared($0.scope) }
+        let mine = try await ownDigests.filter { shared($0.scope) }
         let theirs = (summary.scopes ?? []).filter { shared($0.scope) }
         var byKey: [String: (mine: ScopeDigest?, theirs: ScopeDigest?)] = [:]
         for digest in mine { byKey["\(digest.table)/\(digest.scope)", default: (nil, nil)].mine = digest }

@@ -233,7 +233,7 @@ import Testing
             let nl = try factory.make("NL-NCTV", sample: true)
             let expected = try nl.scopeDigests()
             try nl.write(author: "operator") {
-                try $0.execute("DROP TABLE _liaison_digest_row")
+                try $0.execute("DROP TABLE _liaison_digest_hash")
                 try $0.execute("DROP TABLE _liaison_digest_node")
                 try $0.execute(
                     "CREATE TABLE _liaison_row_digest(tbl TEXT NOT NULL, pk TEXT NOT NULL, scope TEXT NOT NULL, "

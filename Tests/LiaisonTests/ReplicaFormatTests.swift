@@ -61,7 +61,7 @@ import Testing
             try copyFormatFourFixture(to: path)
             let old = try Replica.open(at: path)
             let (format, steps) = try old.storageFormat()
-            #expect(format == 6)
+            #expect(format == 7)
             #expect(steps.contains("change log in a rowid table"))
             let table = try #require(try old.storedSQL(of: "_liaison_change"))
             #expect(!table.uppercased().contains("WITHOUT ROWID"))
@@ -111,9 +111,10 @@ import Testing
             try copyFormatFiveFixture(to: path)
             let old = try Replica.open(at: path)
             let (format, steps) = try old.storageFormat()
-            #expect(format == 6)
-            #expect(steps.last == "values only while current")
-            #expect(try old.storedSQL(of: "_liaison_prior_topic") != nil)
+            #expect(format == 7)
+            #expect(steps.suffix(2) == ["values only while current", "earlier values in the journal row"])
+            // Format 7 keeps the rows' earlier values in the journal, not in a table of their own.
+            #expect(try old.storedSQL(of: "_liaison_prior_topic") == nil)
             // The shell's edit made before the upgrade is published after it, and every change
             // logged before keeps its own values.
             #expect(try old.row("topic", id: "t-edited")?["name"] == "Edited outside liaison before the upgrade")

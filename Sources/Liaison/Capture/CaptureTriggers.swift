@@ -3,31 +3,14 @@ import Foundation
 /// The SQL triggers that record every write to a synced table into `_liaison_journal`, inside the
 /// writer's own SQLite transaction, whoever the writer is (the library, the CLI, the `sqlite3` shell).
 ///
-/// The hot path writes only the row id and a bit mask of the changed columns; the values are read
-/// when the transaction is published, so an edit costs little more than plain SQLite. An update or
-/// deletion also keeps the row as it was before its first write since the last publish
-/// (`priorTable`): published changes whose cells were all still current keep no values of their
-/// own (`ChangeValues`), and that copy is where they are read from until publishing stores them.
+/// The hot path writes one journal row per captured write: the row id, a bit mask of the changed
+/// columns and, for an update or deletion, the row as it was (`JournalCopy`): published changes
+/// whose cells were all still current keep no values of their own (`ChangeValues`), and the first
+/// copy of a row since the last publish is where they are read from until publishing stores them.
+/// The values the changes carry are read when the transaction is published.
 enum CaptureTriggers {
-    /// The table keeping, per row, the values it had when the last publish ran, for rows written
-    /// since: same columns as `table`, no types (values are copied as they are), appended in write
-    /// order with no key (a keyed table cost ~30 µs more per update on a 100,000-row table); the
-    /// first copy of a row is the one that counts.
-    static func priorTable(_ table: String) -> String { "_liaison_prior_" + table }
-
-    /// Creates `table`'s prior-values table when missing.
-    static func priorTableSQL(for table: TableDefinition) -> String {
-        let columns = table.allColumns.dropFirst().map { quoted($0.name) }
-        return "CREATE TABLE IF NOT EXISTS \(quoted(priorTable(table.name)))(id, "
-            + columns.joined(separator: ", ") + ");\n"
-    }
-
-    /// Adds a column born by a schema change to `table`'s prior-values table.
-    static func priorColumnSQL(table: String, column: String) -> String {
-        "ALTER TABLE \(quoted(priorTable(table))) ADD COLUMN \(quoted(column))"
-    }
-
-    /// Statements creating the table and its triggers. `index` is the table's 1-based number.
+    /// Statements creating the table and its triggers. `index` is the table's 1-based number. The
+    /// journal must be wide enough for the table's columns (`JournalCopy.widen`) before a write fires them.
     static func createSQL(for table: TableDefinition, index: Int) -> String {
         let name = quoted(table.name)
         let columns = table.allColumns
@@ -64,16 +47,16 @@ enum CaptureTriggers {
             "((NEW.\(quoted($0.element.name)) IS NOT OLD.\(quoted($0.element.name))) << \($0.offset))"
         }
         let prefix = "_liaison_\(table.name)"
-        // The row as it was; of several copies made before a publish, the first counts.
-        let keepPrior =
-            "INSERT INTO \(quoted(priorTable(table.name)))(\(columns.map { quoted($0.name) }.joined(separator: ", "))) "
-            + "VALUES (\(columns.map { "OLD." + quoted($0.name) }.joined(separator: ", ")));"
+        // One journal row per write, holding the row as it was in the copy columns (`JournalCopy`).
+        let copyTargets = JournalCopy.columns(count: columns.count - 1).joined(separator: ", ")
+        let old = columns.dropFirst().map { "OLD." + quoted($0.name) }.joined(separator: ", ")
         // `INSERT OR REPLACE` over an existing row (another SQLite client's upsert) deletes it
-        // without firing the delete trigger: before any insert, the row it would replace is kept.
+        // without firing the delete trigger: before any insert, the row it would replace is kept,
+        // as a copy-only journal row (`JournalCopy.replacedMask`).
         let keepReplaced =
-            "INSERT INTO \(quoted(priorTable(table.name)))(\(columns.map { quoted($0.name) }.joined(separator: ", "))) "
-            + "SELECT \(columns.map(\.name).map(quoted).joined(separator: ", ")) FROM \(name) WHERE id = NEW.id;"
-        return priorTableSQL(for: table) + """
+            "INSERT INTO _liaison_journal(tbl, pk, mask, \(copyTargets)) SELECT \(index), id, \(JournalCopy.replacedMask), "
+            + columns.dropFirst().map { quoted($0.name) }.joined(separator: ", ") + " FROM \(name) WHERE id = NEW.id;"
+        return """
             CREATE TRIGGER \(quoted(prefix + "_replace")) BEFORE INSERT ON \(name) BEGIN
                 \(keepReplaced)
             END;
@@ -82,12 +65,11 @@ enum CaptureTriggers {
             END;
             CREATE TRIGGER \(quoted(prefix + "_update")) AFTER UPDATE ON \(name)
             WHEN \(changed.joined(separator: " OR ")) BEGIN
-                INSERT INTO _liaison_journal(tbl, pk, mask) VALUES (\(index), NEW.id, \(mask.joined(separator: " | ")));
-                \(keepPrior)
+                INSERT INTO _liaison_journal(tbl, pk, mask, \(copyTargets))
+                VALUES (\(index), NEW.id, \(mask.joined(separator: " | ")), \(old));
             END;
             CREATE TRIGGER \(quoted(prefix + "_delete")) AFTER DELETE ON \(name) BEGIN
-                INSERT INTO _liaison_journal(tbl, pk, mask, scope) VALUES (\(index), OLD.id, 0, OLD.scope);
-                \(keepPrior)
+                INSERT INTO _liaison_journal(tbl, pk, mask, \(copyTargets)) VALUES (\(index), OLD.id, 0, \(old));
             END;
             CREATE TRIGGER \(quoted(prefix + "_immutable_id")) BEFORE UPDATE OF id ON \(name)
             WHEN NEW.id IS NOT OLD.id BEGIN
@@ -97,11 +79,20 @@ enum CaptureTriggers {
             """
     }
 
-    /// Rebuilds the capture triggers of every synced table of a file (and creates the prior-values
-    /// tables they write), from the schema the file records: format 6's step.
+    /// Rebuilds the capture triggers of every synced table of a file (and widens the journal for
+    /// them), from the schema the file records: formats 6 and 7's steps.
     static func rebuildAll(_ db: Connection) throws {
+        for (table, index) in try recordedTables(db) {
+            try JournalCopy.widen(db, for: table)
+            try db.execute(dropTriggersSQL(for: table) + "\n" + triggerSQL(for: table, index: index))
+        }
+    }
+
+    /// The synced tables the file's recorded schema names, with their journal numbers (the
+    /// schema's own change table too, once the file has it).
+    static func recordedTables(_ db: Connection) throws -> [(TableDefinition, Int)] {
         guard let text = try db.first("SELECT value FROM _liaison_meta WHERE key = 'schema'", [], { $0.text(0) }) else {
-            return
+            return []
         }
         let schema = try JSONDecoder().decode(SchemaDefinition.self, from: Data(text.utf8))
         var tables = schema.tables.enumerated().map { ($0.element, $0.offset + 1) }
@@ -111,9 +102,7 @@ enum CaptureTriggers {
         {
             tables.append((SchemaLog.definition, SchemaLog.journalIndex))
         }
-        for (table, index) in tables {
-            try db.execute(dropTriggersSQL(for: table) + "\n" + triggerSQL(for: table, index: index))
-        }
+        return tables
     }
 
     /// Drops the capture triggers of one table.

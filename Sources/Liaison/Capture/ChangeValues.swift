@@ -8,12 +8,12 @@ import Foundation
 /// asked. Before anything overwrites one of those cells or deletes the row, the values are copied
 /// into the change (`keep`): by the applier before a merge writes the row, by publishing for rows
 /// written locally since the last publish, whose earlier values the capture triggers kept in the
-/// table's prior-values table (`CaptureTriggers.priorTable`). A change with neither `vals` nor
-/// `live` is a deletion, or had its values dropped by compaction.
+/// journal row of each write (`JournalCopy`). A change with neither `vals` nor `live` is a
+/// deletion, or had its values dropped by compaction.
 ///
 /// SQL reads them with `liaison_vals(vals, live, tbl, pk)`, registered on every connection: the
-/// stored values, else the live columns of the row as it was at the last publish (its prior copy
-/// when it was written since, else the row), as canonical JSON byte-identical to what publishing
+/// stored values, else the live columns of the row as it was at the last publish (its first copy
+/// in the journal when it was written since, else the row), as canonical JSON byte-identical to what publishing
 /// signed (`RowJSON`).
 enum ChangeValues {
     /// The SQL expression of a change's values, for the change table under `alias` (e.g. "c").
@@ -39,29 +39,32 @@ enum ChangeValues {
     }
 
     /// Copies the values of live changes from the rows' copies kept since the last publish
-    /// (`CaptureTriggers.priorTable`), in one pass in write order, then empties that table: the
-    /// first copy of a row gives its changes their values, later copies find none left live.
+    /// (`JournalCopy`), in one pass in write order: the first copy of a row gives its changes their
+    /// values, later copies find none left live. From then on until the journal is emptied,
+    /// `liaison_vals` reads rows, not copies (`LiveValueReader.readsCopies`): changes this run
+    /// publishes are live on the rows as they are now.
     static func keepPrior(_ db: Connection, table: TableInfo) throws {
         let prior = try db.prepare(
-            "SELECT * FROM \(CaptureTriggers.quoted(CaptureTriggers.priorTable(table.name))) ORDER BY rowid")
-        let names = (0..<prior.columnCount).map { prior.columnName($0) }
-        let json = RowJSON(names: names)
+            "SELECT \(JournalCopy.selectList(count: table.columns.count)) FROM _liaison_journal j "
+                + "WHERE \(JournalCopy.carriesCopy(table)) ORDER BY j.id")
+        let json = table.rowJSON
         let update = try db.cached("UPDATE _liaison_change SET vals = ?, live = NULL WHERE rowid = ?")
-        var any = false
+        let live = try db.cached(
+            "SELECT rowid, live FROM _liaison_change WHERE tbl = ? AND pk = ? AND live IS NOT NULL")
         while try prior.step() {
-            any = true
-            let live = try db.query(
-                "SELECT rowid, live FROM _liaison_change WHERE tbl = ? AND pk = ? AND live IS NOT NULL",
-                [.text(table.name), .text(prior.text(0))]
-            ) { ($0.int64(0), $0.int64(1)) }
-            for (rowid, mask) in live {
+            live.reset()
+            try live.bind(table.name, at: 1)
+            try live.bind(prior.text(0), at: 2)
+            var found: [(Int64, Int64)] = []
+            while try live.step() { found.append((live.int64(0), live.int64(1))) }
+            live.reset()
+            for (rowid, mask) in found {
                 update.reset()
                 try update.bind(utf8: json.encode(prior, mask: mask), at: 1)
                 try update.bind(rowid, at: 2)
                 try update.step()
             }
         }
-        if any { try db.run("DELETE FROM \(CaptureTriggers.quoted(CaptureTriggers.priorTable(table.name)))") }
     }
 
     /// Registers `liaison_vals` on a connection; the returned reader must be closed before it.
@@ -75,96 +78,5 @@ enum ChangeValues {
                 reader.call(context, arguments)
             }, nil, nil, nil)
         return reader
-    }
-}
-
-/// Reads live change values for `liaison_vals`, with one prepared pair of statements per table.
-final class LiveValueReader {
-    private let handle: OpaquePointer
-    private struct Source {
-        var row: OpaquePointer
-        var prior: OpaquePointer?
-        var json: RowJSON?
-        var columnCount: Int32 = -1
-    }
-    private var sources: [String: Source] = [:]
-
-    init(handle: OpaquePointer) { self.handle = handle }
-
-    /// Finalizes the statements (before the connection closes).
-    func close() {
-        for source in sources.values {
-            sqlite3_finalize(source.row)
-            if let prior = source.prior { sqlite3_finalize(prior) }
-        }
-        sources.removeAll()
-    }
-
-    fileprivate func call(_ context: OpaquePointer, _ arguments: UnsafeMutablePointer<OpaquePointer?>) {
-        if let stored = arguments[0], sqlite3_value_type(stored) != SQLITE_NULL {
-            sqlite3_result_value(context, stored)
-            return
-        }
-        guard let live = arguments[1], sqlite3_value_type(live) != SQLITE_NULL,
-            let tableText = sqlite3_value_text(arguments[2]), let pk = arguments[3]
-        else {
-            sqlite3_result_null(context)
-            return
-        }
-        let mask = sqlite3_value_int64(live)
-        let table = String(cString: tableText)
-        guard var source = source(for: table) else {
-            sqlite3_result_error(context, "liaison: the change log names a table this file lacks: \(table)", -1)
-            return
-        }
-        // The copy made before the row's first write since the last publish, else the row.
-        for statement in [source.prior, source.row] {
-            guard let statement else { continue }
-            defer {
-                sqlite3_reset(statement)
-                sqlite3_clear_bindings(statement)
-            }
-            sqlite3_bind_value(statement, 1, pk)
-            guard sqlite3_step(statement) == SQLITE_ROW else { continue }
-            let count = sqlite3_column_count(statement)
-            if source.json == nil || source.columnCount != count {
-                source.json = RowJSON(names: (0..<count).map { String(cString: sqlite3_column_name(statement, $0)) })
-                source.columnCount = count
-                sources[table] = source
-            }
-            let bytes = source.json!.encode(handle: statement, mask: mask)
-            bytes.withUnsafeBufferPointer { buffer in
-                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-                    sqlite3_result_text(context, $0, Int32(buffer.count), sqliteTransient)
-                }
-            }
-            return
-        }
-        sqlite3_result_error(
-            context,
-            "liaison: the values of a change to \(table) are lost (neither the row nor its prior copy is here)",
-            -1)
-    }
-
-    private func source(for table: String) -> Source? {
-        if let source = sources[table] { return source }
-        func prepare(_ sql: String) -> OpaquePointer? {
-            var statement: OpaquePointer?
-            guard sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil) == SQLITE_OK
-            else {
-                sqlite3_finalize(statement)
-                return nil
-            }
-            return statement
-        }
-        guard let row = prepare("SELECT * FROM \(CaptureTriggers.quoted(table)) WHERE id = ?1") else { return nil }
-        // A scan: the table is empty but between a local write and the next publish, which
-        // reads it in one pass (`keepPrior`).
-        let prior = prepare(
-            "SELECT * FROM \(CaptureTriggers.quoted(CaptureTriggers.priorTable(table))) WHERE id = ?1 ORDER BY rowid LIMIT 1"
-        )
-        let source = Source(row: row, prior: prior)
-        sources[table] = source
-        return source
     }
 }

@@ -14,8 +14,7 @@ import Foundation
 /// plain inserts in bulk").
 ///
 /// Every other row goes through the row-by-row path: one with an update or deletion in the run,
-/// with a copy of its earlier values (`CaptureTriggers.priorTable`: an `INSERT OR REPLACE` over
-/// it), or with versions here already (a row created again, or held as a digest: its insert names
+/// with a copy of its earlier values (`JournalCopy`: an `INSERT OR REPLACE` over it), or with versions here already (a row created again, or held as a digest: its insert names
 /// what it replaced). A first creation names that it replaced nothing, as the row-by-row path
 /// writes it (`CellBases.insertBases`). Tables of the `owner-wins` policy (their levels depend on
 /// earlier versions) and the schema's own change table keep the row-by-row path whole.
@@ -65,11 +64,10 @@ extension ChangeWriter {
     private func publishPlainInserts(
         of table: TableInfo, markers: [(id: Int64, seq: Int64)], counted: (Int64) -> Void
     ) throws {
-        let prior = CaptureTriggers.quoted(CaptureTriggers.priorTable(table.name))
+        // Any other journal row of the row (an update, a deletion, the copy of a row replaced).
         try db.run(
             "INSERT OR IGNORE INTO \(Self.slowRowsTable)(tbl, pk) SELECT \(table.index), pk FROM _liaison_journal "
-                + "WHERE tbl = \(table.index) AND mask IS NOT -1 AND pk IS NOT NULL "
-                + "UNION SELECT \(table.index), id FROM \(prior) WHERE id IS NOT NULL")
+                + "WHERE tbl = \(table.index) AND mask IS NOT -1 AND pk IS NOT NULL")
         try db.run(
             "INSERT OR IGNORE INTO \(Self.slowRowsTable)(tbl, pk) SELECT \(table.index), j.pk FROM _liaison_journal j "
                 + "WHERE j.tbl = \(table.index) AND j.mask = -1 AND EXISTS (SELECT 1 FROM _liaison_version v "

@@ -25,6 +25,8 @@ final class ChangeWriter {
         var mask: Int64
         /// The scope of a deleted row.
         var scope: String?
+        /// Whether the journal row keeps a copy of the row as it was (`JournalCopy`).
+        var hasCopy = false
     }
 
     init(replica: Replica, db: Connection) throws {
@@ -61,7 +63,10 @@ final class ChangeWriter {
         // Changes published before that still read their values from the row take them now, from
         // the row as it was then (its prior copy): this run's writes overwrite it. A row whose
         // oldest entry here is its insert had none (it did not exist).
-        if entries[entries.count - 1].mask != -1 { try ChangeValues.keep(db, table: table.name, pk: pk) }
+        // A row with a copy in the journal had them given already (`ChangeValues.keepPrior`).
+        if entries[entries.count - 1].mask != -1 && !entries.contains(where: \.hasCopy) {
+            try ChangeValues.keep(db, table: table.name, pk: pk)
+        }
         var claimed: Int64 = 0
         var latestIsDelete = false
         var insertSeq: Int64?
@@ -207,7 +212,8 @@ final class ChangeWriter {
             if replaced?.isKnown != false { try versions.removeAll(table: table.name, pk: pk) }
             try versions.set(
                 table: table.name, pk: pk, column: VersionStore.rowInsert, site: SiteIndex.local, seq: insertSeq)
-        } else {
+        } else if before?.deletion != nil || before == nil {
+            // A row whose versions were read here without a deletion has none to remove.
             try versions.remove(table: table.name, pk: pk, column: VersionStore.deletion)
         }
         for index in 1..<columnCount where written[index] != 0 {

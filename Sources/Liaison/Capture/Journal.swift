@@ -1,7 +1,8 @@
 import Foundation
 
 /// Commit markers on the capture journal: the last journal row of a local transaction carries its
-/// sequence number, timestamp and author.
+/// sequence number, timestamp and author. (A copy-only row, `JournalCopy.replacedMask`, is always
+/// followed by its insert's row, so it is never the last.)
 enum Journal {
     /// Where the journal stands when a local write begins.
     struct Tail {
@@ -52,6 +53,7 @@ enum Journal {
     }
 
     /// Records a write of `columns` even if their values did not change (a resolution re-asserts a value).
+    /// It keeps no copy (`JournalCopy`): an edit that changed the row before it in the transaction did.
     static func recordForcedWrite(_ db: Connection, table: TableInfo, id: String, columns: [String]) throws {
         let mask = columns.compactMap { table.columnIndex[$0] }.reduce(Int64(0)) { $0 | (1 << Int64($1)) }
         try db.run(

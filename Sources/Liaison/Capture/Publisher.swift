@@ -62,10 +62,13 @@ struct Publisher {
                 changedInBulk += 1
             })
         // Changes published before whose cells local writes overwrote since take their values
-        // from the rows' copies first (`ChangeValues`).
+        // from the rows' copies first (`ChangeValues`); from then on the copies are spent.
         for table in tablesByIndex.values { try ChangeValues.keepPrior(db, table: table) }
+        db.readsJournalCopies = false
+        defer { db.readsJournalCopies = true }
+        // A deletion's scope: its copy's (`v1`), or the column rows logged before format 7 used.
         let entries = try db.prepare(
-            "SELECT id, tbl, pk, mask, scope FROM _liaison_journal j WHERE tbl > 0"
+            "SELECT id, tbl, pk, mask, coalesce(scope, v1), v1 IS NOT NULL FROM _liaison_journal j WHERE \(JournalCopy.isEntry())"
                 + inBulk.map { " AND NOT (\(ChangeWriter.plainInsertSQL($0)))" }.joined() + " ORDER BY tbl, pk, id DESC"
         )
         var group: [ChangeWriter.Entry] = []
@@ -79,13 +82,14 @@ struct Publisher {
         // Each change made in bulk is one journal row: when they are all, there is nothing left.
         var rowByRow = true
         if !inBulk.isEmpty {
-            let rows = try db.first("SELECT count(*) FROM _liaison_journal WHERE tbl > 0") { $0.int(0) } ?? 0
+            let rows =
+                try db.first("SELECT count(*) FROM _liaison_journal j WHERE \(JournalCopy.isEntry())") { $0.int(0) } ?? 0
             rowByRow = rows > changedInBulk
         }
         while rowByRow, try entries.step() {
             let entry = ChangeWriter.Entry(
                 id: entries.int64(0), table: entries.int(1), pk: entries.text(2), mask: entries.int64(3),
-                scope: entries.optionalText(4))
+                scope: entries.optionalText(4), hasCopy: entries.int64(5) != 0)
             if let first = group.first, first.table != entry.table || first.pk != entry.pk { try flush() }
             group.append(entry)
         }
@@ -134,7 +138,8 @@ struct Publisher {
         if tablesByIndex.values.contains(where: { !$0.definition.naturalKey.isEmpty }) {
             try DuplicateCheck(replica: replica, db: db).refreshPublished(
                 rows: try db.query(
-                    "SELECT DISTINCT tbl, pk FROM _liaison_journal WHERE tbl > 0", [], { ($0.int(0), $0.text(1)) }),
+                    "SELECT DISTINCT tbl, pk FROM _liaison_journal j WHERE \(JournalCopy.isEntry())", [],
+                    { ($0.int(0), $0.text(1)) }),
                 order: order)
         }
         let last = markers[markers.count - 1]
@@ -142,11 +147,8 @@ struct Publisher {
         try db.run(
             "UPDATE _liaison_state SET next_ord = ?, last_hlc = max(last_hlc, ?)",
             [.integer(order), .integer(last.hlc)])
+        // The rows' earlier values, with the entries, were copied into the changes that needed them.
         try db.run("DELETE FROM _liaison_journal")
-        // The rows' earlier values were copied into the changes that needed them (`ChangeValues`).
-        for table in tablesByIndex.values {
-            try db.run("DELETE FROM \(CaptureTriggers.quoted(CaptureTriggers.priorTable(table.name)))")
-        }
         replica.logger.debug(
             "published",
             metadata: [

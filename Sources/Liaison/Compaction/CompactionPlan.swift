@@ -34,8 +34,9 @@ public struct CompactionPlan: Sendable, Codable, Hashable {
 
 /// Which logged values compaction may drop: changes of transactions every peer that counts has
 /// acknowledged (`floor`), whose cells all have later versions, on rows whose current versions are
-/// all acknowledged too, not a deletion, not a move (a change setting `scope`: eviction outlines
-/// are built from them), not an update setting `owner` and no change of an `owner-wins` table
+/// all acknowledged too, not a deletion, not an insert or a move (a change setting `scope`:
+/// eviction outlines are built from them, and their bodies must match the signed digests the
+/// receivers keep; simulation seed 18), not an update setting `owner` and no change of an `owner-wins` table
 /// (owner checks read those from the log), not a side of an open conflict. The change row stays (table, id, scope,
 /// digest, levels and bases), so signatures, hash chains, reads per change and causality keep
 /// working; only `vals` goes.
@@ -56,8 +57,8 @@ struct CompactionCandidates {
             """
             SELECT c.sidx, c.seq, c.n, length(c.vals) FROM _liaison_change c
             JOIN temp.liaison_floor f ON f.sidx = c.sidx AND c.seq <= f.seq
-            WHERE c.vals IS NOT NULL AND c.op <> 'delete'
-            AND (c.op = 'insert' OR (c.vals NOT LIKE '%"scope":%' AND c.vals NOT LIKE '%"owner":%'))
+            WHERE c.vals IS NOT NULL AND c.op = 'update'
+            AND c.vals NOT LIKE '%"scope":%' AND c.vals NOT LIKE '%"owner":%'
             AND c.tbl NOT IN (SELECT value FROM json_each(?))
             AND NOT EXISTS (SELECT 1 FROM _liaison_version v
                 WHERE v.tbl = c.tbl AND v.pk = c.pk AND v.sidx = c.sidx AND v.seq = c.seq)

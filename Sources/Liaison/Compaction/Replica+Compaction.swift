@@ -168,6 +168,7 @@ extension Replica {
                         .integer(gap.site), .integer(gap.run.lowerBound), .integer(gap.run.upperBound),
                     ]
                     transactions += gap.run.count
+                    try RemovedStep.keep(db, site: gap.site, run: gap.run)
                     for table in ["_liaison_compacted", "_liaison_change", "_liaison_withheld", "_liaison_tx"] {
                         try db.run("DELETE FROM \(table) WHERE sidx = ? AND seq BETWEEN ? AND ?", range)
                     }

@@ -54,6 +54,13 @@ final class Connection {
         publishFunctions = PublishFunctions.register(on: db)
     }
 
+    /// Whether `liaison_vals` reads a row's first copy in the journal before the row
+    /// (`LiveValueReader.readsCopies`; publishing turns it off once it gave the copies away).
+    var readsJournalCopies: Bool {
+        get { liveValues?.readsCopies ?? true }
+        set { liveValues?.readsCopies = newValue }
+    }
+
     /// Whether SQLite opened the file read-only (it does when the file or its file system is write-protected).
     var isReadOnly: Bool { sqlite3_db_readonly(handle, "main") == 1 }
 

@@ -36,6 +36,21 @@ extension Replica {
         }
     }
 
+    /// The values of each logged change of one row as `liaison_vals` reads them now, in log order,
+    /// without publishing first: a change still current reads the row's first copy in the journal
+    /// when local writes overwrote it since (`JournalCopy`). For tests of `ChangeValues`.
+    package func changeValuesUnpublished(_ table: String, id: String) throws -> [String?] {
+        try withConnection { db in
+            try db.query(
+                """
+                SELECT \(ChangeValues.sql("c")) FROM _liaison_change c
+                JOIN _liaison_tx t ON t.sidx = c.sidx AND t.seq = c.seq
+                WHERE c.tbl = ? AND c.pk = ? ORDER BY t.ord, c.n
+                """, [.text(table), .text(id)]
+            ) { $0.optionalText(0) }
+        }
+    }
+
     /// The operation, bases and digest of each logged change of one row, in log order. For tests
     /// of publishing (`ChangeWriter+PlainInserts` against the row-by-row path).
     package func changeLogEntries(_ table: String, id: String) throws -> [(op: String, bases: String?, digest: String)]

@@ -2,7 +2,10 @@ import Foundation
 
 /// The digests of a replica's rows, kept incrementally.
 ///
-/// - `_liaison_digest_row`: each row's hash (`RowDigest`), the scope it was in and its key (`DigestTree`).
+/// - `_liaison_digest_hash`: each row's hash (`RowDigest`, 32 bytes), the scope it was in and its
+///   key (`DigestTree`), in one B-tree ordered by table, scope and key, so the rows under a tree
+///   node are one index range and a row write touches one B-tree (the layout before kept hex text
+///   in `_liaison_digest_row` with two more indexes; it is dropped and hashed again).
 /// - `_liaison_digest_node`: per table and scope, the sum of the hashes of the rows under each node
 ///   of the digest tree (`""` the whole scope, then one, two and three hex digits of the key) with
 ///   their count. A write updates four sums; any node is one lookup, or a few rows below the stored depth.
@@ -23,11 +26,9 @@ struct DigestStore {
     let tables: [String: TableInfo]
 
     static let createSQL = """
-        CREATE TABLE IF NOT EXISTS _liaison_digest_row(
-            tbl TEXT NOT NULL, pk TEXT NOT NULL, scope TEXT NOT NULL, key TEXT NOT NULL, hash TEXT NOT NULL,
-            PRIMARY KEY (tbl, pk)) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS _liaison_digest_row_key ON _liaison_digest_row(tbl, scope, key);
-        CREATE INDEX IF NOT EXISTS _liaison_digest_row_scope ON _liaison_digest_row(tbl, scope, pk);
+        CREATE TABLE IF NOT EXISTS _liaison_digest_hash(
+            tbl TEXT NOT NULL, scope TEXT NOT NULL, key TEXT NOT NULL, pk TEXT NOT NULL, hash BLOB NOT NULL,
+            PRIMARY KEY (tbl, scope, key, pk)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS _liaison_digest_node(
             tbl TEXT NOT NULL, scope TEXT NOT NULL, node TEXT NOT NULL, count INTEGER NOT NULL, sum TEXT NOT NULL,
             PRIMARY KEY (tbl, scope, node)) WITHOUT ROWID;
@@ -72,13 +73,15 @@ struct DigestStore {
         guard !records.isEmpty,
             try db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_digest_dirty'", [], { _ in true }) ?? false
         else { return }
+        let mark = try db.cached(
+            "INSERT INTO _liaison_digest_dirty SELECT ?1, ?2 "
+                + "WHERE NOT EXISTS (SELECT 1 FROM _liaison_digest_dirty WHERE tbl = ?1 AND pk = ?2)")
         for record in records {
             for change in record.changes {
-                try db.run(
-                    """
-                    INSERT INTO _liaison_digest_dirty SELECT ?1, ?2
-                    WHERE NOT EXISTS (SELECT 1 FROM _liaison_digest_dirty WHERE tbl = ?1 AND pk = ?2)
-                    """, [.text(change.table), .text(change.id)])
+                try mark.bind(change.table, at: 1)
+                try mark.bind(change.id, at: 2)
+                _ = try mark.step()
+                mark.reset()
             }
         }
     }
@@ -92,6 +95,10 @@ struct DigestStore {
             try db.execute(
                 "DROP TABLE IF EXISTS _liaison_row_digest; DROP TABLE IF EXISTS _liaison_scope_digest; "
                     + "DROP TABLE IF EXISTS _liaison_digest_table")
+        }
+        if try db.first("SELECT 1 FROM sqlite_master WHERE name = '_liaison_digest_row'", [], { _ in true }) ?? false {
+            // Row hashes kept as hex text with two indexes: hash again into `_liaison_digest_hash`.
+            try db.execute("DROP TABLE _liaison_digest_row; DROP TABLE IF EXISTS _liaison_digest_table")
         }
         try db.execute(Self.createSQL)
         // Row hashes made under an earlier rule (`RowDigest.rule`) are all made again.
@@ -109,92 +116,12 @@ struct DigestStore {
     }
 
     /// The site id of each site index.
-    private func siteIDs() throws -> [Int64: String] {
+    func siteIDs() throws -> [Int64: String] {
         var ids: [Int64: String] = [:]
         for (index, id) in try db.query("SELECT sidx, site_id FROM _liaison_site", [], { ($0.int64(0), $0.text(1)) }) {
             ids[index] = id
         }
         return ids
-    }
-
-    /// Hashes every row of `table` again, from the rows and versions as they are in the file.
-    func rebuild(_ table: TableInfo) throws {
-        let sites = try siteIDs()
-        try db.run("DELETE FROM _liaison_digest_row WHERE tbl = ?", [.text(table.name)])
-        try db.run("DELETE FROM _liaison_digest_node WHERE tbl = ?", [.text(table.name)])
-        try db.run("DELETE FROM _liaison_digest_dirty WHERE tbl = ?", [.text(table.name)])
-        let rows = try db.prepare(table.selectAllSQL)
-        let versions = try db.prepare("SELECT pk, col, sidx, seq FROM _liaison_version WHERE tbl = ? ORDER BY pk")
-        try versions.bind(table.name, at: 1)
-        var pending = try versions.step()
-        let names = table.columns.map(\.name)
-        var sums = NodeSums()
-        let scopeIndex = table.columnIndex["scope"] ?? 1
-        let insert = try db.prepare(
-            "INSERT INTO _liaison_digest_row(tbl, pk, scope, key, hash) VALUES (?, ?, ?, ?, ?)")
-        while try rows.step() {
-            let values = (0..<names.count).map { rows.value(Int32($0)) }
-            let id = values[0].displayText
-            let idBytes = Array(id.utf8)
-            var cells: [String: (String, Int64)] = [:]
-            // Versions of deleted rows sort between live ids: skip them.
-            while pending, Array(versions.text(0).utf8).lexicographicallyPrecedes(idBytes) {
-                pending = try versions.step()
-            }
-            while pending, versions.text(0) == id {
-                cells[versions.text(1)] = (sites[versions.int64(2)] ?? "?", versions.int64(3))
-                pending = try versions.step()
-            }
-            let hash = RowDigest.hash(table: table.name, columns: names, values: values, versions: cells)
-            let scope = values[scopeIndex].displayText
-            let key = DigestTree.key(of: id)
-            try insert.execute([.text(table.name), .text(id), .text(scope), .text(key), .text(RowDigest.hex(hash))])
-            sums.addLeaf(hash, table: table.name, scope: scope, key: key)
-        }
-        versions.reset()
-        sums.rollUp()
-        try sums.save(db)
-    }
-
-    /// Hashes the rows written since the last refresh and updates the sums of their tree nodes.
-    func refresh() throws {
-        let dirty = try db.query("SELECT tbl, pk FROM _liaison_digest_dirty", []) { ($0.text(0), $0.text(1)) }
-        guard !dirty.isEmpty else { return }
-        let sites = try siteIDs()
-        var sums = NodeSums(loadingFrom: db)
-        for (name, id) in dirty {
-            guard let table = tables[name] else { continue }
-            if let (scope, key, hex) = try db.first(
-                "SELECT scope, key, hash FROM _liaison_digest_row WHERE tbl = ? AND pk = ?", [.text(name), .text(id)],
-                { ($0.text(0), $0.text(1), $0.text(2)) }), let old = RowDigest.bytes(hex: hex)
-            {
-                try sums.remove(old, table: name, scope: scope, key: key)
-            }
-            let names = table.columns.map(\.name)
-            let values = try db.first(table.selectRowSQL, [.text(id)]) { row in
-                (0..<names.count).map { row.value(Int32($0)) }
-            }
-            guard let values else {
-                try db.run("DELETE FROM _liaison_digest_row WHERE tbl = ? AND pk = ?", [.text(name), .text(id)])
-                continue
-            }
-            var cells: [String: (String, Int64)] = [:]
-            for (column, site, seq) in try db.query(
-                "SELECT col, sidx, seq FROM _liaison_version WHERE tbl = ? AND pk = ?", [.text(name), .text(id)],
-                { ($0.text(0), $0.int64(1), $0.int64(2)) })
-            {
-                cells[column] = (sites[site] ?? "?", seq)
-            }
-            let hash = RowDigest.hash(table: name, columns: names, values: values, versions: cells)
-            let scope = values[table.columnIndex["scope"] ?? 1].displayText
-            let key = DigestTree.key(of: id)
-            try db.run(
-                "INSERT OR REPLACE INTO _liaison_digest_row(tbl, pk, scope, key, hash) VALUES (?, ?, ?, ?, ?)",
-                [.text(name), .text(id), .text(scope), .text(key), .text(RowDigest.hex(hash))])
-            try sums.add(hash, table: name, scope: scope, key: key)
-        }
-        try sums.save(db)
-        try db.run("DELETE FROM _liaison_digest_dirty")
     }
 
     /// The stored sum of a tree node (empty when no row is under it).
@@ -228,14 +155,15 @@ struct DigestStore {
         return nodes
     }
 
-    /// The rows of a range in id order (byte order), with their hashes.
+    /// The rows of a range in id order (byte order), with their hashes. The rows are those of the
+    /// scope, read in key order: `Replica.reconcileDigests` charges an id range the whole scope.
     func items(table: String, scope: String, lower: String, upper: String?) throws -> [(id: String, hash: [UInt8])] {
         let sql =
-            "SELECT pk, hash FROM _liaison_digest_row WHERE tbl = ? AND scope = ? AND pk >= ?"
+            "SELECT pk, hash FROM _liaison_digest_hash WHERE tbl = ? AND scope = ? AND pk >= ?"
             + (upper == nil ? "" : " AND pk < ?") + " ORDER BY pk"
         var arguments: [CellValue] = [.text(table), .text(scope), .text(lower)]
         if let upper { arguments.append(.text(upper)) }
-        return try db.query(sql, arguments) { ($0.text(0), RowDigest.bytes(hex: $0.text(1)) ?? []) }
+        return try db.query(sql, arguments) { ($0.text(0), $0.blob(1)) }
     }
 
     /// The sum of an id range: the stored one for a whole scope, else added up from its rows.
@@ -250,9 +178,9 @@ struct DigestStore {
     /// every key starting with `node` sorts in `[node, node + "g")`).
     func items(table: String, scope: String, node: String) throws -> [(id: String, hash: [UInt8])] {
         try db.query(
-            "SELECT pk, hash FROM _liaison_digest_row WHERE tbl = ? AND scope = ? AND key >= ? AND key < ? ORDER BY pk",
+            "SELECT pk, hash FROM _liaison_digest_hash WHERE tbl = ? AND scope = ? AND key >= ? AND key < ? ORDER BY pk",
             [.text(table), .text(scope), .text(node), .text(node + "g")]
-        ) { ($0.text(0), RowDigest.bytes(hex: $0.text(1)) ?? []) }
+        ) { ($0.text(0), $0.blob(1)) }
     }
 
     /// The sum of a tree node: stored down to `DigestTree.storedDepth` digits, else added up from

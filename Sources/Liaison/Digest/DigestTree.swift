@@ -41,6 +41,10 @@ struct NodeSums {
     }
 
     private var sums: [Key: DigestSum] = [:]
+    /// The nodes changed since loading, the only ones `save` writes.
+    private var touched: Set<Key> = []
+    /// Tables whose stored sums were all read (`load`): a node not among them has no row.
+    private var loaded: Set<String> = []
     private let db: Connection?
 
     /// Sums for a table whose nodes were all cleared (a rebuild): nothing to load.
@@ -55,6 +59,7 @@ struct NodeSums {
             var sum = try current(node)
             sum.add(hash)
             sums[node] = sum
+            touched.insert(node)
         }
     }
 
@@ -64,14 +69,25 @@ struct NodeSums {
             var sum = try current(node)
             sum.remove(hash)
             sums[node] = sum
+            touched.insert(node)
         }
+    }
+
+    /// Reads every stored sum of `table` at once (a refresh of many rows touches most of them).
+    mutating func load(_ db: Connection, table: String) throws {
+        let stored = try db.query(
+            "SELECT scope, node, sum, count FROM _liaison_digest_node WHERE tbl = ?", [.text(table)]
+        ) { (Key(table: table, scope: $0.text(0), node: $0.text(1)), DigestSum(hex: $0.text(2), count: $0.int(3))) }
+        for (key, sum) in stored where sums[key] == nil { sums[key] = sum ?? DigestSum() }
+        loaded.insert(table)
     }
 
     /// Adds a row to its deepest stored node only; `rollUp()` then fills the nodes above (a
     /// rebuild: one sum per row instead of one per level).
     mutating func addLeaf(_ hash: [UInt8], table: String, scope: String, key: String) {
-        sums[Key(table: table, scope: scope, node: String(key.prefix(DigestTree.storedDepth))), default: DigestSum()]
-            .add(hash)
+        let leaf = Key(table: table, scope: scope, node: String(key.prefix(DigestTree.storedDepth)))
+        sums[leaf, default: DigestSum()].add(hash)
+        touched.insert(leaf)
     }
 
     /// Fills every node above the leaves `addLeaf` filled with the sum of its leaves.
@@ -79,18 +95,16 @@ struct NodeSums {
         let leaves = sums.filter { $0.key.node.utf8.count == DigestTree.storedDepth }
         for (leaf, sum) in leaves {
             for depth in 0..<DigestTree.storedDepth {
-                sums[
-                    Key(table: leaf.table, scope: leaf.scope, node: String(leaf.node.prefix(depth))),
-                    default: DigestSum()
-                ]
-                .add(sum)
+                let node = Key(table: leaf.table, scope: leaf.scope, node: String(leaf.node.prefix(depth)))
+                sums[node, default: DigestSum()].add(sum)
+                touched.insert(node)
             }
         }
     }
 
     private func current(_ key: Key) throws -> DigestSum {
         if let known = sums[key] { return known }
-        guard let db else { return DigestSum() }
+        guard let db, !loaded.contains(key.table) else { return DigestSum() }
         return try Self.stored(db, table: key.table, scope: key.scope, node: key.node)
     }
 
@@ -99,7 +113,8 @@ struct NodeSums {
         let upsert = try db.prepare(
             "INSERT OR REPLACE INTO _liaison_digest_node(tbl, scope, node, count, sum) VALUES (?, ?, ?, ?, ?)")
         let delete = try db.prepare("DELETE FROM _liaison_digest_node WHERE tbl = ? AND scope = ? AND node = ?")
-        for (key, sum) in sums {
+        for key in touched {
+            guard let sum = sums[key] else { continue }
             if sum.count <= 0 {
                 try delete.execute([.text(key.table), .text(key.scope), .text(key.node)])
             } else {

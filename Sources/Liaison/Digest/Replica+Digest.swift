@@ -105,9 +105,12 @@ extension Replica {
                 guard tables[range.table] != nil else {
                     throw LiaisonError(.unknownTable, "no synced table '\(range.table)' here")
                 }
+                // An id range (older clients) is read from the scope's rows in key order: it
+                // costs the whole scope, whatever its bounds.
+                let scopeRows = range.node == nil ? try store.stored(table: range.table, scope: range.scope, node: "").count : 0
                 if let theirs = range.items {
                     let mine = try Self.items(of: range, store)
-                    try count(mine.count)
+                    try count(range.node == nil ? max(scopeRows, mine.count) : mine.count)
                     let found = Self.differences(mine: mine, theirs: theirs, range: range)
                     if found.isEmpty { continue }
                     switch role {
@@ -121,8 +124,9 @@ extension Replica {
                     }
                     continue
                 }
+                if range.node == nil, !range.lower.isEmpty || range.upper != nil { try count(scopeRows) }
                 let sum = try Self.sum(of: range, store)
-                if (range.node?.utf8.count ?? Int.max) > DigestTree.storedDepth { try count(sum.count) }
+                if let node = range.node, node.utf8.count > DigestTree.storedDepth { try count(sum.count) }
                 if sum.count == range.count, sum.fingerprint == range.fingerprint { continue }
                 if let node = range.node {
                     // A tree node: its children's sums are stored, so no row is read unless few
@@ -133,7 +137,7 @@ extension Replica {
                     continue
                 }
                 let mine = try Self.items(of: range, store)
-                try count(mine.count)
+                try count(max(scopeRows, mine.count))
                 reply += try Self.describe(
                     range, mine: mine, store: store, asItems: mine.count <= Self.digestItemThreshold)
             }

@@ -200,11 +200,14 @@ extension TransactionApplier {
         for _ in 0..<64 {
             guard let step = current else { return .misses }
             if step == target { return .reaches }
-            guard let stepWrite = try? cellWrite(step) else { return .misses }
-            let logged = try isLogged(step, table: table, pk: pk)
+            // A step compaction removed whole is read from what it kept (`RemovedStep`).
+            guard let read = try chainStep(step, table: table, pk: pk) else { return .misses }
+            let (stepWrite, logged) = (read.write, read.logged)
             if let policy, logged, !stepWrite.hasSeen(targetWrite), !targetWrite.hasSeen(stepWrite),
                 try MergeRule.wins(
-                    stepWrite.at(level: loggedLevel(of: step, table: table, pk: pk, column: column)),
+                    stepWrite.at(
+                        level: read.removed.map { $0.levels?[column] ?? 0 }
+                            ?? loggedLevel(of: step, table: table, pk: pk, column: column)),
                     over: targetWrite.at(level: loggedLevel(of: target, table: table, pk: pk, column: column)),
                     policy: policy)
             {
@@ -212,7 +215,7 @@ extension TransactionApplier {
             }
             guard stepWrite.hasSeen(targetWrite) else { return logged ? .misses : .hidden(step) }
             guard logged else { return .reaches }
-            let stepBases = try loggedBases(of: step, table: table, pk: pk)
+            let stepBases = try read.removed.map(\.bases) ?? loggedBases(of: step, table: table, pk: pk)
             // An insert that names what it replaced and no base here held no version of the cell.
             guard let next = stepBases?[column] else { return CellBases.namesReplaced(stepBases) ? .misses : .reaches }
             current = origin(named: next)
@@ -243,7 +246,7 @@ extension TransactionApplier {
     }
 
     /// Whether this replica holds the change a transaction made to a row (not only its digest).
-    private func isLogged(_ origin: VersionStore.Origin, table: String, pk: String) throws -> Bool {
+    func isLogged(_ origin: VersionStore.Origin, table: String, pk: String) throws -> Bool {
         try db.first(
             "SELECT 1 FROM _liaison_change WHERE sidx = ? AND seq = ? AND tbl = ? AND pk = ? LIMIT 1",
             [.integer(origin.site), .integer(origin.seq), .text(table), .text(pk)]

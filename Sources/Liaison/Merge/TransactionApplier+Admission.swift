@@ -163,20 +163,35 @@ extension TransactionApplier {
             received[position] = form.digest
             if keepsForms { forms[position] = form }
         }
-        let digests: [String]
-        if let listed = header.digests {
-            digests = listed
-        } else {
-            guard received.count == header.total else {
-                throw LiaisonError(
-                    .invalidTransaction,
-                    "transaction \(name) announced \(header.total) changes but held \(received.count)")
-            }
-            digests = (0..<header.total).map { received[$0]! }
+        if header.digests == nil, received.count != header.total {
+            throw LiaisonError(
+                .invalidTransaction, "transaction \(name) announced \(header.total) changes but held \(received.count)")
         }
-        let root = TransactionDigest.root(digests)
         let context = ChangeCodec.encodeContext(header.context)
-        let bytes = Self.signedBytes(of: header, context: context, root: root)
+        let root: String
+        let bytes: Data
+        // The batch computed the root and the signed bytes of this very record, with the link
+        // restored as here (`BatchForms`, by position and link): taken, not computed again.
+        if let position = currentIndex, let batchForms, batchForms.isValid,
+            let known = try? (batchForms.root(at: position), batchForms.signedBytes(of: header, at: position))
+        {
+            (root, bytes) = known
+        } else {
+            let digests = header.digests ?? (0..<header.total).map { received[$0]! }
+            root = TransactionDigest.root(digests)
+            bytes = Self.signedBytes(of: header, context: context, root: root)
+        }
+        try checkSignatureAndLink(header, bytes: bytes, key: key, index: index, name: name)
+        return Admitted(
+            index: index, origin: origin, write: write, name: name, received: received, forms: forms,
+            context: context, root: root, signedBytes: bytes, previous: header.previous)
+    }
+
+    /// Refuses `header` (its link restored) unless its origin's key signed `bytes` and it follows
+    /// the transaction before it in its origin's hash chain.
+    func checkSignatureAndLink(
+        _ header: TransactionRecord, bytes: Data, key: Curve25519.Signing.PublicKey, index: Int64, name: String
+    ) throws {
         guard isAuthentic(header, bytes: bytes, key: key) else {
             throw LiaisonError(
                 .invalidTransaction,
@@ -195,9 +210,6 @@ extension TransactionApplier {
                     "transaction \(name) does not follow \(header.site)#\(header.seq - 1) in its hash chain")
             }
         }
-        return Admitted(
-            index: index, origin: origin, write: write, name: name, received: received, forms: forms,
-            context: context, root: root, signedBytes: bytes, previous: header.previous)
     }
 
     /// A received change in the form its origin signed: table, declared scope, canonical values and

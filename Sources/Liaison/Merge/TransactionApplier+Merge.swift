@@ -5,6 +5,8 @@ import Foundation
 extension TransactionApplier {
     func merge(_ change: ChangeRecord, from origin: VersionStore.Origin, write: CellWrite) throws {
         let table = try replica.receivedTable(named: change.table)
+        // From here on the row is no longer new to this applier (`NewRows`).
+        newRows.merged(change.table, change.id)
         do {
             try RowID.check(change.id)
         } catch let error as LiaisonError {

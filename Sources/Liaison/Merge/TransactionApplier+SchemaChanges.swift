@@ -33,6 +33,8 @@ extension TransactionApplier {
         guard carries == true else { return }
         // Forms computed with the tables before this change no longer hold (`BatchForms`).
         batchForms?.invalidate()
+        // Revealed values may fill tables found empty (`NewRows`).
+        newRows.forget()
         try replica.evolveSchema(db)
     }
 }

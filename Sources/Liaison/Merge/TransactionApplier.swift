@@ -58,6 +58,16 @@ final class TransactionApplier {
     /// The signed forms of the batch's changes (`BatchForms`), and those of the record being applied.
     var batchForms: BatchForms?
     var currentForms: [BatchForms.Form]?
+    /// The position in the batch (and in `batchForms`) of the record being applied, when it is one
+    /// of the batch's whole records as given (`admit` then takes its root and signed bytes).
+    var currentIndex: Int?
+
+    /// Set while a group of transactions applies in one savepoint (`BatchApplication+Groups`):
+    /// each origin's applied seq and the apply order are written once, by `flushCounters`, at the
+    /// group's end. Nothing reads them from the file meanwhile: the applied seqs are answered
+    /// from `admission`, the order from `nextOrder`.
+    var defersCounters = false
+    private var pendingSeqs: [Int64: Int64] = [:]
 
     /// The digest of the last transaction of each origin applied by this applier (the hash-chain
     /// link the next one must name). A rollback rebuilds the applier, so it never names one undone.
@@ -67,6 +77,8 @@ final class TransactionApplier {
     let admission = AdmissionCache()
     /// The row of the change being applied (`TransactionApplier+RowMemo.swift`).
     var rowMemo: RowMemo?
+    /// Tables found empty by this applier, with the ids it merged since (`NewRows`).
+    var newRows = NewRows()
     /// Whether a withheld change is held here, read once per batch (`holdsWithheld`).
     var withheldAny: Bool?
     var cachesWithheld = false
@@ -78,7 +90,7 @@ final class TransactionApplier {
     /// transaction is told never depends on the rows this replica holds.
     func apply<Changes: Sequence<ChangeRecord>>(_ header: TransactionRecord, changes: () throws -> Changes) throws {
         let admitted = try admit(header, changes: changes)
-        let (index, origin, write, name) = (admitted.index, admitted.origin, admitted.write, admitted.name)
+        let (origin, write, name) = (admitted.origin, admitted.write, admitted.name)
         resolving = Set(header.resolves ?? [])
         cachesWithheld = true
         defer {
@@ -97,7 +109,7 @@ final class TransactionApplier {
                 try admitted.forms[position]
                 ?? admittedForm(of: change, name: name, digest: admitted.received[position])
             // Armed for this change: its checks and its merge read the row once (`RowMemo`).
-            rowMemo = RowMemo(table: form.table.name, pk: change.id)
+            try armRowMemo(table: form.table, pk: change.id)
             scopes.insert(form.scope)
             carriesSchema = carriesSchema || change.table == SchemaLog.table
             try writeRule.check(change, table: form.table, declared: form.scope, name: name)
@@ -107,6 +119,15 @@ final class TransactionApplier {
             try merge(change, from: origin, write: write)
         }
         (cachesWithheld, rowMemo) = (false, nil)
+        try finishApply(header, admitted, scopes: scopes, carriesSchema: carriesSchema)
+    }
+
+    /// What `apply` does once a transaction's changes are merged: the scopes it writes must be
+    /// declared, its withheld changes are kept as digests, and it is logged as applied.
+    func finishApply(_ header: TransactionRecord, _ admitted: Admitted, scopes: Set<String>, carriesSchema: Bool)
+        throws
+    {
+        let (index, origin, write, name) = (admitted.index, admitted.origin, admitted.write, admitted.name)
         try checkDeclared(scopes, name: name)
         try recordWithheld(header, index: index, received: admitted.received)
         if header.digests != nil { withheldAny = nil }
@@ -125,13 +146,23 @@ final class TransactionApplier {
             ])
         lastApplied[index] = (header.seq, digest)
         if let resolves = header.resolves { try honour(resolves, by: origin, write: write) }
-        try db.run("UPDATE _liaison_site SET seq = ? WHERE sidx = ?", [.integer(header.seq), .integer(index)])
         admission.rememberApplied(index, seq: header.seq)
         lastHLC = max(lastHLC, header.hlc)
         nextOrder += 1
+        pendingSeqs[index] = header.seq
+        if !defersCounters { try flushCounters() }
+        if carriesSchema { try evolveSchemaAfter(header) }
+    }
+
+    /// Writes the applied seq of each origin applied since the last call, and the apply order.
+    func flushCounters() throws {
+        guard !pendingSeqs.isEmpty else { return }
+        for (index, seq) in pendingSeqs {
+            try db.run("UPDATE _liaison_site SET seq = ? WHERE sidx = ?", [.integer(seq), .integer(index)])
+        }
+        pendingSeqs.removeAll(keepingCapacity: true)
         try db.run(
             "UPDATE _liaison_state SET next_ord = ?, last_hlc = ?", [.integer(nextOrder), .integer(lastHLC.rawValue)])
-        if carriesSchema { try evolveSchemaAfter(header) }
     }
 
     /// Appends one received change to the change log, with its canonical values.

@@ -19,7 +19,7 @@ final class BatchApplication {
     /// The lowest held, not yet applied, transaction of each origin (what others wait behind).
     private var lowest: [String: (seq: Int64, site: String)]
     /// How many transactions are held (those held for late changes of applied ones included).
-    private var heldCount: Int
+    private(set) var heldCount: Int
     var result = ApplyResult(applied: 0, skipped: 0, staged: 0, vector: VersionVector())
     /// Set while a snapshot installs: its source vouches for writes behind the runs it removed.
     var admitsBehindCheckpoint = false {
@@ -57,36 +57,54 @@ final class BatchApplication {
 
     /// Applies, stages or holds each record in order. `current` names the record being handled,
     /// so a caller can drop the staged pieces of one that was refused.
+    ///
+    /// Runs of whole transactions are tried as one group first, in one savepoint
+    /// (`BatchApplication+Groups.swift`); a group where any transaction fails is rolled back and
+    /// applied again one transaction at a time, each in its own savepoint, as below.
     func run(_ records: [TransactionRecord], current: inout TransactionRecord?, forms: BatchForms? = nil) throws {
         applier.writableScopes = writable
         applier.batchForms = forms
         try applier.verifyAhead(records)
-        for (index, record) in records.enumerated() {
-            current = record
-            let outcome: Outcome
-            if record.isComplete {
-                outcome = try attempt(record, writable: writable, source: source) { applier in
-                    guard try applier.check(record) else { return try applier.applyLate(record) > 0 }
-                    // The forms computed for this very record (`nil` once the schema changed).
-                    applier.currentForms = forms?.forms(at: index)
-                    defer { applier.currentForms = nil }
-                    try applier.apply(record) { record.changes }
-                    return true
-                } whole: {
-                    record
-                }
-            } else {
-                outcome = try addPiece(record)
+        var index = 0
+        while index < records.count {
+            let group = groupRange(records, from: index)
+            let done = group.count >= 2 ? try applyGroup(records, group, current: &current, forms: forms) : 0
+            for position in group.lowerBound + done..<group.upperBound {
+                try runOne(records[position], at: position, current: &current, forms: forms)
             }
-            switch outcome {
-            case .applied: result.applied += 1
-            case .skipped: result.skipped += record.isComplete || record.isLastPiece ? 1 : 0
-            case .held: result.held += 1
-            }
+            index = group.upperBound
         }
         try applier.finish(keepingJournalUpTo: journalMark)
         if result.applied > 0 { _ = try retryHeld() }
         try SignedRuns.sealTails(db, origins: Set(records.map(\.origin)), proofs: applier.tailProof)
+    }
+
+    /// Applies, stages or holds one record of the batch, at `index`, in its own savepoint.
+    private func runOne(
+        _ record: TransactionRecord, at index: Int, current: inout TransactionRecord?, forms: BatchForms?
+    ) throws {
+        current = record
+        let outcome: Outcome
+        if record.isComplete {
+            outcome = try attempt(record, writable: writable, source: source) { applier in
+                guard try applier.check(record) else { return try applier.applyLate(record) > 0 }
+                // The forms computed for this very record (`nil` once the schema changed).
+                applier.currentForms = forms?.forms(at: index)
+                applier.currentIndex = forms == nil ? nil : index
+                defer { (applier.currentForms, applier.currentIndex) = (nil, nil) }
+                try applier.apply(record) { record.changes }
+                return true
+            } whole: {
+                record
+            }
+        } else {
+            outcome = try addPiece(record)
+        }
+        switch outcome {
+        case .applied: result.applied += 1
+        case .skipped: result.skipped += record.isComplete || record.isLastPiece ? 1 : 0
+        case .held: result.held += 1
+        }
     }
 
     /// Stages a piece; when it completes its transaction, applies (or holds) the whole.
@@ -142,6 +160,8 @@ final class BatchApplication {
                 try applied || applier.hasApplied(origin: header.origin, seq: header.seq)
             {
                 try applier.evict(outlines, of: header)
+                // Outlines write versions of rows no change brought here (`NewRows`).
+                applier.newRows.forget()
             }
             try db.execute("RELEASE liaison_transaction")
             if heldCount > 0 { try release(header) }
@@ -208,7 +228,7 @@ final class BatchApplication {
 
     /// A fresh applier after a rollback (its caches may name rows the rollback removed); the
     /// signatures checked ahead stay checked.
-    private func rebuildApplier() throws {
+    func rebuildApplier() throws {
         let verified = applier.verified
         let batchForms = applier.batchForms
         applier = try TransactionApplier(replica: replica, db: db)

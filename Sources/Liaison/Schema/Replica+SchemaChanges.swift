@@ -175,6 +175,8 @@ extension Replica {
         var newTables: [String] = []
         var newColumns: [String: [String]] = [:]
         for (offset, table) in outcome.schema.tables.enumerated() {
+            // The journal keeps copies of every column (`JournalCopy`).
+            try JournalCopy.widen(db, for: table)
             guard let old = before[table.name] else {
                 try db.execute(CaptureTriggers.createSQL(for: table, index: offset + 1))
                 newTables.append(table.name)
@@ -185,7 +187,6 @@ extension Replica {
                 try db.execute(
                     "ALTER TABLE \(CaptureTriggers.quoted(table.name)) ADD COLUMN \(CaptureTriggers.quoted(column.name)) "
                         + column.type.sqlType + CaptureTriggers.defaultClause(column))
-                try db.execute(CaptureTriggers.priorColumnSQL(table: table.name, column: column.name))
             }
             if !added.isEmpty {
                 newColumns[table.name] = added.map(\.name)

@@ -13,8 +13,9 @@ import Foundation
 ///   rows in row order, and pages stay full.
 ///   Since format 6 a local change whose cells all still hold its values keeps none (`vals` NULL,
 ///   `live` the mask of its columns): they are read from the row (`ChangeValues`), and copied in
-///   before anything overwrites them. `_liaison_prior_<table>` keeps, for rows written since the
-///   last publish, the values they had then (the capture triggers fill it, publishing empties it).
+///   before anything overwrites them. Since format 7 the journal row of each update or deletion
+///   also holds the row as it was (`JournalCopy`, copy columns `v1`…); format 6 kept those copies
+///   in `_liaison_prior_<table>`.
 /// - `_liaison_version`: which transaction wrote each cell (`col` '' is the row's insert, '#' its
 ///   deletion while it stays deleted), and the cell's owner level for `owner-wins` tables.
 enum StorageLayout {

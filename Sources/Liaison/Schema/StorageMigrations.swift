@@ -50,5 +50,11 @@ extension ReplicaMigrator {
             try db.execute("ALTER TABLE _liaison_change ADD COLUMN live INTEGER")
             try CaptureTriggers.rebuildAll(db)
         },
+        Step(format: 7, name: "earlier values in the journal row") { db in
+            // One journal row per captured write holds the row as it was: no second table of
+            // copies (DECISIONS, "One journal row per write: format 7"). Copies kept before move
+            // into the journal, ahead of its rows.
+            try JournalCopy.migrate(db)
+        },
     ])
 }

@@ -238,12 +238,11 @@ struct Staging {
 
     /// Staged transactions up to this many bytes of changes are read once into memory and applied
     /// as a received one is (each change decoded and its signed form computed once); larger ones
-    /// are read one row at a time, twice, so memory stays bounded whatever their size.
+    /// are read one row at a time, once (`applyInOnePass`), so memory stays bounded whatever their size.
     static let inMemoryBytes = 8 << 20
 
-    /// Applies a whole staged transaction, already checked with `check`. The applier reads the
-    /// changes twice (signature, then apply): from memory when they fit `inMemoryBytes`, else one
-    /// row at a time each time.
+    /// Applies a whole staged transaction, already checked with `check`: from memory when its
+    /// changes fit `inMemoryBytes`, else one row at a time, in one pass.
     func apply(_ header: TransactionRecord, applier: TransactionApplier) throws {
         let size =
             try db.first(
@@ -257,13 +256,9 @@ struct Staging {
             try applier.apply(header) { changes }
             return
         }
-        var reads: [StatementSequence<ChangeRecord>] = []
-        try applier.apply(header) {
-            let changes = try changes(of: header)
-            reads.append(changes)
-            return changes
-        }
-        for changes in reads { try changes.rethrow() }
+        let changes = try changes(of: header)
+        try applier.applyInOnePass(header, changes: changes)
+        try changes.rethrow()
     }
 
     /// The whole staged transaction as one record (to be held in quarantine).

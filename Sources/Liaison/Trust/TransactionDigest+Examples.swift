@@ -10,6 +10,18 @@ extension TransactionDigest {
         try TransactionApplier.expectedSignedBytes(of: record, tables: TableInfo.index(schema))
     }
 
+    /// The signed bytes of whole transactions of one schema, its tables indexed once rather than
+    /// for every transaction (`liaison-bench`'s per-page figures).
+    package struct Maker {
+        private let tables: [String: TableInfo]
+
+        package init(schema: SchemaDefinition) { tables = TableInfo.index(schema) }
+
+        package func signedBytes(of record: TransactionRecord) throws -> Data {
+            try TransactionApplier.expectedSignedBytes(of: record, tables: tables)
+        }
+    }
+
     /// Whether `signature` (base64) is an Ed25519 signature of `bytes` by `publicKey` (base64).
     package static func verify(signature: String, of bytes: Data, publicKey: String) -> Bool {
         guard let key = try? SiteKey.publicKey(publicKey) else { return false }

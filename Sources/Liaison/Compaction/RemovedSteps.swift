@@ -1,0 +1,79 @@
+import Foundation
+
+/// What a base-chain walk (`TransactionApplier.descent`) needs of a change that compaction removed
+/// whole: its writer's clock and context (whether it had seen the walk's target, and the policy
+/// check of the deletion walk), and the change's bases and owner levels (where the walk goes next).
+///
+/// A removed transaction is superseded, but it can still lie on a cell's base chain between a
+/// later write and an older write the replica keeps (a row's insert, current in another column).
+/// Without this record the walk stopped at the removed step (`.misses`): a deletion whose bases
+/// went through it lost on the replica that compacted and won everywhere else (the compaction
+/// simulation's seed 20). With it, the walk goes on exactly as on a replica that kept the history.
+/// The values, digests and signatures stay gone; what is kept is about 100 bytes per removed
+/// change of a row (docs/DECISIONS.md, "Removed steps of a base chain").
+struct RemovedStep {
+    var write: CellWrite
+    var bases: [String: String]?
+    var levels: [String: Int64]?
+
+    static let createSQL = """
+        CREATE TABLE IF NOT EXISTS _liaison_removed_step(
+            sidx INTEGER NOT NULL, seq INTEGER NOT NULL, tbl TEXT NOT NULL, pk TEXT NOT NULL,
+            hlc INTEGER NOT NULL, context TEXT NOT NULL, bases TEXT, lvls TEXT,
+            PRIMARY KEY (sidx, seq, tbl, pk)) WITHOUT ROWID
+        """
+
+    /// Keeps, before transactions `run` of site `site` go, what a walk reads of each of their
+    /// changes (the last change of a row in a transaction, as `loggedBases` reads it).
+    static func keep(_ db: Connection, site: Int64, run: ClosedRange<Int64>) throws {
+        try db.execute(createSQL)
+        try db.run(
+            """
+            INSERT OR REPLACE INTO _liaison_removed_step(sidx, seq, tbl, pk, hlc, context, bases, lvls)
+            SELECT c.sidx, c.seq, c.tbl, c.pk, t.hlc, t.context, c.bases, c.lvls
+            FROM _liaison_change c JOIN _liaison_tx t ON t.sidx = c.sidx AND t.seq = c.seq
+            WHERE c.sidx = ?1 AND c.seq BETWEEN ?2 AND ?3 AND c.op <> 'delete'
+            AND c.n = (SELECT max(d.n) FROM _liaison_change d
+                WHERE d.sidx = c.sidx AND d.seq = c.seq AND d.tbl = c.tbl AND d.pk = c.pk)
+            """, [.integer(site), .integer(run.lowerBound), .integer(run.upperBound)])
+    }
+
+    /// The removed change of row `pk` of `table` by `origin`, if compaction removed one.
+    static func load(
+        _ db: Connection, _ origin: VersionStore.Origin, table: String, pk: String, sites: SiteDirectory
+    ) throws -> RemovedStep? {
+        guard
+            try db.first(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_liaison_removed_step'", [], { _ in true })
+                ?? false,
+            let (hlc, context, bases, levels) = try db.first(
+                "SELECT hlc, context, bases, lvls FROM _liaison_removed_step WHERE sidx = ? AND seq = ? AND tbl = ? AND pk = ?",
+                [.integer(origin.site), .integer(origin.seq), .text(table), .text(pk)],
+                { ($0.int64(0), $0.text(1), $0.optionalText(2), $0.optionalText(3)) })
+        else { return nil }
+        let site = sites.site(origin.site)
+        return RemovedStep(
+            write: CellWrite(
+                site: site.id, code: site.code, seq: origin.seq, hlc: HybridTimestamp(rawValue: hlc),
+                context: try ChangeCodec.decodeContext(context)),
+            bases: try CellBases.decode(bases), levels: try ChangeCodec.decodeLevels(levels))
+    }
+}
+
+extension TransactionApplier {
+    /// A step of a base chain as the walk reads it: logged here, or removed by compaction
+    /// (`RemovedStep`), which the walk treats as logged; `nil` when neither (the walk misses).
+    struct ChainStep {
+        var write: CellWrite
+        var logged: Bool
+        var removed: RemovedStep?
+    }
+
+    func chainStep(_ step: VersionStore.Origin, table: String, pk: String) throws -> ChainStep? {
+        if let write = try? cellWrite(step) {
+            return ChainStep(write: write, logged: try isLogged(step, table: table, pk: pk), removed: nil)
+        }
+        guard let removed = try RemovedStep.load(db, step, table: table, pk: pk, sites: sites) else { return nil }
+        return ChainStep(write: removed.write, logged: true, removed: removed)
+    }
+}
