@@ -27,7 +27,7 @@ extension TransactionApplier {
             throw LiaisonError(
                 .invalidTransaction, "a \(change.op.rawValue) of '\(change.table)' '\(change.id)' has no values")
         }
-        var values: [String: CellValue] = [:]
+        var values = [String: CellValue](minimumCapacity: received.count)
         for (name, value) in received {
             guard name != "id" else { throw LiaisonError(.invalidTransaction, "a change may not write the id column") }
             // A column not known here yet is kept in the log only (shown once a schema change adds it).
@@ -64,7 +64,7 @@ extension TransactionApplier {
             // Known here but not held (moved out of reach, or never whole): merged against its versions.
             row = try restoredRow(table: table, pk: change.id, versions: known)
         }
-        var taken: [String: CellValue] = [:]
+        var taken = [String: CellValue](minimumCapacity: values.count + 1)
         // Cells a move carries without writing them keep the version they had (`CellBases.carriedMark`).
         let carried = CellBases.carriedColumns(change.bases)
         var carriedVersions: [String: (origin: VersionStore.Origin, level: Int64)] = [:]
@@ -236,8 +236,12 @@ extension TransactionApplier {
         taken: [String: CellValue]
     ) throws {
         if existing == nil {
-            var values = restored ?? [:]
-            for (name, value) in taken { values[name] = value }
+            // A row new here takes the merged values as they are (no copy into a second dictionary).
+            var values = taken
+            if let restored {
+                values = restored
+                for (name, value) in taken { values[name] = value }
+            }
             values["id"] = .text(pk)
             // Never rebuilt from a partial set of changes: a row whose scope or required columns are
             // unknown here stays unheld (its versions are kept) until a change brings it whole.
@@ -246,6 +250,8 @@ extension TransactionApplier {
             else { return }
             var written: [Int] = []
             var arguments: [CellValue] = []
+            written.reserveCapacity(values.count)
+            arguments.reserveCapacity(values.count)
             for (position, column) in table.columns.enumerated() {
                 guard let value = values[column.name] else { continue }
                 written.append(position)

@@ -24,10 +24,10 @@ final class VerifiedHeaders: @unchecked Sendable {
     private var states: [State]
     private var results: [Bool]
     private var next = 0
-    /// Signed headers by `origin#seq`: the check of that very header.
-    private let positions: [String: Int]
-    /// Unsigned headers (signed bytes + key) and the check that covers each.
-    private let covered: [Data: Int]
+    /// Signed headers by origin and seq: the check of that very header.
+    private let positions: [Position: Int]
+    /// Unsigned headers (signed bytes and key) and the check that covers each.
+    private let covered: [Cover: Int]
     /// Per origin: the proof header of each whole record of the batch by seq, for the quarantine and seals.
     private let runs: [String: [Int64: ChainHeader]]
     /// Proofs carried by records, by origin and seq.
@@ -35,11 +35,23 @@ final class VerifiedHeaders: @unchecked Sendable {
 
     private enum State { case waiting, running, finished }
 
+    /// A transaction by origin and seq (a key built without formatting a string).
+    private struct Position: Hashable {
+        var origin: String
+        var seq: Int64
+    }
+
+    /// An unsigned header's signed bytes under a key (a key built without copying the bytes).
+    private struct Cover: Hashable {
+        var bytes: Data
+        var key: Data
+    }
+
     /// Nothing verified ahead.
     convenience init() { self.init(checks: [], positions: [:], covered: [:], runs: [:], carried: [:]) }
 
     private init(
-        checks: [Check], positions: [String: Int], covered: [Data: Int], runs: [String: [Int64: ChainHeader]],
+        checks: [Check], positions: [Position: Int], covered: [Cover: Int], runs: [String: [Int64: ChainHeader]],
         carried: [String: [Int64: [ChainHeader]]]
     ) {
         self.checks = checks
@@ -57,20 +69,22 @@ final class VerifiedHeaders: @unchecked Sendable {
         var bytes: Data
         var root: String
         var key: Curve25519.Signing.PublicKey
+        /// The header digest (SHA-256 of `bytes`, hex): the link the next record names.
+        var digest: String
     }
 
     /// Plans the checks of a batch's whole records (each with its signed bytes, root and the key
     /// valid at its seq, its left-out link restored) and starts `workers` threads on them.
     static func plan(_ planned: [Planned], workers: Int) -> VerifiedHeaders {
         var checks: [Check] = []
-        var positions: [String: Int] = [:]
-        var covered: [Data: Int] = [:]
+        var positions: [Position: Int] = [:]
+        var covered: [Cover: Int] = [:]
         var runs: [String: [Int64: ChainHeader]] = [:]
         var carried: [String: [Int64: [ChainHeader]]] = [:]
         var byOrigin: [String: [Int64: Planned]] = [:]
-        var ambiguous: Set<String> = []
+        var ambiguous: Set<Position> = []
         for entry in planned {
-            let name = "\(entry.record.origin)#\(entry.record.seq)"
+            let name = Position(origin: entry.record.origin, seq: entry.record.seq)
             if let other = byOrigin[entry.record.origin]?[entry.record.seq] {
                 // Two different copies of one transaction in a batch: neither covers nor is covered.
                 if other.bytes != entry.bytes || other.record.signature != entry.record.signature {
@@ -84,19 +98,19 @@ final class VerifiedHeaders: @unchecked Sendable {
             // From the newest down: each record is covered by its own signature, by its proof, or
             // by the record after it, if that one names this one's digest and is itself covered.
             var cover: [Int64: (check: Int, distance: Int64)] = [:]
-            for seq in records.keys.sorted(by: >) where !ambiguous.contains("\(origin)#\(seq)") {
+            for seq in records.keys.sorted(by: >) where !ambiguous.contains(Position(origin: origin, seq: seq)) {
                 let entry = records[seq]!
                 let record = entry.record
                 runs[origin, default: [:]][seq] = SignedRuns.header(of: record, root: entry.root)
                 if let signature = record.signature {
                     checks.append(Check(bytes: entry.bytes, signature: signature, key: entry.key))
-                    positions["\(origin)#\(seq)"] = checks.count - 1
+                    positions[Position(origin: origin, seq: seq)] = checks.count - 1
                     cover[seq] = (checks.count - 1, 0)
                     continue
                 }
-                let lookup = entry.bytes + entry.key.rawRepresentation
+                let lookup = Cover(bytes: entry.bytes, key: entry.key.rawRepresentation)
                 if let next = records[seq + 1], let nextCover = cover[seq + 1],
-                    next.record.previous == SiteKey.sha256Hex(entry.bytes),
+                    next.record.previous == entry.digest,
                     next.key.rawRepresentation == entry.key.rawRepresentation,
                     nextCover.distance < ChainProof.checkpointInterval
                 {
@@ -164,11 +178,11 @@ final class VerifiedHeaders: @unchecked Sendable {
     /// the caller must check the signature itself.
     func contains(_ header: Data, key: Curve25519.Signing.PublicKey, origin: String, seq: Int64) -> Bool {
         let index: Int
-        if let signed = positions["\(origin)#\(seq)"] {
+        if let signed = positions[Position(origin: origin, seq: seq)] {
             guard checks[signed].bytes == header, checks[signed].key.rawRepresentation == key.rawRepresentation
             else { return false }
             index = signed
-        } else if let run = covered[header + key.rawRepresentation] {
+        } else if let run = covered[Cover(bytes: header, key: key.rawRepresentation)] {
             index = run
         } else {
             return false

@@ -220,8 +220,9 @@ extension TransactionApplier {
             let bytes =
                 (try? batchForms.map { try $0.signedBytes(of: record, at: index) })
                 ?? Self.signedBytes(of: record, context: ChangeCodec.encodeContext(record.context), root: root)
-            digests[record.origin, default: [:]][record.seq] = SiteKey.sha256Hex(bytes)
-            planned.append(VerifiedHeaders.Planned(record: record, bytes: bytes, root: root, key: key))
+            let digest = SiteKey.sha256Hex(bytes)
+            digests[record.origin, default: [:]][record.seq] = digest
+            planned.append(VerifiedHeaders.Planned(record: record, bytes: bytes, root: root, key: key, digest: digest))
         }
         return VerifiedHeaders.plan(planned, workers: ProcessInfo.processInfo.activeProcessorCount)
     }
