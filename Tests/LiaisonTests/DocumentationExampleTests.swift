@@ -62,11 +62,15 @@ import Testing
     @Test func theSignedTransactionExampleIsWhatTheCodeComputes() throws {
         let e = try Self.example("signed-transaction")
         let values = try #require(e["values"])
-        #expect("{\"values\":" + values + "}" == e["body bytes"])
-        let body = TransactionDigest.body(values: values, levels: nil)
+        // A first creation names what it replaced: nothing (`{"#":""}`), as Liaison signs it today.
+        let bases = try #require(e["bases"])
+        #expect(bases == "{\"#\":\"\"}")
+        #expect("{\"bases\":" + bases + ",\"values\":" + values + "}" == e["body bytes"])
+        let body = TransactionDigest.body(values: values, levels: nil, bases: bases)
         #expect(TransactionDigest.sha256(Data(e["body bytes"]!.utf8)) == body && body == e["body"])
         let digest = TransactionDigest.change(
-            table: e["table"]!, id: e["id"]!, op: e["op"]!, scope: e["scope"]!, values: values, levels: nil)
+            table: e["table"]!, id: e["id"]!, op: e["op"]!, scope: e["scope"]!, values: values, levels: nil,
+            bases: bases)
         #expect(TransactionDigest.sha256(Data(e["outline"]!.utf8)) == digest && digest == e["change digest"])
         #expect(TransactionDigest.root([digest]) == e["root"])
         let header = TransactionDigest.header(
