@@ -22,7 +22,9 @@ import Testing
                 for index in 1...6 {
                     let scope = index == 4 ? "gctf" : "public"
                     try hostile.write(author: "mallory") {
-                        try $0.set("topic", id: "topic-group-\(index)", ["name": .text("Group \(index)"), "scope": .text(scope)])
+                        try $0.set(
+                            "topic", id: "topic-group-\(index)",
+                            ["name": .text("Group \(index)"), "scope": .text(scope)])
                     }
                 }
                 let page = try hostile.changes(after: .start, excluding: try nl.versionVector())
@@ -35,7 +37,9 @@ import Testing
                 #expect(pushed.held?.map(\.id) == ["XX-HOSTILE#4", "XX-HOSTILE#5", "XX-HOSTILE#6"])
                 #expect(pushed.held?.first?.error == "forbidden_scope")
                 #expect(pushed.held?.last?.error == "held_behind")
-                for index in 1...3 { #expect(try nl.row("topic", id: "topic-group-\(index)")?["name"] == .text("Group \(index)")) }
+                for index in 1...3 {
+                    #expect(try nl.row("topic", id: "topic-group-\(index)")?["name"] == .text("Group \(index)"))
+                }
                 for index in 4...6 { #expect(try nl.row("topic", id: "topic-group-\(index)") == nil) }
                 #expect(try nl.versionVector()[hostile.siteID] == 3)
 
@@ -46,7 +50,8 @@ import Testing
                 var altered = more.transactions.filter { $0.seq != 4 && $0.seq != 5 && $0.seq != 6 }
                 altered[altered.count - 1].changes[0].values?["name"] = "Altered"
                 let before = try nl.dump()
-                let refused = try await SignedHTTP.push(url, token: "token-XX-HOSTILE-NL-NCTV", altered, keys: more.keys)
+                let refused = try await SignedHTTP.push(
+                    url, token: "token-XX-HOSTILE-NL-NCTV", altered, keys: more.keys)
                 #expect(refused.status == 422, "\(refused.text)")
                 #expect(try nl.dump() == before)
                 #expect(try nl.versionVector()[hostile.siteID] == 3)
@@ -65,8 +70,12 @@ import Testing
             try transfer(from: nl, to: ma)
             try transfer(from: nl, to: tr)
             for index in 0..<5 {
-                try ma.write(author: "karim") { try $0.set("topic", id: "topic-ma-\(index)", ["name": .text("MA \(index)")]) }
-                try tr.write(author: "emre") { try $0.set("topic", id: "topic-tr-\(index)", ["name": .text("TR \(index)")]) }
+                try ma.write(author: "karim") {
+                    try $0.set("topic", id: "topic-ma-\(index)", ["name": .text("MA \(index)")])
+                }
+                try tr.write(author: "emre") {
+                    try $0.set("topic", id: "topic-tr-\(index)", ["name": .text("TR \(index)")])
+                }
             }
             try transfer(from: tr, to: ma)
             #expect(try ma.versionVector()[tr.siteID] == 5)

@@ -39,7 +39,10 @@ import Testing
                 for row in 0..<90 {
                     try editor.set(
                         "topic", id: "topic-large-\(row)",
-                        ["name": .text("Large \(row)"), "description": .text(text), "scope": row == 41 ? "gctf" : "public"])
+                        [
+                            "name": .text("Large \(row)"), "description": .text(text),
+                            "scope": row == 41 ? "gctf" : "public",
+                        ])
                 }
             }
             try await withServer(nl) { url in
@@ -102,7 +105,8 @@ import Testing
             let text = String(repeating: "cloned value ", count: 7_800)
             try nl.write(author: "anne") { editor in
                 for row in 0..<90 {
-                    try editor.set("topic", id: "topic-clone-\(row)", ["name": .text("Clone \(row)"), "description": .text(text)])
+                    try editor.set(
+                        "topic", id: "topic-clone-\(row)", ["name": .text("Clone \(row)"), "description": .text(text)])
                 }
             }
             try nl.write(author: "anne") { editor in

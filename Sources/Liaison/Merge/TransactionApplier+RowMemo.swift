@@ -93,7 +93,8 @@ struct NewRows {
 
     private static func isEmpty(_ table: TableInfo, db: Connection) throws -> Bool {
         try db.first("SELECT 1 FROM \(table.quotedName) LIMIT 1") { _ in true } == nil
-            && db.first("SELECT 1 FROM _liaison_version WHERE tbl = ? LIMIT 1", [.text(table.name)]) { _ in true } == nil
+            && db.first("SELECT 1 FROM _liaison_version WHERE tbl = ? LIMIT 1", [.text(table.name)]) { _ in true }
+                == nil
             && db.first("SELECT 1 FROM _liaison_change WHERE tbl = ? LIMIT 1", [.text(table.name)]) { _ in true } == nil
     }
 }
