@@ -24,16 +24,7 @@ extension DigestStore {
         chunk.reserveCapacity(Self.rebuildChunk)
         while try rows.step() {
             let id = rows.text(0)
-            let idBytes = Array(id.utf8)
-            hasher.clearVersions()
-            // Versions of deleted rows sort between live ids: skip them.
-            while pending, Array(versions.text(0).utf8).lexicographicallyPrecedes(idBytes) {
-                pending = try versions.step()
-            }
-            while pending, versions.text(0) == id {
-                hasher.addVersion(column: versions.text(1), site: versions.int64(2), seq: versions.int64(3))
-                pending = try versions.step()
-            }
+            try hasher.takeVersions(of: id, from: versions, pending: &pending)
             let hash = hasher.hash(rows)
             let scope = rows.value(scopeIndex).displayText
             let key = DigestTree.key(of: id)
@@ -92,15 +83,7 @@ extension DigestStore {
         let scopeIndex = Int32(table.columnIndex["scope"] ?? 1) + 2
         while try rows.step() {
             let id = rows.text(0)
-            let idBytes = Array(id.utf8)
-            hasher.clearVersions()
-            while pending, Array(versions.text(0).utf8).lexicographicallyPrecedes(idBytes) {
-                pending = try versions.step()
-            }
-            while pending, versions.text(0) == id {
-                hasher.addVersion(column: versions.text(1), site: versions.int64(2), seq: versions.int64(3))
-                pending = try versions.step()
-            }
+            try hasher.takeVersions(of: id, from: versions, pending: &pending)
             let exists = rows.int64(1) != 0
             let scope = exists ? rows.value(scopeIndex).displayText : nil
             let key = DigestTree.key(of: id)

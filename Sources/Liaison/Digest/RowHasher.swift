@@ -53,6 +53,21 @@ struct RowHasher {
         insertSeq = Self.none
     }
 
+    /// Replaces the versions with those of row `id`, read on from `versions` (rows of
+    /// `pk, col, site, seq` in the order the rows are read); versions of deleted rows, which sort
+    /// between live ids, are skipped. `pending` says whether `versions` still stands on a row.
+    mutating func takeVersions(of id: String, from versions: Statement, pending: inout Bool) throws {
+        clearVersions()
+        let idBytes = Array(id.utf8)
+        while pending, Array(versions.text(0).utf8).lexicographicallyPrecedes(idBytes) {
+            pending = try versions.step()
+        }
+        while pending, versions.text(0) == id {
+            addVersion(column: versions.text(1), site: versions.int64(2), seq: versions.int64(3))
+            pending = try versions.step()
+        }
+    }
+
     /// Records one `_liaison_version` row of the row about to be hashed (a column this table does
     /// not have is ignored, as `RowDigest.hash` ignores it).
     mutating func addVersion(column: String, site: Int64, seq: Int64) {

@@ -12,19 +12,10 @@ import Foundation
 /// the merge wrote before a failure.
 extension TransactionApplier {
     func applyInOnePass<Changes: Sequence<ChangeRecord>>(_ header: TransactionRecord, changes: Changes) throws {
-        let key = try publicKey(of: header.origin, site: header.site, seq: header.seq, hlc: header.hlc)
-        let index = try sites.index(of: header.origin, code: header.site)
-        let header = try linked(header)
-        let origin = VersionStore.Origin(site: index, seq: header.seq)
-        let write = CellWrite(
-            site: header.origin, code: header.site, seq: header.seq, hlc: header.hlc, context: header.context)
-        writes[origin] = write
-        let name = "\(header.site)#\(header.seq)"
-        guard header.total >= 0, header.digests.map({ $0.count == header.total }) ?? true else {
-            throw LiaisonError(
-                .invalidTransaction,
-                "transaction \(name) lists \(header.digests?.count ?? 0) digests for \(header.total) changes")
-        }
+        let opened = try open(header)
+        let (key, index, header, origin, write, name) = (
+            opened.key, opened.index, opened.header, opened.origin, opened.write, opened.name
+        )
         resolving = Set(header.resolves ?? [])
         cachesWithheld = true
         defer {
