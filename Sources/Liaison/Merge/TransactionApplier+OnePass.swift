@@ -57,13 +57,14 @@ extension TransactionApplier {
         let root = TransactionDigest.root(header.digests ?? (0..<header.total).map { received[$0]! })
         let context = ChangeCodec.encodeContext(header.context)
         let bytes = Self.signedBytes(of: header, context: context, root: root)
-        try checkSignatureAndLink(header, bytes: bytes, key: key, index: index, name: name)
+        let digest = SiteKey.sha256Hex(bytes)
+        try checkSignatureAndLink(header, bytes: bytes, digest: digest, key: key, index: index, name: name)
         if let failure { throw failure }
         try finishApply(
             header,
             Admitted(
                 index: index, origin: origin, write: write, name: name, received: received, forms: [:],
-                context: context, root: root, signedBytes: bytes, previous: header.previous),
+                context: context, root: root, signedBytes: bytes, digest: digest, previous: header.previous),
             seen)
     }
 }

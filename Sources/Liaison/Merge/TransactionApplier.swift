@@ -16,6 +16,8 @@ final class TransactionApplier {
     var writes: [VersionStore.Origin: CellWrite] = [:]
     /// `INSERT` statements built in this batch, by table and column set.
     var insertStatements: [InsertShape: String] = [:]
+    /// Whether each table has a reference column, by name (`referencesOtherRows`).
+    var referencingTables: [String: Bool] = [:]
     private(set) var nextOrder: Int64
     private var lastHLC: HybridTimestamp
 
@@ -120,7 +122,7 @@ final class TransactionApplier {
         try checkDeclared(seen.scopes, name: name)
         try recordWithheld(header, index: index, received: admitted.received)
         if header.digests != nil { withheldAny = nil }
-        let digest = SiteKey.sha256Hex(admitted.signedBytes)
+        let digest = admitted.digest
         try db.run(
             """
             INSERT INTO _liaison_tx(sidx, seq, hlc, author, context, resolves, ord, changes, previous, root, signature, digest)
