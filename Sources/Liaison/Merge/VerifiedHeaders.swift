@@ -72,6 +72,13 @@ final class VerifiedHeaders: @unchecked Sendable {
         var key: Curve25519.Signing.PublicKey
         /// The header digest (SHA-256 of `bytes`, hex): the link the next record names.
         var digest: String
+        /// `key.rawRepresentation`, made once (each call builds a new `Data`).
+        var keyBytes: Data
+
+        init(record: TransactionRecord, bytes: Data, root: String, key: Curve25519.Signing.PublicKey, digest: String) {
+            (self.record, self.bytes, self.root, self.key, self.digest) = (record, bytes, root, key, digest)
+            self.keyBytes = key.rawRepresentation
+        }
     }
 
     /// Plans the checks of a batch's whole records (each with its signed bytes, root and the key
@@ -84,6 +91,8 @@ final class VerifiedHeaders: @unchecked Sendable {
         var carried: [String: [Int64: [ChainHeader]]] = [:]
         var byOrigin: [String: [Int64: Planned]] = [:]
         var ambiguous: Set<Position> = []
+        covered.reserveCapacity(planned.count)
+        positions.reserveCapacity(planned.count)
         for entry in planned {
             let name = Position(origin: entry.record.origin, seq: entry.record.seq)
             if let other = byOrigin[entry.record.origin]?[entry.record.seq] {
@@ -109,10 +118,10 @@ final class VerifiedHeaders: @unchecked Sendable {
                     cover[seq] = (checks.count - 1, 0)
                     continue
                 }
-                let lookup = Cover(digest: entry.digest, key: entry.key.rawRepresentation)
+                let lookup = Cover(digest: entry.digest, key: entry.keyBytes)
                 if let next = records[seq + 1], let nextCover = cover[seq + 1],
                     next.record.previous == entry.digest,
-                    next.key.rawRepresentation == entry.key.rawRepresentation,
+                    next.keyBytes == entry.keyBytes,
                     nextCover.distance < ChainProof.checkpointInterval
                 {
                     covered[lookup] = nextCover.check
