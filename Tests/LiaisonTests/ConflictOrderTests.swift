@@ -127,4 +127,47 @@ import Testing
             #expect(try fr.dump() == be.dump() && nl.dump() == be.dump() && tr.dump() == be.dump())
         }
     }
+
+    /// Compaction seed 186: TR receives NL's edit of a `gctf` topic's name through MA, so as a
+    /// digest, and renames the topic: its vector covers NL's edit, its base for the name does not,
+    /// so the two are concurrent (TR's rename wins by policy, NL's is its loser, recorded once
+    /// NL's change reaches TR). TR then deletes the topic, its base for the name being its own
+    /// rename. Before, TR removed the row and every replica that received the deletion counted
+    /// NL's edit as unseen by it (the chain from the rename misses it) and kept the row with a
+    /// `delete` conflict: a deleter that held the winner of a conflict held its loser too.
+    @Test func aDeletionBasedOnAConflictsWinnerRemovesTheRowEverywhere() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV")
+            let tr = try factory.make("TR-TNP")
+            let ma = try factory.make("MA-DGST")
+            let be = try factory.make("BE-OCAM")
+            let fr = try factory.make("FR-SGAE")
+            try Self.trustAll([nl, tr, ma, be, fr])
+            try nl.write(author: "anne") {
+                try $0.set("topic", id: "topic-d", ["name": "Start", "scope": "gctf"])
+            }
+            for replica in [tr, be, fr] { try await Self.sync(replica, with: nl) }
+            try nl.write(author: "anne") { try $0.set("topic", id: "topic-d", ["name": "NL name"]) }
+            try await Self.sync(ma, with: nl, read: ["public"])
+            try await Self.sync(tr, with: ma, write: ["public"])
+            #expect(try !tr.wantedTransactions().isEmpty, "TR holds NL's edit only as a digest")
+            try tr.write(author: "emre") { try $0.set("topic", id: "topic-d", ["name": "TR name"]) }
+            try await Self.sync(tr, with: nl)
+            let conflict = try #require(try tr.conflicts().first { $0.rowID == "topic-d" && $0.kind == .value })
+            #expect(conflict.loser.site == "NL-NCTV" && conflict.winner.site == "TR-TNP")
+            try tr.write(author: "emre") { try $0.delete("topic", id: "topic-d") }
+            // BE: everything from TR; FR: NL's edit and TR's rename from NL, then the deletion from TR.
+            try await Self.sync(be, with: tr)
+            try await Self.sync(fr, with: nl)
+            try await Self.sync(fr, with: tr)
+            try await Self.sync(nl, with: tr)
+            for replica in [nl, tr, be, fr] {
+                #expect(try replica.row("topic", id: "topic-d") == nil, "\(replica.siteCode) kept the row")
+                #expect(try !replica.conflicts(includeResolved: true).contains { $0.kind == .delete })
+            }
+            let records = try Self.records(tr)
+            #expect(try Self.records(nl) == records && Self.records(be) == records && Self.records(fr) == records)
+            #expect(try fr.dump() == tr.dump() && be.dump() == tr.dump() && nl.dump() == tr.dump())
+        }
+    }
 }
