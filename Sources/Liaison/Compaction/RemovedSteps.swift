@@ -22,7 +22,7 @@ struct RemovedStep {
     static let createSQL = """
         CREATE TABLE IF NOT EXISTS _liaison_removed_step(
             sidx INTEGER NOT NULL, seq INTEGER NOT NULL, tbl TEXT NOT NULL, pk TEXT NOT NULL,
-            hlc INTEGER NOT NULL, context TEXT NOT NULL, bases TEXT, lvls TEXT,
+            hlc INTEGER NOT NULL, context TEXT NOT NULL, bases TEXT, lvls TEXT, scope TEXT,
             PRIMARY KEY (sidx, seq, tbl, pk)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS _liaison_removed_tx(
             sidx INTEGER NOT NULL, seq INTEGER NOT NULL, digest TEXT NOT NULL,
@@ -33,7 +33,7 @@ struct RemovedStep {
     /// changes (the last change of a row in a transaction, as `loggedBases` reads it), and each
     /// one's header digest.
     static func keep(_ db: Connection, site: Int64, run: ClosedRange<Int64>) throws {
-        try db.execute(createSQL)
+        try ensureTables(db)
         try db.run(
             """
             INSERT OR REPLACE INTO _liaison_removed_tx(sidx, seq, digest)
@@ -41,13 +41,28 @@ struct RemovedStep {
             """, [.integer(site), .integer(run.lowerBound), .integer(run.upperBound)])
         try db.run(
             """
-            INSERT OR REPLACE INTO _liaison_removed_step(sidx, seq, tbl, pk, hlc, context, bases, lvls)
-            SELECT c.sidx, c.seq, c.tbl, c.pk, t.hlc, t.context, c.bases, c.lvls
+            INSERT OR REPLACE INTO _liaison_removed_step(sidx, seq, tbl, pk, hlc, context, bases, lvls, scope)
+            SELECT c.sidx, c.seq, c.tbl, c.pk, t.hlc, t.context, c.bases, c.lvls, c.scope
             FROM _liaison_change c JOIN _liaison_tx t ON t.sidx = c.sidx AND t.seq = c.seq
             WHERE c.sidx = ?1 AND c.seq BETWEEN ?2 AND ?3 AND c.op <> 'delete'
             AND c.n = (SELECT max(d.n) FROM _liaison_change d
                 WHERE d.sidx = c.sidx AND d.seq = c.seq AND d.tbl = c.tbl AND d.pk = c.pk)
             """, [.integer(site), .integer(run.lowerBound), .integer(run.upperBound)])
+    }
+
+    /// Creates the tables, and adds `scope` (the scope the removed change was made in, by which a
+    /// snapshot filters steps as a pull filters changes) to a table made before it had one; steps
+    /// kept before then have no scope and go only to readers of every scope.
+    static func ensureTables(_ db: Connection) throws {
+        try db.execute(createSQL)
+        let columns = try db.query("PRAGMA table_info(_liaison_removed_step)") { $0.text(1) }
+        if !columns.contains("scope") { try db.execute("ALTER TABLE _liaison_removed_step ADD COLUMN scope TEXT") }
+    }
+
+    static func hasTable(_ db: Connection) throws -> Bool {
+        try db.first(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_liaison_removed_step'", [], { _ in true })
+            ?? false
     }
 
     /// The removed change of row `pk` of `table` by `origin`, if compaction removed one.
