@@ -134,18 +134,20 @@ import Testing
                     """
                 try await DigestTests.alterBehindTheEnginesBack(
                     nl, "CREATE TABLE _liaison_test_saved AS SELECT * FROM _liaison_removed_step")
+                // Steps name sites by NL's site index (`RemovedStepForm`).
+                let trIndex = "(SELECT sidx FROM _liaison_site WHERE site_id = '\(tr.siteID)')"
                 let attacks = [
                     (
                         "INSERT INTO _liaison_removed_step SELECT sidx, (SELECT max(seq) FROM _liaison_tx t WHERE t.sidx = s.sidx), "
-                            + "tbl, pk, hlc, context, bases, lvls, scope FROM _liaison_removed_step s LIMIT 1",
+                            + "tbl, pk, hlc, context, bases, lvls, scope, form FROM _liaison_removed_step s LIMIT 1",
                         "outside every run it says it removed"
                     ),
                     (
-                        "UPDATE _liaison_removed_step SET context = '{\"\(tr.siteID)\":999}'",
+                        "UPDATE _liaison_removed_step SET context = '{\"' || \(trIndex) || '\":999}'",
                         "outside those of its origin's signed transactions"
                     ),
                     (
-                        "UPDATE _liaison_removed_step SET bases = '{\"description\":\"\(tr.siteID):999\"}'",
+                        "UPDATE _liaison_removed_step SET bases = '{\"description\":\"' || \(trIndex) || ':999\"}'",
                         "names a base its own context had not seen"
                     ),
                 ]

@@ -23,7 +23,7 @@ struct RemovedStep {
         CREATE TABLE IF NOT EXISTS _liaison_removed_step(
             sidx INTEGER NOT NULL, seq INTEGER NOT NULL, tbl TEXT NOT NULL, pk TEXT NOT NULL,
             hlc INTEGER NOT NULL, context TEXT NOT NULL, bases TEXT, lvls TEXT, scope TEXT,
-            PRIMARY KEY (sidx, seq, tbl, pk)) WITHOUT ROWID;
+            form INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (sidx, seq, tbl, pk)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS _liaison_removed_tx(
             sidx INTEGER NOT NULL, seq INTEGER NOT NULL, digest TEXT NOT NULL,
             PRIMARY KEY (sidx, seq)) WITHOUT ROWID
@@ -48,6 +48,8 @@ struct RemovedStep {
             AND c.n = (SELECT max(d.n) FROM _liaison_change d
                 WHERE d.sidx = c.sidx AND d.seq = c.seq AND d.tbl = c.tbl AND d.pk = c.pk)
             """, [.integer(site), .integer(run.lowerBound), .integer(run.upperBound)])
+        // Copied as the log holds them (sites by id), then named by site index (`RemovedStepForm`).
+        try RemovedStepForm.convert(db)
     }
 
     /// Creates the tables, and adds `scope` (the scope the removed change was made in, by which a
@@ -57,6 +59,12 @@ struct RemovedStep {
         try db.execute(createSQL)
         let columns = try db.query("PRAGMA table_info(_liaison_removed_step)") { $0.text(1) }
         if !columns.contains("scope") { try db.execute("ALTER TABLE _liaison_removed_step ADD COLUMN scope TEXT") }
+        if !columns.contains("form") {
+            try db.execute("ALTER TABLE _liaison_removed_step ADD COLUMN form INTEGER NOT NULL DEFAULT 0")
+        }
+        // Finds the steps still naming sites by id at once (`RemovedStepForm.convert`).
+        try db.execute(
+            "CREATE INDEX IF NOT EXISTS _liaison_removed_step_by_id ON _liaison_removed_step(sidx) WHERE form = 0")
     }
 
     static func hasTable(_ db: Connection) throws -> Bool {
@@ -74,17 +82,18 @@ struct RemovedStep {
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_liaison_removed_step'", [], { _ in true }
             )
                 ?? false,
-            let (hlc, context, bases, levels) = try db.first(
-                "SELECT hlc, context, bases, lvls FROM _liaison_removed_step WHERE sidx = ? AND seq = ? AND tbl = ? AND pk = ?",
+            let (hlc, context, bases, levels, form) = try db.first(
+                "SELECT hlc, context, bases, lvls, form FROM _liaison_removed_step WHERE sidx = ? AND seq = ? AND tbl = ? AND pk = ?",
                 [.integer(origin.site), .integer(origin.seq), .text(table), .text(pk)],
-                { ($0.int64(0), $0.text(1), $0.optionalText(2), $0.optionalText(3)) })
+                { ($0.int64(0), $0.text(1), $0.optionalText(2), $0.optionalText(3), $0.int64(4)) })
         else { return nil }
         let site = sites.site(origin.site)
+        let named = try RemovedStepForm.decode(context: context, bases: bases, form: form, sites: sites)
         return RemovedStep(
             write: CellWrite(
                 site: site.id, code: site.code, seq: origin.seq, hlc: HybridTimestamp(rawValue: hlc),
-                context: try ChangeCodec.decodeContext(context)),
-            bases: try CellBases.decode(bases), levels: try ChangeCodec.decodeLevels(levels))
+                context: named.context),
+            bases: named.bases, levels: try ChangeCodec.decodeLevels(levels))
     }
 }
 

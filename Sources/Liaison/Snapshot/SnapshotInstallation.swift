@@ -179,6 +179,7 @@ public final class SnapshotInstallation: @unchecked Sendable {
                 if unfinished > 0 { throw refuse("its log does not reach past every run it says it removed") }
                 // Every removed step within what its origin's signed transactions allow.
                 try SnapshotRemovedSteps.verify(db, tables: replica.tables, refuse: refuse)
+                try RemovedStepForm.convert(db)
                 // The rows the signed log gives here are exactly those it signed, and no more.
                 let derived = try SnapshotRows.digest(db, tables: replica.tables, readable: nil)
                 if derived != signedRows {

@@ -56,7 +56,7 @@ enum SnapshotRemovedSteps {
         let everyScope = readable.map { $0.contains("*") } ?? true
         let statement = try db.prepare(
             """
-            SELECT sidx, seq, tbl, pk, hlc, context, bases, lvls, scope FROM _liaison_removed_step
+            SELECT sidx, seq, tbl, pk, hlc, context, bases, lvls, scope, form FROM _liaison_removed_step
             WHERE sidx > ?1 OR (sidx = ?1 AND seq > ?2) ORDER BY sidx, seq, tbl, pk
             """)
         try statement.bind([.integer(after?.site ?? -1), .integer(after?.seq ?? 0)])
@@ -77,13 +77,14 @@ enum SnapshotRemovedSteps {
             let (table, id, context, bases) = (
                 statement.text(2), statement.text(3), statement.text(5), statement.optionalText(6)
             )
+            let named = try RemovedStepForm.decode(
+                context: context, bases: bases, form: statement.int64(9), sites: sites)
             steps.append(
                 SnapshotRemovedStep(
                     origin: site.id, site: site.code, seq: seq, table: table, id: id,
-                    hlc: HybridTimestamp(rawValue: statement.int64(4)), context: try ChangeCodec.decodeContext(context),
-                    bases: try CellBases.decode(bases), levels: try ChangeCodec.decodeLevels(statement.optionalText(7)),
-                    scope: scope))
-            bytes += 120 + table.utf8.count + id.utf8.count + context.utf8.count + (bases?.utf8.count ?? 0)
+                    hlc: HybridTimestamp(rawValue: statement.int64(4)), context: named.context, bases: named.bases,
+                    levels: try ChangeCodec.decodeLevels(statement.optionalText(7)), scope: scope))
+            bytes += 120 + table.utf8.count + id.utf8.count + 40 * named.context.entries.count + 40 * (named.bases?.count ?? 0)
         }
         return (steps, nil)
     }
@@ -99,8 +100,8 @@ enum SnapshotRemovedSteps {
         let sites = try SiteDirectory(db: db)
         let insert = try db.prepare(
             """
-            INSERT OR REPLACE INTO _liaison_removed_step(sidx, seq, tbl, pk, hlc, context, bases, lvls, scope)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT OR REPLACE INTO _liaison_removed_step(sidx, seq, tbl, pk, hlc, context, bases, lvls, scope, form)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for step in steps {
             guard
@@ -111,12 +112,16 @@ enum SnapshotRemovedSteps {
                 throw refuse("it sends a removed step (#\(step.seq)) outside every run it says it removed")
             }
             guard !step.table.isEmpty, !step.id.isEmpty else { throw refuse("a removed step names no row") }
+            // By site index where every site it names is known here, else by id until it is.
+            let indexed = RemovedStepForm.encode(context: step.context, bases: step.bases, sites: sites)
             insert.reset()
             try insert.bind([
                 .integer(try sites.index(of: gap.origin, code: gap.site)), .integer(step.seq), .text(step.table),
-                .text(step.id), .integer(step.hlc.rawValue), .text(ChangeCodec.encodeContext(step.context)),
-                CellBases.encode(step.bases).map { .text($0) } ?? .null, ChangeCodec.encodeLevels(step.levels),
-                step.scope.map { .text($0) } ?? .null,
+                .text(step.id), .integer(step.hlc.rawValue),
+                .text(indexed?.context ?? ChangeCodec.encodeContext(step.context)),
+                (indexed.map { $0.bases } ?? CellBases.encode(step.bases)).map { .text($0) } ?? .null,
+                ChangeCodec.encodeLevels(step.levels), step.scope.map { .text($0) } ?? .null,
+                .integer(indexed == nil ? 0 : RemovedStepForm.indexed),
             ])
             _ = try insert.step()
         }
@@ -134,16 +139,17 @@ extension SnapshotRemovedSteps {
     static func verify(_ db: Connection, tables: [String: TableInfo], refuse: (String) -> LiaisonError) throws {
         guard try RemovedStep.hasTable(db) else { return }
         let sites = try SiteDirectory(db: db)
-        let steps = try db.query("SELECT sidx, seq, tbl, hlc, context, bases FROM _liaison_removed_step") {
-            ($0.int64(0), $0.int64(1), $0.text(2), $0.int64(3), $0.text(4), $0.optionalText(5))
+        let steps = try db.query("SELECT sidx, seq, tbl, hlc, context, bases, form FROM _liaison_removed_step") {
+            ($0.int64(0), $0.int64(1), $0.text(2), $0.int64(3), $0.text(4), $0.optionalText(5), $0.int64(6))
         }
-        for (index, seq, table, hlc, contextText, basesText) in steps {
+        for (index, seq, table, hlc, contextText, basesText, form) in steps {
             let origin = sites.site(index)
             let name = "#\(seq) of \(origin.code)"
             guard tables[table]?.isKnown == true else {
                 throw refuse("removed step \(name) names a table its log does not give")
             }
-            let context = try ChangeCodec.decodeContext(contextText)
+            let (context, bases) = try RemovedStepForm.decode(
+                context: contextText, bases: basesText, form: form, sites: sites)
             let neighbour = { (sql: String) in
                 try db.first(sql, [.integer(index), .integer(seq)]) {
                     ($0.int64(0), try ChangeCodec.decodeContext($0.text(1)))
@@ -163,7 +169,7 @@ extension SnapshotRemovedSteps {
                     "removed step \(name) claims a clock or context outside those of its origin's signed "
                         + "transactions around it")
             }
-            for base in (try CellBases.decode(basesText) ?? [:]).values {
+            for base in (bases ?? [:]).values {
                 let text = CellBases.isCarried(base) ? CellBases.carriedBase(base) ?? "" : base
                 guard !text.isEmpty else { continue }
                 guard let colon = text.lastIndex(of: ":"), let version = Int64(text[text.index(after: colon)...]) else {
