@@ -50,7 +50,8 @@ import Testing
             let removal = try nl.compact(removingTransactions: true)
             #expect(removal.transactions >= 2, "\(removal)")
 
-            let listing = "SELECT sidx, seq, tbl, pk, hlc, context, bases, lvls, scope, form FROM _liaison_removed_step ORDER BY 1, 2, 3, 4"
+            let listing =
+                "SELECT sidx, seq, tbl, pk, hlc, context, bases, lvls, scope, form FROM _liaison_removed_step ORDER BY 1, 2, 3, 4"
             let size = "SELECT sum(length(context) + ifnull(length(bases), 0)) FROM _liaison_removed_step"
             let indexed = try await Self.sql(nl, listing)
             #expect(!indexed.isEmpty && !indexed.contains(tr.siteID) && !indexed.contains(nl.siteID), "\(indexed)")

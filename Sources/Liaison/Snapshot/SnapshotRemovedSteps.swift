@@ -40,7 +40,8 @@ enum SnapshotRemovedSteps {
         let parts = text.dropFirst(cursorPrefix.count).split(separator: ":").map { Int64($0) }
         guard isCursor(text), parts.count == 2, let site = parts[0], let seq = parts[1], site >= 0, seq >= 0 else {
             throw LiaisonError(
-                .malformedRequest, "invalid snapshot cursor '\(text.prefix(64))': expected one a snapshot page returned")
+                .malformedRequest, "invalid snapshot cursor '\(text.prefix(64))': expected one a snapshot page returned"
+            )
         }
         return (site, seq)
     }
@@ -84,7 +85,8 @@ enum SnapshotRemovedSteps {
                     origin: site.id, site: site.code, seq: seq, table: table, id: id,
                     hlc: HybridTimestamp(rawValue: statement.int64(4)), context: named.context, bases: named.bases,
                     levels: try ChangeCodec.decodeLevels(statement.optionalText(7)), scope: scope))
-            bytes += 120 + table.utf8.count + id.utf8.count + 40 * named.context.entries.count + 40 * (named.bases?.count ?? 0)
+            let sitesNamed = named.context.entries.count + (named.bases?.count ?? 0)
+            bytes += 120 + table.utf8.count + id.utf8.count + 40 * sitesNamed
         }
         return (steps, nil)
     }
