@@ -92,10 +92,8 @@ extension ChangeWriter {
                 + table.quotedColumns.map { "t." + $0 }.joined(separator: ", ")
                 + "), ? FROM _liaison_journal j JOIN \(table.quotedName) t ON t.id = j.pk WHERE \(plain) ORDER BY j.id",
             [.text(table.name), .integer((1 << Int64(table.columns.count)) - 2), bases.map { .text($0) } ?? .null])
-        for change in functions.collected {
-            digests[change.seq, default: []].append((change.n, change.digest))
-            counted(change.n)
-        }
+        functions.collected.forEachPosition(counted)
+        digests.absorb(functions.collected)
         // No version of these rows was here (those go row by row): the insert's is the first.
         try db.run(
             "INSERT INTO _liaison_version(tbl, pk, col, sidx, seq, lvl) SELECT ?, j.pk, '\(VersionStore.rowInsert)', \(SiteIndex.local), "
@@ -120,17 +118,17 @@ final class PublishFunctions {
     }
 
     private var run: Run?
-    /// The changes digested since `open`: `seq`, `n` and the digest's hex bytes.
-    private(set) var collected: [(seq: Int64, n: Int64, digest: [UInt8])] = []
+    /// The changes digested since `open`, by `seq` and `n` (`RunDigests`: 40 bytes a change).
+    private(set) var collected = RunDigests()
 
     func open(_ run: Run) {
         self.run = run
-        collected.removeAll(keepingCapacity: true)
+        collected = RunDigests()
     }
 
     func close() {
         run = nil
-        collected = []
+        collected = RunDigests()
     }
 
     /// The `seq` of the transaction whose last journal row is the first at or after `n`.
@@ -165,7 +163,7 @@ final class PublishFunctions {
         let digest = ChangeDigest.hex(
             table: run.table, id: String(cString: pk), op: ChangeRecord.Operation.insert.rawValue,
             scope: String(cString: scope), values: values, levels: nil, bases: run.bases)
-        collected.append((seq, n, digest))
+        collected.append(seq: seq, n: n, hex: digest)
         digest.withUnsafeBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
                 sqlite3_result_text(context, $0, Int32(buffer.count), sqliteTransient)
