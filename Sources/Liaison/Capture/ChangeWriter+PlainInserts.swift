@@ -96,10 +96,8 @@ extension ChangeWriter {
                 + "), ? FROM _liaison_journal j JOIN \(table.quotedName) t ON t.id = j.pk WHERE "
                 + Self.plainInsertSQL(table, rowInTable: false) + " ORDER BY j.id",
             [.text(table.name), .integer((1 << Int64(table.columns.count)) - 2), bases.map { .text($0) } ?? .null])
-        for change in functions.collected {
-            digests[change.seq, default: []].append((change.n, change.digest))
-            counted(change.n)
-        }
+        functions.collected.forEachPosition(counted)
+        digests.absorb(functions.collected)
         // No version of these rows was here (those go row by row): the insert's is the first, read
         // from the changes just written (SQLite numbers new rows after the largest rowid unless
         // that is the largest integer, which a change log never reaches).

@@ -129,10 +129,8 @@ extension ChangeWriter {
                 + "), liaison_publish_bases(u.n) FROM \(chosen) JOIN \(table.quotedName) t ON t.id = u.pk "
                 + "WHERE u.tbl = \(table.index) ORDER BY u.n",
             [.text(table.name)])
-        for change in functions.collected {
-            digests[change.seq, default: []].append((change.n, change.digest))
-            counted(change.n)
-        }
+        functions.collected.forEachPosition(counted)
+        digests.absorb(functions.collected)
         // Each written cell's version: one statement per column any chosen row wrote.
         for index in 1..<table.columns.count where written & (1 << Int64(index)) != 0 {
             try db.run(

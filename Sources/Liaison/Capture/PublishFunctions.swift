@@ -31,18 +31,18 @@ final class PublishFunctions {
     private var run: Run?
     private var writer = ChangeDigest.Writer(table: "")
     private var buffer: [UInt8] = []
-    /// The changes digested since `open`: `seq`, `n` and the digest's hex bytes.
-    private(set) var collected: [(seq: Int64, n: Int64, digest: [UInt8])] = []
+    /// The changes digested since `open`, by `seq` and `n` (`RunDigests`: 40 bytes a change).
+    private(set) var collected = RunDigests()
 
     func open(_ run: Run) {
         self.run = run
         writer = ChangeDigest.Writer(table: run.table)
-        collected.removeAll(keepingCapacity: true)
+        collected = RunDigests()
     }
 
     func close() {
         run = nil
-        collected = []
+        collected = RunDigests()
     }
 
     /// The `seq` of the transaction whose last journal row is the first at or after `n`.
@@ -102,7 +102,7 @@ final class PublishFunctions {
                     values: { run.json.append(values: arguments + fixed, mask: mask, to: &$0) })
             }
         }
-        collected.append((seq, n, digest))
+        collected.append(seq: seq, n: n, hex: digest)
         digest.withUnsafeBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
                 sqlite3_result_text(context, $0, Int32(buffer.count), sqliteTransient)
