@@ -47,6 +47,7 @@ extension TransactionApplier {
             try merge(change, from: origin, write: write)
             added += 1
         }
+        try honourLateClaims(of: origin)
         return added
     }
 }

@@ -179,7 +179,8 @@ final class TransactionApplier {
         let id = ConflictStore.id(
             kind: conflict.kind, table: conflict.table, pk: conflict.pk, column: conflict.column,
             loserSite: loserWrite.site, loserSeq: loserWrite.seq)
-        try conflicts.record(conflict, id: id, order: nextOrder)
+        let isNew = try conflicts.record(conflict, id: id, order: nextOrder)
+        if isNew { try honourEarlierClaims(on: id) }
     }
 
     /// The write behind a stored version, with its context (cached for the batch).
