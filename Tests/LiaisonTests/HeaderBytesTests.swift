@@ -27,8 +27,10 @@ import Testing
     @Test(
         arguments: [
             ("bench", #"{"7f9c":3}"#, nil, nil, 1 as Int64, 0),
-            ("Ana \"quoted\" \\ back\nslash\t\u{1}", "{}", ["c1", "c\"2"], "ab" + String(repeating: "0", count: 62),
-                9_223_372_036_854_775_807, 100_000),
+            (
+                "Ana \"quoted\" \\ back\nslash\t\u{1}", "{}", ["c1", "c\"2"], "ab" + String(repeating: "0", count: 62),
+                9_223_372_036_854_775_807, 100_000
+            ),
             ("Zoë 中文 🙂", #"{"a":1,"b":2}"#, [], "", 42, 1),
             ("", "{}", ["only"], nil, 2, 7),
         ] as [(String, String, [String]?, String?, Int64, Int)])

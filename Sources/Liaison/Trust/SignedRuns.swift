@@ -178,7 +178,8 @@ extension TransactionApplier {
     func isAuthentic(
         _ record: TransactionRecord, bytes: Data, digest: String? = nil, key: Curve25519.Signing.PublicKey
     ) -> Bool {
-        verified.contains(bytes, digest: digest ?? SiteKey.sha256Hex(bytes), key: key, origin: record.origin, seq: record.seq)
+        verified.contains(
+            bytes, digest: digest ?? SiteKey.sha256Hex(bytes), key: key, origin: record.origin, seq: record.seq)
             || TransactionDigest.isValid(signature: record.signature, header: bytes, key: key)
             || isProvenByItsProof(record, bytes: bytes, key: key)
     }
