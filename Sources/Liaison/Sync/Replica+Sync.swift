@@ -240,7 +240,8 @@ struct Staging {
     /// as a received one is (each change decoded and its signed form computed once); larger ones
     /// are read one row at a time, once (`applyInOnePass`), so memory stays bounded whatever their size.
     /// 2 MB, not 8: a transaction of 10,000 rows (~4 MB staged) held whole with its signed forms was
-    /// the cloning client's peak (W5), and the one pass costs it no more CPU.
+    /// the cloning client's peak (W5); the one pass holds ~30 MB less for ~15 % more client CPU
+    /// (docs/DECISIONS.md, "Sync speed, sixth pass").
     static let inMemoryBytes = 2 << 20
 
     /// Applies a whole staged transaction, already checked with `check`: from memory when its
