@@ -170,4 +170,38 @@ import Testing
             #expect(try fr.dump() == tr.dump() && be.dump() == tr.dump() && nl.dump() == tr.dump())
         }
     }
+
+    /// Compaction seed 17 (its extra sync rounds): NL deletes a topic while TR edits it, and TR,
+    /// not having seen NL's deletion, deletes the topic again. BE reads TR's edit, NL's deletion
+    /// (it loses to the edit: a `delete` conflict), then TR's deletion; FR and TR read NL's
+    /// deletion once the row is gone already. Before, only the first order recorded the conflict.
+    @Test func aDeletionArrivingAfterTheRowIsGoneRecordsTheConflictItLost() async throws {
+        try await withReplicas { factory in
+            let nl = try factory.make("NL-NCTV")
+            let tr = try factory.make("TR-TNP")
+            let be = try factory.make("BE-OCAM")
+            let fr = try factory.make("FR-SGAE")
+            try Self.trustAll([nl, tr, be, fr])
+            try nl.write(author: "anne") { try $0.set("topic", id: "topic-t", ["name": "Twice"]) }
+            for replica in [tr, be, fr] { try await Self.sync(replica, with: nl) }
+            try tr.write(author: "emre") { try $0.set("topic", id: "topic-t", ["name": "TR name"]) }
+            try nl.write(author: "anne") { try $0.delete("topic", id: "topic-t") }
+            // BE: TR's edit, then NL's deletion (and NL gets TR's edit: the same order).
+            try await Self.sync(be, with: tr)
+            try await Self.sync(be, with: nl)
+            #expect(try be.row("topic", id: "topic-t") != nil, "NL's deletion lost to TR's edit")
+            try tr.write(author: "emre") { try $0.delete("topic", id: "topic-t") }
+            // FR: both of TR's changes, then NL's deletion; TR gets NL's deletion from BE.
+            try await Self.sync(fr, with: tr)
+            try await Self.sync(be, with: tr)
+            try await Self.sync(fr, with: nl)
+            try await Self.sync(nl, with: tr)
+            let records = try Self.records(be)
+            #expect(
+                records.count == 1 && records[0].contains("delete topic-t.- winner TR-TNP#1 loser NL-NCTV#2 open"),
+                "\(records)")
+            #expect(try Self.records(fr) == records && Self.records(tr) == records && Self.records(nl) == records)
+            for replica in [nl, tr, be, fr] { #expect(try replica.row("topic", id: "topic-t") == nil) }
+        }
+    }
 }

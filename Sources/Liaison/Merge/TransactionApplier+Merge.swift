@@ -140,7 +140,9 @@ extension TransactionApplier {
         origin: VersionStore.Origin, write: CellWrite
     ) throws {
         guard row != nil else {
-            guard known.deletion == nil else { return }
+            guard known.deletion == nil else {
+                return try recordDeletionOfDeletedRow(table: table, pk: pk, deletion: origin, write: write)
+            }
             // A row not held here (moved out of reach, or never whole): a write the deletion had
             // not seen keeps it where it is read, with a `delete` conflict; here too, whichever
             // of the deletion and the move's outline arrived first (simulation seeds 9, 99, 164).
