@@ -112,11 +112,10 @@ extension ChangeWriter {
             if let text = CellBases.encode(named) { bases[n] = Array(text.utf8) }
         }
         let functions = db.publishFunctions
-        var run = PublishFunctions.Run(
-            markers: markers, table: table.name, json: table.rowJSON, bases: nil, mask: 0,
-            arguments: Int32(4 + table.columns.count))
-        run.basesByRow = bases
-        functions.open(run)
+        functions.open(
+            PublishFunctions.Run(
+                markers: markers, table: table.name, json: table.rowJSON, bases: nil, mask: 0,
+                arguments: Int32(4 + table.columns.count), basesByRow: bases))
         defer { functions.close() }
         let scope = "coalesce(CAST(t.\(table.quotedColumns[1]) AS TEXT), '')"
         let chosen = "\(Self.plainUpdatesTable) u"

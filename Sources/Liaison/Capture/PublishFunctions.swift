@@ -13,19 +13,34 @@ import Foundation
 ///
 /// Each digest is recorded for its transaction's root.
 final class PublishFunctions {
-    struct Run {
+    /// What one bulk statement's rows share; a class, so the functions read it without copying
+    /// (and retaining) each of its arrays once per row.
+    final class Run {
         /// Journal id of each transaction's last row, with its `seq`, in journal order.
-        var markers: [(id: Int64, seq: Int64)]
-        var table: String
-        var json: RowJSON
+        let markers: [(id: Int64, seq: Int64)]
+        let table: String
+        let json: RowJSON
         /// The bases every insert names.
-        var bases: [UInt8]?
+        let bases: [UInt8]?
         /// The columns every insert writes.
-        var mask: Int64
+        let mask: Int64
         /// The number of arguments of the digest function: its fixed ones and every column.
-        var arguments: Int32
+        let arguments: Int32
         /// The bases of each update, by journal id (absent: none).
-        var basesByRow: [Int64: [UInt8]] = [:]
+        let basesByRow: [Int64: [UInt8]]
+
+        init(
+            markers: [(id: Int64, seq: Int64)], table: String, json: RowJSON, bases: [UInt8]?, mask: Int64,
+            arguments: Int32, basesByRow: [Int64: [UInt8]] = [:]
+        ) {
+            self.markers = markers
+            self.table = table
+            self.json = json
+            self.bases = bases
+            self.mask = mask
+            self.arguments = arguments
+            self.basesByRow = basesByRow
+        }
     }
 
     private var run: Run?

@@ -5,8 +5,11 @@ import CSQLite
 /// Output is byte-identical to `CanonicalJSON.object`.
 struct RowJSON {
     private static let hexDigits = Array("0123456789abcdef".utf8)
-    /// Column positions sorted by column name (id excluded), and each `"name":` prefix.
-    let order: [(position: Int32, key: [UInt8])]
+    /// Column positions sorted by column name (id excluded), with where each one's `"name":`
+    /// prefix is in `keys` (one buffer: iterating arrays of arrays retained each key once per cell).
+    let order: [(position: Int32, start: Int, count: Int)]
+    /// Every `"name":` prefix, in the order of `order`.
+    let keys: [UInt8]
 
     /// `columns` in storage order, `id` first.
     init(columns: [ColumnDefinition]) {
@@ -15,9 +18,13 @@ struct RowJSON {
 
     /// Column names in storage order, `id` first.
     init(names: [String]) {
+        var keys: [UInt8] = []
         order = names.enumerated().dropFirst().sorted { $0.element < $1.element }.map {
-            (Int32($0.offset), Array((CanonicalJSON.string($0.element) + ":").utf8))
+            let start = keys.count
+            keys.append(contentsOf: (CanonicalJSON.string($0.element) + ":").utf8)
+            return (Int32($0.offset), start, keys.count - start)
         }
+        self.keys = keys
     }
 
     /// The JSON object of the columns whose bit is set in `mask`.
@@ -30,11 +37,13 @@ struct RowJSON {
         var out: [UInt8] = [UInt8(ascii: "{")]
         out.reserveCapacity(512)
         var first = true
-        for (position, key) in order where mask & (1 << Int64(position)) != 0 {
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
-            out.append(contentsOf: key)
-            append(handle, position, to: &out)
+        keys.withUnsafeBufferPointer { keys in
+            for (position, start, count) in order where mask & (1 << Int64(position)) != 0 {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: keys[start..<(start + count)]))
+                append(handle, position, to: &out)
+            }
         }
         out.append(UInt8(ascii: "}"))
         return out
@@ -65,16 +74,18 @@ struct RowJSON {
     func append(values: UnsafeMutablePointer<OpaquePointer?>, mask: Int64, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
         var first = true
-        for (position, key) in order where mask & (1 << Int64(position)) != 0 {
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
-            out.append(contentsOf: key)
-            let value = values[Int(position)]
-            switch sqlite3_value_type(value) {
-            case SQLITE_NULL: out.append(contentsOf: [110, 117, 108, 108])  // null
-            case SQLITE_INTEGER: out.append(contentsOf: String(sqlite3_value_int64(value)).utf8)
-            case SQLITE_FLOAT: Self.appendReal(sqlite3_value_double(value), to: &out)
-            default: Self.appendText(sqlite3_value_text(value), Int(sqlite3_value_bytes(value)), to: &out)
+        keys.withUnsafeBufferPointer { keys in
+            for (position, start, count) in order where mask & (1 << Int64(position)) != 0 {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: keys[start..<(start + count)]))
+                let value = values[Int(position)]
+                switch sqlite3_value_type(value) {
+                case SQLITE_NULL: out.append(contentsOf: [110, 117, 108, 108])  // null
+                case SQLITE_INTEGER: out.append(contentsOf: String(sqlite3_value_int64(value)).utf8)
+                case SQLITE_FLOAT: Self.appendReal(sqlite3_value_double(value), to: &out)
+                default: Self.appendText(sqlite3_value_text(value), Int(sqlite3_value_bytes(value)), to: &out)
+                }
             }
         }
         out.append(UInt8(ascii: "}"))
