@@ -20,16 +20,17 @@ extension TransactionApplier {
                             VersionStore.Origin(site: $0.int64(5), seq: $0.int64(6))
                         )
                     })
-            else { continue }
+            else {
+                // Not recorded here yet: kept, and honoured once it is (`+PendingResolution`).
+                try rememberPending(id, by: origin)
+                continue
+            }
             // The winner recorded here depends on arrival order (a later write concurrent with the
             // loser may have replaced the one the resolver saw); a resolver that had seen the loser
             // and wrote the cell itself settles it, and its write meets any such later winner as a
             // conflict of its own. So every replica honours the same claims.
-            let sawLoser = try write.hasSeen(cellWrite(loser))
-            let sawBoth =
-                try sawLoser
-                && (write.hasSeen(cellWrite(winner))
-                    || column.map { try wroteCell(origin, table: table, pk: pk, column: $0) } ?? false)
+            let sawBoth = try resolverSawBoth(
+                write, origin: origin, table: table, pk: pk, column: column, winner: winner, loser: loser)
             var mayWrite = true
             if let info = replica.tables[table], let scope = try writeRule.scopeHere(table: info, id: pk) {
                 mayWrite = Scope.allows(writableScopes, scope)
@@ -47,6 +48,8 @@ extension TransactionApplier {
             } else {
                 try recordIgnored(
                     id, by: origin, reason: sawBoth ? "outside its sender's grant" : "had not seen both sides")
+                // Its write of the cell may be among its changes withheld here: judged again when they come.
+                if !sawBoth, try withholdsChanges(of: origin) { try rememberPending(id, by: origin) }
             }
         }
         try conflicts.resolve(honoured, by: origin)
@@ -65,7 +68,7 @@ extension TransactionApplier {
     }
 
     /// Whether the transaction `origin` wrote `column` of the row (its change is logged here).
-    private func wroteCell(_ origin: VersionStore.Origin, table: String, pk: String, column: String) throws -> Bool {
+    func wroteCell(_ origin: VersionStore.Origin, table: String, pk: String, column: String) throws -> Bool {
         let values = try db.query(
             "SELECT \(ChangeValues.sql()) FROM _liaison_change WHERE sidx = ? AND seq = ? AND tbl = ? AND pk = ? AND \(ChangeValues.present())",
             [.integer(origin.site), .integer(origin.seq), .text(table), .text(pk)]

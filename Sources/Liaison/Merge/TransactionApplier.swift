@@ -189,6 +189,7 @@ final class TransactionApplier {
             kind: conflict.kind, table: conflict.table, pk: conflict.pk, column: conflict.column,
             loserSite: loserWrite.site, loserSeq: loserWrite.seq)
         try conflicts.record(conflict, id: id, order: nextOrder)
+        try honourPending(conflict: id)
     }
 
     /// The write behind a stored version, with its context (cached for the batch).
