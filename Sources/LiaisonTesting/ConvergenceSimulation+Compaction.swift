@@ -14,6 +14,12 @@ public final class SimulationCompactionTally: @unchecked Sendable {
         lock.withLock { counts }
     }
 
+    /// Replicas cloned by snapshot that showed what their control twins show.
+    public var clones: Int { lock.withLock { cloneCount } }
+    private var cloneCount = 0
+
+    public func addClones(_ count: Int) { lock.withLock { cloneCount += count } }
+
     func add(_ result: CompactionResult) {
         lock.withLock {
             counts.compactions += 1
@@ -36,8 +42,12 @@ extension ConvergenceSimulation {
     /// With `compacting` false, everything happens but the compaction itself: a control run whose
     /// steps, syncs and acknowledgements are the same, to compare with (`SimulationCompactionTally`).
     /// With `removing` false, compactions drop values only (`compact` without `removingTransactions`).
+    ///
+    /// With `clones`, a quarter of the compactions are followed by a new replica cloned from the
+    /// one that compacted, by snapshot, under that replica's grant (`SimulationClones`).
     public func compactAtRandom(
-        percent: Int, tally: SimulationCompactionTally, compacting: Bool = true, removing: Bool = true
+        percent: Int, tally: SimulationCompactionTally, compacting: Bool = true, removing: Bool = true,
+        clones: SimulationClones? = nil
     ) throws {
         for (index, replica) in replicas.enumerated() {
             for (other, peer) in replicas.enumerated() where other != index {
@@ -60,6 +70,10 @@ extension ConvergenceSimulation {
                 for other in replicas.indices where other != index { _ = try settle(from: index, to: other) }
             }
             try compact(index, refreshing: fresh, tally: tally, compacting: compacting, removing: removing)
+            if let clones, Int.random(in: 0..<4, using: &random) == 0 {
+                let limits = PageLimits(maxChanges: Int.random(in: 1...8, using: &random), maxBytes: 1_024)
+                try clone(from: index, into: clones, limits: limits)
+            }
         }
     }
 

@@ -74,7 +74,7 @@ extension ConvergenceSimulation {
                 }
             }
         }
-        try verifyCells(log: log, writes: writes)
+        try verifyCells(log: log, bases: bases, writes: writes)
     }
 
     /// Replicas with the same grant hold the same conflicts in the same state, and a replica with
@@ -181,7 +181,9 @@ extension ConvergenceSimulation {
         return false
     }
 
-    private func verifyCells(log: [LogEntry], writes: [String: CellWrite]) throws {
+    private func verifyCells(
+        log: [LogEntry], bases: [String: [String: String]], writes: [String: CellWrite]
+    ) throws {
         let deletedRows = Set(log.flatMap(\.changes).filter { $0.op == .delete }.map { "\($0.table)/\($0.id)" })
         var cells: [String: [(write: CellWrite, value: CellValue)]] = [:]
         for entry in log {
@@ -204,7 +206,15 @@ extension ConvergenceSimulation {
         for (cell, candidates) in cells {
             let parts = cell.split(separator: "/", maxSplits: 2).map(String.init)
             let (table, id, column) = (parts[0], parts[1], parts[2])
-            let maximal = candidates.filter { candidate in !candidates.contains { $0.write.hasSeen(candidate.write) } }
+            // A write that had seen another by its vector but not by its bases (its writer held that
+            // change only as a digest) is concurrent with it, as the engine judges (compaction seed 197).
+            let maximal = candidates.filter { candidate in
+                !candidates.contains {
+                    hadSeen(
+                        "\($0.write.site)#\($0.write.seq)", "\(candidate.write.site)#\(candidate.write.seq)",
+                        (table, id, column), log: bases, writes: writes)
+                }
+            }
             let policy = policies[table] ?? .lww
             guard
                 let best = maximal.max(by: { MergeRule.wins($1.write, over: $0.write, policy: policy) })

@@ -26,6 +26,20 @@ import Testing
                 table: table, id: id, op: op, scope: scope, values: values.map { Array($0.utf8) }, levels: levels,
                 bases: bases)
             #expect(String(decoding: bytes, as: UTF8.self) == expected)
+            // The same with buffers kept from one change to the next (bulk publishing).
+            var writer = ChangeDigest.Writer(table: table)
+            for _ in 0..<2 {
+                var id = id
+                var scope = scope
+                let reused = id.withUTF8 { id in
+                    scope.withUTF8 { scope in
+                        writer.hex(
+                            id: id, op: op, scope: scope, levels: levels, bases: bases.map { Array($0.utf8) },
+                            values: values.map { values in { $0.append(contentsOf: values.utf8) } })
+                    }
+                }
+                #expect(reused == bytes)
+            }
         }
     }
 

@@ -36,24 +36,30 @@ import Testing
             let keep = ProcessInfo.processInfo.environment["LIAISON_SIM_KEEP"].map { URL(fileURLWithPath: $0) }
             let directory = keep?.appendingPathComponent("compaction-seed-\(seed)") ?? temporary
             try? FileManager.default.removeItem(at: directory)
-            var runs: [(simulation: ConvergenceSimulation, verified: String?)] = []
+            var runs: [(simulation: ConvergenceSimulation, verified: String?, clones: SimulationClones)] = []
             for compacting in [false, true] {
                 let folder = directory.appendingPathComponent(compacting ? "compacting" : "control")
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                 let simulation = try ConvergenceSimulation(seed: seed, replicaCount: 5, directory: folder)
+                // New replicas cloned by snapshot after compactions, caught up at the end.
+                let clones = SimulationClones(directory: folder)
                 // `LIAISON_COMPACT_VALUES=1`: compactions drop values only, no transaction removed.
                 try simulation.compactAtRandom(
                     percent: 4, tally: compacting ? tally : SimulationCompactionTally(), compacting: compacting,
-                    removing: ProcessInfo.processInfo.environment["LIAISON_COMPACT_VALUES"] != "1")
+                    removing: ProcessInfo.processInfo.environment["LIAISON_COMPACT_VALUES"] != "1", clones: clones)
                 do {
                     try simulation.run(steps: steps)
                     try simulation.verify()
-                    runs.append((simulation, nil))
+                    try simulation.catchUpClones(clones)
+                    runs.append((simulation, nil, clones))
                 } catch let failure as SimulationFailure {
-                    runs.append((simulation, "\(failure)"))
+                    runs.append((simulation, "\(failure)", clones))
                 } catch {
                     runs.append(
-                        (simulation, "\(error)\nlast steps: \(simulation.trace.suffix(16).joined(separator: "; "))"))
+                        (
+                            simulation, "\(error)\nlast steps: \(simulation.trace.suffix(16).joined(separator: "; "))",
+                            clones
+                        ))
                 }
             }
             let (control, compacted) = (runs[0], runs[1])
@@ -77,6 +83,23 @@ import Testing
                     )
                 }
             }
+            // Each clone shows what its twin cloned at the same step of the control run shows.
+            for (index, (control, clone)) in zip(runs[0].clones.clones, runs[1].clones.clones).enumerated() {
+                let report = try clone.replica.verify()
+                guard report.isIntact else {
+                    return ("seed \(seed): clone \(index) does not verify: \(report.problems)", nil)
+                }
+                let (before, after) = (try shown(control.replica), try shown(clone.replica))
+                guard before == after else {
+                    let first = zip(before.split(separator: "\n"), after.split(separator: "\n")).first { $0 != $1 }
+                    return (
+                        "seed \(seed): clone \(index) (grant \(clone.grant?.sorted() ?? ["*"])) of a compacted replica "
+                            + "shows other rows or conflicts than one of the whole log:\n  \(first?.0 ?? "(end)")\n  "
+                            + "\(first?.1 ?? "(end)")", nil
+                    )
+                }
+            }
+            tally.addClones(runs[1].clones.clones.count)
             return (nil, nil)
         }
     }
@@ -111,6 +134,6 @@ import Testing
                 + "\(failures.count) failed, \(controlFailures) fail without compaction too \(controlFailed), in "
                 + "\(ContinuousClock.now - started); \(figures.compactions) compactions removed \(figures.transactions) "
                 + "transactions whole and dropped \(figures.values) values; \(figures.heldBack) removed nothing whole "
-                + "(a peer had acknowledged what the replica lacked)")
+                + "(a peer had acknowledged what the replica lacked); \(tally.clones) clones by snapshot matched")
     }
 }

@@ -7,7 +7,8 @@ import Testing
 /// random steps and fill them, everyone edits and syncs in random pairs through the pages the HTTP
 /// protocol carries, and one replica lets the two change its schema only at the end (keeping what
 /// it does not know as opaque data and relaying it meanwhile). Afterwards all replicas hold the
-/// same rows and the same schema. `LIAISON_SEED=N` replays one seed.
+/// same rows and the same schema. `LIAISON_SEED=N` replays one seed; `LIAISON_SIM_STEPS=N` sets
+/// the steps (120 unless set).
 @Suite(.timeLimit(.minutes(3))) struct SchemaSimulationTests {
     static let columns = ["note_a", "note_b", "note_c"]
     static let choices = ["review_a", "review_b"]
@@ -46,7 +47,7 @@ import Testing
             LiaisonError(
                 .storage, "seed \(seed): \(message); replay with LIAISON_SEED=\(seed); last: \(trace.suffix(10))")
         }
-        for step in 0..<120 {
+        for step in 0..<SimulationTests.steps(fallback: 120) {
             let roll = Int.random(in: 0..<100, using: &random)
             let index = Int.random(in: 0..<replicas.count, using: &random)
             let replica = replicas[index]

@@ -13,6 +13,12 @@ import Testing
 
     static var soak: Bool { ProcessInfo.processInfo.environment["LIAISON_SOAK"] == "1" }
 
+    /// Steps of each seed's run: `LIAISON_SIM_STEPS=N`, or `fallback` (60 for these simulations).
+    static func steps(fallback: Int = 60) -> Int {
+        ProcessInfo.processInfo.environment["LIAISON_SIM_STEPS"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil }
+            ?? fallback
+    }
+
     /// The seeds `LIAISON_SEED` lists, if any.
     static var listedSeeds: [UInt64]? {
         guard let listed = ProcessInfo.processInfo.environment["LIAISON_SEED"] else { return nil }
@@ -64,7 +70,7 @@ import Testing
                 do {
                     let simulation = try ConvergenceSimulation(
                         seed: seed, replicaCount: 5, directory: directory, schemaChanges: schemaChanges)
-                    try simulation.run(steps: 60)
+                    try simulation.run(steps: Self.steps())
                     try simulation.verify()
                     conflicts += try simulation.replicas[0].conflicts(includeResolved: true).count
                     held.merge(simulation.heldByReason, uniquingKeysWith: +)

@@ -39,34 +39,30 @@ enum ChangeValues {
     }
 
     /// Copies the values of live changes from the rows' copies kept since the last publish
-    /// (`CaptureTriggers.priorTable`), in one pass in write order, then empties that table: the
-    /// first copy of a row gives its changes their values, later copies find none left live.
-    /// Returns the ids of the rows copied: none of their changes is live any more.
+    /// (`CaptureTriggers.priorTable`), then empties that table: the first copy of a row (in write
+    /// order) gives its live changes their values, in one statement for the whole run
+    /// (`liaison_publish_values` encodes a copy's columns by each change's mask). Returns the ids
+    /// of the rows copied: none of their changes is live any more.
     @discardableResult
     static func keepPrior(_ db: Connection, table: TableInfo) throws -> Set<String> {
-        let prior = try db.prepare(
-            "SELECT * FROM \(CaptureTriggers.quoted(CaptureTriggers.priorTable(table.name))) ORDER BY rowid")
-        let names = (0..<prior.columnCount).map { prior.columnName($0) }
-        let json = RowJSON(names: names)
-        let update = try db.cached("UPDATE _liaison_change SET vals = ?, live = NULL WHERE rowid = ?")
-        var copied: Set<String> = []
-        while try prior.step() {
-            let pk = prior.text(0)
-            guard copied.insert(pk).inserted else { continue }
-            let live = try db.query(
-                "SELECT rowid, live FROM _liaison_change WHERE tbl = ? AND pk = ? AND live IS NOT NULL",
-                [.text(table.name), .text(pk)]
-            ) { ($0.int64(0), $0.int64(1)) }
-            for (rowid, mask) in live {
-                update.reset()
-                try update.bind(utf8: json.encode(prior, mask: mask), at: 1)
-                try update.bind(rowid, at: 2)
-                try update.step()
-            }
-        }
-        if !copied.isEmpty {
-            try db.run("DELETE FROM \(CaptureTriggers.quoted(CaptureTriggers.priorTable(table.name)))")
-        }
+        let prior = CaptureTriggers.quoted(CaptureTriggers.priorTable(table.name))
+        let copied = Set(try db.query("SELECT DISTINCT id FROM \(prior)") { $0.text(0) })
+        guard !copied.isEmpty else { return copied }
+        let names = try db.prepare("SELECT * FROM \(prior) LIMIT 0")
+        let columns = (0..<names.columnCount).map { names.columnName($0) }
+        let functions = db.publishFunctions
+        functions.open(
+            PublishFunctions.Run(
+                markers: [], table: table.name, json: RowJSON(names: columns), bases: nil, mask: 0,
+                arguments: Int32(1 + columns.count)))
+        defer { functions.close() }
+        let first = "SELECT * FROM \(prior) WHERE rowid IN (SELECT min(rowid) FROM \(prior) GROUP BY id)"
+        try db.run(
+            "UPDATE _liaison_change AS c SET vals = liaison_publish_values(c.live, "
+                + columns.map { "p." + CaptureTriggers.quoted($0) }.joined(separator: ", ")
+                + "), live = NULL FROM (\(first)) AS p WHERE c.tbl = ? AND c.pk = p.id AND c.live IS NOT NULL",
+            [.text(table.name)])
+        try db.run("DELETE FROM \(prior)")
         return copied
     }
 

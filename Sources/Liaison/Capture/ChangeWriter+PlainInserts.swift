@@ -23,11 +23,13 @@ extension ChangeWriter {
     /// The temporary table of rows the row-by-row path publishes in this run, per table number.
     static let slowRowsTable = "temp._liaison_publish_slow"
 
-    /// The condition "journal row `j` is a plain insert published in bulk", for table `table`.
-    static func plainInsertSQL(_ table: TableInfo, alias j: String = "j") -> String {
+    /// The condition "journal row `j` is a plain insert published in bulk", for table `table`
+    /// (`rowInTable` false: without the test that its row is in the table, for a statement that
+    /// joins the table anyway).
+    static func plainInsertSQL(_ table: TableInfo, alias j: String = "j", rowInTable: Bool = true) -> String {
         "\(j).tbl = \(table.index) AND \(j).mask = -1 AND NOT EXISTS (SELECT 1 FROM \(slowRowsTable) x "
-            + "WHERE x.tbl = \(table.index) AND x.pk = \(j).pk) AND EXISTS (SELECT 1 FROM \(table.quotedName) t "
-            + "WHERE t.id = \(j).pk)"
+            + "WHERE x.tbl = \(table.index) AND x.pk = \(j).pk)"
+            + (rowInTable ? " AND EXISTS (SELECT 1 FROM \(table.quotedName) t WHERE t.id = \(j).pk)" : "")
     }
 
     /// Whether `table`'s plain inserts can be published in bulk.
@@ -79,116 +81,29 @@ extension ChangeWriter {
         let functions = db.publishFunctions
         functions.open(
             PublishFunctions.Run(
-                markers: markers, table: table.name, json: table.rowJSON, bases: bases,
+                markers: markers, table: table.name, json: table.rowJSON, bases: bases.map { Array($0.utf8) },
                 mask: (1 << Int64(table.columns.count)) - 2, arguments: Int32(3 + table.columns.count)))
         defer { functions.close() }
         let scope = "coalesce(CAST(t.\(table.quotedColumns[1]) AS TEXT), '')"
-        let plain = Self.plainInsertSQL(table)
+        // The change log is a rowid table: the rows this statement adds come after its last one.
+        let last = try db.first("SELECT max(rowid) FROM _liaison_change") { $0.isNull(0) ? 0 : $0.int64(0) } ?? 0
         // The changes, in journal order: the table is read in the order its rows were written.
         try db.run(
             "INSERT INTO _liaison_change(sidx, seq, n, tbl, pk, op, live, lvls, scope, digest, bases) "
                 + "SELECT \(SiteIndex.local), liaison_publish_seq(j.id), j.id, ?, j.pk, 'insert', ?, NULL, \(scope), "
                 + "liaison_publish_insert(j.id, j.pk, \(scope), "
                 + table.quotedColumns.map { "t." + $0 }.joined(separator: ", ")
-                + "), ? FROM _liaison_journal j JOIN \(table.quotedName) t ON t.id = j.pk WHERE \(plain) ORDER BY j.id",
+                + "), ? FROM _liaison_journal j JOIN \(table.quotedName) t ON t.id = j.pk WHERE "
+                + Self.plainInsertSQL(table, rowInTable: false) + " ORDER BY j.id",
             [.text(table.name), .integer((1 << Int64(table.columns.count)) - 2), bases.map { .text($0) } ?? .null])
-        for change in functions.collected {
-            digests[change.seq, default: []].append((change.n, change.digest))
-            counted(change.n)
-        }
-        // No version of these rows was here (those go row by row): the insert's is the first.
+        functions.collected.forEachPosition(counted)
+        digests.absorb(functions.collected)
+        // No version of these rows was here (those go row by row): the insert's is the first, read
+        // from the changes just written (SQLite numbers new rows after the largest rowid unless
+        // that is the largest integer, which a change log never reaches).
         try db.run(
-            "INSERT INTO _liaison_version(tbl, pk, col, sidx, seq, lvl) SELECT ?, j.pk, '\(VersionStore.rowInsert)', \(SiteIndex.local), "
-                + "liaison_publish_seq(j.id), 0 FROM _liaison_journal j WHERE \(plain) ORDER BY j.pk",
-            [.text(table.name)])
-    }
-}
-
-/// `liaison_publish_seq(n)` and `liaison_publish_insert(n, pk, scope, column…)`, registered on every
-/// connection and answering only while a publish run has opened them (`ChangeWriter+PlainInserts`):
-/// the `seq` of the transaction that journal row `n` belongs to, and the digest of the insert change
-/// of a row (recorded for the transaction's root).
-final class PublishFunctions {
-    struct Run {
-        /// Journal id of each transaction's last row, with its `seq`, in journal order.
-        var markers: [(id: Int64, seq: Int64)]
-        var table: String
-        var json: RowJSON
-        var bases: String?
-        var mask: Int64
-        var arguments: Int32
-    }
-
-    private var run: Run?
-    /// The changes digested since `open`: `seq`, `n` and the digest's hex bytes.
-    private(set) var collected: [(seq: Int64, n: Int64, digest: [UInt8])] = []
-
-    func open(_ run: Run) {
-        self.run = run
-        collected.removeAll(keepingCapacity: true)
-    }
-
-    func close() {
-        run = nil
-        collected = []
-    }
-
-    /// The `seq` of the transaction whose last journal row is the first at or after `n`.
-    private func sequence(_ run: Run, of n: Int64) -> Int64? {
-        var low = 0
-        var high = run.markers.count
-        while low < high {
-            let middle = (low + high) / 2
-            if run.markers[middle].id < n { low = middle + 1 } else { high = middle }
-        }
-        return low < run.markers.count ? run.markers[low].seq : nil
-    }
-
-    fileprivate func seq(_ context: OpaquePointer, _ arguments: UnsafeMutablePointer<OpaquePointer?>) {
-        guard let run, let seq = sequence(run, of: sqlite3_value_int64(arguments[0])) else {
-            sqlite3_result_error(context, "liaison: liaison_publish_seq runs only while publishing", -1)
-            return
-        }
-        sqlite3_result_int64(context, seq)
-    }
-
-    fileprivate func insert(_ context: OpaquePointer, _ count: Int32, _ arguments: UnsafeMutablePointer<OpaquePointer?>)
-    {
-        let n = sqlite3_value_int64(arguments[0])
-        guard let run, count == run.arguments, let seq = sequence(run, of: n),
-            let pk = sqlite3_value_text(arguments[1]), let scope = sqlite3_value_text(arguments[2])
-        else {
-            sqlite3_result_error(context, "liaison: liaison_publish_insert runs only while publishing", -1)
-            return
-        }
-        let values = run.json.encode(values: arguments + 3, mask: run.mask)
-        let digest = ChangeDigest.hex(
-            table: run.table, id: String(cString: pk), op: ChangeRecord.Operation.insert.rawValue,
-            scope: String(cString: scope), values: values, levels: nil, bases: run.bases)
-        collected.append((seq, n, digest))
-        digest.withUnsafeBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-                sqlite3_result_text(context, $0, Int32(buffer.count), sqliteTransient)
-            }
-        }
-    }
-
-    /// Registers both functions on a connection.
-    static func register(on handle: OpaquePointer) -> PublishFunctions {
-        let functions = PublishFunctions()
-        let data = Unmanaged.passUnretained(functions).toOpaque()
-        sqlite3_create_function_v2(
-            handle, "liaison_publish_seq", 1, SQLITE_UTF8, data,
-            { context, _, arguments in
-                guard let context, let arguments, let data = sqlite3_user_data(context) else { return }
-                Unmanaged<PublishFunctions>.fromOpaque(data).takeUnretainedValue().seq(context, arguments)
-            }, nil, nil, nil)
-        sqlite3_create_function_v2(
-            handle, "liaison_publish_insert", -1, SQLITE_UTF8, data,
-            { context, count, arguments in
-                guard let context, let arguments, let data = sqlite3_user_data(context) else { return }
-                Unmanaged<PublishFunctions>.fromOpaque(data).takeUnretainedValue().insert(context, count, arguments)
-            }, nil, nil, nil)
-        return functions
+            "INSERT INTO _liaison_version(tbl, pk, col, sidx, seq, lvl) SELECT tbl, pk, '\(VersionStore.rowInsert)', "
+                + "sidx, seq, 0 FROM _liaison_change WHERE rowid > ? ORDER BY pk",
+            [.integer(last)])
     }
 }

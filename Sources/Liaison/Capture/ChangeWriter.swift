@@ -13,7 +13,7 @@ final class ChangeWriter {
     private let insertChange: Statement
     private var rowStatements: [Int: Statement] = [:]
     /// Each transaction's change digests made in this run, with their positions (`n`).
-    var digests: [Int64: [(n: Int64, hex: [UInt8])]] = [:]
+    var digests = RunDigests()
     /// The sequence number that last wrote each column of the row being published (0: none).
     private var written: [Int64] = []
 
@@ -42,8 +42,7 @@ final class ChangeWriter {
 
     /// The root of the change digests written for transaction `seq` in this run, in position order.
     func root(of seq: Int64) -> String {
-        let list = (digests[seq] ?? []).sorted { $0.n < $1.n }
-        return ChangeDigest.root(list.map(\.hex))
+        ChangeDigest.root(digests.ordered(seq))
     }
 
     private func rowStatement(_ table: TableInfo) throws -> Statement {
@@ -201,7 +200,7 @@ final class ChangeWriter {
             try insert.bind(utf8: digest, at: 9)
             if let basesText { try insert.bind(basesText, at: 10) }
             try insert.step()
-            digests[change.seq, default: []].append((change.n, digest))
+            digests.append(seq: change.seq, n: change.n, hex: digest)
             counted(change.n)
         }
         if latestIsDelete {

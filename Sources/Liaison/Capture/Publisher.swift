@@ -61,13 +61,25 @@ struct Publisher {
                 markers[owner(of: $0)].changes += 1
                 changedInBulk += 1
             })
+        // Rows whose only entry is one update, chosen while their copies are still there
+        // (`ChangeWriter+PlainUpdates`).
+        let updatesInBulk = try writer.choosePlainUpdates(of: Array(tablesByIndex.values))
         // Changes published before whose cells local writes overwrote since take their values
         // from the rows' copies first (`ChangeValues`).
         var copied: [Int: Set<String>] = [:]
         for table in tablesByIndex.values { copied[table.index] = try ChangeValues.keepPrior(db, table: table) }
+        if updatesInBulk {
+            try writer.publishPlainUpdates(
+                of: Array(tablesByIndex.values), markers: markers.map { ($0.id, $0.seq) },
+                counted: {
+                    markers[owner(of: $0)].changes += 1
+                    changedInBulk += 1
+                })
+        }
         let entries = try db.prepare(
             "SELECT id, tbl, pk, mask, scope FROM _liaison_journal j WHERE tbl > 0"
-                + inBulk.map { " AND NOT (\(ChangeWriter.plainInsertSQL($0)))" }.joined() + " ORDER BY tbl, pk, id DESC"
+                + inBulk.map { " AND NOT (\(ChangeWriter.plainInsertSQL($0)))" }.joined()
+                + (updatesInBulk ? " AND NOT (\(ChangeWriter.plainUpdateSQL()))" : "") + " ORDER BY tbl, pk, id DESC"
         )
         var group: [ChangeWriter.Entry] = []
         func flush() throws {
@@ -79,7 +91,7 @@ struct Publisher {
         }
         // Each change made in bulk is one journal row: when they are all, there is nothing left.
         var rowByRow = true
-        if !inBulk.isEmpty {
+        if !inBulk.isEmpty || updatesInBulk {
             let rows = try db.first("SELECT count(*) FROM _liaison_journal WHERE tbl > 0") { $0.int(0) } ?? 0
             rowByRow = rows > changedInBulk
         }
@@ -92,6 +104,7 @@ struct Publisher {
         }
         try flush()
         if !inBulk.isEmpty { try db.run("DELETE FROM \(ChangeWriter.slowRowsTable)") }
+        if updatesInBulk { try db.run("DELETE FROM \(ChangeWriter.plainUpdatesTable)") }
 
         let context = try replica.remoteContextJSON(db)
         var order = try db.first("SELECT next_ord FROM _liaison_state") { $0.int64(0) } ?? 1

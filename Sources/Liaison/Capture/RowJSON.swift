@@ -55,8 +55,15 @@ struct RowJSON {
     /// holds the column in storage position `i` (`id` at 0). Byte-identical to `encode(handle:mask:)`
     /// on a statement positioned on the same row (a function argument keeps the stored type).
     func encode(values: UnsafeMutablePointer<OpaquePointer?>, mask: Int64) -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "{")]
+        var out: [UInt8] = []
         out.reserveCapacity(512)
+        append(values: values, mask: mask, to: &out)
+        return out
+    }
+
+    /// `encode(values:mask:)` appended to `out`.
+    func append(values: UnsafeMutablePointer<OpaquePointer?>, mask: Int64, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
         var first = true
         for (position, key) in order where mask & (1 << Int64(position)) != 0 {
             if !first { out.append(UInt8(ascii: ",")) }
@@ -71,7 +78,6 @@ struct RowJSON {
             }
         }
         out.append(UInt8(ascii: "}"))
-        return out
     }
 
     private static func appendReal(_ number: Double, to out: inout [UInt8]) {

@@ -22,8 +22,8 @@ struct RemovedStep {
     static let createSQL = """
         CREATE TABLE IF NOT EXISTS _liaison_removed_step(
             sidx INTEGER NOT NULL, seq INTEGER NOT NULL, tbl TEXT NOT NULL, pk TEXT NOT NULL,
-            hlc INTEGER NOT NULL, context TEXT NOT NULL, bases TEXT, lvls TEXT,
-            PRIMARY KEY (sidx, seq, tbl, pk)) WITHOUT ROWID;
+            hlc INTEGER NOT NULL, context TEXT NOT NULL, bases TEXT, lvls TEXT, scope TEXT,
+            form INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (sidx, seq, tbl, pk)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS _liaison_removed_tx(
             sidx INTEGER NOT NULL, seq INTEGER NOT NULL, digest TEXT NOT NULL,
             PRIMARY KEY (sidx, seq)) WITHOUT ROWID
@@ -33,7 +33,7 @@ struct RemovedStep {
     /// changes (the last change of a row in a transaction, as `loggedBases` reads it), and each
     /// one's header digest.
     static func keep(_ db: Connection, site: Int64, run: ClosedRange<Int64>) throws {
-        try db.execute(createSQL)
+        try ensureTables(db)
         try db.run(
             """
             INSERT OR REPLACE INTO _liaison_removed_tx(sidx, seq, digest)
@@ -41,13 +41,36 @@ struct RemovedStep {
             """, [.integer(site), .integer(run.lowerBound), .integer(run.upperBound)])
         try db.run(
             """
-            INSERT OR REPLACE INTO _liaison_removed_step(sidx, seq, tbl, pk, hlc, context, bases, lvls)
-            SELECT c.sidx, c.seq, c.tbl, c.pk, t.hlc, t.context, c.bases, c.lvls
+            INSERT OR REPLACE INTO _liaison_removed_step(sidx, seq, tbl, pk, hlc, context, bases, lvls, scope)
+            SELECT c.sidx, c.seq, c.tbl, c.pk, t.hlc, t.context, c.bases, c.lvls, c.scope
             FROM _liaison_change c JOIN _liaison_tx t ON t.sidx = c.sidx AND t.seq = c.seq
             WHERE c.sidx = ?1 AND c.seq BETWEEN ?2 AND ?3 AND c.op <> 'delete'
             AND c.n = (SELECT max(d.n) FROM _liaison_change d
                 WHERE d.sidx = c.sidx AND d.seq = c.seq AND d.tbl = c.tbl AND d.pk = c.pk)
             """, [.integer(site), .integer(run.lowerBound), .integer(run.upperBound)])
+        // Copied as the log holds them (sites by id), then named by site index (`RemovedStepForm`).
+        try RemovedStepForm.convert(db)
+    }
+
+    /// Creates the tables, and adds `scope` (the scope the removed change was made in, by which a
+    /// snapshot filters steps as a pull filters changes) to a table made before it had one; steps
+    /// kept before then have no scope and go only to readers of every scope.
+    static func ensureTables(_ db: Connection) throws {
+        try db.execute(createSQL)
+        let columns = try db.query("PRAGMA table_info(_liaison_removed_step)") { $0.text(1) }
+        if !columns.contains("scope") { try db.execute("ALTER TABLE _liaison_removed_step ADD COLUMN scope TEXT") }
+        if !columns.contains("form") {
+            try db.execute("ALTER TABLE _liaison_removed_step ADD COLUMN form INTEGER NOT NULL DEFAULT 0")
+        }
+        // Finds the steps still naming sites by id at once (`RemovedStepForm.convert`).
+        try db.execute(
+            "CREATE INDEX IF NOT EXISTS _liaison_removed_step_by_id ON _liaison_removed_step(sidx) WHERE form = 0")
+    }
+
+    static func hasTable(_ db: Connection) throws -> Bool {
+        try db.first(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_liaison_removed_step'", [], { _ in true })
+            ?? false
     }
 
     /// The removed change of row `pk` of `table` by `origin`, if compaction removed one.
@@ -59,17 +82,18 @@ struct RemovedStep {
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_liaison_removed_step'", [], { _ in true }
             )
                 ?? false,
-            let (hlc, context, bases, levels) = try db.first(
-                "SELECT hlc, context, bases, lvls FROM _liaison_removed_step WHERE sidx = ? AND seq = ? AND tbl = ? AND pk = ?",
+            let (hlc, context, bases, levels, form) = try db.first(
+                "SELECT hlc, context, bases, lvls, form FROM _liaison_removed_step WHERE sidx = ? AND seq = ? AND tbl = ? AND pk = ?",
                 [.integer(origin.site), .integer(origin.seq), .text(table), .text(pk)],
-                { ($0.int64(0), $0.text(1), $0.optionalText(2), $0.optionalText(3)) })
+                { ($0.int64(0), $0.text(1), $0.optionalText(2), $0.optionalText(3), $0.int64(4)) })
         else { return nil }
         let site = sites.site(origin.site)
+        let named = try RemovedStepForm.decode(context: context, bases: bases, form: form, sites: sites)
         return RemovedStep(
             write: CellWrite(
                 site: site.id, code: site.code, seq: origin.seq, hlc: HybridTimestamp(rawValue: hlc),
-                context: try ChangeCodec.decodeContext(context)),
-            bases: try CellBases.decode(bases), levels: try ChangeCodec.decodeLevels(levels))
+                context: named.context),
+            bases: named.bases, levels: try ChangeCodec.decodeLevels(levels))
     }
 }
 

@@ -31,8 +31,10 @@ struct ConflictStore {
     }
 
     /// Records the conflict once; a second recording of the same id updates only its winner, so
-    /// the record settles on the same winner on every replica.
-    func record(_ record: Record, id: String, order: Int64) throws {
+    /// the record settles on the same winner on every replica. `true` when the id is new here.
+    @discardableResult
+    func record(_ record: Record, id: String, order: Int64) throws -> Bool {
+        let known = try db.first("SELECT 1 FROM _liaison_conflict WHERE id = ?", [.text(id)]) { _ in true } ?? false
         try db.run(
             """
             INSERT INTO _liaison_conflict(id, kind, tbl, pk, col, policy, winner_sidx, winner_seq, winner_value,
@@ -47,6 +49,7 @@ struct ConflictStore {
                 .integer(record.winner.seq), Self.encode(record.winnerValue), .integer(record.loser.site),
                 .integer(record.loser.seq), Self.encode(record.loserValue), .integer(order),
             ])
+        return !known
     }
 
     /// Marks conflicts resolved by transaction `by`; unknown ids are ignored (this replica never saw them).

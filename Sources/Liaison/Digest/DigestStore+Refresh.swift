@@ -41,6 +41,7 @@ extension DigestStore {
     /// Hashes the rows written since the last refresh and updates the sums of their tree nodes:
     /// per table, one pass over its marked rows joined with the rows and their versions.
     func refresh() throws {
+        try markUnpublished()
         let marked = try db.query("SELECT tbl, count(*) FROM _liaison_digest_dirty GROUP BY tbl", []) {
             ($0.text(0), $0.int(1))
         }

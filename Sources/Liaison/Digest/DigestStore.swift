@@ -9,10 +9,11 @@ import Foundation
 /// - `_liaison_digest_node`: per table and scope, the sum of the hashes of the rows under each node
 ///   of the digest tree (`""` the whole scope, then one, two and three hex digits of the key) with
 ///   their count. A write updates four sums; any node is one lookup, or a few rows below the stored depth.
-/// - `_liaison_digest_dirty`: rows written since the last refresh. Triggers on every synced table
-///   and on `_liaison_version` add to it, whoever writes (the engine, the CLI, the sqlite3 shell),
-///   so a refresh hashes only what changed. A write that bypasses triggers (the file edited by
-///   other means) is found by `rehash`, which recomputes everything.
+/// - `_liaison_digest_dirty`: rows written since the last refresh. Triggers on `_liaison_version`
+///   add to it when a write is published or merged, and a refresh adds the rows of local writes
+///   not published yet (`markUnpublished`), whoever wrote them (the engine, the CLI, the sqlite3
+///   shell), so a refresh hashes only what changed. A write that bypasses triggers (the file edited
+///   by other means) is found by `rehash`, which recomputes everything.
 /// - `_liaison_digest_table`: the tables whose rows are hashed and watched.
 ///
 /// The triggers insert only when the row is not marked yet, rather than `INSERT OR IGNORE`: inside a
@@ -49,22 +50,6 @@ struct DigestStore {
             WHERE NOT EXISTS (SELECT 1 FROM _liaison_digest_dirty WHERE tbl = OLD.tbl AND pk = OLD.pk);
         END;
         """
-
-    /// The triggers that mark a synced table's written rows.
-    static func triggersSQL(for table: TableInfo) -> String {
-        let name = table.quotedName
-        let literal = "'" + table.name.replacingOccurrences(of: "'", with: "''") + "'"
-        func trigger(_ event: String, _ row: String) -> String {
-            """
-            CREATE TRIGGER IF NOT EXISTS \(CaptureTriggers.quoted("_liaison_rowdigest_\(event)_" + table.name))
-            AFTER \(event.uppercased()) ON \(name) BEGIN
-                INSERT INTO _liaison_digest_dirty SELECT \(literal), \(row).id
-                WHERE NOT EXISTS (SELECT 1 FROM _liaison_digest_dirty WHERE tbl = \(literal) AND pk = \(row).id);
-            END;
-            """
-        }
-        return trigger("insert", "NEW") + trigger("update", "NEW") + trigger("delete", "OLD")
-    }
 
     /// Marks every row `records` change as written, for the next refresh: merges run with SQLite's
     /// triggers off (`withCaptureOff`), so the digests' triggers miss them. Nothing when digests
@@ -107,9 +92,9 @@ struct DigestStore {
             try db.execute("DELETE FROM _liaison_digest_table; DELETE FROM _liaison_digest_rule")
             try db.run("INSERT INTO _liaison_digest_rule(rule) VALUES (?)", [.integer(Int64(RowDigest.rule))])
         }
+        try dropTableTriggers()
         let known = Set(try db.query("SELECT tbl FROM _liaison_digest_table") { $0.text(0) })
         for table in tables.values.sorted(by: { $0.index < $1.index }) where !known.contains(table.name) {
-            try db.execute(Self.triggersSQL(for: table))
             try rebuild(table)
             try db.run("INSERT INTO _liaison_digest_table VALUES (?)", [.text(table.name)])
         }

@@ -22,7 +22,13 @@ final class BatchForms {
     private let tables: [String: TableInfo]
     private var forms: [[Form]?]
     private var roots: [String?]
-    private var bytes: [Int: (previous: String?, bytes: Data)] = [:]
+    private var headers: [Int: Header] = [:]
+    /// A record's signed bytes under one link, and their digest once asked for.
+    private struct Header {
+        var previous: String?
+        var bytes: Data
+        var digest: String?
+    }
     /// `false` once the schema changed inside the batch.
     private(set) var isValid = true
 
@@ -87,10 +93,21 @@ final class BatchForms {
     /// need them. `record` is the batch's record at `index`, its link restored or not; nothing
     /// else of it differs, so the link and the position name the bytes.
     func signedBytes(of record: TransactionRecord, at index: Int) throws -> Data {
-        if let known = bytes[index], known.previous == record.previous { return known.bytes }
+        if let known = headers[index], known.previous == record.previous { return known.bytes }
         let computed = TransactionApplier.signedBytes(
             of: record, context: ChangeCodec.encodeContext(record.context), root: try root(at: index))
-        bytes[index] = (record.previous, computed)
+        headers[index] = Header(previous: record.previous, bytes: computed)
         return computed
+    }
+
+    /// The header digest of record `record` at `index` (SHA-256 of `signedBytes`, hex), computed
+    /// once per record and link: restoring the next record's link, planning the checks, admitting
+    /// and logging the record all need it.
+    func headerDigest(of record: TransactionRecord, at index: Int) throws -> String {
+        let bytes = try signedBytes(of: record, at: index)
+        if let known = headers[index]?.digest { return known }
+        let digest = SiteKey.sha256Hex(bytes)
+        headers[index]?.digest = digest
+        return digest
     }
 }

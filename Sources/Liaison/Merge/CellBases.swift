@@ -191,33 +191,50 @@ extension TransactionApplier {
     /// in a conflict recorded wherever both are held; a deleter whose base descends from the step
     /// had held the target's value as that conflict's loser, as its vector claims (simulation
     /// seed 380: a deletion removed the row where it was made, and lost to such a write elsewhere).
+    /// So does a step that claimed the target by its vector, beats it by policy, and whose chain
+    /// misses it: its bases made it concurrent with the target, as the merge judged it (compaction
+    /// simulation seed 186: a deletion based on the winner of such a conflict removed the row where
+    /// it was made and lost to the conflict's loser on a replica that received it).
     func descent(
         base: VersionStore.Origin?, from target: VersionStore.Origin, table: String, pk: String, column: String,
         overLosers policy: ConflictPolicy? = nil
     ) throws -> Descent {
         guard let targetWrite = try? cellWrite(target) else { return .misses }
+        // Whether a step passed so far claimed the target by its vector and beats it by policy: if
+        // the chain then misses the target, that step was concurrent with it in fact (its writer
+        // had not held the target's value), its merge recorded the target as its loser, and a
+        // deleter below it held the target's value as that conflict's loser (`overLosers`).
+        var passedWinner = false
         var current = base
         for _ in 0..<64 {
-            guard let step = current else { return .misses }
+            guard let step = current else { return passedWinner ? .reaches : .misses }
             if step == target { return .reaches }
             // A step compaction removed whole is read from what it kept (`RemovedStep`).
-            guard let read = try chainStep(step, table: table, pk: pk) else { return .misses }
+            guard let read = try chainStep(step, table: table, pk: pk) else { return passedWinner ? .reaches : .misses }
             let (stepWrite, logged) = (read.write, read.logged)
-            if let policy, logged, !stepWrite.hasSeen(targetWrite), !targetWrite.hasSeen(stepWrite),
+            func beatsTarget() throws -> Bool {
                 try MergeRule.wins(
                     stepWrite.at(
                         level: read.removed.map { $0.levels?[column] ?? 0 }
                             ?? loggedLevel(of: step, table: table, pk: pk, column: column)),
                     over: targetWrite.at(level: loggedLevel(of: target, table: table, pk: pk, column: column)),
-                    policy: policy)
+                    policy: policy ?? .lww)
+            }
+            if policy != nil, logged, !stepWrite.hasSeen(targetWrite), !targetWrite.hasSeen(stepWrite),
+                try beatsTarget()
             {
                 return .reaches
             }
-            guard stepWrite.hasSeen(targetWrite) else { return logged ? .misses : .hidden(step) }
+            guard stepWrite.hasSeen(targetWrite) else {
+                return logged ? (passedWinner ? .reaches : .misses) : .hidden(step)
+            }
             guard logged else { return .reaches }
+            if policy != nil, !passedWinner { passedWinner = try beatsTarget() }
             let stepBases = try read.removed.map(\.bases) ?? loggedBases(of: step, table: table, pk: pk)
             // An insert that names what it replaced and no base here held no version of the cell.
-            guard let next = stepBases?[column] else { return CellBases.namesReplaced(stepBases) ? .misses : .reaches }
+            guard let next = stepBases?[column] else {
+                return CellBases.namesReplaced(stepBases) && !passedWinner ? .misses : .reaches
+            }
             current = origin(named: next)
         }
         return .misses

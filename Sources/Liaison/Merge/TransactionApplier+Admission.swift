@@ -73,6 +73,8 @@ extension TransactionApplier {
         var context: String
         var root: String
         var signedBytes: Data
+        /// The header digest: SHA-256 of `signedBytes`, hex (what the next transaction links to).
+        var digest: String
         /// The hash-chain link, as received or filled in from the change log (`linked`).
         var previous: String?
     }
@@ -161,29 +163,35 @@ extension TransactionApplier {
         let context = ChangeCodec.encodeContext(header.context)
         let root: String
         let bytes: Data
-        // The batch computed the root and the signed bytes of this very record, with the link
-        // restored as here (`BatchForms`, by position and link): taken, not computed again.
+        let digest: String
+        // The batch computed the root, the signed bytes and their digest of this very record, with
+        // the link restored as here (`BatchForms`, by position and link): taken, not computed again.
         if let position = currentIndex, let batchForms, batchForms.isValid,
-            let known = try? (batchForms.root(at: position), batchForms.signedBytes(of: header, at: position))
+            let known = try? (
+                batchForms.root(at: position), batchForms.signedBytes(of: header, at: position),
+                batchForms.headerDigest(of: header, at: position)
+            )
         {
-            (root, bytes) = known
+            (root, bytes, digest) = known
         } else {
             let digests = header.digests ?? (0..<header.total).map { received[$0]! }
             root = TransactionDigest.root(digests)
             bytes = Self.signedBytes(of: header, context: context, root: root)
+            digest = SiteKey.sha256Hex(bytes)
         }
-        try checkSignatureAndLink(header, bytes: bytes, key: key, index: index, name: name)
+        try checkSignatureAndLink(header, bytes: bytes, digest: digest, key: key, index: index, name: name)
         return Admitted(
             index: index, origin: origin, write: write, name: name, received: received, forms: forms,
-            context: context, root: root, signedBytes: bytes, previous: header.previous)
+            context: context, root: root, signedBytes: bytes, digest: digest, previous: header.previous)
     }
 
-    /// Refuses `header` (its link restored) unless its origin's key signed `bytes` and it follows
-    /// the transaction before it in its origin's hash chain.
+    /// Refuses `header` (its link restored) unless its origin's key signed `bytes` (whose digest is
+    /// `digest`) and it follows the transaction before it in its origin's hash chain.
     func checkSignatureAndLink(
-        _ header: TransactionRecord, bytes: Data, key: Curve25519.Signing.PublicKey, index: Int64, name: String
+        _ header: TransactionRecord, bytes: Data, digest: String, key: Curve25519.Signing.PublicKey, index: Int64,
+        name: String
     ) throws {
-        guard isAuthentic(header, bytes: bytes, key: key) else {
+        guard isAuthentic(header, bytes: bytes, digest: digest, key: key) else {
             throw LiaisonError(
                 .invalidTransaction,
                 "transaction \(name) is not signed by \(header.site)'s key: it was forged or altered; nothing of this batch was applied",

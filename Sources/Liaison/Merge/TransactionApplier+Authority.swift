@@ -9,56 +9,81 @@ extension TransactionApplier {
     func honour(_ ids: [String], by origin: VersionStore.Origin, write: CellWrite) throws {
         var honoured: [String] = []
         for id in ids {
-            guard
-                let (table, pk, column, winner, loser) = try db.first(
-                    "SELECT tbl, pk, col, winner_sidx, winner_seq, loser_sidx, loser_seq FROM _liaison_conflict WHERE id = ?",
-                    [.text(id)],
-                    {
-                        (
-                            $0.text(0), $0.text(1), $0.optionalText(2),
-                            VersionStore.Origin(site: $0.int64(3), seq: $0.int64(4)),
-                            VersionStore.Origin(site: $0.int64(5), seq: $0.int64(6))
-                        )
-                    })
-            else {
-                // Not recorded here yet: kept, and honoured once it is (`+PendingResolution`).
-                try rememberPending(id, by: origin)
-                continue
-            }
-            // The winner recorded here depends on arrival order (a later write concurrent with the
-            // loser may have replaced the one the resolver saw); a resolver that had seen the loser
-            // and wrote the cell itself settles it, and its write meets any such later winner as a
-            // conflict of its own. So every replica honours the same claims.
-            let sawBoth = try resolverSawBoth(
-                write, origin: origin, table: table, pk: pk, column: column, winner: winner, loser: loser)
-            var mayWrite = true
-            if let info = replica.tables[table], let scope = try writeRule.scopeHere(table: info, id: pk) {
-                mayWrite = Scope.allows(writableScopes, scope)
-            }
-            if sawBoth && mayWrite {
-                honoured.append(id)
-            } else if sawBoth, try !sentByOrigin(origin) {
+            switch try judgeResolution(id, by: origin, write: write, writable: writableScopes) {
+            case .honoured: honoured.append(id)
+            case .unrecorded:
+                // Recorded here later (its sides arrive late): judged then (`PendingResolution`).
+                try PendingResolution.remember(
+                    db,
+                    .init(origin: origin, conflict: id, writable: writableScopes, fromOrigin: try sentByOrigin(origin)))
+            case .outsideGrant:
                 // A relay's grant says nothing of the origin's: held, as a change outside the
                 // relay's grant is, until a peer that may write the row sends it (otherwise the
                 // claim would count on one replica and not another, by the path it took).
-                throw LiaisonError(
-                    .forbiddenScope,
-                    "transaction \(sites.site(origin.site).code)#\(origin.seq) resolves a conflict on a row outside "
-                        + "the scopes its sender may write here; it is held until a peer that may sends it")
-            } else {
-                try recordIgnored(
-                    id, by: origin, reason: sawBoth ? "outside its sender's grant" : "had not seen both sides")
-                // Its write of the cell may be among its changes withheld here: judged again when they come.
-                if !sawBoth, try withholdsChanges(of: origin) { try rememberPending(id, by: origin) }
+                guard try sentByOrigin(origin) else {
+                    throw LiaisonError(
+                        .forbiddenScope,
+                        "transaction \(sites.site(origin.site).code)#\(origin.seq) resolves a conflict on a row outside "
+                            + "the scopes its sender may write here; it is held until a peer that may sends it")
+                }
+                try recordIgnored(id, by: origin, reason: "outside its sender's grant")
+            case .unseen: try recordIgnored(id, by: origin, reason: "had not seen both sides")
             }
         }
         try conflicts.resolve(honoured, by: origin)
     }
 
+    /// How a claim to close a conflict is judged here.
+    enum ResolutionJudgement {
+        /// It closes the conflict.
+        case honoured
+        /// The conflict is not recorded here (yet).
+        case unrecorded
+        /// The resolver had seen both sides, but the row's scope here is outside what its sender may write.
+        case outsideGrant
+        /// The resolver had not seen both sides.
+        case unseen
+    }
+
+    /// Whether transaction `origin` may close conflict `id`: it had seen both sides, and the row's
+    /// scope here is within `writable` (its sender's write grant; `nil` for any).
+    func judgeResolution(_ id: String, by origin: VersionStore.Origin, write: CellWrite, writable: Set<String>?)
+        throws -> ResolutionJudgement
+    {
+        guard
+            let (table, pk, column, winner, loser) = try db.first(
+                "SELECT tbl, pk, col, winner_sidx, winner_seq, loser_sidx, loser_seq FROM _liaison_conflict WHERE id = ?",
+                [.text(id)],
+                {
+                    (
+                        $0.text(0), $0.text(1), $0.optionalText(2),
+                        VersionStore.Origin(site: $0.int64(3), seq: $0.int64(4)),
+                        VersionStore.Origin(site: $0.int64(5), seq: $0.int64(6))
+                    )
+                })
+        else { return .unrecorded }
+        // The winner recorded here depends on arrival order (a later write concurrent with the
+        // loser may have replaced the one the resolver saw); a resolver that had seen the loser
+        // and wrote the cell itself settles it, and its write meets any such later winner as a
+        // conflict of its own. So every replica honours the same claims.
+        let sawLoser = try write.hasSeen(cellWrite(loser))
+        let sawBoth =
+            try sawLoser
+            && (write.hasSeen(cellWrite(winner))
+                || column.map { try wroteCell(origin, table: table, pk: pk, column: $0) } ?? false)
+        guard sawBoth else { return .unseen }
+        if let info = replica.tables[table], let scope = try writeRule.scopeHere(table: info, id: pk),
+            !Scope.allows(writable, scope)
+        {
+            return .outsideGrant
+        }
+        return .honoured
+    }
+
     /// Whether the batch comes from the transaction's origin itself, not from a relay: the peer
     /// it was received from is bound to the origin's site id, or, not bound yet, is named by the
     /// origin's site code.
-    private func sentByOrigin(_ origin: VersionStore.Origin) throws -> Bool {
+    func sentByOrigin(_ origin: VersionStore.Origin) throws -> Bool {
         guard !source.isEmpty else { return false }
         let site = sites.site(origin.site)
         return try db.first(
@@ -68,7 +93,7 @@ extension TransactionApplier {
     }
 
     /// Whether the transaction `origin` wrote `column` of the row (its change is logged here).
-    func wroteCell(_ origin: VersionStore.Origin, table: String, pk: String, column: String) throws -> Bool {
+    private func wroteCell(_ origin: VersionStore.Origin, table: String, pk: String, column: String) throws -> Bool {
         let values = try db.query(
             "SELECT \(ChangeValues.sql()) FROM _liaison_change WHERE sidx = ? AND seq = ? AND tbl = ? AND pk = ? AND \(ChangeValues.present())",
             [.integer(origin.site), .integer(origin.seq), .text(table), .text(pk)]

@@ -12,9 +12,10 @@ extension TransactionApplier {
     ///   base version (the move's own version when the mover had none);
     /// - the cell's version here is the base, or an older one the base had seen (through its
     ///   bases, as any write is judged): it takes the base's value and version;
-    /// - the base is concurrent with the cell's version here and wins by the table's policy (the
-    ///   base itself was withheld here, so its conflict was recorded where it was read): the same;
-    /// - otherwise (the cell here is a later write, or the concurrent winner) nothing changes.
+    /// - the base is concurrent with the cell's version here and wins by the table's policy: the
+    ///   same, and the conflict between the two is recorded (`recordCarriedRival`);
+    /// - otherwise (the cell here is a later write, or the concurrent winner: the base's own
+    ///   change, when it arrives, meets it as any late write does) nothing changes.
     ///
     /// A carried value must be its base's value: where this replica holds the base's change, a
     /// different value refuses the transaction (a hostile mover cannot rewrite a cell silently,
@@ -35,12 +36,13 @@ extension TransactionApplier {
         if base == local { return base }
         if try descent(base: base, from: local, table: table.name, pk: pk, column: column) == .reaches { return base }
         let localWrite = try cellWrite(local).at(level: known.level(of: column))
-        if !baseWrite.hasSeen(localWrite), !localWrite.hasSeen(baseWrite),
+        guard !baseWrite.hasSeen(localWrite), !localWrite.hasSeen(baseWrite),
             MergeRule.wins(baseWrite, over: localWrite, policy: table.definition.policy)
-        {
-            return base
-        }
-        return nil
+        else { return nil }
+        try recordCarriedRival(
+            column: column, table: table, pk: pk, base: (base, baseWrite, value),
+            local: (local, localWrite, row?[column] ?? .null))
+        return base
     }
 
     /// The value `origin`'s logged change of a row wrote to `column`, normalized as merged

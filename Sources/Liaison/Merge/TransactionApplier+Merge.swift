@@ -128,9 +128,12 @@ extension TransactionApplier {
                     table: table.name, pk: change.id, column: name, site: version.site, seq: version.seq, level: level)
             }
         }
-        try checkReferences(table: table, pk: change.id, taken: taken, origin: origin, write: write)
-        if restoredFromDeletion, let row {
-            try checkRestoredReferences(table: table, pk: change.id, row: row, versions: known, taken: taken)
+        // A table without reference columns has no reference to check (one lookup per batch).
+        if try referencesOtherRows(table) {
+            try checkReferences(table: table, pk: change.id, taken: taken, origin: origin, write: write)
+            if restoredFromDeletion, let row {
+                try checkRestoredReferences(table: table, pk: change.id, row: row, versions: known, taken: taken)
+            }
         }
         if current == nil || table.definition.naturalKey.contains(where: { taken[$0] != nil }) {
             try checkDuplicates(table: table, pk: change.id)
@@ -282,6 +285,17 @@ extension TransactionApplier {
         let sql = "INSERT INTO \(table.quotedName)(\(names)) VALUES (\(placeholders))"
         insertStatements[key] = sql
         return sql
+    }
+
+    /// Whether `table` has a column that references rows (`checkReferences` has work), remembered
+    /// per table until a schema change evolves the tables (`evolveSchemaAfter` forgets it).
+    func referencesOtherRows(_ table: TableInfo) throws -> Bool {
+        if let known = referencingTables[table.name] { return known }
+        let references = table.columns.contains {
+            if case .reference = $0.type { true } else { false }
+        }
+        referencingTables[table.name] = references
+        return references
     }
 
     struct InsertShape: Hashable {

@@ -24,8 +24,7 @@ extension TransactionApplier {
             cachesWithheld = false
         }
         var received: [Int: String] = [:]
-        var scopes: Set<String> = []
-        var carriesSchema = false
+        var seen = AppliedChanges()
         // The first failure of a step that reads rows: told only once the signature holds.
         var failure: (any Error)?
         var count = 0
@@ -45,14 +44,7 @@ extension TransactionApplier {
             received[position] = form.digest
             guard failure == nil else { continue }
             do {
-                try armRowMemo(table: form.table, pk: change.id)
-                scopes.insert(form.scope)
-                carriesSchema = carriesSchema || change.table == SchemaLog.table
-                try writeRule.check(change, table: form.table, declared: form.scope, name: name)
-                try checkOwnership(change, table: form.table, write: write, name: name)
-                try checkSchemaChange(change, write: write, name: name)
-                try log(change, form, of: origin, position: position)
-                try merge(change, from: origin, write: write)
+                try applyChange(change, form, position: position, of: origin, write: write, name: name, into: &seen)
             } catch {
                 failure = error
             }
@@ -65,13 +57,14 @@ extension TransactionApplier {
         let root = TransactionDigest.root(header.digests ?? (0..<header.total).map { received[$0]! })
         let context = ChangeCodec.encodeContext(header.context)
         let bytes = Self.signedBytes(of: header, context: context, root: root)
-        try checkSignatureAndLink(header, bytes: bytes, key: key, index: index, name: name)
+        let digest = SiteKey.sha256Hex(bytes)
+        try checkSignatureAndLink(header, bytes: bytes, digest: digest, key: key, index: index, name: name)
         if let failure { throw failure }
         try finishApply(
             header,
             Admitted(
                 index: index, origin: origin, write: write, name: name, received: received, forms: [:],
-                context: context, root: root, signedBytes: bytes, previous: header.previous),
-            scopes: scopes, carriesSchema: carriesSchema)
+                context: context, root: root, signedBytes: bytes, digest: digest, previous: header.previous),
+            seen)
     }
 }

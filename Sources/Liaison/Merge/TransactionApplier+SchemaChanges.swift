@@ -35,6 +35,8 @@ extension TransactionApplier {
         batchForms?.invalidate()
         // Revealed values may fill tables found empty (`NewRows`).
         newRows.forget()
+        // A column added may reference rows (`referencesOtherRows`).
+        referencingTables.removeAll()
         try replica.evolveSchema(db)
     }
 }

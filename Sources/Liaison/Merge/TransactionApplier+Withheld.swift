@@ -48,7 +48,7 @@ extension TransactionApplier {
             try rejudgeLateStep(change, of: origin)
             added += 1
         }
-        try honourPending(by: origin)
+        try honourLateClaims(of: origin)
         return added
     }
 }

@@ -16,6 +16,8 @@ final class TransactionApplier {
     var writes: [VersionStore.Origin: CellWrite] = [:]
     /// `INSERT` statements built in this batch, by table and column set.
     var insertStatements: [InsertShape: String] = [:]
+    /// Whether each table has a reference column, by name (`referencesOtherRows`).
+    var referencingTables: [String: Bool] = [:]
     private(set) var nextOrder: Int64
     private var lastHLC: HybridTimestamp
 
@@ -98,40 +100,29 @@ final class TransactionApplier {
             rowMemo = nil
             cachesWithheld = false
         }
-        // Pass 2: the write rule, then each change is logged and merged.
+        // Pass 2: each change is checked, logged and merged (`applyChange`).
         var count = 0
-        var scopes: Set<String> = []
-        var carriesSchema = false
+        var seen = AppliedChanges()
         for change in try changes() {
             let position = change.index ?? count
             count += 1
             let form =
                 try admitted.forms[position]
                 ?? admittedForm(of: change, name: name, digest: admitted.received[position])
-            // Armed for this change: its checks and its merge read the row once (`RowMemo`).
-            try armRowMemo(table: form.table, pk: change.id)
-            scopes.insert(form.scope)
-            carriesSchema = carriesSchema || change.table == SchemaLog.table
-            try writeRule.check(change, table: form.table, declared: form.scope, name: name)
-            try checkOwnership(change, table: form.table, write: write, name: name)
-            try checkSchemaChange(change, write: write, name: name)
-            try log(change, form, of: origin, position: position)
-            try merge(change, from: origin, write: write)
+            try applyChange(change, form, position: position, of: origin, write: write, name: name, into: &seen)
         }
         (cachesWithheld, rowMemo) = (false, nil)
-        try finishApply(header, admitted, scopes: scopes, carriesSchema: carriesSchema)
+        try finishApply(header, admitted, seen)
     }
 
     /// What `apply` does once a transaction's changes are merged: the scopes it writes must be
     /// declared, its withheld changes are kept as digests, and it is logged as applied.
-    func finishApply(_ header: TransactionRecord, _ admitted: Admitted, scopes: Set<String>, carriesSchema: Bool)
-        throws
-    {
+    func finishApply(_ header: TransactionRecord, _ admitted: Admitted, _ seen: AppliedChanges) throws {
         let (index, origin, write, name) = (admitted.index, admitted.origin, admitted.write, admitted.name)
-        try checkDeclared(scopes, name: name)
+        try checkDeclared(seen.scopes, name: name)
         try recordWithheld(header, index: index, received: admitted.received)
         if header.digests != nil { withheldAny = nil }
-        let digest = SiteKey.sha256Hex(admitted.signedBytes)
+        let digest = admitted.digest
         try db.run(
             """
             INSERT INTO _liaison_tx(sidx, seq, hlc, author, context, resolves, ord, changes, previous, root, signature, digest)
@@ -151,7 +142,7 @@ final class TransactionApplier {
         nextOrder += 1
         pendingSeqs[index] = header.seq
         if !defersCounters { try flushCounters() }
-        if carriesSchema { try evolveSchemaAfter(header) }
+        if seen.carriesSchema { try evolveSchemaAfter(header) }
     }
 
     /// Writes the applied seq of each origin applied since the last call, and the apply order.
@@ -188,8 +179,8 @@ final class TransactionApplier {
         let id = ConflictStore.id(
             kind: conflict.kind, table: conflict.table, pk: conflict.pk, column: conflict.column,
             loserSite: loserWrite.site, loserSeq: loserWrite.seq)
-        try conflicts.record(conflict, id: id, order: nextOrder)
-        try honourPending(conflict: id)
+        let isNew = try conflicts.record(conflict, id: id, order: nextOrder)
+        if isNew { try honourEarlierClaims(on: id) }
     }
 
     /// The write behind a stored version, with its context (cached for the batch).

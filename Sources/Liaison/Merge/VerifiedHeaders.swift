@@ -41,9 +41,10 @@ final class VerifiedHeaders: @unchecked Sendable {
         var seq: Int64
     }
 
-    /// An unsigned header's signed bytes under a key (a key built without copying the bytes).
+    /// An unsigned header, by the digest of its signed bytes (SHA-256, the digest the hash chain
+    /// names), under a key: hashing 64 hex digits instead of the whole header for each lookup.
     private struct Cover: Hashable {
-        var bytes: Data
+        var digest: String
         var key: Data
     }
 
@@ -71,6 +72,13 @@ final class VerifiedHeaders: @unchecked Sendable {
         var key: Curve25519.Signing.PublicKey
         /// The header digest (SHA-256 of `bytes`, hex): the link the next record names.
         var digest: String
+        /// `key.rawRepresentation`, made once (each call builds a new `Data`).
+        var keyBytes: Data
+
+        init(record: TransactionRecord, bytes: Data, root: String, key: Curve25519.Signing.PublicKey, digest: String) {
+            (self.record, self.bytes, self.root, self.key, self.digest) = (record, bytes, root, key, digest)
+            self.keyBytes = key.rawRepresentation
+        }
     }
 
     /// Plans the checks of a batch's whole records (each with its signed bytes, root and the key
@@ -83,6 +91,8 @@ final class VerifiedHeaders: @unchecked Sendable {
         var carried: [String: [Int64: [ChainHeader]]] = [:]
         var byOrigin: [String: [Int64: Planned]] = [:]
         var ambiguous: Set<Position> = []
+        covered.reserveCapacity(planned.count)
+        positions.reserveCapacity(planned.count)
         for entry in planned {
             let name = Position(origin: entry.record.origin, seq: entry.record.seq)
             if let other = byOrigin[entry.record.origin]?[entry.record.seq] {
@@ -108,10 +118,10 @@ final class VerifiedHeaders: @unchecked Sendable {
                     cover[seq] = (checks.count - 1, 0)
                     continue
                 }
-                let lookup = Cover(bytes: entry.bytes, key: entry.key.rawRepresentation)
+                let lookup = Cover(digest: entry.digest, key: entry.keyBytes)
                 if let next = records[seq + 1], let nextCover = cover[seq + 1],
                     next.record.previous == entry.digest,
-                    next.key.rawRepresentation == entry.key.rawRepresentation,
+                    next.keyBytes == entry.keyBytes,
                     nextCover.distance < ChainProof.checkpointInterval
                 {
                     covered[lookup] = nextCover.check
@@ -175,14 +185,18 @@ final class VerifiedHeaders: @unchecked Sendable {
 
     /// Whether `header` was verified under `key`: its own signature, or the signature of the run
     /// that covers it (waiting for a check in progress, running one not started). `false` means
-    /// the caller must check the signature itself.
-    func contains(_ header: Data, key: Curve25519.Signing.PublicKey, origin: String, seq: Int64) -> Bool {
+    /// the caller must check the signature itself. `digest` is the SHA-256 of `header` (hex),
+    /// computed only when an unsigned header is looked up.
+    func contains(
+        _ header: Data, digest: @autoclosure () -> String, key: Curve25519.Signing.PublicKey, origin: String,
+        seq: Int64
+    ) -> Bool {
         let index: Int
         if let signed = positions[Position(origin: origin, seq: seq)] {
             guard checks[signed].bytes == header, checks[signed].key.rawRepresentation == key.rawRepresentation
             else { return false }
             index = signed
-        } else if let run = covered[Cover(bytes: header, key: key.rawRepresentation)] {
+        } else if !covered.isEmpty, let run = covered[Cover(digest: digest(), key: key.rawRepresentation)] {
             index = run
         } else {
             return false

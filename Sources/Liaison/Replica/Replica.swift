@@ -162,6 +162,7 @@ public final class Replica: @unchecked Sendable {
         // The engine's own tables, brought to this build's format in order (a read-only file of
         // an older format is refused with what to do).
         try ReplicaMigrator.replica.migrate(connection, from: try ReplicaMigrator.format(of: connection) ?? 0)
+        try convertRemovedSteps(connection)
         let replica = try Replica(connection: connection, clock: clock, logger: logger)
         // Schema changes this build can apply now (a grant, or a newer build than the one that
         // received them).

@@ -61,7 +61,11 @@ extension Replica {
             throw LiaisonError(
                 .malformedRequest, "a snapshot page request names its snapshot and runs by 64 hex digits each")
         }
-        let after = try SyncCursor(parsing: request.after)
+        // Removed steps are served first, after "0" when asked for, then after their own cursor.
+        let stepCursor = SnapshotRemovedSteps.isCursor(request.after)
+        let stepsAfter = stepCursor ? try SnapshotRemovedSteps.parseCursor(request.after) : nil
+        let after = stepCursor ? .start : try SyncCursor(parsing: request.after)
+        let servesSteps = stepCursor || (request.steps == true && after == .start)
         let key = try requireSigningKey()
         var page: SnapshotPage = try withConnection { db in
             // Under the write lock: an edit another SQLite client made is published first, never
@@ -75,10 +79,25 @@ extension Replica {
                         "this replica compacted its history again since the snapshot began; ask for a new snapshot "
                             + "('liaison clone' starts again by itself)")
                 }
+                // The removed steps first, so every walk of the log's judgements can read them.
+                var removed: [SnapshotRemovedStep]?
+                if servesSteps {
+                    let (steps, next) = try SnapshotRemovedSteps.page(
+                        db, readable: readable, after: stepsAfter, limits: limits)
+                    if let next {
+                        let body = SnapshotPageBody(transactions: [], keys: nil, removed: steps)
+                        return SnapshotPage(
+                            snapshot: request.snapshot, gaps: digest, after: request.after, cursor: next, hasMore: true,
+                            rows: nil, body: String(decoding: try WireJSON.encode(body), as: UTF8.self),
+                            signature: "")
+                    }
+                    removed = steps.isEmpty ? nil : steps
+                }
                 let builder = PageBuilder(db: db, limits: limits, readable: readable)
                 builder.servesSnapshot = true
                 let pulled = try builder.page(after: after, excluding: VersionVector())
-                let body = SnapshotPageBody(transactions: pulled.transactions, keys: try introduce(pulled.keys))
+                let body = SnapshotPageBody(
+                    transactions: pulled.transactions, keys: try introduce(pulled.keys), removed: removed)
                 return SnapshotPage(
                     snapshot: request.snapshot, gaps: digest, after: request.after, cursor: pulled.cursor,
                     hasMore: pulled.hasMore,

@@ -58,15 +58,19 @@ public struct SnapshotRequest: Sendable, Codable, Hashable {
 
 /// `POST /v1/snapshot-page`: the page of snapshot `snapshot` after `after` (the previous page's
 /// `cursor`, `"0"` for the first), for a source whose removed runs still digest to `gaps`.
+/// `steps`: the first pages carry the removed steps the reader may read before the log
+/// (`SnapshotRemovedStep`); a receiver that does not ask gets the log only, as before.
 public struct SnapshotPageRequest: Sendable, Codable, Hashable {
     public var snapshot: String
     public var gaps: String
     public var after: String
+    public var steps: Bool?
 
-    public init(snapshot: String, gaps: String, after: String) {
+    public init(snapshot: String, gaps: String, after: String, steps: Bool? = nil) {
         self.snapshot = snapshot
         self.gaps = gaps
         self.after = after
+        self.steps = steps
     }
 }
 
@@ -103,6 +107,9 @@ public struct SnapshotPageBody: Sendable, Codable, Hashable {
     /// (changes it may not read as digests; a large transaction in pieces).
     public var transactions: [TransactionRecord]
     public var keys: [String: SiteKeyRecord]?
+    /// Removed steps the reader may read, on the pages before the log (applied before the
+    /// transactions of the same page).
+    public var removed: [SnapshotRemovedStep]?
 }
 
 /// The current rows of a replica as one digest: how many, and the SHA-256 over each known table

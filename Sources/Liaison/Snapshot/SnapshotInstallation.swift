@@ -40,7 +40,7 @@ public final class SnapshotInstallation: @unchecked Sendable {
         self.manifest = manifest
         let peer = try replica.bundlePeer(named: peerName)
         self.peer = peer
-        self.next = SnapshotPageRequest(snapshot: manifest.id, gaps: manifest.gapsDigest, after: "0")
+        self.next = SnapshotPageRequest(snapshot: manifest.id, gaps: manifest.gapsDigest, after: "0", steps: true)
         let refuse = Self.refusal(peer.name)
         guard manifest.format == SnapshotManifest.currentFormat else { throw refuse("unknown format") }
         guard let source = peer.siteID, source == manifest.signer else {
@@ -101,7 +101,15 @@ public final class SnapshotInstallation: @unchecked Sendable {
                 throw refuse("a page is not signed by \(peer.name)'s trusted key")
             }
             guard page.hasMore || page.rows != nil else { throw refuse("its last page signs no digest of its rows") }
-            _ = try SyncCursor(parsing: page.cursor)
+            if SnapshotRemovedSteps.isCursor(page.cursor) {
+                // Removed steps come before the log, and a steps page carries nothing else.
+                guard page.hasMore, SnapshotRemovedSteps.isCursor(page.after) || page.after == "0" else {
+                    throw refuse("a page of removed steps comes after its log")
+                }
+                _ = try SnapshotRemovedSteps.parseCursor(page.cursor)
+            } else {
+                _ = try SyncCursor(parsing: page.cursor)
+            }
             let body: SnapshotPageBody
             do {
                 body = try WireJSON.decode(SnapshotPageBody.self, from: Data(page.body.utf8))
@@ -122,6 +130,8 @@ public final class SnapshotInstallation: @unchecked Sendable {
 
     private func applyPage(_ body: SnapshotPageBody, _ db: Connection) throws {
         let refuse = Self.refusal(peer.name)
+        // Removed steps land first: the walks that judge this page's transactions read them.
+        try SnapshotRemovedSteps.land(body.removed ?? [], gaps: manifest.gaps, db, refuse: refuse)
         let untrusted = try replica.admitKeys(body.keys ?? [:], db, via: peer.name)
         let forms = BatchForms(body.transactions, tables: replica.tables)
         let records = ChainLinks.restore(body.transactions, tables: replica.tables, forms: forms) { origin, seq in
@@ -167,6 +177,9 @@ public final class SnapshotInstallation: @unchecked Sendable {
                         "SELECT count(*) FROM _liaison_chain_gap g JOIN _liaison_site s ON s.sidx = g.sidx WHERE s.seq < g.through"
                     ) { $0.int(0) } ?? 0
                 if unfinished > 0 { throw refuse("its log does not reach past every run it says it removed") }
+                // Every removed step within what its origin's signed transactions allow.
+                try SnapshotRemovedSteps.verify(db, tables: replica.tables, refuse: refuse)
+                try RemovedStepForm.convert(db)
                 // The rows the signed log gives here are exactly those it signed, and no more.
                 let derived = try SnapshotRows.digest(db, tables: replica.tables, readable: nil)
                 if derived != signedRows {

@@ -26,10 +26,11 @@ enum ChainLinks {
                 if let before = lastWhole[record.origin], restored[before].seq == record.seq - 1 {
                     // Only a predecessor whose own link is known gives the right digest.
                     if restored[before].previous != nil || restored[before].seq == 1,
-                        let bytes = try? forms.map({ try $0.signedBytes(of: restored[before], at: before) })
-                            ?? TransactionApplier.expectedSignedBytes(of: restored[before], tables: tables)
+                        let digest = try? forms.map({ try $0.headerDigest(of: restored[before], at: before) })
+                            ?? SiteKey.sha256Hex(
+                                TransactionApplier.expectedSignedBytes(of: restored[before], tables: tables))
                     {
-                        restored[index].previous = SiteKey.sha256Hex(bytes)
+                        restored[index].previous = digest
                     }
                 } else if let digest = try? stored(record.origin, record.seq - 1) {
                     restored[index].previous = digest

@@ -15,13 +15,19 @@ extension SignedRuns {
     /// pieces may end in another page.
     static func attachLogProofs(_ records: inout [TransactionRecord], db: Connection, sites: SiteDirectory) throws {
         guard records.contains(where: { $0.signature == nil }) else { return }
-        var lastWhole: [String: Int] = [:]
+        // Keyed by value, not by a formatted string (5,000 records a page).
+        struct Position: Hashable {
+            var origin: String
+            var seq: Int64
+        }
+        var lastWhole: [Position: Int] = [:]
+        lastWhole.reserveCapacity(records.count)
         for (index, record) in records.enumerated() where record.isComplete {
-            lastWhole["\(record.origin)#\(record.seq)"] = index
+            lastWhole[Position(origin: record.origin, seq: record.seq)] = index
         }
         for index in records.indices where records[index].signature == nil && records[index].proof == nil {
             let record = records[index]
-            if record.isComplete, let next = lastWhole["\(record.origin)#\(record.seq + 1)"], next > index { continue }
+            if record.isComplete, let next = lastWhole[Position(origin: record.origin, seq: record.seq + 1)], next > index { continue }
             guard let sidx = sites.existingIndex(of: record.origin) else { continue }
             records[index].proof = try proof(db, sidx: sidx, seq: record.seq)
         }

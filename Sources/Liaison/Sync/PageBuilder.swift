@@ -41,6 +41,22 @@ final class PageBuilder {
 
     typealias Header = PageBuilderHeader
 
+    /// A piece's changes (one string, so the statement cache finds it without building it again).
+    static let pieceSQL =
+        "SELECT n, tbl, pk, op, \(ChangeValues.sql()), lvls, scope, bases FROM _liaison_change "
+        + "WHERE sidx = ? AND seq = ? AND n > ? ORDER BY n LIMIT ?"
+
+    /// The causal context last decoded, by its stored text: consecutive transactions of one
+    /// origin mostly carry the same one (a run of local edits: `{}`).
+    private var lastContext: (text: String, vector: VersionVector)?
+
+    func context(_ text: String) throws -> VersionVector {
+        if let lastContext, lastContext.text == text { return lastContext.vector }
+        let vector = try ChangeCodec.decodeContext(text)
+        lastContext = (text, vector)
+        return vector
+    }
+
     static let headerColumns = "ord, sidx, seq, hlc, author, context, resolves, changes, previous, signature"
 
     func readHeader(_ s: Statement) -> Header {
@@ -138,7 +154,7 @@ final class PageBuilder {
         let site = sites.site(header.site)
         var record = TransactionRecord(
             origin: site.id, site: site.code, seq: header.seq, hlc: HybridTimestamp(rawValue: header.hlc),
-            author: header.author, context: try ChangeCodec.decodeContext(header.context),
+            author: header.author, context: try context(header.context),
             resolves: ConflictStore.decodeIDs(header.resolves), total: header.total, offset: start.offset, changes: [],
             previous: header.previous, signature: header.signature.isEmpty ? nil : header.signature)
         bytes += 300 + header.context.utf8.count
@@ -149,7 +165,7 @@ final class PageBuilder {
         var withheld = false
         let scan = max(room, 1) * 4
         let rows = try db.query(
-            "SELECT n, tbl, pk, op, \(ChangeValues.sql()), lvls, scope, bases FROM _liaison_change WHERE sidx = ? AND seq = ? AND n > ? ORDER BY n LIMIT ?",
+            Self.pieceSQL,
             [.integer(header.site), .integer(header.seq), .integer(last), .integer(Int64(scan))]
         ) {
             (

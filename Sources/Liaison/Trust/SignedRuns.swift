@@ -174,8 +174,11 @@ extension TransactionApplier {
 
     /// Whether the origin signed `record` (signed bytes `bytes`): its own signature, a signed run
     /// of this batch, or the proof it carries.
-    func isAuthentic(_ record: TransactionRecord, bytes: Data, key: Curve25519.Signing.PublicKey) -> Bool {
-        verified.contains(bytes, key: key, origin: record.origin, seq: record.seq)
+    /// `digest`: the SHA-256 of `bytes` (hex) when the caller has it.
+    func isAuthentic(
+        _ record: TransactionRecord, bytes: Data, digest: String? = nil, key: Curve25519.Signing.PublicKey
+    ) -> Bool {
+        verified.contains(bytes, digest: digest ?? SiteKey.sha256Hex(bytes), key: key, origin: record.origin, seq: record.seq)
             || TransactionDigest.isValid(signature: record.signature, header: bytes, key: key)
             || isProvenByItsProof(record, bytes: bytes, key: key)
     }
@@ -220,7 +223,8 @@ extension TransactionApplier {
             let bytes =
                 (try? batchForms.map { try $0.signedBytes(of: record, at: index) })
                 ?? Self.signedBytes(of: record, context: ChangeCodec.encodeContext(record.context), root: root)
-            let digest = SiteKey.sha256Hex(bytes)
+            let digest =
+                (try? batchForms.map { try $0.headerDigest(of: record, at: index) }) ?? SiteKey.sha256Hex(bytes)
             digests[record.origin, default: [:]][record.seq] = digest
             planned.append(VerifiedHeaders.Planned(record: record, bytes: bytes, root: root, key: key, digest: digest))
         }
