@@ -47,6 +47,8 @@ public final class ConvergenceSimulation {
     public internal(set) var schemaPlan = SimulationSchemaPlan()
     /// Runs after every random step (compaction: `ConvergenceSimulation+Compaction.swift`).
     var afterStep: (() throws -> Void)?
+    /// Runs after `afterStep`: extra sync rounds (`LIAISON_SIM_ROUNDS=1`, `ConvergenceSimulation+Rounds.swift`).
+    var roundStep: (() throws -> Void)?
     /// `schemaChanges`: sites also change the schema (`ConvergenceSimulation+Schema.swift`).
     public init(seed: UInt64, replicaCount: Int = 5, directory: URL, schemaChanges: Bool = false) throws {
         self.seed = seed
@@ -95,6 +97,7 @@ public final class ConvergenceSimulation {
             }
         }
         if schemaChanges { try setUpSchemaChanges() }
+        if Self.roundsRequested { syncRoundsAtRandom() }
     }
 
     /// Runs `steps` random steps, then syncs everyone to quiescence.
@@ -112,6 +115,7 @@ public final class ConvergenceSimulation {
             default: try resend()
             }
             try afterStep?()
+            try roundStep?()
         }
         if distrustsKey { try trustLate() }
         try learnSchemaLate()

@@ -151,6 +151,10 @@ struct Publisher {
                     "SELECT DISTINCT tbl, pk FROM _liaison_journal WHERE tbl > 0", [], { ($0.int(0), $0.text(1)) }),
                 order: order)
         }
+        // Orphan records of referrers deleted here go, as where the deletions arrive.
+        try OrphanRecords(db: db).dropPublishedDeletions(tables: tablesByIndex, replica: replica) {
+            markers[owner(of: $0)].resolves
+        }
         let last = markers[markers.count - 1]
         try db.run("UPDATE _liaison_site SET seq = ? WHERE sidx = \(SiteIndex.local)", [.integer(last.seq)])
         try db.run(

@@ -65,6 +65,7 @@ extension TransactionApplier {
             if held {
                 try ChangeValues.keep(db, table: table.name, pk: outline.id)
                 try db.run("DELETE FROM \(table.quotedName) WHERE id = ?", [.text(outline.id)])
+                if outline.op == .delete { try dropOrphans(ofReferrer: table, pk: outline.id) }
                 try checkDuplicates(table: table, pk: outline.id)
             }
             // The versions stay: later changes of the row merge against them, and the row is held

@@ -38,6 +38,7 @@ extension TransactionApplier {
         }
         var row = current
         var rowVersions = known
+        var restoredFromDeletion = false
         if row == nil, let deletion = known.deletion {
             let deleter = try cellWrite(deletion)
             // A write the deletion had seen (held, by its bases) stays deleted.
@@ -58,6 +59,7 @@ extension TransactionApplier {
                     loserWrite: deleter)
             }
             row = try restoredRow(table: table, pk: change.id, versions: known)
+            restoredFromDeletion = true
             rowVersions.deletion = nil
             try dropOrphans(of: deletion, table: table, pk: change.id)
         } else if row == nil, known.isKnown {
@@ -129,6 +131,9 @@ extension TransactionApplier {
         // A table without reference columns has no reference to check (one lookup per batch).
         if try referencesOtherRows(table) {
             try checkReferences(table: table, pk: change.id, taken: taken, origin: origin, write: write)
+            if restoredFromDeletion, let row {
+                try checkRestoredReferences(table: table, pk: change.id, row: row, versions: known, taken: taken)
+            }
         }
         if current == nil || table.definition.naturalKey.contains(where: { taken[$0] != nil }) {
             try checkDuplicates(table: table, pk: change.id)
@@ -167,6 +172,7 @@ extension TransactionApplier {
             try versions.set(
                 table: table.name, pk: pk, column: VersionStore.deletion, site: origin.site, seq: origin.seq)
             try checkReferrers(of: table, pk: pk, deletion: origin, write: write)
+            try dropOrphans(ofReferrer: table, pk: pk)
             try checkDuplicates(table: table, pk: pk)
             return
         }

@@ -23,6 +23,23 @@ extension TransactionApplier {
         }
     }
 
+    /// Checks again the references of a referrer row a concurrent write has just brought back from
+    /// its deletion (the cells it did not write; `checkReferences` judged those): the deletion
+    /// had dropped its orphan records (`dropOrphans(ofReferrer:)`), and a replica that met the
+    /// write before the deletion kept them.
+    func checkRestoredReferences(
+        table: TableInfo, pk: String, row: [String: CellValue], versions known: VersionStore.RowVersions,
+        taken: [String: CellValue]
+    ) throws {
+        for column in table.columns where taken[column.name] == nil {
+            guard case .reference = column.type, let value = row[column.name],
+                let version = known.version(of: column.name)
+            else { continue }
+            try checkReferences(
+                table: table, pk: pk, taken: [column.name: value], origin: version, write: try cellWrite(version))
+        }
+    }
+
     /// Forgets the `orphan` conflicts a deletion raised against references to a row that a
     /// concurrent write has just brought back: the references are whole again. Replicas that
     /// received the write before the deletion never recorded them (the simulation's seed 9). A
@@ -43,6 +60,14 @@ extension TransactionApplier {
                     ConflictStore.encode(.text(pk)),
                 ])
         }
+    }
+
+    /// Forgets the `orphan` conflicts of a referrer row a deletion has just removed: nothing refers
+    /// any more, and a replica that received the referrer's deletion before the referred row's
+    /// never recorded them (the simulation's seed 69 with extra rounds). What the transaction
+    /// being applied resolves stays (`resolving`: a resolution that deleted the referrer).
+    func dropOrphans(ofReferrer table: TableInfo, pk: String) throws {
+        try OrphanRecords(db: db).dropDeleted(table: table.name, pk: pk, except: resolving)
     }
 
     /// Records an `orphan` conflict for each live row whose reference to a just deleted row the

@@ -45,6 +45,7 @@ extension TransactionApplier {
                 "DELETE FROM _liaison_withheld WHERE sidx = ? AND seq = ? AND n = ?",
                 [.integer(index), .integer(header.seq), .integer(n)])
             try merge(change, from: origin, write: write)
+            try rejudgeLateStep(change, of: origin)
             added += 1
         }
         try honourLateClaims(of: origin)
