@@ -21,23 +21,9 @@ package enum ChangeDigest {
     ) -> [UInt8] {
         var body: [UInt8] = []
         body.reserveCapacity((values?.count ?? 0) + (levels?.utf8.count ?? 0) + (bases?.utf8.count ?? 0) + 40)
-        var separator = false
-        if let bases {
-            body.append(contentsOf: basesFirst)
-            body.append(contentsOf: bases.utf8)
-            separator = true
+        appendBody(to: &body, bases: bases?.utf8, levels: levels, hasValues: values != nil) {
+            if let values { $0.append(contentsOf: values) }
         }
-        if let levels {
-            body.append(contentsOf: separator ? levelsAfter : levelsFirst)
-            body.append(contentsOf: levels.utf8)
-            separator = true
-        }
-        if let values {
-            body.append(contentsOf: separator ? valuesAfter : valuesFirst)
-            body.append(contentsOf: values)
-            separator = true
-        }
-        body.append(contentsOf: separator ? close : empty)
         var outer: [UInt8] = bodyOpen
         outer.reserveCapacity(bodyOpen.count + 64 + id.utf8.count + scope.utf8.count + table.utf8.count + 48)
         appendHex(SHA256.hash(data: body), to: &outer)
@@ -80,23 +66,9 @@ package enum ChangeDigest {
             bases: [UInt8]?, values: ((inout [UInt8]) -> Void)?
         ) -> [UInt8] {
             body.removeAll(keepingCapacity: true)
-            var separator = false
-            if let bases {
-                body.append(contentsOf: basesFirst)
-                body.append(contentsOf: bases)
-                separator = true
+            ChangeDigest.appendBody(to: &body, bases: bases, levels: levels, hasValues: values != nil) {
+                values?(&$0)
             }
-            if let levels {
-                body.append(contentsOf: separator ? levelsAfter : levelsFirst)
-                body.append(contentsOf: levels.utf8)
-                separator = true
-            }
-            if let values {
-                body.append(contentsOf: separator ? valuesAfter : valuesFirst)
-                values(&body)
-                separator = true
-            }
-            body.append(contentsOf: separator ? close : empty)
             outer.removeAll(keepingCapacity: true)
             outer.append(contentsOf: bodyOpen)
             appendHex(SHA256.hash(data: body), to: &outer)
@@ -115,13 +87,37 @@ package enum ChangeDigest {
     }
 
     private static let basesFirst = Array("{\"bases\":".utf8)
-    private static let basesAfter = Array(",\"bases\":".utf8)
     private static let levelsFirst = Array("{\"levels\":".utf8)
     private static let levelsAfter = Array(",\"levels\":".utf8)
     private static let idKey = Array("\",\"id\":".utf8)
     private static let opKey = Array(",\"op\":".utf8)
     private static let scopeKey = Array(",\"scope\":".utf8)
     private static let tableKey = Array(",\"table\":".utf8)
+
+    /// The text hashed first, `{"bases":…,"levels":…,"values":…}` with the members the change
+    /// has, in that order (`{}` for none); `values` writes the values object when `hasValues`.
+    private static func appendBody(
+        to body: inout [UInt8], bases: (some Sequence<UInt8>)?, levels: String?, hasValues: Bool,
+        values: (inout [UInt8]) -> Void
+    ) {
+        var separator = false
+        if let bases {
+            body.append(contentsOf: basesFirst)
+            body.append(contentsOf: bases)
+            separator = true
+        }
+        if let levels {
+            body.append(contentsOf: separator ? levelsAfter : levelsFirst)
+            body.append(contentsOf: levels.utf8)
+            separator = true
+        }
+        if hasValues {
+            body.append(contentsOf: separator ? valuesAfter : valuesFirst)
+            values(&body)
+            separator = true
+        }
+        body.append(contentsOf: separator ? close : empty)
+    }
 
     /// A JSON string as `CanonicalJSON.appendString` writes it, as bytes.
     private static func appendString(_ text: String, to out: inout [UInt8]) {
